@@ -1,0 +1,34 @@
+# tcma: `make demo` runs the main job on the embedded default; `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The embedded default: SQLite under instance/, files under instance/, jobs in-process.
+EMBEDDED := env -u TCMA_DATABASE_URL -u TCMA_REDIS_URL -u TCMA_STORAGE
+
+.PHONY: install demo test bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(EMBEDDED) $(BIN)/tcma db upgrade
+	$(EMBEDDED) $(BIN)/tcma demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache bench/results.d

@@ -1,0 +1,22 @@
+"""REST API under /api/v1, described by OpenAPI from the marshmallow schemas."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from tcma.extensions import api
+
+BLUEPRINTS: list[str] = []
+
+
+def init_app(app: Flask) -> None:
+    """Configure flask-smorest and register every API blueprint."""
+    app.config.setdefault("API_TITLE", "tcma")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    api.init_app(app)
+    for name in BLUEPRINTS:
+        module = __import__(f"tcma.api.{name}", fromlist=["blp"])
+        api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.url_prefix or ''}")

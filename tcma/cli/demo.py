@@ -1,0 +1,31 @@
+"""`tcma demo`: seed the demo vendor and say how to look at it."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from tcma.services.demo import seed_demo
+
+
+@click.command("demo")
+@click.option("--partners", default=30, show_default=True, type=click.IntRange(1, 1000),
+              help="How many demo partners to create.")
+@with_appcontext
+def demo_command(partners: int) -> None:
+    """Seed a demo vendor (tiers, verticals, regions, partners, users) and print what it did."""
+    report = seed_demo(partners)
+    if report.created:
+        click.echo("Seeded the demo vendor:")
+    else:
+        click.echo("The demo vendor is already there (nothing changed):")
+    for name, count in report.counts.items():
+        click.echo(f"  {count:>4} {name}")
+    click.echo(f"Database: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    for role, email, password in report.logins:
+        click.echo(f"  sign in as {role:<9} {email} / {password}")
+    click.echo("Open the app: .venv/bin/tcma run  ->  " + current_app.config["PUBLIC_URL"])
+
+
+COMMANDS = [demo_command]

@@ -1,0 +1,88 @@
+"""One JSON error shape {code, status, message, errors} for domain, validation and HTTP errors."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A use case refused its input; `status` is the HTTP status it maps to."""
+
+    status = 400
+
+    def __init__(self, message: str, errors: dict[str, Any] | None = None,
+                 status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+        if status is not None:
+            self.status = status
+
+
+class NotFoundError(DomainError):
+    """The row does not exist, or belongs to someone the caller may not see."""
+
+    status = 404
+
+
+class ConflictError(DomainError):
+    """The request clashes with the current state (duplicate slug, wrong status, ...)."""
+
+    status = 409
+
+
+class PermissionDenied(DomainError):
+    """The caller is signed in but their role may not do this."""
+
+    status = 403
+
+
+def error_body(status: int, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The one error shape every JSON error uses."""
+    return {
+        "code": status,
+        "status": HTTPStatus(status).phrase,
+        "message": message,
+        "errors": errors or {},
+    }
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers on `app`."""
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(exc: DomainError):
+        from tcma.extensions import db
+
+        db.session.rollback()
+        return jsonify(error_body(exc.status, exc.message, exc.errors)), exc.status
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(exc: HTTPException):
+        if not _wants_json():
+            return exc
+        data = getattr(exc, "data", None) or {}
+        errors = data.get("messages") or {}
+        body = error_body(exc.code or 500, exc.description or "", errors)
+        return jsonify(body), exc.code, getattr(exc, "headers", None) or {}
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        from tcma.extensions import db
+
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if _wants_json():
+            return jsonify(error_body(500, "internal error")), 500
+        return "Internal Server Error", 500

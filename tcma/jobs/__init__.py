@@ -1,0 +1,38 @@
+"""rq jobs: importable functions taking ids and primitives, declared with `job`."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from tcma.queue import JobOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
+
+
+def job(queue: str = "default", timeout: int = 600, ttl: int | None = None,
+        result_ttl: int = 3600, failure_ttl: int = 7 * 24 * 3600) -> Callable[[F], F]:
+    """Declare a job function's queue and limits; failures are logged and re-raised."""
+    options = JobOptions(queue, timeout, ttl, result_ttl, failure_ttl)
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            from tcma.extensions import db
+
+            try:
+                return func(*args, **kwargs)
+            except Exception:
+                log.exception("job %s%r failed", func.__name__, args)
+                db.session.rollback()
+                raise
+            finally:
+                db.session.remove()
+
+        run.job_options = options  # type: ignore[attr-defined]
+        return run  # type: ignore[return-value]
+
+    return decorate

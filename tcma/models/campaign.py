@@ -1,0 +1,52 @@
+"""Campaign aggregate: a launch of template outputs to a segment of partners."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tcma.models.base import Base, JSONType, TimestampMixin, enum_check
+from tcma.models.template import TemplateVersion
+
+CAMPAIGN_STATUSES = ("draft", "launching", "running", "paused", "completed", "archived")
+
+
+class Campaign(TimestampMixin, Base):
+    """What a marketer launches: outputs for every partner of a segment, on a schedule."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (CheckConstraint(enum_check("status", CAMPAIGN_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    # {"tiers": [...], "verticals": [...], "regions": [...], "partner_ids": [...]}
+    segment: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    launched_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    outputs: Mapped[list[CampaignOutput]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan", order_by="CampaignOutput.id"
+    )
+
+
+class CampaignOutput(Base):
+    """One output of a template version that a campaign renders for each partner."""
+
+    __tablename__ = "campaign_output"
+    __table_args__ = (UniqueConstraint("campaign_id", "template_version_id", "output"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    template_version_id: Mapped[int] = mapped_column(ForeignKey("template_version.id"))
+    output: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(20), default="asset")
+
+    campaign: Mapped[Campaign] = relationship(back_populates="outputs")
+    template_version: Mapped[TemplateVersion] = relationship()

@@ -1,0 +1,67 @@
+"""Syndication aggregate: partners' social accounts and the posts scheduled to them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tcma.models.base import Base, TimestampMixin, enum_check
+from tcma.models.partner import Partner
+
+NETWORKS = ("linkedin", "x", "facebook", "mastodon", "bluesky", "webhook")
+POST_STATUSES = (
+    "awaiting_approval", "scheduled", "claimed", "published", "failed", "cancelled",
+)
+
+
+class SocialAccount(TimestampMixin, Base):
+    """A partner's connected account on a network; credentials are stored encrypted."""
+
+    __tablename__ = "social_account"
+    __table_args__ = (CheckConstraint(enum_check("network", NETWORKS), name="network"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    network: Mapped[str] = mapped_column(String(16))
+    handle: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    base_url: Mapped[str | None] = mapped_column(String(500))
+    credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
+    token_expires_at: Mapped[datetime | None]
+    auto_publish: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    partner: Mapped[Partner] = relationship()
+
+
+class ScheduledPost(TimestampMixin, Base):
+    """One post for one account at one time; `idempotency_key` keeps it from posting twice."""
+
+    __tablename__ = "scheduled_post"
+    __table_args__ = (CheckConstraint(enum_check("status", POST_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    social_account_id: Mapped[int] = mapped_column(
+        ForeignKey("social_account.id", ondelete="CASCADE"), index=True
+    )
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
+    variant: Mapped[str | None] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    media_key: Mapped[str | None] = mapped_column(String(255))
+    scheduled_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    external_url: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+
+    account: Mapped[SocialAccount] = relationship()

@@ -1,0 +1,170 @@
+"""Background jobs: rq on Redis when TCMA_REDIS_URL is set, otherwise run in-process."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAMES = ("high", "default", "render", "low")
+PENDING = {"queued", "started", "deferred", "scheduled"}
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """Where and how long a job may run; declared beside the job function."""
+
+    queue: str = "default"
+    timeout: int = 600
+    ttl: int | None = None
+    result_ttl: int = 3600
+    failure_ttl: int = 7 * 24 * 3600
+
+
+@dataclass
+class JobCall:
+    """One call to enqueue: the function, its primitive arguments and an optional stable id."""
+
+    func: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    job_id: str | None = None
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class InlineJob:
+    """What an in-process run left behind, shaped like the parts of rq.Job we read."""
+
+    id: str
+    status: str
+    result: Any = None
+    exc_string: str | None = None
+
+    def get_status(self) -> str:
+        return self.status
+
+
+def options_of(func: Callable[..., Any]) -> JobOptions:
+    """The JobOptions a function was declared with (defaults otherwise)."""
+    return getattr(func, "job_options", JobOptions())
+
+
+class TaskQueue:
+    """Enqueue jobs on rq, or run them in-process when there is no Redis."""
+
+    def __init__(self, redis_url: str | None, prefix: str = "tcma") -> None:
+        self.redis_url = redis_url
+        self.prefix = prefix
+        self._redis = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> TaskQueue:
+        """Build from app settings; connects lazily, never at import or construction."""
+        return cls(config.get("REDIS_URL"), config.get("QUEUE_PREFIX", "tcma"))
+
+    @property
+    def is_async(self) -> bool:
+        return bool(self.redis_url)
+
+    @property
+    def redis(self):
+        """The Redis connection (created on first use)."""
+        if self._redis is None:
+            from redis import Redis
+
+            self._redis = Redis.from_url(
+                self.redis_url, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30
+            )
+        return self._redis
+
+    def queue_name(self, name: str) -> str:
+        return f"{self.prefix}:{name}"
+
+    def rq_queue(self, name: str = "default"):
+        """The rq.Queue for one of QUEUE_NAMES."""
+        from rq import Queue
+
+        if name not in QUEUE_NAMES:
+            raise ValueError(f"unknown queue {name!r}; known: {', '.join(QUEUE_NAMES)}")
+        return Queue(self.queue_name(name), connection=self.redis)
+
+    def all_queues(self) -> list[Any]:
+        return [self.rq_queue(name) for name in QUEUE_NAMES]
+
+    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None,
+                **kwargs: Any) -> Any:
+        """Enqueue one job; with a job_id, a job still pending under that id is reused."""
+        return self.enqueue_many([JobCall(func, args, job_id, kwargs)])[0]
+
+    def enqueue_many(self, calls: Iterable[JobCall]) -> list[Any]:
+        """Enqueue many jobs in one Redis round trip (or run them in order, in-process)."""
+        calls = list(calls)
+        if not self.is_async:
+            return [run_inline(call) for call in calls]
+        return self._enqueue_rq(calls)
+
+    def _enqueue_rq(self, calls: list[JobCall]) -> list[Any]:
+        from rq import Queue
+        from rq.job import Job
+
+        ids = [c.job_id for c in calls if c.job_id]
+        pending = {
+            job.id: job
+            for job in Job.fetch_many(ids, connection=self.redis)
+            if job is not None and job.get_status(refresh=False) in PENDING
+        }
+        results: list[Any] = [pending.get(c.job_id) if c.job_id else None for c in calls]
+        by_queue: dict[str, list[tuple[int, Any]]] = {}
+        for index, call in enumerate(calls):
+            if results[index] is not None:
+                continue
+            opts = options_of(call.func)
+            data = Queue.prepare_data(
+                call.func, args=call.args, kwargs=call.kwargs, job_id=call.job_id,
+                timeout=opts.timeout, ttl=opts.ttl, result_ttl=opts.result_ttl,
+                failure_ttl=opts.failure_ttl,
+            )
+            by_queue.setdefault(opts.queue, []).append((index, data))
+        with self.redis.pipeline() as pipe:
+            for name, items in by_queue.items():
+                jobs = self.rq_queue(name).enqueue_many([d for _, d in items], pipeline=pipe)
+                for (index, _), job in zip(items, jobs, strict=True):
+                    results[index] = job
+            pipe.execute()
+        return results
+
+    def fetch(self, job_id: str) -> Any | None:
+        """The rq Job with that id, or None."""
+        from rq.job import Job
+
+        if not self.is_async:
+            return None
+        return Job.fetch_many([job_id], connection=self.redis)[0]
+
+    def ping(self) -> None:
+        """Raise if Redis is configured and cannot be reached."""
+        if self.is_async:
+            self.redis.ping()
+
+
+def run_inline(call: JobCall) -> InlineJob:
+    """Run a job now, in this process, the way a worker would: log and record failures."""
+    job_id = call.job_id or uuid.uuid4().hex
+    try:
+        result = call.func(*call.args, **call.kwargs)
+    except Exception as exc:  # a failed job is recorded, not raised into the enqueuer
+        log.exception("job %s (%s) failed in-process", job_id, call.func.__name__)
+        return InlineJob(job_id, "failed", exc_string="".join(traceback.format_exception(exc)))
+    return InlineJob(job_id, "finished", result=result)
+
+
+def get_queue() -> TaskQueue:
+    """The current app's TaskQueue."""
+    return current_app.extensions["tcma"]["queue"]

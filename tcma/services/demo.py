@@ -1,0 +1,134 @@
+"""Seed a demo vendor: its taxonomy, ~30 partners with generated logos and brand kits, users."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import func, select
+
+from tcma.extensions import db
+from tcma.models import BrandKit, Partner, Region, Tier, Vertical
+from tcma.services.accounts import create_user
+from tcma.storage import get_storage
+
+FONT = Path(__file__).resolve().parents[2] / "assets" / "fonts" / "DejaVuSans-Bold.ttf"
+DEMO_PASSWORD = "demo-password"
+TIERS = [("registered", "Registered", 1), ("silver", "Silver", 2), ("gold", "Gold", 3),
+         ("platinum", "Platinum", 4)]
+VERTICALS = [("healthcare", "Healthcare"), ("finance", "Financial services"),
+             ("manufacturing", "Manufacturing"), ("retail", "Retail"),
+             ("public-sector", "Public sector")]
+REGIONS = [("na", "North America", "en-US", "America/New_York"),
+           ("emea", "Europe, Middle East & Africa", "de-DE", "Europe/Berlin"),
+           ("apac", "Asia Pacific", "en-AU", "Australia/Sydney"),
+           ("latam", "Latin America", "es-MX", "America/Mexico_City")]
+NAMES = ["Northwind", "Contoso", "Fabrikam", "Tailspin", "Litware", "Adatum", "Proseware",
+         "Woodgrove", "Lucerne", "Fourth Coffee", "Wingtip", "Alpine Ski", "Coho Vineyard",
+         "Humongous", "Margie's Travel", "Blue Yonder", "Trey Research", "Wide World",
+         "Graphic Design", "Southridge", "Relecloud", "VanArsdel", "Munson's", "Bellows",
+         "Consolidated", "Datum", "Lamna", "Olympia", "Tasmanian", "Zava"]
+LOGO_KINDS = ["transparent", "white-jpeg", "wide", "tall", "tiny", "palette"]
+
+
+@dataclass
+class DemoReport:
+    """What seeding did, for the CLI to print."""
+
+    created: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    logins: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def seed_demo(partner_count: int = 30) -> DemoReport:
+    """Create the demo vendor once; a second call changes nothing and says so."""
+    if db.session.scalar(select(func.count()).select_from(Partner)):
+        return DemoReport(created=False, counts=_counts())
+    tiers = [Tier(slug=s, name=n, rank=r) for s, n, r in TIERS]
+    verticals = [Vertical(slug=s, name=n) for s, n in VERTICALS]
+    regions = [Region(slug=s, name=n) for s, n, _, _ in REGIONS]
+    db.session.add_all([*tiers, *verticals, *regions])
+    rng = random.Random(20261121)
+    partners = [_demo_partner(i, rng, tiers, verticals, regions) for i in range(partner_count)]
+    db.session.add_all(partners)
+    db.session.flush()
+    report = DemoReport(created=True)
+    report.logins.append(("admin", "admin@demo.tcma.test", DEMO_PASSWORD))
+    report.logins.append(("marketer", "marketer@demo.tcma.test", DEMO_PASSWORD))
+    create_user("admin@demo.tcma.test", DEMO_PASSWORD, "admin", commit=False)
+    create_user("marketer@demo.tcma.test", DEMO_PASSWORD, "marketer", commit=False)
+    for partner in partners:
+        email = f"{partner.slug}@partners.demo.tcma.test"
+        create_user(email, DEMO_PASSWORD, "partner", partner_id=partner.id, commit=False)
+    report.logins.append(("partner", f"{partners[0].slug}@partners.demo.tcma.test", DEMO_PASSWORD))
+    db.session.commit()
+    report.counts = _counts()
+    return report
+
+
+def _counts() -> dict[str, int]:
+    from tcma.models import User
+
+    models = {"tiers": Tier, "verticals": Vertical, "regions": Region, "partners": Partner,
+              "brand kits": BrandKit, "users": User}
+    return {k: db.session.scalar(select(func.count()).select_from(m)) for k, m in models.items()}
+
+
+def _demo_partner(index: int, rng: random.Random, tiers, verticals, regions) -> Partner:
+    name = NAMES[index % len(NAMES)] + ("" if index < len(NAMES) else f" {index // len(NAMES)}")
+    slug = name.lower().replace("'", "").replace(" ", "-")
+    region_index = index % len(regions)
+    _, _, locale, zone = REGIONS[region_index]
+    primary = _colour(rng, (20, 160), (20, 160), (60, 200))
+    secondary = _colour(rng, (150, 255), (100, 220), (0, 120))
+    kind = LOGO_KINDS[index % len(LOGO_KINDS)]
+    logo = generate_logo(name, primary, kind)
+    key = f"logos/{slug}/{hashlib.sha256(logo).hexdigest()[:16]}.{_ext(kind)}"
+    get_storage().put(key, logo, "image/jpeg" if kind == "white-jpeg" else "image/png")
+    domain = f"{slug}.example"
+    kit = BrandKit(
+        logo_key=key, primary_color=primary, secondary_color=secondary,
+        contact_name=f"{rng.choice(['Alex', 'Sam', 'Robin', 'Maria', 'Jonas', 'Aiko'])} "
+                     f"{rng.choice(['Meyer', 'Garcia', 'Chen', 'Okafor', 'Silva', 'Novak'])}",
+        contact_email=f"sales@{domain}", contact_phone=f"+1 555 01{index:02d}",
+        website=f"https://www.{domain}", address=f"{100 + index} Market Street\nSpringfield",
+    )
+    return Partner(
+        name=f"{name} Solutions", slug=slug, tier=tiers[index % len(tiers)],
+        vertical=verticals[index % len(verticals)], region=regions[region_index],
+        locale=locale, time_zone=zone, brand_kit=kit,
+    )
+
+
+def _colour(rng: random.Random, *ranges: tuple[int, int]) -> str:
+    return "#" + "".join(f"{rng.randrange(low, high):02X}" for low, high in ranges)
+
+
+def _ext(kind: str) -> str:
+    return "jpg" if kind == "white-jpeg" else "png"
+
+
+def generate_logo(name: str, color: str, kind: str) -> bytes:
+    """Draw a simple wordmark logo, shaped like the uploads partners really send."""
+    sizes = {"wide": (1600, 200), "tall": (240, 720), "tiny": (64, 32)}
+    width, height = sizes.get(kind, (800, 300))
+    mode_bg = (255, 255, 255, 255) if kind == "white-jpeg" else (0, 0, 0, 0)
+    image = Image.new("RGBA", (width, height), mode_bg)
+    draw = ImageDraw.Draw(image)
+    pad = max(2, height // 10)
+    draw.rounded_rectangle([pad, pad, min(width, height) - pad, height - pad],
+                           radius=max(1, height // 8), fill=color)
+    font = ImageFont.truetype(str(FONT), max(8, height // 3))
+    draw.text((min(width, height) + pad, height // 2), name, fill=color, font=font, anchor="lm")
+    out = io.BytesIO()
+    if kind == "white-jpeg":
+        image.convert("RGB").save(out, "JPEG", quality=90)
+    elif kind == "palette":
+        image.convert("RGB").quantize(16).save(out, "PNG")
+    else:
+        image.save(out, "PNG", compress_level=6)
+    return out.getvalue()

@@ -1,0 +1,13 @@
+"""Pages and plain HTTP endpoints: health checks, signed file downloads, portal."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the web blueprints."""
+    from tcma.web import files, health
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(files.bp)

@@ -1,0 +1,81 @@
+"""The application factory and its settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from tcma import create_app
+from tcma.config import DEV_SECRET, ConfigError
+
+
+def test_factory_builds_from_a_mapping(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/a.db", "PUBLIC_URL": "https://x.test/",
+                      "SIGNED_URL_TTL": "120"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/a.db"
+    assert app.config["PUBLIC_URL"] == "https://x.test"
+    assert app.config["SIGNED_URL_TTL"] == 120
+
+
+def test_postgres_urls_use_psycopg3(tmp_path):
+    app = create_app({"DATABASE_URL": "postgresql://u@db/tcma"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/tcma"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("SIGNED_URL_TTL", "soon", "TCMA_SIGNED_URL_TTL"),
+        ("JOB_TIMEOUT", "-5", "TCMA_JOB_TIMEOUT"),
+        ("TESTING", "maybe", "TCMA_TESTING"),
+        ("REDIS_URL", "http://localhost:6379", "TCMA_REDIS_URL"),
+        ("DATABASE_URL", "mysql://x/y", "TCMA_DATABASE_URL"),
+        ("STORAGE", "ftp", "TCMA_STORAGE"),
+        ("ENV", "staging", "TCMA_ENV"),
+    ],
+)
+def test_bad_settings_fail_naming_the_setting(setting, value, named):
+    with pytest.raises(ConfigError, match=named):
+        create_app({setting: value})
+
+
+def test_s3_storage_needs_a_bucket():
+    with pytest.raises(ConfigError, match="TCMA_S3_BUCKET"):
+        create_app({"STORAGE": "s3"})
+
+
+@pytest.mark.parametrize("secret", [DEV_SECRET, "short"])
+def test_production_refuses_a_default_or_weak_secret(secret):
+    with pytest.raises(ConfigError, match="TCMA_SECRET_KEY"):
+        create_app({"ENV": "production", "SECRET_KEY": secret})
+
+
+def test_production_starts_with_a_real_secret(tmp_path):
+    app = create_app({"ENV": "production", "SECRET_KEY": "k" * 40,
+                      "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})
+    assert app.config["ENV"] == "production"
+
+
+def test_settings_come_from_tcma_environment_variables(monkeypatch, tmp_path):
+    monkeypatch.setenv("TCMA_PUBLIC_URL", "https://partners.vendor.test")
+    monkeypatch.setenv("TCMA_DATABASE_URL", f"sqlite:///{tmp_path}/e.db")
+    app = create_app()
+    assert app.config["PUBLIC_URL"] == "https://partners.vendor.test"
+
+
+def test_a_misspelt_environment_variable_is_refused(monkeypatch):
+    monkeypatch.setenv("TCMA_DATABSE_URL", "sqlite://")
+    with pytest.raises(ConfigError, match="TCMA_DATABSE_URL"):
+        create_app()
+
+
+def test_importing_reads_no_settings_and_connects_nowhere(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, TCMA_ENV="bogus", TCMA_REDIS_URL="redis://127.0.0.1:1/0")
+    code = "import tcma, tcma.cli, tcma.models, tcma.jobs, tcma.queue, tcma.storage, tcma.api"
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "instance").exists()

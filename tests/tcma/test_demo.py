@@ -1,0 +1,35 @@
+"""`tcma demo` on the embedded default (SQLite, local files, in-process jobs)."""
+
+from __future__ import annotations
+
+from PIL import Image
+from sqlalchemy import func, select
+
+from tcma import create_app
+from tests.conftest import base_config
+
+
+def test_demo_seeds_the_vendor_once(tmp_path):
+    app = create_app(base_config(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/demo.db"))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "30 partners" in first.output
+    assert "sign in as marketer" in first.output
+    second = runner.invoke(args=["demo"])
+    assert "already there" in second.output and "30 partners" in second.output
+    with app.app_context():
+        from tcma.extensions import db
+        from tcma.models import BrandKit, Partner, User
+        from tcma.storage import get_storage
+
+        assert db.session.scalar(select(func.count()).select_from(User)) == 32
+        kits = db.session.scalars(select(BrandKit)).all()
+        assert len({kit.primary_color for kit in kits}) > 10
+        logo = get_storage().get(kits[0].logo_key)
+        import io
+
+        assert Image.open(io.BytesIO(logo)).size[0] > 0
+        tiers = {p.tier.slug for p in db.session.scalars(select(Partner))}
+        assert tiers == {"registered", "silver", "gold", "platinum"}

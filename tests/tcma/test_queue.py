@@ -1,0 +1,55 @@
+"""Jobs run on real rq workers against Redis, and in-process without Redis."""
+
+from __future__ import annotations
+
+from rq import SimpleWorker
+
+from tcma.queue import get_queue
+from tcma.storage import get_storage
+from tests.support.jobs import refuse, write_marker
+
+
+def _work(queue) -> None:
+    SimpleWorker(queue.all_queues(), connection=queue.redis).work(burst=True)
+
+
+def test_a_job_enqueued_through_the_app_runs_on_an_rq_worker(rq_app):
+    queue = get_queue()
+    job = queue.enqueue(write_marker, "markers/one.txt", "hello", job_id="marker-one")
+    assert job.get_status() == "queued"
+    assert not get_storage().exists("markers/one.txt")
+    _work(queue)
+    assert job.get_status() == "finished"
+    assert job.return_value() == "wrote markers/one.txt"
+    assert get_storage().get("markers/one.txt") == b"hello"
+
+
+def test_enqueue_with_the_same_id_while_pending_makes_one_job(rq_app):
+    queue = get_queue()
+    first = queue.enqueue(write_marker, "markers/a.txt", "a", job_id="same-id")
+    second = queue.enqueue(write_marker, "markers/a.txt", "a", job_id="same-id")
+    assert first.id == second.id
+    assert queue.rq_queue("default").count == 1
+
+
+def test_a_failing_job_is_recorded_as_failed_with_its_reason(rq_app):
+    queue = get_queue()
+    job = queue.enqueue(refuse, "the partner logo is not an image")
+    _work(queue)
+    assert job.get_status() == "failed"
+    assert "the partner logo is not an image" in job.latest_result().exc_string
+    assert job.id in queue.rq_queue("low").failed_job_registry.get_job_ids()
+
+
+def test_without_redis_the_same_call_runs_in_process(app):
+    queue = get_queue()
+    assert not queue.is_async
+    job = queue.enqueue(write_marker, "markers/inline.txt", "inline")
+    assert job.get_status() == "finished"
+    assert get_storage().get("markers/inline.txt") == b"inline"
+
+
+def test_without_redis_a_failing_job_is_recorded_not_raised(app):
+    job = get_queue().enqueue(refuse, "no such template")
+    assert job.get_status() == "failed"
+    assert "ValueError: no such template" in job.exc_string
