@@ -1,0 +1,35 @@
+"""Campaign domain: template catalogue, personalization rules, variants, render requests.
+
+Public API:
+
+- ``load_catalogue(root: Path) -> dict[str, Template]``; ``load_template(folder: Path)``;
+  ``template_from_spec(spec: Mapping, resources: Callable[[str], bytes]) -> Template``.
+- ``Template``: ``slug``, ``name``, ``description``, ``outputs``, ``fields`` (``FieldDef``),
+  ``variants``, ``tiers``, ``locked``, ``available_to_tier(tier)``,
+  ``validate_fields(values) -> dict``, ``to_spec() -> dict`` (JSON-serialisable).
+- ``PartnerProfile(name, slug, tier, vertical, region, locale, brand: renderers.BrandKit)``.
+- ``resolve_request(tpl, profile, output, variant=None, fields=None, link_for=None,
+  unsubscribe_url=..., pixel_url=..., logo_url="") -> RenderRequest`` with ``key``
+  (sha256 hex of the resolved inputs), ``output``, ``format``, ``spec``, ``links``.
+  ``link_for(destination, url, channel) -> str`` returns the tracked URL to embed.
+- ``output_format(output)``; errors ``TemplateError`` (file, field), ``FieldError`` (field),
+  ``RequestError``.
+"""
+
+from .errors import FieldError, RequestError, TemplateError
+from .fields import FieldDef
+from .request import (
+    PLACEHOLDER_PIXEL,
+    PLACEHOLDER_UNSUBSCRIBE,
+    PartnerProfile,
+    RenderRequest,
+    output_format,
+    resolve_request,
+)
+from .template import Template, load_catalogue, load_template, template_from_spec
+
+__all__ = [
+    "PLACEHOLDER_PIXEL", "PLACEHOLDER_UNSUBSCRIBE", "FieldDef", "FieldError", "PartnerProfile",
+    "RenderRequest", "RequestError", "Template", "TemplateError", "load_catalogue",
+    "load_template", "output_format", "resolve_request", "template_from_spec",
+]

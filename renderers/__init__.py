@@ -1,0 +1,52 @@
+"""Co-branding renderers: fully resolved, frozen specs in; bytes and metadata out.
+
+Public API (everything else is internal):
+
+- ``Renderer()``: ``render(spec) -> RenderResult``; keeps caches (fonts, resampled
+  backgrounds, fitted logos, compiled MJML/Jinja) for batch use, thread-safe.
+- Specs: ``PdfSpec``, ``ImageSpec``, ``EmailSpec``, ``PostSpec`` built from ``Page`` and the
+  frames ``TextFrame``, ``RectFrame``, ``LogoFrame``, ``QrFrame``, ``PictureFrame``;
+  binaries are ``Resource`` (hashed once); the partner's ``BrandKit`` and ``Contact``.
+- ``RenderResult(data, media_type, extension, warnings, text, extra)``.
+- ``load_logo(data) -> Logo``: validates uploads; raises ``LogoError``.
+- ``readable_on(color) -> str``: text colour that reads on a background colour.
+- ``spec_digest(spec) -> str``: sha256 hex of the fully resolved inputs.
+- ``post_length(network, text)``, ``POST_LIMITS``: the networks' counting rules.
+- Errors: ``RenderError`` (bad spec, post too long), ``LogoError`` (bad upload).
+
+Fonts are DejaVu Sans (Latin, Greek, Cyrillic) embedded from ``assets/fonts``; CJK and
+right-to-left scripts are reported as warnings (see ``renderers.fonts``).
+"""
+
+from .digest import RENDERER_VERSION, spec_digest
+from .engine import Renderer
+from .logos import LogoError, load_logo, readable_on
+from .posts import LIMITS as POST_LIMITS
+from .posts import post_length
+from .spec import (
+    NETWORKS,
+    BrandKit,
+    Contact,
+    EmailSpec,
+    ImageSpec,
+    Logo,
+    LogoFrame,
+    Page,
+    PdfSpec,
+    PictureFrame,
+    PostSpec,
+    QrFrame,
+    RectFrame,
+    RenderError,
+    RenderResult,
+    RenderSpec,
+    Resource,
+    TextFrame,
+)
+
+__all__ = [
+    "NETWORKS", "POST_LIMITS", "RENDERER_VERSION", "BrandKit", "Contact", "EmailSpec",
+    "ImageSpec", "Logo", "LogoError", "LogoFrame", "Page", "PdfSpec", "PictureFrame", "PostSpec",
+    "QrFrame", "RectFrame", "RenderError", "RenderResult", "RenderSpec", "Renderer", "Resource",
+    "TextFrame", "load_logo", "readable_on", "post_length", "spec_digest",
+]

@@ -1,0 +1,81 @@
+"""Fields partners may edit: their types and limits, and validation of submitted values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import FieldError, TemplateError
+
+FIELD_TYPES = ("text", "multiline", "choice", "email", "phone")
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """One editable field: type, label, limits, allowed values and default."""
+
+    name: str
+    type: str = "text"
+    label: str = ""
+    max_length: int = 200
+    choices: tuple[str, ...] = ()
+    default: str = ""
+    required: bool = False
+
+
+def parse_field(name: str, raw: Any, file: str) -> FieldDef:
+    """Build a FieldDef from its manifest table, raising TemplateError on bad entries."""
+    where = f"fields.{name}"
+    if not isinstance(raw, Mapping):
+        raise TemplateError(file, where, "must be a table")
+    unknown = set(raw) - {"type", "label", "max_length", "choices", "default", "required"}
+    if unknown:
+        raise TemplateError(file, where, f"unknown keys {sorted(unknown)}")
+    kind = raw.get("type", "text")
+    if kind not in FIELD_TYPES:
+        raise TemplateError(file, f"{where}.type", f"must be one of {FIELD_TYPES}")
+    max_length = raw.get("max_length", 200)
+    if not isinstance(max_length, int) or not 1 <= max_length <= 5000:
+        raise TemplateError(file, f"{where}.max_length", "must be an integer from 1 to 5000")
+    choices = tuple(raw.get("choices", ()))
+    if kind == "choice" and not choices:
+        raise TemplateError(file, f"{where}.choices", "a choice field needs choices")
+    field = FieldDef(name, kind, str(raw.get("label", name)), max_length, choices,
+                     str(raw.get("default", "")), bool(raw.get("required", False)))
+    try:
+        check_value(field, field.default)
+    except FieldError as exc:
+        raise TemplateError(file, f"{where}.default", exc.message) from None
+    return field
+
+
+def check_value(field: FieldDef, value: Any) -> str:
+    """Return value cleaned for field, or raise FieldError saying what is wrong."""
+    if not isinstance(value, str):
+        raise FieldError(field.name, "must be text")
+    value = value.strip() if field.type != "multiline" else value.strip("\n ")
+    if len(value) > field.max_length:
+        raise FieldError(field.name, f"is {len(value)} characters; the limit is "
+                                     f"{field.max_length}")
+    if field.type == "choice" and value and value not in field.choices:
+        raise FieldError(field.name, f"must be one of {list(field.choices)}")
+    if field.type != "multiline" and ("\n" in value or "\r" in value):
+        raise FieldError(field.name, "must be a single line")
+    if field.type == "email" and value and ("@" not in value or " " in value):
+        raise FieldError(field.name, "is not an email address")
+    return value
+
+
+def validate_values(fields: Mapping[str, FieldDef], values: Mapping[str, Any]) -> dict[str, str]:
+    """Check submitted values against field definitions; unknown or locked names fail."""
+    cleaned = {}
+    for name, value in values.items():
+        if name not in fields:
+            raise FieldError(name, "is not an editable field of this template "
+                                   f"(editable: {sorted(fields)})")
+        cleaned[name] = check_value(fields[name], value)
+    for field in fields.values():
+        if field.required and not cleaned.get(field.name, field.default):
+            raise FieldError(field.name, "is required")
+    return cleaned

@@ -1,0 +1,167 @@
+"""PDF and image layouts from template files: pages, backgrounds and frames, validated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import renderers
+
+from .errors import TemplateError
+
+PAGE_SIZES = {"A4": (595.28, 841.89), "letter": (612.0, 792.0), "A5": (419.53, 595.28)}
+FRAME_KINDS = ("text", "contact", "rect", "logo", "qr", "picture")
+COLOR_TOKENS = ("primary", "secondary", "on-primary", "on-secondary")
+MM = 72 / 25.4
+FRAME_KEYS = {"kind", "name", "box", "text", "color", "font", "size", "min_size", "align",
+              "leading", "link", "picture", "plate", "padding"}
+
+
+@dataclass(frozen=True)
+class FrameDef:
+    """A frame as the template describes it: text is Jinja, colours may be brand tokens."""
+
+    kind: str
+    name: str
+    box: tuple[float, float, float, float]
+    text: str = ""
+    color: str = "#222222"
+    font: str = "regular"
+    size: float = 12.0
+    min_size: float = 8.0
+    align: str = "left"
+    leading: float = 1.25
+    link: str = ""
+    picture: str = ""
+    plate: str = "auto"
+    padding: float = 0.0
+
+
+@dataclass(frozen=True)
+class PageDef:
+    """A page or canvas: background resource name, colour token and frames."""
+
+    frames: tuple[FrameDef, ...]
+    background: str = ""
+    background_color: str = "#ffffff"
+
+
+@dataclass(frozen=True)
+class PdfLayout:
+    """A print layout in points with bleed."""
+
+    size: tuple[float, float]
+    bleed: float
+    pages: tuple[PageDef, ...]
+
+
+@dataclass(frozen=True)
+class ImageLayout:
+    """A raster layout in pixels with one canvas of layers."""
+
+    size: tuple[int, int]
+    page: PageDef
+
+
+def check_color(value: Any, file: str, where: str) -> str:
+    """Accept #rrggbb or a brand token (primary, secondary)."""
+    if value in COLOR_TOKENS:
+        return value
+    try:
+        return renderers.spec.check_color(value, where)
+    except renderers.RenderError as exc:
+        raise TemplateError(file, where, f"{exc}; or use {COLOR_TOKENS}") from None
+
+
+def _box(raw: Any, file: str, where: str) -> tuple[float, float, float, float]:
+    """A box [x, y, w, h] of numbers with positive size."""
+    if (not isinstance(raw, list | tuple) or len(raw) != 4
+            or not all(isinstance(v, int | float) for v in raw)):
+        raise TemplateError(file, where, "must be [x, y, width, height]")
+    if raw[2] <= 0 or raw[3] <= 0:
+        raise TemplateError(file, where, "width and height must be positive")
+    return tuple(float(v) for v in raw)
+
+
+def parse_frame(raw: Any, file: str, where: str, resources: Callable[[str], Any]) -> FrameDef:
+    """Validate one frame table against its kind's needs."""
+    if not isinstance(raw, Mapping):
+        raise TemplateError(file, where, "must be a table")
+    if set(raw) - FRAME_KEYS:
+        raise TemplateError(file, where, f"unknown keys {sorted(set(raw) - FRAME_KEYS)}")
+    kind = raw.get("kind")
+    if kind not in FRAME_KINDS:
+        raise TemplateError(file, f"{where}.kind", f"must be one of {FRAME_KINDS}")
+    name = raw.get("name") or kind
+    values = dict(raw, kind=kind, name=name, box=_box(raw.get("box"), file, f"{where}.box"))
+    if "color" in raw:
+        values["color"] = check_color(raw["color"], file, f"{where}.color")
+    _check_choices(values, file, where)
+    if kind == "text" and not isinstance(raw.get("text"), str):
+        raise TemplateError(file, f"{where}.text", "a text frame needs text")
+    if kind == "qr" and not raw.get("link"):
+        raise TemplateError(file, f"{where}.link", "a QR frame needs a link destination")
+    if kind == "picture":
+        resources(raw.get("picture", ""), f"{where}.picture")
+    if kind in ("text", "contact") and not 0 < values.get("min_size", 8) <= values.get("size", 12):
+        raise TemplateError(file, f"{where}.min_size", "must be positive and at most size")
+    return FrameDef(**values)
+
+
+def _check_choices(values: dict, file: str, where: str) -> None:
+    """Font, alignment and plate must be known values."""
+    for key, allowed in (("font", renderers.spec.FONTS), ("align", renderers.spec.ALIGNS),
+                         ("plate", renderers.spec.PLATES)):
+        if key in values and values[key] not in allowed:
+            raise TemplateError(file, f"{where}.{key}", f"must be one of {allowed}")
+
+
+def parse_page(raw: Any, file: str, where: str, resources, frames_key: str) -> PageDef:
+    """A page table: optional background and background_color, then frames."""
+    if not isinstance(raw, Mapping):
+        raise TemplateError(file, where, "must be a table")
+    frames = raw.get(frames_key, [])
+    if not isinstance(frames, list) or not frames:
+        raise TemplateError(file, f"{where}.{frames_key}", "must list at least one frame")
+    background = raw.get("background", "")
+    if background:
+        resources(background, f"{where}.background")
+    color = check_color(raw.get("background_color", "#ffffff"), file,
+                        f"{where}.background_color")
+    parsed = tuple(parse_frame(f, file, f"{where}.{frames_key}[{i}]", resources)
+                   for i, f in enumerate(frames))
+    names = [f.name for f in parsed]
+    if len(set(names)) != len(names):
+        raise TemplateError(file, f"{where}.{frames_key}", "frame names must be unique")
+    return PageDef(parsed, background, color)
+
+
+def parse_pdf_layout(raw: Mapping, file: str, resources) -> PdfLayout:
+    """The pdf layout table: page_size (name or [w, h] points), bleed_mm, pages."""
+    size = raw.get("page_size", "A4")
+    if isinstance(size, str):
+        if size not in PAGE_SIZES:
+            raise TemplateError(file, "page_size", f"must be one of {sorted(PAGE_SIZES)}")
+        size = PAGE_SIZES[size]
+    else:
+        size = _box([0, 0, *size] if isinstance(size, list) else None, file, "page_size")[2:]
+    bleed = raw.get("bleed_mm", 3)
+    if not isinstance(bleed, int | float) or not 0 <= bleed <= 10:
+        raise TemplateError(file, "bleed_mm", "must be a number from 0 to 10")
+    pages = raw.get("pages")
+    if not isinstance(pages, list) or not pages:
+        raise TemplateError(file, "pages", "must list at least one page")
+    parsed = tuple(parse_page(p, file, f"pages[{i}]", resources, "frames")
+                   for i, p in enumerate(pages))
+    return PdfLayout(tuple(size), bleed * MM, parsed)
+
+
+def parse_image_layout(raw: Mapping, file: str, resources) -> ImageLayout:
+    """The image layout table: canvas [w, h] pixels, background, layers."""
+    canvas = raw.get("canvas")
+    if (not isinstance(canvas, list) or len(canvas) != 2
+            or not all(isinstance(v, int) and 16 <= v <= 4096 for v in canvas)):
+        raise TemplateError(file, "canvas", "must be [width, height] in pixels (16-4096)")
+    page = parse_page(raw, file, "canvas", resources, "layers")
+    return ImageLayout((canvas[0], canvas[1]), page)

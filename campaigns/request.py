@@ -1,0 +1,194 @@
+"""Resolve template + partner + variant + fields into one hashable render request."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import renderers
+
+from .errors import RequestError
+from .layouts import FrameDef, PageDef
+from .template import Template
+from .texts import LINK_REFERENCE, render_text
+
+LinkFor = Callable[[str, str, str], str]
+FORMATS = {"pdf": "pdf", "png": "png", "jpg": "jpg", "email": "html"}
+PLACEHOLDER_UNSUBSCRIBE = "https://example.invalid/unsubscribe"
+PLACEHOLDER_PIXEL = "https://example.invalid/pixel.gif"
+
+
+@dataclass(frozen=True)
+class PartnerProfile:
+    """Who a render is for: segmentation attributes and brand kit."""
+
+    name: str
+    slug: str
+    tier: str
+    vertical: str
+    region: str
+    locale: str
+    brand: renderers.BrandKit
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """A fully resolved render: spec for the renderers and the key naming its output."""
+
+    template: str
+    output: str
+    format: str
+    variant: str | None
+    partner: str
+    spec: renderers.RenderSpec
+    key: str
+    links: tuple[tuple[str, str], ...]
+
+
+def identity_link(name: str, url: str, channel: str) -> str:
+    """Default link_for: embed the destination URL as it is."""
+    return url
+
+
+def output_format(output: str) -> str:
+    """File format of an output name (pdf, png, jpg, html, txt)."""
+    return "txt" if output.startswith("post:") else FORMATS[output]
+
+
+def _values(tpl: Template, profile: PartnerProfile, variant: str | None,
+            fields: Mapping[str, Any]) -> dict[str, str]:
+    """Field defaults < personalization rules < variant overrides < partner field values."""
+    values = {f.name: f.default for f in tpl.fields}
+    for rule in tpl.rules:
+        values[rule.name] = rule.choose(getattr(profile, rule.by))
+    if variant is not None:
+        values.update(dict(tpl.variant_overrides)[variant])
+    values.update({k: v for k, v in tpl.validate_fields(fields).items() if v})
+    return values
+
+
+def _partner(profile: PartnerProfile) -> dict[str, Any]:
+    """Partner data exposed to templates (always as data, never as template source)."""
+    brand = profile.brand
+    contact = brand.contact
+    return {"name": brand.name or profile.name, "address": brand.address, "tier": profile.tier,
+            "vertical": profile.vertical, "region": profile.region, "locale": profile.locale,
+            "contact": {"name": contact.name, "email": contact.email, "phone": contact.phone,
+                        "website": contact.website}}
+
+
+def _sources(tpl: Template, output: str) -> list[str]:
+    """Texts an output renders (to find the link destinations it uses)."""
+    if output.startswith("post:"):
+        return [dict(tpl.posts)[output.partition(":")[2]]]
+    if output == "email":
+        return list(tpl.email)
+    pages = tpl.pdf.pages if output == "pdf" else (tpl.image.page,)
+    return [f.text for p in pages for f in p.frames] + [
+        f"links.{f.link}" for p in pages for f in p.frames if f.link]
+
+
+def _links(tpl: Template, output: str, link_for: LinkFor) -> dict[str, str]:
+    """Tracked URLs for the destinations this output uses, from link_for."""
+    used = {a or b for s in _sources(tpl, output) for a, b in LINK_REFERENCE.findall(s)}
+    destinations = dict(tpl.links)
+    links = {}
+    for name in sorted(used):
+        url = link_for(name, destinations[name], output)
+        if not isinstance(url, str) or not re.match(r"^https?://\S+$", url):
+            raise RequestError(f"link_for returned {url!r} for {name!r}; need an http(s) URL")
+        links[name] = url
+    return links
+
+
+def _color(token: str, brand: renderers.BrandKit) -> str:
+    """Brand token or literal colour to #rrggbb."""
+    if token.startswith("on-"):
+        return renderers.readable_on(_color(token[3:], brand))
+    return {"primary": brand.primary, "secondary": brand.secondary}.get(token, token)
+
+
+def _contact_text(partner: Mapping[str, Any]) -> str:
+    """The contact block: name, email and phone, website, address; empty parts skipped."""
+    contact = partner["contact"]
+    reach = "  \u00b7  ".join(v for v in (contact["email"], contact["phone"]) if v)
+    address = " \u00b7 ".join(line.strip() for line in partner["address"].splitlines() if line)
+    lines = [contact["name"] or partner["name"], reach, contact["website"], address]
+    return "\n".join(line for line in lines if line)
+
+
+def _frame(frame: FrameDef, tpl: Template, context: dict, brand) -> Any:
+    """Resolve one frame definition into a renderers frame."""
+    color = _color(frame.color, brand)
+    if frame.kind in ("text", "contact"):
+        text = (_contact_text(context["partner"]) if frame.kind == "contact"
+                else render_text(frame.text, context))
+        return renderers.TextFrame(frame.name, frame.box, text, color, frame.font, frame.size,
+                                   frame.min_size, frame.align, frame.leading)
+    if frame.kind == "rect":
+        return renderers.RectFrame(frame.name, frame.box, color)
+    if frame.kind == "logo":
+        return renderers.LogoFrame(frame.name, frame.box, frame.plate, frame.align, frame.padding)
+    if frame.kind == "qr":
+        return renderers.QrFrame(frame.name, frame.box, context["links"][frame.link], color)
+    return renderers.PictureFrame(frame.name, frame.box, tpl.resources[frame.picture])
+
+
+def _page(page: PageDef, tpl: Template, context: dict, brand) -> renderers.Page:
+    """Resolve a page definition."""
+    frames = tuple(_frame(f, tpl, context, brand) for f in page.frames)
+    background = tpl.resources[page.background] if page.background else None
+    return renderers.Page(frames, background, _color(page.background_color, brand))
+
+
+def _freeze(value: Any) -> Any:
+    """Dicts to sorted (key, value) tuples so the email values are hashable."""
+    if isinstance(value, Mapping):
+        return tuple((k, _freeze(v)) for k, v in sorted(value.items()))
+    return value
+
+
+def _spec(tpl: Template, output: str, context: dict, brand, extra: dict) -> Any:
+    """Build the renderers spec for one output."""
+    if output == "pdf":
+        pages = tuple(_page(p, tpl, context, brand) for p in tpl.pdf.pages)
+        return renderers.PdfSpec(tpl.pdf.size, pages, brand, tpl.pdf.bleed, title=tpl.name)
+    if output in ("png", "jpg"):
+        return renderers.ImageSpec(tpl.image.size, _page(tpl.image.page, tpl, context, brand),
+                                   brand, output)
+    if output == "email":
+        mjml, text, subject = tpl.email
+        values = {**context, **extra, "primary": brand.primary, "secondary": brand.secondary}
+        values["subject"] = render_text(subject, values)
+        return renderers.EmailSpec(mjml, text, values["subject"], _freeze(values), brand)
+    network = output.partition(":")[2]
+    return renderers.PostSpec(network, render_text(dict(tpl.posts)[network], context))
+
+
+def resolve_request(
+    tpl: Template, profile: PartnerProfile, output: str, variant: str | None = None,
+    fields: Mapping[str, Any] | None = None, link_for: LinkFor | None = None,
+    unsubscribe_url: str = PLACEHOLDER_UNSUBSCRIBE, pixel_url: str = PLACEHOLDER_PIXEL,
+    logo_url: str = "",
+) -> RenderRequest:
+    """Resolve everything a render needs; raises RequestError or FieldError on bad input."""
+    if output not in tpl.outputs:
+        raise RequestError(f"template {tpl.slug!r} has no output {output!r} ({tpl.outputs})")
+    if variant is not None and variant not in tpl.variants:
+        raise RequestError(f"template {tpl.slug!r} has no variant {variant!r} ({tpl.variants})")
+    if not tpl.available_to_tier(profile.tier):
+        raise RequestError(f"template {tpl.slug!r} is not available to tier {profile.tier!r}")
+    links = _links(tpl, output, link_for or identity_link)
+    context = {**_values(tpl, profile, variant, fields or {}), "partner": _partner(profile),
+               "links": links}
+    extra = {"unsubscribe_url": unsubscribe_url, "pixel_url": pixel_url, "logo_url": logo_url}
+    spec = _spec(tpl, output, context, profile.brand, extra)
+    digest = renderers.spec_digest(spec)
+    key_source = json.dumps([tpl.slug, output, variant, digest])
+    key = hashlib.sha256(key_source.encode()).hexdigest()
+    return RenderRequest(tpl.slug, output, output_format(output), variant, profile.slug, spec,
+                         key, tuple(sorted(links.items())))

@@ -1,0 +1,249 @@
+"""Templates: load a folder or a stored spec, validate everything, expose what partners need."""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import renderers
+
+from .errors import TemplateError
+from .fields import FieldDef, parse_field, validate_values
+from .layouts import ImageLayout, PdfLayout, parse_image_layout, parse_pdf_layout
+from .rules import Rule, parse_rule, parse_variants
+from .validation import check_template_texts
+
+SPEC_FORMAT = 1
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+IMAGE_OUTPUTS = ("png", "jpg")
+MANIFEST_KEYS = {"name", "description", "outputs", "tiers", "locked", "links", "fields",
+                 "personalize", "variants", "email"}
+FILES = {"manifest": "manifest.toml", "pdf": "pdf.toml", "image": "image.toml",
+         "posts": "posts.toml", "mjml": "email.mjml", "text": "email.txt"}
+
+
+@dataclass(frozen=True)
+class Template:
+    """A validated campaign template: manifest, personalization and output definitions."""
+
+    slug: str
+    name: str
+    description: str
+    outputs: tuple[str, ...]
+    fields: tuple[FieldDef, ...]
+    tiers: tuple[str, ...]
+    locked: tuple[str, ...]
+    links: tuple[tuple[str, str], ...]
+    rules: tuple[Rule, ...]
+    variant_overrides: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+    pdf: PdfLayout | None
+    image: ImageLayout | None
+    email: tuple[str, str, str] | None  # (mjml, text, subject)
+    posts: tuple[tuple[str, str], ...]
+    resources: Mapping[str, renderers.Resource] = field(repr=False, compare=False)
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def variants(self) -> tuple[str, ...]:
+        """Names of the A/B variants."""
+        return tuple(name for name, _ in self.variant_overrides)
+
+    def available_to_tier(self, tier: str) -> bool:
+        """Whether partners of tier may use this template (no tiers listed: everyone)."""
+        return not self.tiers or tier.lower() in self.tiers
+
+    def validate_fields(self, values: Mapping[str, Any]) -> dict[str, str]:
+        """Cleaned partner field values, or FieldError naming the bad field."""
+        return validate_values({f.name: f for f in self.fields}, values)
+
+    def to_spec(self) -> dict[str, Any]:
+        """JSON-serialisable definition; binaries are referenced by name and sha256."""
+        return copy.deepcopy(dict(self.raw))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, naming it in the error."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TemplateError(str(path), "syntax", str(exc)) from None
+
+
+def load_template(folder: Path) -> Template:
+    """Load and validate templates/<slug>/ (manifest.toml plus output definitions)."""
+    folder = Path(folder)
+    manifest = folder / FILES["manifest"]
+    if not manifest.is_file():
+        raise TemplateError(str(manifest), "manifest", "file is missing")
+    spec: dict[str, Any] = {"format": SPEC_FORMAT, "slug": folder.name,
+                            "manifest": _read_toml(manifest)}
+    for section in ("pdf", "image", "posts"):
+        if (folder / FILES[section]).is_file():
+            spec[section] = _read_toml(folder / FILES[section])
+    if (folder / FILES["mjml"]).is_file():
+        spec["email"] = {"mjml": (folder / FILES["mjml"]).read_text(encoding="utf-8"),
+                         "text": _read_optional(folder / FILES["text"])}
+    files = {section: str(folder / name) for section, name in FILES.items()}
+    return _build(spec, lambda name: (folder / name).read_bytes(), files, verify=False)
+
+
+def _read_optional(path: Path) -> str:
+    """Text of a file, or empty when missing (validated later)."""
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def template_from_spec(spec: Mapping[str, Any], resources: Callable[[str], bytes]) -> Template:
+    """Rebuild a Template from to_spec() output; resources(name) returns binary content."""
+    if not isinstance(spec, Mapping) or spec.get("format") != SPEC_FORMAT:
+        raise TemplateError("spec", "format", f"must be {SPEC_FORMAT}")
+    files = {section: f"spec:{section}" for section in FILES}
+    return _build(copy.deepcopy(dict(spec)), resources, files, verify=True)
+
+
+def load_catalogue(root: Path) -> dict[str, Template]:
+    """Every template under root (one folder each), keyed by slug, in slug order."""
+    root = Path(root)
+    if not root.is_dir():
+        raise TemplateError(str(root), "folder", "templates folder does not exist")
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    return {folder.name: load_template(folder) for folder in folders}
+
+
+class _Resources:
+    """Loads named binaries once and records their hashes for the spec."""
+
+    def __init__(self, read: Callable[[str], bytes], files: dict, known: Mapping | None):
+        self._read, self._files, self._known = read, files, known
+        self.loaded: dict[str, renderers.Resource] = {}
+
+    def __call__(self, name: str, where: str) -> renderers.Resource:
+        """The resource called name, or TemplateError naming the field that asked for it."""
+        if name in self.loaded:
+            return self.loaded[name]
+        if not isinstance(name, str) or not re.fullmatch(r"[\w.-]+", name):
+            raise TemplateError(self._files["manifest"], where, f"bad resource name {name!r}")
+        try:
+            data = self._read(name)
+        except (OSError, KeyError) as exc:
+            raise TemplateError(self._files["manifest"], where,
+                                f"resource {name!r} not found ({exc})") from None
+        resource = renderers.Resource(name, data)
+        if self._known is not None and self._known.get(name) != resource.sha256:
+            raise TemplateError("spec", where, f"resource {name!r} does not match its sha256")
+        self.loaded[name] = resource
+        return resource
+
+
+def _build(spec: dict, read, files: dict, verify: bool) -> Template:
+    """Validate every section of a spec dict and assemble the Template."""
+    slug = spec.get("slug", "")
+    if not isinstance(slug, str) or not SLUG.match(slug):
+        raise TemplateError(files["manifest"], "slug", "must be lowercase letters, digits, '-'")
+    manifest = spec.get("manifest")
+    file = files["manifest"]
+    if not isinstance(manifest, Mapping):
+        raise TemplateError(file, "manifest", "must be a table")
+    unknown = set(manifest) - MANIFEST_KEYS
+    if unknown:
+        raise TemplateError(file, sorted(unknown)[0], "unknown key")
+    resources = _Resources(read, files, spec.get("resources") if verify else None)
+    parts = _parse_outputs(spec, manifest, files, resources)
+    template = Template(slug=slug, resources=resources.loaded, raw=spec, **_parse_manifest(
+        manifest, file), **parts)
+    check_template_texts(template, files)
+    spec["resources"] = {n: r.sha256 for n, r in sorted(resources.loaded.items())}
+    return template
+
+
+def _text(manifest: Mapping, key: str, file: str, required: bool = True) -> str:
+    """A text value of the manifest."""
+    value = manifest.get(key, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise TemplateError(file, key, "must be non-empty text" if required else "must be text")
+    return value
+
+
+def _names(manifest: Mapping, key: str, file: str) -> tuple[str, ...]:
+    """A list of lowercase names (tiers, locked frames)."""
+    value = manifest.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TemplateError(file, key, "must be a list of names")
+    return tuple(v.lower() if key == "tiers" else v for v in value)
+
+
+def _parse_manifest(manifest: Mapping, file: str) -> dict[str, Any]:
+    """Name, description, tiers, locked regions, links, fields, rules and variants."""
+    fields = manifest.get("fields", {})
+    rules = manifest.get("personalize", {})
+    if not isinstance(fields, Mapping) or not isinstance(rules, Mapping):
+        raise TemplateError(file, "fields" if not isinstance(fields, Mapping) else "personalize",
+                            "must be a table")
+    parsed_fields = tuple(parse_field(n, r, file) for n, r in fields.items())
+    parsed_rules = tuple(parse_rule(n, r, file) for n, r in rules.items())
+    clash = {f.name for f in parsed_fields} & {r.name for r in parsed_rules}
+    if clash:
+        raise TemplateError(file, f"personalize.{sorted(clash)[0]}", "is also an editable field")
+    names = {f.name for f in parsed_fields} | {r.name for r in parsed_rules}
+    variants = parse_variants(manifest.get("variants", {}), names, file)
+    return {
+        "name": _text(manifest, "name", file),
+        "description": _text(manifest, "description", file),
+        "tiers": _names(manifest, "tiers", file), "locked": _names(manifest, "locked", file),
+        "links": _parse_links(manifest.get("links", {}), file),
+        "fields": parsed_fields, "rules": parsed_rules,
+        "variant_overrides": tuple((v, tuple(sorted(o.items()))) for v, o in variants.items()),
+    }
+
+
+def _parse_links(raw: Any, file: str) -> tuple[tuple[str, str], ...]:
+    """Named link destinations (absolute http(s) URLs) that become tracked links."""
+    if not isinstance(raw, Mapping):
+        raise TemplateError(file, "links", "must be a table of name = URL")
+    for name, url in raw.items():
+        if not isinstance(url, str) or not re.match(r"^https?://[^\s]+$", url):
+            raise TemplateError(file, f"links.{name}", "must be an http(s) URL")
+    return tuple(sorted(raw.items()))
+
+
+def _parse_outputs(spec: Mapping, manifest: Mapping, files: dict, resources) -> dict[str, Any]:
+    """Check outputs against the definitions present and parse each definition."""
+    file = files["manifest"]
+    outputs = manifest.get("outputs")
+    if not isinstance(outputs, list) or not outputs or len(set(outputs)) != len(outputs):
+        raise TemplateError(file, "outputs", "must list distinct outputs")
+    parts: dict[str, Any] = {"outputs": tuple(outputs), "pdf": None, "image": None,
+                             "email": None, "posts": ()}
+    for output in outputs:
+        _require_definition(output, spec, files)
+    if "pdf" in outputs:
+        parts["pdf"] = parse_pdf_layout(spec["pdf"], files["pdf"], resources)
+    if set(outputs) & set(IMAGE_OUTPUTS):
+        parts["image"] = parse_image_layout(spec["image"], files["image"], resources)
+    if "email" in outputs:
+        subject = _text(manifest.get("email", {}), "subject", file)
+        parts["email"] = (spec["email"]["mjml"], spec["email"]["text"], subject)
+    networks = [o.partition(":")[2] for o in outputs if o.startswith("post:")]
+    parts["posts"] = tuple((n, spec["posts"][n]["text"]) for n in networks)
+    return parts
+
+
+def _require_definition(output: str, spec: Mapping, files: dict) -> None:
+    """Each output needs its definition file (and post networks their text)."""
+    needs = {"pdf": "pdf", "png": "image", "jpg": "image", "email": "email"}
+    if output in needs:
+        if needs[output] not in spec:
+            file = files["mjml" if output == "email" else needs[output]]
+            raise TemplateError(file, output, "output listed but its definition is missing")
+        return
+    network = output.partition(":")[2]
+    if not output.startswith("post:") or network not in renderers.NETWORKS:
+        raise TemplateError(files["manifest"], "outputs",
+                            f"unknown output {output!r} (pdf, png, jpg, email, post:<network>)")
+    post = spec.get("posts", {}).get(network)
+    if not isinstance(post, Mapping) or not isinstance(post.get("text"), str):
+        raise TemplateError(files["posts"], f"{network}.text", "post text is missing")

@@ -1,0 +1,57 @@
+"""Marketer text templates: sandboxed Jinja where partner values are only ever data."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import regex
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .errors import TemplateError
+
+ENV = ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
+LINK_REFERENCE = regex.compile(r"links\s*(?:\.\s*(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
+BARE_URL = regex.compile(r"https?://")
+CONTEXT_NAMES = frozenset({"partner", "links"})
+EMAIL_NAMES = frozenset({"unsubscribe_url", "pixel_url", "logo_url", "primary", "secondary",
+                         "subject"})
+
+
+@functools.lru_cache(maxsize=2048)
+def compile_text(source: str):
+    """Compile a Jinja text once per distinct source."""
+    return ENV.from_string(source)
+
+
+def render_text(source: str, context: dict[str, Any]) -> str:
+    """Render a text template with values passed as data (never as template source)."""
+    if "{" not in source:
+        return source
+    return compile_text(source).render(context)
+
+
+def check_text(source: str, names: frozenset[str], file: str, where: str) -> set[str]:
+    """Validate a Jinja text; return link destinations it uses. Unknown names fail."""
+    try:
+        parsed = ENV.parse(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateError(file, where, f"template syntax error line {exc.lineno}: "
+                                         f"{exc.message}") from None
+    unknown = meta.find_undeclared_variables(parsed) - names
+    if unknown:
+        raise TemplateError(file, where, f"uses unknown names {sorted(unknown)}")
+    return {a or b for a, b in LINK_REFERENCE.findall(source)}
+
+
+def referenced_names(source: str) -> set[str]:
+    """Top-level names a Jinja text uses."""
+    return meta.find_undeclared_variables(ENV.parse(source))
+
+
+def check_no_bare_urls(source: str, file: str, where: str) -> None:
+    """Partner-facing URLs must be named destinations so they become tracked links."""
+    if BARE_URL.search(source):
+        raise TemplateError(file, where, "contains a literal URL; use {{ links.<name> }} "
+                                         "so it becomes a tracked link")

@@ -1,0 +1,120 @@
+"""Raster images (PNG, JPEG) with Pillow: same frames and text/logo rules as the PDFs."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageDraw, ImageStat
+
+from .assets import AssetCache
+from .fonts import clean_text, covered_characters
+from .logos import fit_size
+from .qr import draw_qr_image
+from .spec import (
+    ImageSpec,
+    LogoFrame,
+    PictureFrame,
+    QrFrame,
+    RectFrame,
+    RenderError,
+    RenderResult,
+    TextFrame,
+)
+from .textfit import fit_text
+
+PNG_COMPRESS_LEVEL = 1  # level 6 costs ~4x the time for ~10% smaller cards
+PILLOW_WIDTH_MARGIN = 0.98  # hinted pixel widths run slightly over linear widths
+MEDIA = {"png": ("image/png", "png"), "jpg": ("image/jpeg", "jpg")}
+
+
+class ImageRenderer:
+    """Draw ImageSpec canvases with cached fonts, backgrounds and fitted logos."""
+
+    def __init__(self, cache: AssetCache) -> None:
+        self._cache = cache
+        self._covered = covered_characters(cache.font_dir)
+
+    def render(self, spec: ImageSpec) -> RenderResult:
+        """Render an ImageSpec to PNG or JPEG bytes with warnings."""
+        if spec.format not in MEDIA:
+            raise RenderError(f"image format must be png or jpg, not {spec.format!r}")
+        canvas = self._base(spec)
+        draw = ImageDraw.Draw(canvas)
+        warnings: list[str] = []
+        for frame in spec.page.frames:
+            self._draw_frame(canvas, draw, spec, frame, warnings)
+        data = _encode(canvas, spec)
+        media_type, extension = MEDIA[spec.format]
+        return RenderResult(data, media_type, extension, tuple(dict.fromkeys(warnings)))
+
+    def _base(self, spec: ImageSpec) -> Image.Image:
+        """A fresh canvas with the background colour and picture."""
+        page = spec.page
+        if page.background is not None:
+            return self._cache.cover_image(page.background, spec.size).copy()
+        return Image.new("RGB", spec.size, page.background_color)
+
+    def _draw_frame(self, canvas, draw, spec: ImageSpec, frame, warnings) -> None:
+        """Dispatch one frame to its drawing code."""
+        x, y, w, h = (round(v) for v in frame.box)
+        if isinstance(frame, TextFrame):
+            self._draw_text(draw, frame, warnings)
+        elif isinstance(frame, RectFrame):
+            draw.rectangle((x, y, x + w - 1, y + h - 1), fill=frame.color)
+        elif isinstance(frame, LogoFrame):
+            self._draw_logo(canvas, draw, spec, frame, warnings)
+        elif isinstance(frame, QrFrame):
+            draw_qr_image(draw, frame.url, x, y, min(w, h), frame.color)
+        elif isinstance(frame, PictureFrame):
+            canvas.paste(self._cache.cover_image(frame.picture, (w, h)), (x, y))
+
+    def _draw_text(self, draw, frame: TextFrame, warnings: list[str]) -> None:
+        """Fit and draw text top-down in its box; report overflow and missing glyphs."""
+        text, problems = clean_text(frame.text, self._covered)
+        warnings.extend(f"{frame.name}: {p}" for p in problems)
+        x, y, w, h = frame.box
+        fitted = fit_text(text, (w * PILLOW_WIDTH_MARGIN, h), (frame.size, frame.min_size),
+                          frame.leading, self._cache.fonts.measure(frame.font))
+        if fitted.overflow:
+            warnings.append(f"{frame.name}: text does not fit its frame at {frame.min_size}px; "
+                            "the end was cut and marked with an ellipsis")
+        font = self._cache.fonts.font(frame.font, fitted.size)
+        anchor = {"left": "la", "center": "ma", "right": "ra"}[frame.align]
+        left = {"left": x, "center": x + w / 2, "right": x + w}[frame.align]
+        top = y
+        for line in fitted.lines:
+            draw.text((left, top), line, font=font, fill=frame.color, anchor=anchor)
+            top += fitted.line_height
+
+    def _draw_logo(self, canvas, draw, spec: ImageSpec, frame: LogoFrame, warnings) -> None:
+        """Fit the logo; measure the pixels behind it and add a plate when contrast is low."""
+        logo = spec.brand.logo
+        if logo is None:
+            warnings.append(f"{frame.name}: partner has no logo; frame left empty")
+            return
+        x, y, w, h = (round(v) for v in frame.box)
+        pad = round(frame.padding)
+        fw, fh = fit_size(logo, (w - 2 * pad, h - 2 * pad))
+        pixels = (max(round(fw), 1), max(round(fh), 1))
+        behind = ImageStat.Stat(canvas.crop((x, y, x + w, y + h))).mean
+        plate = self._cache.plate_for(logo, tuple(round(v) for v in behind[:3]), frame.plate)
+        if plate is not None:
+            draw.rounded_rectangle((x, y, x + w - 1, y + h - 1), radius=min(w, h) // 12,
+                                   fill=plate)
+        if pixels[0] > logo.width * 2:
+            warnings.append(f"{frame.name}: logo is {logo.width}x{logo.height} px and is "
+                            f"enlarged {pixels[0] / logo.width:.1f}x; it may look blurry")
+        fitted = self._cache.fitted_logo(logo, pixels)
+        left = {"left": x + pad, "center": x + (w - pixels[0]) // 2,
+                "right": x + w - pad - pixels[0]}[frame.align]
+        canvas.paste(fitted, (left, y + (h - pixels[1]) // 2), fitted)
+
+
+def _encode(canvas: Image.Image, spec: ImageSpec) -> bytes:
+    """Encode with pinned settings so identical canvases give identical bytes."""
+    out = io.BytesIO()
+    if spec.format == "png":
+        canvas.save(out, "PNG", compress_level=PNG_COMPRESS_LEVEL)
+    else:
+        canvas.save(out, "JPEG", quality=spec.jpeg_quality, subsampling="4:2:0", optimize=False)
+    return out.getvalue()

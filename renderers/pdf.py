@@ -1,0 +1,185 @@
+"""Print PDFs with ReportLab: background, frames of fitted text, logo, QR; fonts embedded."""
+
+from __future__ import annotations
+
+import io
+
+from reportlab.pdfgen.canvas import Canvas
+
+from .assets import AssetCache
+from .fonts import PDF_NAMES, clean_text, covered_characters, pdf_measure, register_pdf_fonts
+from .logos import fit_size
+from .qr import draw_qr_pdf
+from .spec import (
+    LogoFrame,
+    Page,
+    PdfSpec,
+    PictureFrame,
+    QrFrame,
+    RectFrame,
+    RenderResult,
+    TextFrame,
+)
+from .textfit import fit_text
+
+PRINT_DPI = 150  # backgrounds and pictures are resampled to this resolution
+
+
+class _JpegByName(str):
+    """A JPEG handed to ReportLab 'by file name' without touching the disk.
+
+    ReportLab names a file-name image by hashing the name (cheap, deterministic) and
+    embeds JPEG bytes as they are; an ImageReader would hash all decoded pixels per document.
+    """
+
+    def __new__(cls, name: str, data: bytes):
+        """Make a str whose value is the stable name and that reads as the JPEG bytes."""
+        obj = super().__new__(cls, name)
+        obj._stream = io.BytesIO(data)
+        return obj
+
+    def read(self, *args):
+        """Read JPEG bytes (ReportLab's open_for_read returns objects that have read)."""
+        return self._stream.read(*args)
+
+    def seek(self, *args):
+        """Seek in the JPEG bytes."""
+        return self._stream.seek(*args)
+
+    def tell(self):
+        """Position in the JPEG bytes."""
+        return self._stream.tell()
+
+    def close(self):
+        """Nothing to close: bytes stay cached."""
+
+
+class PdfRenderer:
+    """Draw PdfSpec documents; all expensive preparation lives in the shared AssetCache."""
+
+    def __init__(self, cache: AssetCache) -> None:
+        self._cache = cache
+        register_pdf_fonts(cache.font_dir)
+        self._covered = covered_characters(cache.font_dir)
+
+    def render(self, spec: PdfSpec) -> RenderResult:
+        """Render a PdfSpec to PDF bytes with warnings for overflow, glyphs and logo dpi."""
+        buffer = io.BytesIO()
+        bleed = spec.bleed
+        width, height = spec.size[0] + 2 * bleed, spec.size[1] + 2 * bleed
+        canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
+        canvas.setTitle(spec.title or spec.brand.name)
+        canvas.setCreator("tcma renderers")
+        canvas.setAuthor(spec.brand.name)
+        warnings: list[str] = []
+        for page in spec.pages:
+            if bleed:
+                canvas.setTrimBox((bleed, bleed, bleed + spec.size[0], bleed + spec.size[1]))
+                canvas.setBleedBox((0, 0, width, height))
+            self._draw_page(canvas, spec, page, warnings)
+            canvas.showPage()
+        canvas.save()
+        unique = tuple(dict.fromkeys(warnings))
+        return RenderResult(buffer.getvalue(), "application/pdf", "pdf", unique)
+
+    def _draw_page(self, canvas: Canvas, spec: PdfSpec, page: Page, warnings: list[str]) -> None:
+        """Background first, then frames in order (later frames on top)."""
+        full = (spec.size[0] + 2 * spec.bleed, spec.size[1] + 2 * spec.bleed)
+        canvas.setFillColor(page.background_color)
+        canvas.rect(0, 0, full[0], full[1], stroke=0, fill=1)
+        if page.background is not None:
+            self._draw_picture(canvas, spec, page.background, (-spec.bleed, -spec.bleed) + full)
+        for frame in page.frames:
+            self._draw_frame(canvas, spec, page, frame, warnings)
+
+    def _to_pdf(self, spec: PdfSpec, box) -> tuple[float, float, float, float]:
+        """Top-left trim-box coordinates to ReportLab's bottom-left page coordinates."""
+        x, y, w, h = box
+        return x + spec.bleed, spec.bleed + spec.size[1] - y - h, w, h
+
+    def _draw_frame(self, canvas, spec: PdfSpec, page: Page, frame, warnings) -> None:
+        """Dispatch one frame to its drawing method."""
+        if isinstance(frame, TextFrame):
+            self._draw_text(canvas, spec, frame, warnings)
+        elif isinstance(frame, RectFrame):
+            x, y, w, h = self._to_pdf(spec, frame.box)
+            canvas.setFillColor(frame.color)
+            canvas.rect(x, y, w, h, stroke=0, fill=1)
+        elif isinstance(frame, LogoFrame):
+            self._draw_logo(canvas, spec, page, frame, warnings)
+        elif isinstance(frame, QrFrame):
+            x, y, w, h = self._to_pdf(spec, frame.box)
+            side = min(w, h)
+            draw_qr_pdf(canvas, frame.url, x, y + h - side, side, frame.color)
+        elif isinstance(frame, PictureFrame):
+            self._draw_picture(canvas, spec, frame.picture, frame.box)
+
+    def _draw_picture(self, canvas, spec: PdfSpec, resource, box) -> None:
+        """Draw a resource covering box, pre-cropped and resampled to PRINT_DPI as a JPEG."""
+        x, y, w, h = self._to_pdf(spec, box)
+        pixels = (max(round(w / 72 * PRINT_DPI), 1), max(round(h / 72 * PRINT_DPI), 1))
+        jpeg = self._cache.cover_jpeg(resource, pixels)
+        name = f"tcma-{resource.sha256[:20]}-{pixels[0]}x{pixels[1]}.jpg"
+        canvas.drawImage(_JpegByName(name, jpeg), x, y, w, h)
+
+    def _draw_text(self, canvas, spec: PdfSpec, frame: TextFrame, warnings: list[str]) -> None:
+        """Fit, then draw text lines top-down; report overflow and missing glyphs."""
+        text, problems = clean_text(frame.text, self._covered)
+        warnings.extend(f"{frame.name}: {p}" for p in problems)
+        x, y, w, h = self._to_pdf(spec, frame.box)
+        fitted = fit_text(text, (w, h), (frame.size, frame.min_size), frame.leading,
+                          pdf_measure(frame.font))
+        if fitted.overflow:
+            warnings.append(f"{frame.name}: text does not fit its frame at {frame.min_size}pt; "
+                            "the end was cut and marked with an ellipsis")
+        canvas.setFillColor(frame.color)
+        canvas.setFont(PDF_NAMES[frame.font], fitted.size)
+        baseline = y + h - fitted.size * 0.93
+        for line in fitted.lines:
+            self._draw_line(canvas, frame.align, line, x, w, baseline)
+            baseline -= fitted.line_height
+
+    @staticmethod
+    def _draw_line(canvas, align: str, line: str, x: float, w: float, baseline: float) -> None:
+        """Draw one line aligned in the frame width."""
+        if align == "center":
+            canvas.drawCentredString(x + w / 2, baseline, line)
+        elif align == "right":
+            canvas.drawRightString(x + w, baseline, line)
+        else:
+            canvas.drawString(x, baseline, line)
+
+    def _draw_logo(self, canvas, spec: PdfSpec, page: Page, frame: LogoFrame, warnings) -> None:
+        """Fit the logo in its box, on a plate if it lacks contrast; warn below min dpi."""
+        logo = spec.brand.logo
+        if logo is None:
+            warnings.append(f"{frame.name}: partner has no logo; frame left empty")
+            return
+        x, y, w, h = self._to_pdf(spec, frame.box)
+        pad = frame.padding
+        draw_w, draw_h = fit_size(logo, (w - 2 * pad, h - 2 * pad))
+        below = Page(page.frames[: page.frames.index(frame)], page.background,
+                     page.background_color)
+        backdrop = self._cache.backdrop(below, frame.box, spec.size, spec.bleed)
+        plate = self._cache.plate_for(logo, backdrop, frame.plate)
+        if plate is not None:
+            canvas.setFillColorRGB(*(c / 255 for c in plate))
+            canvas.roundRect(x, y, w, h, min(w, h) * 0.08, stroke=0, fill=1)
+        dpi = logo.width / (draw_w / 72)
+        if dpi < spec.min_logo_dpi:
+            warnings.append(f"{frame.name}: logo is {dpi:.0f} dpi at its printed size "
+                            f"({draw_w / 72:.2f} in wide); upload at least "
+                            f"{round(draw_w / 72 * 300)} px wide for print")
+        reader = self._cache.logo_reader(logo, (draw_w / 72 * 300, draw_h / 72 * 300))
+        left = _aligned_left(frame.align, x + pad, w - 2 * pad, draw_w)
+        canvas.drawImage(reader, left, y + (h - draw_h) / 2, draw_w, draw_h, mask="auto")
+
+
+def _aligned_left(align: str, x: float, w: float, inner: float) -> float:
+    """Left edge of content of width inner aligned in (x, w)."""
+    if align == "center":
+        return x + (w - inner) / 2
+    if align == "right":
+        return x + w - inner
+    return x
+

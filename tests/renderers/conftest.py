@@ -1,0 +1,115 @@
+"""Fixtures for renderer tests: sample logos of every upload case and golden comparison."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageDraw, ImageStat
+
+import renderers
+
+GOLDEN = Path(__file__).parent / "golden"
+FAILURES = Path(__file__).resolve().parents[1] / "_failures"
+GOLDEN_WIDTH = 300  # goldens are stored downscaled to keep the repository light
+
+
+def logo_image(size=(1200, 360), mode="RGBA", background=(0, 0, 0, 0), ink=(20, 40, 160)):
+    """A wordmark-like test logo: a disc and a bar, with margins to trim."""
+    image = Image.new(mode, size, background if mode != "RGB" else background[:3])
+    draw = ImageDraw.Draw(image)
+    w, h = size
+    m = max(min(w, h) // 8, 1)
+    draw.ellipse((m, m, min(h, w) - m, min(h, w) - m), fill=ink)
+    draw.rectangle((min(h, w), h // 3, w - m, 2 * h // 3), fill=ink)
+    return image
+
+
+def encode(image: Image.Image, fmt: str, **options) -> bytes:
+    """Image to file bytes."""
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def make_logo(case: str) -> bytes:
+    """Logo bytes for one of the upload cases partners really send."""
+    if case == "png-alpha":
+        return encode(logo_image(), "PNG")
+    if case == "png-opaque":
+        return encode(logo_image(mode="RGB", background=(255, 255, 255)), "PNG")
+    if case == "jpeg-on-white":
+        return encode(logo_image(mode="RGB", background=(255, 255, 255)), "JPEG", quality=90)
+    if case == "very-wide":
+        return encode(logo_image((3000, 90)), "PNG")
+    if case == "very-tall":
+        return encode(logo_image((90, 1600)), "PNG")
+    if case == "tiny":
+        return encode(logo_image((32, 12)), "PNG")
+    if case == "huge":
+        image = logo_image((5000, 1500), mode="RGB", background=(255, 255, 255))
+        return encode(image, "JPEG", quality=70)
+    if case == "cmyk-jpeg":
+        return encode(logo_image(mode="RGB", background=(255, 255, 255)).convert("CMYK"), "JPEG")
+    if case == "palette-png":
+        return encode(logo_image().convert("P"), "PNG", transparency=0)
+    raise ValueError(case)
+
+
+LOGO_CASES = ("png-alpha", "png-opaque", "jpeg-on-white", "very-wide", "very-tall", "tiny",
+              "huge", "cmyk-jpeg", "palette-png")
+
+
+@pytest.fixture
+def brand() -> renderers.BrandKit:
+    """A partner brand with a transparent PNG logo."""
+    return renderers.BrandKit(
+        "Acme Cloud", "#1f4e79", "#f2a900", renderers.load_logo(make_logo("png-alpha")),
+        renderers.Contact("Jane Doe", "jane@acme.example", "+1 555 0100", "https://acme.example"),
+        "1 Example Street\nSpringfield",
+    )
+
+
+@pytest.fixture(scope="session")
+def renderer() -> renderers.Renderer:
+    """One renderer for the session, as batch jobs use it."""
+    return renderers.Renderer()
+
+
+def _side_by_side(actual: Image.Image, expected: Image.Image) -> Image.Image:
+    """Actual on the left, expected on the right."""
+    both = Image.new("RGB", (actual.width + expected.width, max(actual.height, expected.height)))
+    both.paste(actual, (0, 0))
+    both.paste(expected, (actual.width, 0))
+    return both
+
+
+@pytest.fixture
+def assert_golden():
+    """Compare an image with its downscaled golden by mean absolute difference per channel."""
+    def check(name: str, image: Image.Image, threshold: float = 2.0) -> None:
+        height = round(image.height * GOLDEN_WIDTH / image.width)
+        actual = image.convert("RGB").resize((GOLDEN_WIDTH, height), Image.Resampling.LANCZOS)
+        path = GOLDEN / f"{name}.png"
+        if os.environ.get("TCMA_UPDATE_GOLDEN") == "1" or not path.exists():
+            if os.environ.get("TCMA_UPDATE_GOLDEN") != "1":
+                pytest.fail(f"golden {path} missing; run with TCMA_UPDATE_GOLDEN=1")
+            actual.save(path, optimize=True)
+            return
+        expected = Image.open(path).convert("RGB")
+        assert expected.size == actual.size, f"{name}: size {actual.size} != {expected.size}"
+        diff = sum(ImageStat.Stat(ImageChops.difference(actual, expected)).mean) / 3
+        if diff > threshold:
+            FAILURES.mkdir(parents=True, exist_ok=True)
+            _side_by_side(actual, expected).save(FAILURES / f"{name}.png")
+            pytest.fail(f"{name}: mean abs diff {diff:.2f} > {threshold} "
+                        f"(actual | expected saved in {FAILURES / name}.png)")
+    return check
+
+
+@pytest.fixture
+def logo_bytes():
+    """Factory: logo file bytes for an upload case name (see LOGO_CASES)."""
+    return make_logo
