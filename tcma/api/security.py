@@ -1,0 +1,49 @@
+"""Request authentication for the API: Bearer tokens, or the portal's session cookie."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, g, request, session
+
+from tcma.services.auth import Principal, user_by_id, user_for_token
+
+
+def current_principal() -> Principal | None:
+    """The caller of this request, or None when anonymous (cached on g)."""
+    if "principal" in g:
+        return g.principal
+    principal = None
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        user = user_for_token(header[7:].strip())
+        principal = Principal.of(user) if user else None
+    elif session.get("user_id"):
+        user = user_by_id(session["user_id"])
+        principal = Principal.of(user) if user and user.is_active else None
+    g.principal = principal
+    return principal
+
+
+def auth_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Answer 401 to anonymous callers and 403 to roles not in `roles` (any role if none)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            principal = current_principal()
+            if principal is None:
+                abort(401, description="sign in or send an API token (Authorization: Bearer ...)")
+            if roles and principal.role not in roles:
+                abort(403, description=f"this needs one of the roles: {', '.join(roles)}")
+            return view(principal, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+VENDOR = ("admin", "marketer")
+ANY_ROLE = ("admin", "marketer", "partner")
