@@ -6,12 +6,13 @@ import functools
 from typing import Any
 
 import regex
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import TemplateSyntaxError, meta
+
+import renderers
 
 from .errors import TemplateError
 
-ENV = ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
+ENV = renderers.sandboxed_environment(autoescape=False)
 LINK_REFERENCE = regex.compile(r"links\s*(?:\.\s*(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
 BARE_URL = regex.compile(r"https?://")
 CONTEXT_NAMES = frozenset({"partner", "links"})
@@ -35,11 +36,10 @@ def render_text(source: str, context: dict[str, Any]) -> str:
 def check_text(source: str, names: frozenset[str], file: str, where: str) -> set[str]:
     """Validate a Jinja text; return link destinations it uses. Unknown names fail."""
     try:
-        parsed = ENV.parse(source)
+        unknown = meta.find_undeclared_variables(ENV.parse(source)) - names
     except TemplateSyntaxError as exc:
-        raise TemplateError(file, where, f"template syntax error line {exc.lineno}: "
+        raise TemplateError(file, where, f"template error line {exc.lineno}: "
                                          f"{exc.message}") from None
-    unknown = meta.find_undeclared_variables(parsed) - names
     if unknown:
         raise TemplateError(file, where, f"uses unknown names {sorted(unknown)}")
     return {a or b for a, b in LINK_REFERENCE.findall(source)}

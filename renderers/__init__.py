@@ -10,6 +10,7 @@ Public API (everything else is internal):
 - ``RenderResult(data, media_type, extension, warnings, text, extra)``.
 - ``load_logo(data) -> Logo``: validates uploads; raises ``LogoError``.
 - ``readable_on(color) -> str``: text colour that reads on a background colour.
+- ``sandboxed_environment(autoescape)``: the Jinja sandbox used for marketer templates.
 - ``spec_digest(spec) -> str``: sha256 hex of the fully resolved inputs.
 - ``post_length(network, text)``, ``POST_LIMITS``: the networks' counting rules.
 - Errors: ``RenderError`` (bad spec, post too long), ``LogoError`` (bad upload).
@@ -19,6 +20,7 @@ right-to-left scripts are reported as warnings (see ``renderers.fonts``).
 """
 
 from .digest import RENDERER_VERSION, spec_digest
+from .email import make_environment as sandboxed_environment
 from .engine import Renderer
 from .logos import LogoError, load_logo, readable_on
 from .posts import LIMITS as POST_LIMITS
@@ -48,5 +50,5 @@ __all__ = [
     "NETWORKS", "POST_LIMITS", "RENDERER_VERSION", "BrandKit", "Contact", "EmailSpec",
     "ImageSpec", "Logo", "LogoError", "LogoFrame", "Page", "PdfSpec", "PictureFrame", "PostSpec",
     "QrFrame", "RectFrame", "RenderError", "RenderResult", "RenderSpec", "Renderer", "Resource",
-    "TextFrame", "load_logo", "readable_on", "post_length", "spec_digest",
+    "TextFrame", "load_logo", "readable_on", "post_length", "sandboxed_environment", "spec_digest",
 ]
