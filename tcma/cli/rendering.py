@@ -1,0 +1,61 @@
+"""CLI: `tcma templates list` and `tcma render` (no database needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tcma.services import rendering
+
+
+@click.group("templates")
+def templates_cli() -> None:
+    """Browse the campaign template library."""
+
+
+@templates_cli.command("list")
+@click.option("--templates-dir", type=click.Path(path_type=Path),
+              default=rendering.DEFAULT_TEMPLATES_DIR, show_default=True)
+def list_command(templates_dir: Path) -> None:
+    """Print one template a line: its slug, then its output formats."""
+    try:
+        entries = rendering.list_templates(templates_dir)
+    except rendering.RenderingError as exc:
+        raise click.ClickException(str(exc)) from None
+    for slug, formats in entries:
+        click.echo(f"{slug} {' '.join(formats)}")
+
+
+def _parse_fields(values: tuple[str, ...]) -> dict[str, str]:
+    """--field name=value pairs to a dict."""
+    fields = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r} is not name=value", param_hint="--field")
+        fields[name] = value
+    return fields
+
+
+@click.command("render")
+@click.argument("template")
+@click.option("--partner", "partner", required=True, type=click.Path(path_type=Path),
+              help="Partner JSON file, or a folder of them.")
+@click.option("--format", "fmt", required=True, type=click.Choice(rendering.FORMATS))
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Output file (a folder when --partner is a folder).")
+@click.option("--variant", default=None, help="A/B variant name.")
+@click.option("--field", "fields", multiple=True, help="Field override name=value.")
+@click.option("--templates-dir", type=click.Path(path_type=Path),
+              default=rendering.DEFAULT_TEMPLATES_DIR, show_default=True)
+def render_command(template, partner, fmt, out, variant, fields, templates_dir) -> None:
+    """Render TEMPLATE for one partner file or a folder of partner files."""
+    try:
+        written = rendering.render_partner_files(
+            template, partner, fmt, out, variant=variant, fields=_parse_fields(fields),
+            templates_dir=templates_dir)
+    except rendering.RenderingError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in written:
+        click.echo(str(path))
