@@ -23,7 +23,10 @@ def logo_image(size=(1200, 360), mode="RGBA", background=(0, 0, 0, 0), ink=(20, 
     w, h = size
     m = max(min(w, h) // 8, 1)
     draw.ellipse((m, m, min(h, w) - m, min(h, w) - m), fill=ink)
-    draw.rectangle((min(h, w), h // 3, w - m, 2 * h // 3), fill=ink)
+    if w >= h:
+        draw.rectangle((h, h // 3, w - m, 2 * h // 3), fill=ink)
+    else:
+        draw.rectangle((w // 3, w, 2 * w // 3, h - m), fill=ink)
     return image
 
 
@@ -89,12 +92,13 @@ def _side_by_side(actual: Image.Image, expected: Image.Image) -> Image.Image:
 @pytest.fixture
 def assert_golden():
     """Compare an image with its downscaled golden by mean absolute difference per channel."""
-    def check(name: str, image: Image.Image, threshold: float = 2.0) -> None:
+    def check(name: str, image: Image.Image, threshold: float = 2.0, update: bool = True) -> None:
         height = round(image.height * GOLDEN_WIDTH / image.width)
         actual = image.convert("RGB").resize((GOLDEN_WIDTH, height), Image.Resampling.LANCZOS)
         path = GOLDEN / f"{name}.png"
-        if os.environ.get("TCMA_UPDATE_GOLDEN") == "1" or not path.exists():
-            if os.environ.get("TCMA_UPDATE_GOLDEN") != "1":
+        updating = update and os.environ.get("TCMA_UPDATE_GOLDEN") == "1"
+        if updating or not path.exists():
+            if not updating:
                 pytest.fail(f"golden {path} missing; run with TCMA_UPDATE_GOLDEN=1")
             actual.save(path, optimize=True)
             return

@@ -1,0 +1,112 @@
+"""tcma templates list / tcma render, driven through click's CliRunner (no database)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tcma.cli.rendering import render_command, templates_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "assets" / "samples" / "partners"
+
+
+@pytest.fixture
+def partners(tmp_path) -> Path:
+    """A copy of the sample partner folder that tests may spoil."""
+    folder = tmp_path / "partners"
+    shutil.copytree(SAMPLES, folder)
+    return folder
+
+
+def test_templates_list_prints_slug_then_formats():
+    result = CliRunner().invoke(templates_cli, ["list"])
+    assert result.exit_code == 0
+    lines = dict(line.split(" ", 1) for line in result.output.splitlines())
+    assert lines["solution-brief"] == "pdf"
+    assert lines["social-card"] == "png jpg"
+    assert lines["newsletter"] == "html"
+    assert lines["launch-posts"] == "txt"
+
+
+def test_render_one_partner_pdf(partners, tmp_path):
+    out = tmp_path / "brief.pdf"
+    result = CliRunner().invoke(render_command, [
+        "solution-brief", "--partner", str(partners / "acme.json"), "--format", "pdf",
+        "--out", str(out), "--variant", "b", "--field", "contact_cta=Call Acme now"])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_render_folder_in_one_process(partners, tmp_path):
+    out = tmp_path / "cards"
+    result = CliRunner().invoke(render_command, [
+        "social-card", "--partner", str(partners), "--format", "jpg", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["acme.jpg", "northwind.jpg", "olympos.jpg"]
+
+
+def test_posts_write_one_file_per_network(partners, tmp_path):
+    result = CliRunner().invoke(render_command, [
+        "launch-posts", "--partner", str(partners / "acme.json"), "--format", "txt",
+        "--out", str(tmp_path / "acme.txt")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "acme.x.txt").read_text().count("https://") == 1
+    assert len(list(tmp_path.glob("acme.*.txt"))) == 5
+
+
+@pytest.mark.parametrize("spoil, message", [
+    (lambda d: d.update(logo="missing.png"), "missing.png"),
+    (lambda d: d.update(colors={"primary": "red"}), "primary colour"),
+    (lambda d: d.update(fields={"intro": "x" * 1000}), "intro"),
+    (lambda d: d.update(fields={"disclaimer": "none"}), "disclaimer"),
+    (lambda d: d.update(name="n" * 300), "name"),
+])
+def test_bad_partner_fails_naming_it_and_writes_nothing(partners, tmp_path, spoil, message):
+    data = json.loads((partners / "northwind.json").read_text())
+    spoil(data)
+    (partners / "northwind.json").write_text(json.dumps(data))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(render_command, [
+        "solution-brief", "--partner", str(partners), "--format", "pdf", "--out", str(out)])
+    assert result.exit_code != 0
+    assert "northwind.json" in result.output and message in result.output
+    assert not out.exists()
+
+
+def test_bad_logo_is_named(partners, tmp_path):
+    (partners / "acme.png").write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    result = CliRunner().invoke(render_command, [
+        "social-card", "--partner", str(partners / "acme.json"), "--format", "png",
+        "--out", str(tmp_path / "x.png")])
+    assert result.exit_code != 0 and "acme.png" in result.output and "not a readable image" in \
+        result.output
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_bad_template_and_field_syntax(partners, tmp_path):
+    runner = CliRunner()
+    unknown = runner.invoke(render_command, ["nope", "--partner", str(partners / "acme.json"),
+                                             "--format", "pdf", "--out", str(tmp_path / "a")])
+    assert unknown.exit_code != 0 and "nope" in unknown.output
+    broken = tmp_path / "templates" / "broken"
+    shutil.copytree(ROOT / "templates" / "solution-brief", broken)
+    text = (broken / "pdf.toml").read_text().replace('kind = "qr"', 'kind = "barcode"', 1)
+    (broken / "pdf.toml").write_text(text)
+    result = runner.invoke(templates_cli, ["list", "--templates-dir", str(tmp_path / "templates")])
+    assert result.exit_code != 0 and "pdf.toml" in result.output and "kind" in result.output
+    bad_field = runner.invoke(render_command, [
+        "solution-brief", "--partner", str(partners / "acme.json"), "--format", "pdf",
+        "--out", str(tmp_path / "b.pdf"), "--field", "novalue"])
+    assert bad_field.exit_code != 0 and not (tmp_path / "b.pdf").exists()
+
+
+def test_tier_unavailable_template_is_refused(partners, tmp_path):
+    result = CliRunner().invoke(render_command, [
+        "event-flyer", "--partner", str(partners / "northwind.json"), "--format", "pdf",
+        "--out", str(tmp_path / "f.pdf")])
+    assert result.exit_code != 0 and "not available to tier 'silver'" in result.output
