@@ -103,7 +103,7 @@ def parse_frame(raw: Any, file: str, where: str, resources: Callable[[str], Any]
     if kind == "qr" and not raw.get("link"):
         raise TemplateError(file, f"{where}.link", "a QR frame needs a link destination")
     if kind == "picture":
-        resources(raw.get("picture", ""), f"{where}.picture")
+        resources(raw.get("picture", ""), f"{where}.picture", file)
     if kind in ("text", "contact") and not 0 < values.get("min_size", 8) <= values.get("size", 12):
         raise TemplateError(file, f"{where}.min_size", "must be positive and at most size")
     return FrameDef(**values)
@@ -126,7 +126,7 @@ def parse_page(raw: Any, file: str, where: str, resources, frames_key: str) -> P
         raise TemplateError(file, f"{where}.{frames_key}", "must list at least one frame")
     background = raw.get("background", "")
     if background:
-        resources(background, f"{where}.background")
+        resources(background, f"{where}.background", file)
     color = check_color(raw.get("background_color", "#ffffff"), file,
                         f"{where}.background_color")
     parsed = tuple(parse_frame(f, file, f"{where}.{frames_key}[{i}]", resources)

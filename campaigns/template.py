@@ -117,24 +117,23 @@ def load_catalogue(root: Path) -> dict[str, Template]:
 class _Resources:
     """Loads named binaries once and records their hashes for the spec."""
 
-    def __init__(self, read: Callable[[str], bytes], files: dict, known: Mapping | None):
-        self._read, self._files, self._known = read, files, known
+    def __init__(self, read: Callable[[str], bytes], known: Mapping | None):
+        self._read, self._known = read, known
         self.loaded: dict[str, renderers.Resource] = {}
 
-    def __call__(self, name: str, where: str) -> renderers.Resource:
+    def __call__(self, name: str, where: str, file: str) -> renderers.Resource:
         """The resource called name, or TemplateError naming the field that asked for it."""
         if name in self.loaded:
             return self.loaded[name]
         if not isinstance(name, str) or not re.fullmatch(r"[\w.-]+", name):
-            raise TemplateError(self._files["manifest"], where, f"bad resource name {name!r}")
+            raise TemplateError(file, where, f"bad resource name {name!r}")
         try:
             data = self._read(name)
         except (OSError, KeyError) as exc:
-            raise TemplateError(self._files["manifest"], where,
-                                f"resource {name!r} not found ({exc})") from None
+            raise TemplateError(file, where, f"resource {name!r} not found ({exc})") from None
         resource = renderers.Resource(name, data)
         if self._known is not None and self._known.get(name) != resource.sha256:
-            raise TemplateError("spec", where, f"resource {name!r} does not match its sha256")
+            raise TemplateError(file, where, f"resource {name!r} does not match its sha256")
         self.loaded[name] = resource
         return resource
 
@@ -151,7 +150,7 @@ def _build(spec: dict, read, files: dict, verify: bool) -> Template:
     unknown = set(manifest) - MANIFEST_KEYS
     if unknown:
         raise TemplateError(file, sorted(unknown)[0], "unknown key")
-    resources = _Resources(read, files, spec.get("resources") if verify else None)
+    resources = _Resources(read, spec.get("resources") if verify else None)
     parts = _parse_outputs(spec, manifest, files, resources)
     template = Template(slug=slug, resources=resources.loaded, raw=spec, **_parse_manifest(
         manifest, file), **parts)

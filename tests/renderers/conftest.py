@@ -61,10 +61,6 @@ def make_logo(case: str) -> bytes:
     raise ValueError(case)
 
 
-LOGO_CASES = ("png-alpha", "png-opaque", "jpeg-on-white", "very-wide", "very-tall", "tiny",
-              "huge", "cmyk-jpeg", "palette-png")
-
-
 @pytest.fixture
 def brand() -> renderers.BrandKit:
     """A partner brand with a transparent PNG logo."""

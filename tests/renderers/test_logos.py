@@ -7,11 +7,13 @@ import struct
 import zlib
 
 import pytest
-from conftest import LOGO_CASES
 from PIL import Image
 
 import renderers
 from renderers.logos import LIGHT_PLATE, choose_plate, measure_ink
+
+LOGO_CASES = ("png-alpha", "png-opaque", "jpeg-on-white", "very-wide", "very-tall", "tiny",
+              "huge", "cmyk-jpeg", "palette-png")
 
 
 @pytest.mark.parametrize("case", LOGO_CASES)

@@ -1,0 +1,185 @@
+"""Resolving requests: personalization with fallbacks, variants, links, keys, hostile values."""
+
+from __future__ import annotations
+
+import io
+
+import pdfplumber
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+from PIL import Image
+
+import campaigns
+import renderers
+
+
+def tracked(name: str, url: str, channel: str) -> str:
+    """A stand-in for the tracked-links service."""
+    return f"https://go.example.com/l/{channel.replace(':', '-')}-{name}"
+
+
+def pdf_text(data: bytes) -> str:
+    """All text of a PDF."""
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        return "\n".join(page.extract_text() for page in pdf.pages)
+
+
+def frame_text(request, name: str) -> str:
+    """Resolved text of a named frame in a PDF/image request."""
+    pages = getattr(request.spec, "pages", None) or (request.spec.page,)
+    return next(f.text for p in pages for f in p.frames if f.name == name)
+
+
+@pytest.mark.parametrize("attrs, expected", [
+    ({"vertical": "healthcare"}, "Protect patient data"),
+    ({"vertical": "finance"}, "Stop lateral movement"),
+    ({"vertical": "retail"}, "Secure every connection"),  # default
+])
+def test_headline_by_vertical(catalogue, profile, attrs, expected):
+    request = campaigns.resolve_request(catalogue["solution-brief"], profile(**attrs), "pdf")
+    assert frame_text(request, "headline").startswith(expected)
+
+
+@pytest.mark.parametrize("region, expected", [
+    ("emea-de", "Angebot gültig in Deutschland"), ("emea-fr", "Offer valid in the EEA"),
+    ("na-us", "Offer valid in the US"), ("apac", "Product names are trademarks"),
+])
+def test_disclaimer_by_region_falls_back_along_prefixes(catalogue, profile, region, expected):
+    request = campaigns.resolve_request(catalogue["solution-brief"], profile(region=region), "pdf")
+    assert frame_text(request, "disclaimer").startswith(expected)
+
+
+def test_offer_by_tier_and_locale_labels(catalogue, profile):
+    tpl = catalogue["solution-brief"]
+    gold = campaigns.resolve_request(tpl, profile(tier="gold", locale="el-GR"), "pdf")
+    plain = campaigns.resolve_request(tpl, profile(tier="registered", locale="pt-BR"), "pdf")
+    assert frame_text(gold, "offer").startswith("Gold partner offer")
+    assert frame_text(gold, "cta-label") == "Σαρώστε για να μάθετε περισσότερα"
+    assert frame_text(plain, "offer") == "Book a free 30-minute architecture review."
+    assert frame_text(plain, "cta-label") == "Scan to learn more"
+
+
+def test_variant_overrides_and_partner_fields_win(catalogue, profile):
+    tpl = catalogue["solution-brief"]
+    b = campaigns.resolve_request(tpl, profile(), "pdf", variant="b")
+    assert frame_text(b, "headline") == "Zero trust in weeks, not years"
+    edited = campaigns.resolve_request(tpl, profile(), "pdf", variant="b",
+                                       fields={"intro": "Our own words."})
+    assert frame_text(edited, "intro") == "Our own words."
+    assert edited.key != b.key
+    with pytest.raises(campaigns.RequestError, match="no variant"):
+        campaigns.resolve_request(tpl, profile(), "pdf", variant="c")
+
+
+def test_key_is_stable_and_covers_every_input(catalogue, profile, logo_png):
+    tpl = catalogue["social-card"]
+    key = campaigns.resolve_request(tpl, profile(), "png").key
+    assert campaigns.resolve_request(tpl, profile(), "png").key == key
+    changes = [campaigns.resolve_request(tpl, profile(), "jpg"),
+               campaigns.resolve_request(tpl, profile(primary="#000000"), "png"),
+               campaigns.resolve_request(tpl, profile(logo=logo_png), "png"),
+               campaigns.resolve_request(tpl, profile(), "png", link_for=tracked),
+               campaigns.resolve_request(tpl, profile(), "png", variant="b")]
+    assert len({key, *(c.key for c in changes)}) == 6
+
+
+@pytest.fixture
+def logo_png():
+    """A second logo (different bytes) to prove the logo hash is part of the key."""
+    out = io.BytesIO()
+    image = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
+    image.paste((10, 10, 10, 255), (20, 20, 280, 80))
+    image.save(out, "PNG")
+    return renderers.load_logo(out.getvalue())
+
+
+def test_pdf_qr_decodes_to_the_tracked_link(catalogue, profile, renderer):
+    request = campaigns.resolve_request(catalogue["solution-brief"], profile(), "pdf",
+                                        link_for=tracked)
+    data = renderer.render(request.spec).data
+    page = pdfium.PdfDocument(data)[0].render(scale=2).to_pil()
+    assert [c.text for c in zxingcpp.read_barcodes(page)] == ["https://go.example.com/l/pdf-landing"]
+    text = pdf_text(data)
+    assert "https://go.example.com/l/pdf-landing" in text
+    assert "vendor.example.com" not in text
+    assert "Jane Doe" in text and "jane@acme.example" in text and "Hauptstr. 1" in text
+
+
+def test_image_qr_decodes_to_the_tracked_link(catalogue, profile, renderer):
+    request = campaigns.resolve_request(catalogue["square-post"], profile(), "jpg",
+                                        link_for=tracked)
+    image = Image.open(io.BytesIO(renderer.render(request.spec).data))
+    assert [c.text for c in zxingcpp.read_barcodes(image)] == ["https://go.example.com/l/jpg-landing"]
+
+
+def test_link_for_must_return_http_urls(catalogue, profile):
+    with pytest.raises(campaigns.RequestError, match="http"):
+        campaigns.resolve_request(catalogue["social-card"], profile(), "png",
+                                  link_for=lambda n, u, c: "javascript:alert(1)")
+
+
+HOSTILE = ["<script>alert(1)</script>", "{{ 7*7 }}", "\u202eReversed\u202c Name\u200f",
+           "N" * 300]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_partner_names_in_print(catalogue, profile, renderer, name):
+    request = campaigns.resolve_request(catalogue["solution-brief"], profile(name=name), "pdf")
+    result = renderer.render(request.spec)
+    text = pdf_text(result.data)
+    if "7*7" in name:
+        assert "{{ 7*7 }}" in text and "49" not in frame_text(request, "page-title")
+    if len(name) == 300:
+        assert any("does not fit" in w for w in result.warnings)
+    if "\u202e" in name:
+        assert "\u202e" not in text and any("right-to-left" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_partner_values_in_email(catalogue, profile, renderer, name):
+    brand_profile = profile(name=name, address="<b>1 Main</b>\n{{ config }}")
+    request = campaigns.resolve_request(catalogue["newsletter"], brand_profile, "email",
+                                        unsubscribe_url="https://go.example.com/u/1",
+                                        pixel_url="https://go.example.com/p/1.gif")
+    result = renderer.render(request.spec)
+    html = result.data.decode()
+    assert "<script>" not in html and "<b>1 Main" not in html
+    assert "&lt;b&gt;1 Main&lt;/b&gt;<br>{{ config }}" in html
+    assert 'href="https://go.example.com/u/1"' in html and "https://go.example.com/p/1.gif" in html
+    assert "Unsubscribe: https://go.example.com/u/1" in result.text
+    if "7*7" in name:
+        assert "{{ 7*7 }}" in html and "{{ 7*7 }}" in request.spec.subject
+
+
+def test_email_tracks_links_per_channel(catalogue, profile, renderer):
+    request = campaigns.resolve_request(catalogue["event-invitation"], profile(), "email",
+                                        link_for=tracked)
+    html = renderer.render(request.spec).data.decode()
+    assert 'href="https://go.example.com/l/email-register"' in html
+    assert "vendor.example.com" not in html
+    assert dict(request.links) == {"agenda": "https://go.example.com/l/email-agenda",
+                                   "register": "https://go.example.com/l/email-register"}
+
+
+def test_posts_use_tracked_links_and_enforce_limits(catalogue, profile, renderer):
+    tpl = catalogue["launch-posts"]
+    for output in tpl.outputs:
+        request = campaigns.resolve_request(tpl, profile(), output, link_for=tracked)
+        text = renderer.render(request.spec).data.decode()
+        assert f"https://go.example.com/l/{output.replace(':', '-')}-landing" in text
+        assert "vendor.example.com" not in text
+    long_name = profile(name="B" * 300)
+    request = campaigns.resolve_request(tpl, long_name, "post:bluesky")
+    renderer.render(request.spec)  # the name is not in the bluesky text
+    request = campaigns.resolve_request(tpl, long_name, "post:mastodon",
+                                        fields={"comment": "c" * 120})
+    with pytest.raises(renderers.RenderError, match="mastodon post is .* the limit is 500"):
+        renderer.render(request.spec)
+
+
+def test_unavailable_tier_and_output_refused(catalogue, profile):
+    with pytest.raises(campaigns.RequestError, match="tier"):
+        campaigns.resolve_request(catalogue["event-flyer"], profile(tier="registered"), "pdf")
+    with pytest.raises(campaigns.RequestError, match="no output"):
+        campaigns.resolve_request(catalogue["event-flyer"], profile(), "png")

@@ -1,0 +1,69 @@
+"""Goldens of the shipped templates for one fixed partner: pixels for images, HTML for email."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image
+
+import campaigns
+import renderers
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture(scope="module")
+def partner() -> campaigns.PartnerProfile:
+    """The sample Acme partner with its transparent logo."""
+    logo = renderers.load_logo((ROOT / "assets/samples/partners/acme.png").read_bytes())
+    brand = renderers.BrandKit("Acme Cloud Services", "#c83c14", "#1d2b3a", logo,
+                               renderers.Contact("Jane Doe", "jane@acme.example", "+49 30 1",
+                                                 "https://acme.example"), "Hauptstr. 1\nBerlin")
+    return campaigns.PartnerProfile("Acme", "acme", "gold", "healthcare", "emea-de", "de-DE",
+                                    brand)
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    """The shipped library."""
+    return campaigns.load_catalogue(ROOT / "templates")
+
+
+def _render(renderer, catalogue, partner, slug, output):
+    """Render one template output for the golden partner."""
+    request = campaigns.resolve_request(catalogue[slug], partner, output,
+                                        link_for=lambda n, u, c: f"https://go.example.com/l/{n}")
+    return renderer.render(request.spec)
+
+
+@pytest.mark.parametrize("slug, output", [("social-card", "png"), ("social-card", "jpg"),
+                                          ("square-post", "png"), ("square-post", "jpg")])
+def test_image_templates_match_goldens(renderer, catalogue, partner, assert_golden, slug,
+                                       output):
+    result = _render(renderer, catalogue, partner, slug, output)
+    assert result.warnings == ()
+    assert_golden(f"{slug}-{output}", Image.open(io.BytesIO(result.data)))
+
+
+@pytest.mark.parametrize("slug", ["solution-brief", "event-flyer"])
+def test_pdf_templates_match_goldens(renderer, catalogue, partner, assert_golden, slug):
+    result = _render(renderer, catalogue, partner, slug, "pdf")
+    assert result.warnings == ()
+    document = pdfium.PdfDocument(result.data)
+    for index in range(len(document)):
+        assert_golden(f"{slug}-page{index + 1}", document[index].render(scale=0.6).to_pil())
+
+
+@pytest.mark.parametrize("slug", ["newsletter", "event-invitation"])
+def test_email_templates_match_golden_html(renderer, catalogue, partner, slug):
+    result = _render(renderer, catalogue, partner, slug, "email")
+    for suffix, actual in (("html", result.data.decode()), ("txt", result.text)):
+        path = GOLDEN / f"{slug}.{suffix}"
+        if os.environ.get("TCMA_UPDATE_GOLDEN") == "1":
+            path.write_text(actual, encoding="utf-8")
+        assert actual == path.read_text(encoding="utf-8"), f"{path} differs"
