@@ -27,7 +27,9 @@ class TrackedLink(Base):
 
     __tablename__ = "tracked_link"
     __table_args__ = (
-        UniqueConstraint("partner_id", "campaign_id", "asset_id", "channel", "variant", "destination_id"),
+        # NULL campaign/asset/variant must still collide, or a relaunch would mint a second code.
+        UniqueConstraint("partner_id", "campaign_id", "asset_id", "channel", "variant", "destination_id",
+                         postgresql_nulls_not_distinct=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,7 +49,11 @@ class Event(Base):
     """One engagement event; rows are only ever appended. `uid` makes recording idempotent."""
 
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_campaign_occurred", "campaign_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_event_campaign_occurred", "campaign_id", "occurred_at"),
+        # The flusher looks back by visitor for uniques and link scanners.
+        Index("ix_event_visitor_occurred", "visitor", "occurred_at"),
+    )
 
     # SQLite only auto-increments INTEGER PRIMARY KEY.
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -61,6 +67,7 @@ class Event(Base):
     channel: Mapped[str | None] = mapped_column(String(20))
     variant: Mapped[str | None] = mapped_column(String(40))
     visitor: Mapped[str | None] = mapped_column(String(64))
+    send_id: Mapped[str | None] = mapped_column(String(64))
     is_bot: Mapped[bool] = mapped_column(default=False)
     bot_reason: Mapped[str | None] = mapped_column(String(40))
     is_unique: Mapped[bool] = mapped_column(default=True)

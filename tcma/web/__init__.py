@@ -7,7 +7,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the web blueprints."""
-    from tcma.web import files, health
+    from tcma.web import files, health, tracking
 
     app.register_blueprint(health.bp)
     app.register_blueprint(files.bp)
+    app.register_blueprint(tracking.bp)

@@ -1,0 +1,121 @@
+"""Who is clicking: bot and link-scanner rules, and the anonymous visitor key (no raw IPs kept).
+
+At request time (cheap, cached per user agent):
+- `classify_request(method, user_agent)` -> a bot reason or None: "head" (HEAD requests),
+  "no-user-agent", "preview" (social networks' link previews) and "crawler" (any agent on
+  crawlerdetect's maintained list; crawlerdetect decides, the preview names only label it).
+- `visitor_key(ip, user_agent, secret, day)` -> a 32-hex key. The IP is truncated (/24 for
+  IPv4, /48 for IPv6) and hashed with a salt derived from the secret and the UTC day, so keys
+  rotate daily and the raw address never leaves the request.
+
+At flush time (they need the clicks around them), see `flag_scanners`: a mail security
+scanner either clicks within SCANNER_SECONDS of the message's delivery, or clicks at least
+SCANNER_MIN_LINKS different links of one message within SCANNER_SECONDS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
+
+from crawlerdetect import CrawlerDetect
+
+SCANNER_SECONDS = 10
+SCANNER_MIN_LINKS = 3
+PREVIEW_AGENTS = ("facebookexternalhit", "facebot", "twitterbot", "linkedinbot", "slackbot",
+                  "whatsapp", "telegrambot", "discordbot", "skypeuripreview", "pinterest",
+                  "redditbot", "mastodon", "bluesky", "embedly", "iframely", "vkshare")
+
+_detector = CrawlerDetect()
+
+
+def classify_request(method: str, user_agent: str | None) -> str | None:
+    """Why a request is a bot ("head", "no-user-agent", "preview", "crawler"), or None for a person."""
+    if method == "HEAD":
+        return "head"
+    return classify_agent(user_agent or "")
+
+
+@lru_cache(maxsize=4096)
+def classify_agent(user_agent: str) -> str | None:
+    """The bot reason for a user agent, or None; cached because real traffic repeats agents."""
+    if not user_agent.strip():
+        return "no-user-agent"
+    if not _detector.isCrawler(user_agent):
+        return None
+    lowered = user_agent.lower()
+    return "preview" if any(name in lowered for name in PREVIEW_AGENTS) else "crawler"
+
+
+def truncate_ip(ip: str | None) -> str:
+    """The network part of an address (/24 or /48); '' when there is none or it is malformed."""
+    try:
+        address = ipaddress.ip_address((ip or "").strip())
+    except ValueError:
+        return ""
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+
+
+@lru_cache(maxsize=8)
+def _daily_salt(secret: str, day: date) -> bytes:
+    return hmac.new(secret.encode(), f"visitor:{day.isoformat()}".encode(), hashlib.sha256).digest()
+
+
+def visitor_key(ip: str | None, user_agent: str | None, secret: str, day: date) -> str:
+    """An anonymous key for one visitor on one day, from the truncated IP and user agent."""
+    material = f"{truncate_ip(ip)}|{user_agent or ''}".encode()
+    return hmac.new(_daily_salt(secret, day), material, hashlib.sha256).hexdigest()[:32]
+
+
+def flag_scanners(events: list[dict[str, Any]], earlier: Iterable[Mapping[str, Any]],
+                  sends: Mapping[str, float]) -> None:
+    """Mark clicks in `events` that a mail security scanner made (bot reason "scanner").
+
+    `earlier` are recent clicks already stored (same visitors), `sends` maps a send id to its
+    delivery time (epoch seconds).
+    """
+    for event in events:
+        delivered = sends.get(event.get("send_id") or "")
+        if delivered is not None and 0 <= event["at"] - delivered <= SCANNER_SECONDS:
+            _mark(event, "scanner")
+    by_message: dict[tuple[Any, ...], list[Mapping[str, Any]]] = defaultdict(list)
+    for click in [*earlier, *events]:
+        if click["kind"] == "click" and click.get("visitor"):
+            key = (click["visitor"], click["partner_id"], click["campaign_id"], click["asset_id"])
+            by_message[key].append(click)
+    flagged: set[str] = set()
+    for clicks in by_message.values():
+        flagged |= _burst_uids(sorted(clicks, key=lambda c: c["at"]))
+    for event in events:
+        if event["uid"] in flagged:
+            _mark(event, "scanner")
+
+
+def _burst_uids(clicks: list[Mapping[str, Any]]) -> set[str]:
+    """The clicks in any window of SCANNER_SECONDS that touches SCANNER_MIN_LINKS links."""
+    flagged: set[str] = set()
+    start = 0
+    for end, click in enumerate(clicks):
+        while click["at"] - clicks[start]["at"] > SCANNER_SECONDS:
+            start += 1
+        window = clicks[start:end + 1]
+        if len({c["link_id"] for c in window}) >= SCANNER_MIN_LINKS:
+            flagged |= {c["uid"] for c in window}
+    return flagged
+
+
+def _mark(event: dict[str, Any], reason: str) -> None:
+    if not event.get("bot"):
+        event["bot"] = reason
+
+
+def unique_window() -> timedelta:
+    """Repeat clicks or opens by one visitor within this window count once as unique."""
+    return timedelta(minutes=30)

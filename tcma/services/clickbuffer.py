@@ -1,0 +1,235 @@
+"""The click buffer: a request appends its event to a local spool file; a shipper thread moves spools on.
+
+Why: one Redis round trip per click costs more than the redirect itself on a loaded machine,
+so the request does one `write(2)` to a per-process append-only file (it survives the process
+being killed) and a daemon thread ships the file every CLICK_SHIP_INTERVAL seconds in one
+RPUSH to the Redis buffer, which the flusher (`tcma flusher`) writes to the database.
+
+- Redis down: the shipper writes the spool straight into the database (same idempotent insert).
+- Database down too: the file stays; any process's shipper adopts orphaned spools later,
+  and `tcma events flush` ships this host's spools before draining Redis.
+- No Redis configured (the embedded default): events are written to the database at once;
+  if that fails they go to the spool and the shipper retries.
+
+A spool file belongs to whoever holds its flock: the live process for `*.spool`, the shipper
+for `*.ready` while it ships. An unlocked file is an orphan and is adopted.
+"""
+
+from __future__ import annotations
+
+import atexit
+import fcntl
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from redis.exceptions import RedisError
+
+from tcma.queue import get_queue
+from tcma.services.ingest import buffer_key, write_events
+
+log = logging.getLogger(__name__)
+LINK_TTL = 300.0
+MISSING_LINK_TTL = 30.0
+LINK_CACHE_MAX = 100_000
+
+
+class LinkCache:
+    """Per-process cache of resolved links: a redirect reads the database once per code per TTL."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[float, Any]] = {}
+
+    def get(self, code: str, loader: Callable[[str], Any]) -> Any:
+        """The cached value for `code`, loading (and caching misses briefly) when absent or stale."""
+        now = time.monotonic()
+        hit = self._items.get(code)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = loader(code)
+        if len(self._items) >= LINK_CACHE_MAX:
+            self._items.clear()
+        self._items[code] = (now + (LINK_TTL if value is not None else MISSING_LINK_TTL), value)
+        return value
+
+
+class Spool:
+    """This process's append-only file of encoded events, rotated to `*.ready` when shipped."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._path: Path | None = None
+        self._pid = 0
+        self._pending = 0
+
+    def append(self, data: bytes) -> None:
+        """Append encoded lines; one write(2), no fsync (the page cache outlives the process)."""
+        with self._lock:
+            if self._fd is None or self._pid != os.getpid():
+                self._open()
+            os.write(self._fd, data)
+            self._pending += len(data)
+
+    def _open(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stem = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        fresh = self.directory / f"{stem}.new"
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._path = fresh.rename(self.directory / f"{stem}.spool")  # only locked files are visible
+        self._fd, self._pid, self._pending = fd, os.getpid(), 0
+
+    def rotate(self) -> tuple[int, Path] | None:
+        """Hand the current file over for shipping (still locked); None when nothing is pending."""
+        with self._lock:
+            if self._fd is None or self._pid != os.getpid() or not self._pending:
+                return None
+            fd, path = self._fd, self._path.rename(self._path.with_suffix(".ready"))
+            self._fd, self._path = None, None
+            return fd, path
+
+
+class TrackingRuntime:
+    """Per-app tracking state: the link cache, this process's spool and its shipper thread."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.links = LinkCache()
+        self.uses_redis = bool(app.config.get("REDIS_URL"))
+        directory = app.config.get("CLICK_SPOOL_DIR") or Path(app.instance_path) / "clickspool"
+        self.spool = Spool(Path(directory))
+        self.interval = float(app.config.get("CLICK_SHIP_INTERVAL", 0.2))
+        self._shipper_pid = 0
+
+    def ensure_shipper(self) -> None:
+        """Start this process's shipper thread once (again after a fork)."""
+        if self.interval <= 0 or self._shipper_pid == os.getpid():
+            return
+        self._shipper_pid = os.getpid()
+        threading.Thread(target=self._ship_forever, name="tcma-click-shipper", daemon=True).start()
+        atexit.register(self.ship_now)
+
+    def _ship_forever(self) -> None:
+        rounds = 0
+        while True:
+            time.sleep(self.interval)
+            rounds += 1
+            self.ship_now(adopt=rounds % 50 == 0)
+
+    def ship_now(self, adopt: bool = False) -> int:
+        """Ship this process's spool (and orphaned spools if `adopt`); returns events shipped."""
+        try:
+            with self.app.app_context():
+                shipped = 0
+                rotated = self.spool.rotate()
+                if rotated is not None:
+                    shipped += _ship_file(*rotated)
+                if adopt:
+                    shipped += adopt_orphans(self.spool.directory)
+                return shipped
+        except Exception:  # the thread must outlive any outage; the files wait for the next round
+            log.exception("shipping tracked events failed; they stay in the spool")
+            return 0
+
+
+def runtime() -> TrackingRuntime:
+    """The current app's TrackingRuntime (created on first use)."""
+    extensions = current_app.extensions
+    if "tcma_tracking" not in extensions:
+        extensions["tcma_tracking"] = TrackingRuntime(current_app._get_current_object())
+    return extensions["tcma_tracking"]
+
+
+def encode_events(events: list[dict[str, Any]]) -> bytes:
+    """One JSON line per event."""
+    return b"".join(json.dumps(e, separators=(",", ":")).encode() + b"\n" for e in events)
+
+
+def decode_events(lines: list[bytes]) -> list[dict[str, Any]]:
+    """Parse JSON lines, skipping any torn by a crash mid-write."""
+    events = []
+    for line in lines:
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            log.warning("skipping an unreadable spooled event: %r", line[:200])
+    return events
+
+
+def buffer_events(events: list[dict[str, Any]]) -> None:
+    """Accept events without waiting on the database when Redis is configured."""
+    state = runtime()
+    if not state.uses_redis:
+        try:
+            write_events(events)
+            return
+        except Exception:
+            log.exception("writing events failed; spooling them for the shipper to retry")
+    state.spool.append(encode_events(events))
+    state.ensure_shipper()
+
+
+def ship_lines(lines: list[bytes]) -> None:
+    """Push lines to the Redis buffer; when Redis fails (or there is none), write them to the database."""
+    if current_app.config.get("REDIS_URL"):
+        try:
+            with get_queue().redis.pipeline(transaction=False) as pipe:
+                for start in range(0, len(lines), 1000):
+                    pipe.rpush(buffer_key(), *lines[start:start + 1000])
+                pipe.execute()
+            return
+        except RedisError as exc:
+            log.warning("Redis refused %d tracked events (%s); writing them to the database", len(lines), exc)
+    write_events(decode_events(lines))
+
+
+def _ship_file(fd: int, path: Path) -> int:
+    """Ship one locked spool file, then delete it; on failure it is left for adoption."""
+    try:
+        with open(fd, "rb", closefd=False) as handle:
+            handle.seek(0)
+            lines = [line for line in handle.read().splitlines() if line.strip()]
+        if lines:
+            ship_lines(lines)
+        path.unlink(missing_ok=True)
+        return len(lines)
+    finally:
+        os.close(fd)
+
+
+def adopt_orphans(directory: Path) -> int:
+    """Ship every spool in `directory` whose owner is gone (its flock is free); returns events."""
+    shipped = 0
+    for path in sorted([*directory.glob("*.spool"), *directory.glob("*.ready")]):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # a live process owns it
+            os.close(fd)
+            continue
+        shipped += _ship_file(fd, path)
+    return shipped
+
+
+def ship_spools() -> int:
+    """Ship this process's spool and this host's orphaned spools now; returns events shipped."""
+    state = runtime()
+    with state.app.app_context():
+        rotated = state.spool.rotate()
+        shipped = _ship_file(*rotated) if rotated is not None else 0
+        if state.spool.directory.exists():
+            shipped += adopt_orphans(state.spool.directory)
+    return shipped

@@ -1,0 +1,212 @@
+"""Writing buffered events to the database: idempotent inserts, bot and unique flags, daily rollups.
+
+`flush_events()` drains the Redis buffer at least once and counts exactly once:
+1. under a Redis lock (one flusher at a time), first re-write whatever a dead flusher left in
+   the in-flight list, then move a batch from the buffer to the in-flight list (one Lua call);
+2. `write_events(batch)`: INSERT ... ON CONFLICT (uid) DO NOTHING RETURNING uid, and add only
+   the rows really inserted to the rollups, in the same transaction;
+3. after the commit, delete the in-flight list.
+A crash before 3 re-writes the batch on restart: its rows conflict and add nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from redis.exceptions import LockError
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tcma.extensions import db
+from tcma.models import Event, EventRollup
+from tcma.queue import get_queue
+from tcma.services import bots
+
+log = logging.getLogger(__name__)
+BATCH_SIZE = 2000  # Lua's unpack() limit is ~8000 values
+ROLLUP_KEY = ("campaign_id", "asset_id", "variant", "partner_id", "channel", "day", "kind")
+CLAIM_SCRIPT = """
+local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #items > 0 then
+  redis.call('RPUSH', KEYS[2], unpack(items))
+  redis.call('LTRIM', KEYS[1], #items, -1)
+end
+return items
+"""
+
+
+@dataclass
+class FlushReport:
+    """What one flush did."""
+
+    batches: int = 0
+    received: int = 0
+    inserted: int = 0
+    busy: bool = False
+
+
+def buffer_key() -> str:
+    """The Redis list that holds shipped events until the flusher writes them."""
+    return f"{current_app.config.get('QUEUE_PREFIX', 'tcma')}:events:buffer"
+
+
+def _inflight_key() -> str:
+    return f"{current_app.config.get('QUEUE_PREFIX', 'tcma')}:events:inflight"
+
+
+def flush_events(max_batches: int | None = None, batch_size: int = BATCH_SIZE,
+                 lock_ttl: float = 30.0, wait: float = 0.0) -> FlushReport:
+    """Write buffered events to the database until the buffer is empty (or max_batches)."""
+    from tcma.services.clickbuffer import decode_events
+
+    redis = get_queue().redis
+    report = FlushReport()
+    lock = redis.lock(f"{buffer_key()}:flush-lock", timeout=lock_ttl, blocking_timeout=wait)
+    if not lock.acquire(blocking=wait > 0):
+        return FlushReport(busy=True)
+    try:
+        claim = redis.register_script(CLAIM_SCRIPT)
+        items = redis.lrange(_inflight_key(), 0, -1)  # a dead flusher's batch comes first
+        while items or max_batches is None or report.batches < max_batches:
+            if not items:
+                items = claim(keys=[buffer_key(), _inflight_key()], args=[batch_size])
+                if not items:
+                    break
+            report.inserted += write_events(decode_events(items))
+            report.received += len(items)
+            report.batches += 1
+            redis.delete(_inflight_key())
+            lock.reacquire()
+            items = []
+    finally:
+        try:
+            lock.release()
+        except LockError:  # it expired while a batch was written; the work is still correct
+            log.warning("the flush lock expired during a flush; raise lock_ttl")
+    return report
+
+
+def pending_events() -> int:
+    """How many events wait in the Redis buffer (and in flight)."""
+    redis = get_queue().redis
+    return redis.llen(buffer_key()) + redis.llen(_inflight_key())
+
+
+def write_events(events: list[dict[str, Any]]) -> int:
+    """Insert events once each (by uid), flag bots and uniques, add them to the rollups; commits.
+
+    Runs in its own connection and transaction, never the caller's session.
+    """
+    events = list({e["uid"]: e for e in events if e.get("uid")}.values())
+    if not events:
+        return 0
+    events.sort(key=lambda e: e["at"])
+    with db.engine.begin() as conn:
+        earlier = _earlier_events(conn, events)
+        bots.flag_scanners(events, [e for e in earlier if e["kind"] == "click"], _send_times(conn, events))
+        _flag_uniques(events, earlier)
+        inserted = _insert_new(conn, events)
+        _add_to_rollups(conn, [e for e in events if e["uid"] in inserted])
+    return len(inserted)
+
+
+def _insert(conn: Connection, model: type) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
+def _earlier_events(conn: Connection, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored events by the same visitors, recent enough to matter for uniques and scanners."""
+    visitors = {e["visitor"] for e in events if e.get("visitor")}
+    if not visitors:
+        return []
+    since = _when(events[0]["at"]) - max(bots.unique_window(), timedelta(seconds=bots.SCANNER_SECONDS))
+    columns = [Event.uid, Event.kind, Event.occurred_at, Event.visitor, Event.link_id, Event.partner_id,
+               Event.campaign_id, Event.asset_id, Event.channel, Event.variant, Event.is_bot]
+    rows = conn.execute(select(*columns).where(Event.visitor.in_(visitors), Event.occurred_at >= since))
+    return [{**row._asdict(), "at": _epoch(row.occurred_at), "bot": row.is_bot} for row in rows]
+
+
+def _send_times(conn: Connection, events: list[dict[str, Any]]) -> dict[str, float]:
+    """Delivery time of each send the events refer to (from 'send' events)."""
+    send_ids = {e["send_id"] for e in events if e.get("send_id")}
+    sends = {e["send_id"]: e["at"] for e in events if e["kind"] == "send" and e.get("send_id")}
+    if send_ids - sends.keys():
+        rows = conn.execute(select(Event.send_id, Event.occurred_at)
+                            .where(Event.kind == "send", Event.send_id.in_(send_ids - sends.keys())))
+        sends.update({row.send_id: _epoch(row.occurred_at) for row in rows})
+    return sends
+
+
+def _unique_key(event: dict[str, Any]) -> tuple[Any, ...]:
+    return (event["visitor"], event["kind"], event.get("link_id"), event["partner_id"],
+            event["campaign_id"], event["asset_id"], event.get("channel"), event.get("variant"))
+
+
+def _flag_uniques(events: list[dict[str, Any]], earlier: list[dict[str, Any]]) -> None:
+    """A person's event is unique unless they did the same within the unique window before."""
+    window = bots.unique_window().total_seconds()
+    last_seen: dict[tuple[Any, ...], float] = {}
+    for row in sorted(earlier, key=lambda r: r["at"]):
+        if not row["bot"]:
+            last_seen[_unique_key(row)] = row["at"]
+    for event in events:
+        if event.get("bot"):
+            event["unique"] = False
+            continue
+        if not event.get("visitor"):
+            event["unique"] = True
+            continue
+        key = _unique_key(event)
+        previous = last_seen.get(key)
+        event["unique"] = previous is None or event["at"] - previous > window
+        last_seen[key] = event["at"]
+
+
+def _insert_new(conn: Connection, events: list[dict[str, Any]]) -> set[str]:
+    """Insert the events; return the uids really inserted (the rest were already there)."""
+    rows = [{
+        "uid": e["uid"], "kind": e["kind"], "occurred_at": _when(e["at"]),
+        "partner_id": e.get("partner_id"), "campaign_id": e.get("campaign_id"),
+        "asset_id": e.get("asset_id"), "link_id": e.get("link_id"), "channel": e.get("channel"),
+        "variant": e.get("variant"), "visitor": e.get("visitor"), "send_id": e.get("send_id"),
+        "is_bot": bool(e.get("bot")), "bot_reason": e.get("bot") or None,
+        "is_unique": bool(e.get("unique")), "data": e.get("data") or {},
+    } for e in events]
+    stmt = _insert(conn, Event).on_conflict_do_nothing(index_elements=["uid"]).returning(Event.uid)
+    return {row.uid for row in conn.execute(stmt, rows)}
+
+
+def _add_to_rollups(conn: Connection, events: list[dict[str, Any]]) -> None:
+    """Add events to their (campaign, asset, variant, partner, channel, day, kind) rollup rows."""
+    counts: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for e in events:
+        key = (e.get("campaign_id") or 0, e.get("asset_id") or 0, e.get("variant") or "",
+               e.get("partner_id") or 0, e.get("channel") or "", _when(e["at"]).date(), e["kind"])
+        bucket = counts[key]
+        bucket[2 if e.get("bot") else 0] += 1
+        bucket[1] += 1 if e.get("unique") and not e.get("bot") else 0
+    if not counts:
+        return
+    rows = [{**dict(zip(ROLLUP_KEY, key, strict=True)), "total": t, "uniques": u, "bots": b}
+            for key, (t, u, b) in sorted(counts.items())]
+    stmt = _insert(conn, EventRollup)
+    stmt = stmt.on_conflict_do_update(index_elements=list(ROLLUP_KEY), set_={
+        "total": EventRollup.total + stmt.excluded.total,
+        "uniques": EventRollup.uniques + stmt.excluded.uniques,
+        "bots": EventRollup.bots + stmt.excluded.bots,
+    })
+    conn.execute(stmt, rows)
+
+
+def _when(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _epoch(value: datetime) -> float:
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()

@@ -1,0 +1,259 @@
+"""Tracked links, the open pixel and engagement events: what partners' URLs point at and what they record.
+
+Interfaces other parts call:
+- `register_destination(name, url) -> Destination`: idempotent upsert by name (a new URL
+  replaces the old one); http(s) only. Flushes, does not commit: the caller commits.
+- `tracked_url(partner_id, campaign_id, asset_id, channel, variant, destination_id) -> str`:
+  `{PUBLIC_URL}/l/<code>`, get-or-create on the link's unique key, so a relaunch gets the same
+  URL. Flushes inside a savepoint, does not commit: the caller commits (one commit per render
+  job, not per link).
+- `link_factory(partner_id, campaign_id, asset_id, variant)` -> `link_for(destination_name,
+  url, channel) -> str`, the `link_for` a render passes to campaigns.resolve_request; it
+  registers the destination and caches destinations and links for the render. Caller commits.
+- `pixel_url(partner_id, campaign_id, asset_id, variant, send_id) -> str`: the email open
+  pixel; the token is signed, so opening needs no database read.
+- `record_event(kind, partner_id, campaign_id=None, asset_id=None, channel=None, variant=None,
+  data=None, uid=None, visit=None) -> uid`: downloads, posts, sends... through the same buffer,
+  flusher and rollups as clicks. Pass a stable `uid` to make a retried call count once, and a
+  `Visit` to have bots flagged and uniques counted.
+- `follow_link(code, visit) -> location | None` and `open_pixel(token, visit)`: the hot paths
+  behind /l/<code> and /o/<token>.gif; they never wait on the database once a link is cached.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from tcma.errors import DomainError
+from tcma.extensions import db
+from tcma.models import Campaign, Destination, Partner, TrackedLink
+from tcma.models.tracking import EVENT_KINDS
+from tcma.services import bots
+from tcma.services.clickbuffer import buffer_events, runtime
+
+CODE_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+CHANNEL_MAX = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """What a tracking request tells us about the visitor; built by the web layer."""
+
+    method: str
+    user_agent: str
+    ip: str | None
+    send_id: str | None = None
+    at: float = 0.0
+
+    @classmethod
+    def of(cls, method: str, user_agent: str | None, ip: str | None,
+           send_id: str | None = None) -> Visit:
+        """A visit happening now."""
+        return cls(method, user_agent or "", ip, (send_id or None) and send_id[:64], time.time())
+
+
+@dataclass(frozen=True, slots=True)
+class LinkTarget:
+    """A tracked link as the redirect needs it: dimensions and the final location with UTM."""
+
+    link_id: int
+    partner_id: int
+    campaign_id: int | None
+    asset_id: int | None
+    channel: str
+    variant: str | None
+    location: str
+
+
+def register_destination(name: str, url: str) -> Destination:
+    """Create or update the destination called `name`; only http(s) URLs with a host."""
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise DomainError("a destination needs a name of 1-120 characters", {"name": ["invalid"]})
+    parts = urlsplit((url or "").strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username:
+        raise DomainError(f"destination {name!r} must be an http(s) URL", {"url": ["not an http(s) URL"]})
+    destination = db.session.scalar(select(Destination).where(Destination.name == name))
+    if destination is None:
+        destination = Destination(name=name, url=parts.geturl())
+        db.session.add(destination)
+    else:
+        destination.url = parts.geturl()
+    db.session.flush()
+    return destination
+
+
+def tracked_url(partner_id: int, campaign_id: int | None, asset_id: int | None, channel: str,
+                variant: str | None, destination_id: int) -> str:
+    """The public URL of the link for these dimensions (created on first use; caller commits)."""
+    return public_link_url(get_or_create_link(partner_id, campaign_id, asset_id, channel, variant,
+                                              destination_id).code)
+
+
+def public_link_url(code: str) -> str:
+    """`{PUBLIC_URL}/l/<code>`."""
+    return f"{current_app.config['PUBLIC_URL']}/l/{code}"
+
+
+def get_or_create_link(partner_id: int, campaign_id: int | None, asset_id: int | None, channel: str,
+                       variant: str | None, destination_id: int) -> TrackedLink:
+    """The TrackedLink for these dimensions, inserted inside a savepoint if it is new."""
+    channel = _check_channel(channel)
+    key = {"partner_id": partner_id, "campaign_id": campaign_id, "asset_id": asset_id,
+           "channel": channel, "variant": variant or None, "destination_id": destination_id}
+    existing = _find_link(key)
+    if existing is not None:
+        return existing
+    for _ in range(3):
+        try:
+            with db.session.begin_nested():
+                link = TrackedLink(code=_new_code(), **key)
+                db.session.add(link)
+            return link
+        except IntegrityError:  # a concurrent render made it first, or the code collided
+            existing = _find_link(key)
+            if existing is not None:
+                return existing
+    raise DomainError("could not create a tracked link; try again", status=503)
+
+
+def _find_link(key: dict[str, Any]) -> TrackedLink | None:
+    stmt = select(TrackedLink)
+    for column, value in key.items():
+        attr = getattr(TrackedLink, column)
+        stmt = stmt.where(attr.is_(None) if value is None else attr == value)
+    return db.session.scalar(stmt)
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _check_channel(channel: str) -> str:
+    channel = (channel or "").strip().lower()
+    if not channel or len(channel) > CHANNEL_MAX:
+        raise DomainError("a tracked link needs a channel (pdf, email, post, ...)", {"channel": ["invalid"]})
+    return channel
+
+
+def link_factory(partner_id: int, campaign_id: int | None, asset_id: int | None,
+                 variant: str | None) -> Callable[[str, str, str], str]:
+    """A `link_for(destination_name, url, channel) -> tracked URL` for one render (caller commits)."""
+    destinations: dict[tuple[str, str], int] = {}
+    urls: dict[tuple[int, str], str] = {}
+
+    def link_for(destination_name: str, url: str, channel: str) -> str:
+        if (destination_name, url) not in destinations:
+            destinations[destination_name, url] = register_destination(destination_name, url).id
+        key = (destinations[destination_name, url], channel)
+        if key not in urls:
+            urls[key] = tracked_url(partner_id, campaign_id, asset_id, channel, variant, key[0])
+        return urls[key]
+
+    return link_for
+
+
+def merge_utm(url: str, source: str, medium: str, campaign: str | None, content: str | None) -> str:
+    """Add utm_* parameters the URL does not already have; keep its own parameters and fragment."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    present = {name for name, _ in query}
+    wanted = {"utm_source": source, "utm_medium": medium, "utm_campaign": campaign,
+              "utm_content": content}
+    query += [(name, value) for name, value in wanted.items() if value and name not in present]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def load_link(code: str) -> LinkTarget | None:
+    """Read a link and build its redirect location (one query), or None for an unknown code."""
+    if not code or len(code) > 24:
+        return None
+    row = db.session.execute(
+        select(TrackedLink, Destination.url, Partner.slug, Campaign.slug)
+        .join(Destination, TrackedLink.destination_id == Destination.id)
+        .join(Partner, TrackedLink.partner_id == Partner.id)
+        .outerjoin(Campaign, TrackedLink.campaign_id == Campaign.id)
+        .where(TrackedLink.code == code)
+    ).first()
+    if row is None:
+        return None
+    link, url, partner_slug, campaign_slug = row
+    location = merge_utm(url, partner_slug, link.channel, campaign_slug, link.variant)
+    return LinkTarget(link.id, link.partner_id, link.campaign_id, link.asset_id, link.channel,
+                      link.variant, location)
+
+
+def follow_link(code: str, visit: Visit) -> str | None:
+    """Buffer a click on `code` and return where to send the visitor (None: unknown code)."""
+    target = runtime().links.get(code, load_link)
+    if target is None:
+        return None
+    buffer_events([_event("click", target.partner_id, target.campaign_id, target.asset_id,
+                          target.channel, target.variant, visit, link_id=target.link_id)])
+    return target.location
+
+
+def pixel_url(partner_id: int, campaign_id: int | None, asset_id: int | None, variant: str | None,
+              send_id: str) -> str:
+    """The URL of the 1x1 image that records an open of one send of one variant."""
+    token = _pixel_signer().dumps([partner_id, campaign_id, asset_id, variant, str(send_id)[:64]])
+    return f"{current_app.config['PUBLIC_URL']}/o/{token}.gif"
+
+
+def open_pixel(token: str, visit: Visit) -> bool:
+    """Buffer an open for a pixel token; False (and nothing recorded) if the token is not ours."""
+    try:
+        partner_id, campaign_id, asset_id, variant, send_id = _pixel_signer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return False
+    opened = Visit(visit.method, visit.user_agent, visit.ip, send_id, visit.at)
+    buffer_events([_event("open", partner_id, campaign_id, asset_id, "email", variant, opened)])
+    return True
+
+
+def _pixel_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="tcma-open-pixel")
+
+
+def record_event(kind: str, partner_id: int, campaign_id: int | None = None, asset_id: int | None = None,
+                 channel: str | None = None, variant: str | None = None,
+                 data: dict[str, Any] | None = None, uid: str | None = None,
+                 visit: Visit | None = None) -> str:
+    """Record one engagement event through the click pipeline; returns its uid."""
+    if kind not in EVENT_KINDS:
+        raise DomainError(f"unknown event kind {kind!r}", {"kind": [f"one of {', '.join(EVENT_KINDS)}"]})
+    if uid is not None and not 0 < len(uid) <= 40:
+        raise DomainError("an event uid has 1-40 characters", {"uid": ["invalid"]})
+    event = _event(kind, partner_id, campaign_id, asset_id, channel, variant,
+                   visit or Visit("POST", "", None, None, time.time()), data=data, uid=uid)
+    if visit is None:  # a server-side event (a send, a post): no visitor, never a bot
+        event["visitor"], event["bot"] = None, None
+    buffer_events([event])
+    return event["uid"]
+
+
+def _event(kind: str, partner_id: int, campaign_id: int | None, asset_id: int | None,
+           channel: str | None, variant: str | None, visit: Visit, link_id: int | None = None,
+           data: dict[str, Any] | None = None, uid: str | None = None) -> dict[str, Any]:
+    day = datetime.fromtimestamp(visit.at, UTC).date()
+    secret = current_app.config["SECRET_KEY"]
+    return {
+        "uid": uid or uuid.uuid4().hex, "kind": kind, "at": visit.at, "partner_id": partner_id,
+        "campaign_id": campaign_id, "asset_id": asset_id, "link_id": link_id,
+        "channel": channel, "variant": variant, "send_id": visit.send_id,
+        "visitor": bots.visitor_key(visit.ip, visit.user_agent, secret, day),
+        "bot": bots.classify_request(visit.method, visit.user_agent), "data": data or {},
+    }

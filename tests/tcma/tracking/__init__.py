@@ -1,0 +1,1 @@
+"""Tests for tracked links, events, bots, flushing and stats."""
