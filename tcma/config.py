@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "SIGNED_URL_TTL": 3600,
     "QUEUE_PREFIX": "tcma",
     "JOB_TIMEOUT": 600,
+    "RENDER_LEASE_SECONDS": 120,
+    "RENDER_CHUNK": 25,
     "TEMPLATES_DIR": str(ROOT / "templates"),
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     "TESTING": False,
@@ -117,7 +119,8 @@ def validate(values: dict[str, Any]) -> None:
             f"TCMA_ENV must be development, production or testing, got {values['ENV']!r}"
         )
     values["TESTING"] = parse_boolean("TESTING", values["TESTING"])
-    for name in ("SIGNED_URL_TTL", "JOB_TIMEOUT", "MAX_UPLOAD_BYTES"):
+    for name in ("SIGNED_URL_TTL", "JOB_TIMEOUT", "MAX_UPLOAD_BYTES", "RENDER_LEASE_SECONDS",
+                 "RENDER_CHUNK"):
         values[name] = parse_positive_int(name, values[name])
     _check_url("DATABASE_URL", values["DATABASE_URL"], ("postgres", "postgresql", "sqlite"))
     _check_url("REDIS_URL", values["REDIS_URL"], ("redis", "rediss", "unix"))

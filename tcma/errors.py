@@ -58,6 +58,17 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def http_error_response(exc: HTTPException):
+    """An HTTP error as the one JSON shape (pages keep Werkzeug's HTML)."""
+    if not _wants_json():
+        return exc
+    data = getattr(exc, "data", None) or {}
+    errors = data.get("messages") or {}
+    message = "invalid input: see errors" if errors else (exc.description or "")
+    headers = data.get("headers") or getattr(exc, "headers", None) or {}
+    return jsonify(error_body(exc.code or 500, message, errors)), exc.code, headers
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers on `app`."""
 
@@ -68,14 +79,7 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return jsonify(error_body(exc.status, exc.message, exc.errors)), exc.status
 
-    @app.errorhandler(HTTPException)
-    def handle_http_error(exc: HTTPException):
-        if not _wants_json():
-            return exc
-        data = getattr(exc, "data", None) or {}
-        errors = data.get("messages") or {}
-        body = error_body(exc.code or 500, exc.description or "", errors)
-        return jsonify(body), exc.code, getattr(exc, "headers", None) or {}
+    app.register_error_handler(HTTPException, http_error_response)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

@@ -9,16 +9,30 @@ from flask_sqlalchemy import SQLAlchemy
 
 from tcma.models.base import Base
 
+
+
+class TcmaApi(Api):
+    """flask-smorest, answering errors in tcma's one JSON shape."""
+
+    def handle_http_exception(self, error):
+        from tcma.errors import http_error_response
+
+        return http_error_response(error)
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
-api = Api()
+api = TcmaApi()
 
 
 def init_app(app: Flask) -> None:
     """Bind the database, migrations and the service clients to `app`."""
     from pathlib import Path
 
+    import renderers
+
     from tcma import models  # noqa: F401  (registers every table on the metadata)
+    from tcma.cache import LruCache
     from tcma.queue import TaskQueue
     from tcma.storage import build_storage
 
@@ -27,4 +41,7 @@ def init_app(app: Flask) -> None:
     app.extensions["tcma"] = {
         "storage": build_storage(app.config),
         "queue": TaskQueue.from_config(app.config),
+        "renderer": renderers.Renderer(),
+        "templates": LruCache(64),
+        "logos": LruCache(512),
     }

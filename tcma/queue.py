@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import traceback
 import uuid
@@ -30,9 +31,13 @@ class JobOptions:
 
 @dataclass
 class JobCall:
-    """One call to enqueue: the function, its primitive arguments and an optional stable id."""
+    """One call to enqueue: the job (function or dotted name), primitive arguments, a stable id.
 
-    func: Callable[..., Any]
+    Services name jobs by dotted path ("tcma.jobs.render.render_assets") so that they never
+    import the jobs layer above them.
+    """
+
+    func: Callable[..., Any] | str
     args: tuple[Any, ...] = ()
     job_id: str | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -49,6 +54,14 @@ class InlineJob:
 
     def get_status(self) -> str:
         return self.status
+
+
+def resolve_job(func: Callable[..., Any] | str) -> Callable[..., Any]:
+    """The job function for a function or its dotted name."""
+    if isinstance(func, str):
+        module, _, name = func.rpartition(".")
+        return getattr(importlib.import_module(module), name)
+    return func
 
 
 def options_of(func: Callable[..., Any]) -> JobOptions:
@@ -98,7 +111,7 @@ class TaskQueue:
     def all_queues(self) -> list[Any]:
         return [self.rq_queue(name) for name in QUEUE_NAMES]
 
-    def enqueue(self, func: Callable[..., Any], *args: Any, job_id: str | None = None,
+    def enqueue(self, func: Callable[..., Any] | str, *args: Any, job_id: str | None = None,
                 **kwargs: Any) -> Any:
         """Enqueue one job; with a job_id, a job still pending under that id is reused."""
         return self.enqueue_many([JobCall(func, args, job_id, kwargs)])[0]
@@ -125,9 +138,10 @@ class TaskQueue:
         for index, call in enumerate(calls):
             if results[index] is not None:
                 continue
-            opts = options_of(call.func)
+            func = resolve_job(call.func)
+            opts = options_of(func)
             data = Queue.prepare_data(
-                call.func, args=call.args, kwargs=call.kwargs, job_id=call.job_id,
+                func, args=call.args, kwargs=call.kwargs, job_id=call.job_id,
                 timeout=opts.timeout, ttl=opts.ttl, result_ttl=opts.result_ttl,
                 failure_ttl=opts.failure_ttl,
             )
@@ -157,10 +171,11 @@ class TaskQueue:
 def run_inline(call: JobCall) -> InlineJob:
     """Run a job now, in this process, the way a worker would: log and record failures."""
     job_id = call.job_id or uuid.uuid4().hex
+    func = resolve_job(call.func)
     try:
-        result = call.func(*call.args, **call.kwargs)
+        result = func(*call.args, **call.kwargs)
     except Exception as exc:  # a failed job is recorded, not raised into the enqueuer
-        log.exception("job %s (%s) failed in-process", job_id, call.func.__name__)
+        log.exception("job %s (%s) failed in-process", job_id, func.__name__)
         return InlineJob(job_id, "failed", exc_string="".join(traceback.format_exception(exc)))
     return InlineJob(job_id, "finished", result=result)
 

@@ -113,6 +113,14 @@ def rq_app(migrated_pg, tmp_path, redis_client):
     yield from _app_on(base_config(tmp_path, DATABASE_URL=url, REDIS_URL=REDIS_URL), tables)
 
 
+@pytest.fixture
+def rq_s3_app(migrated_pg, tmp_path, redis_client, s3_config):
+    """Production-shaped: PostgreSQL, Redis + rq, boto3 against the loopback S3 server."""
+    url, tables = migrated_pg
+    config = base_config(tmp_path, DATABASE_URL=url, REDIS_URL=REDIS_URL, **s3_config)
+    yield from _app_on(config, tables)
+
+
 def _app_on(config: dict, tables: list[str]):
     application = create_app(config)
     with application.app_context():

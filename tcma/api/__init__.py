@@ -6,7 +6,7 @@ from flask import Flask
 
 from tcma.extensions import api
 
-BLUEPRINTS: list[str] = []
+BLUEPRINTS: list[str] = ["auth", "vendor", "partners", "templates", "campaigns", "assets", "library"]
 
 
 def init_app(app: Flask) -> None:
@@ -19,4 +19,4 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     for name in BLUEPRINTS:
         module = __import__(f"tcma.api.{name}", fromlist=["blp"])
-        api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.url_prefix or ''}")
+        api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.url_prefix}")

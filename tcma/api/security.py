@@ -6,15 +6,15 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, g, request, session
+from flask import abort, request, session
 
 from tcma.services.auth import Principal, user_by_id, user_for_token
 
 
 def current_principal() -> Principal | None:
-    """The caller of this request, or None when anonymous (cached on g)."""
-    if "principal" in g:
-        return g.principal
+    """The caller of this request, or None when anonymous (cached on the request)."""
+    if "tcma.principal" in request.environ:
+        return request.environ["tcma.principal"]
     principal = None
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
@@ -23,7 +23,7 @@ def current_principal() -> Principal | None:
     elif session.get("user_id"):
         user = user_by_id(session["user_id"])
         principal = Principal.of(user) if user and user.is_active else None
-    g.principal = principal
+    request.environ["tcma.principal"] = principal
     return principal
 
 

@@ -9,14 +9,15 @@ from flask.cli import FlaskGroup
 
 def init_app(app: Flask) -> None:
     """Put every tcma command on the app's CLI group (so test_cli_runner sees them too)."""
-    from tcma.cli import demo, ops
+    from tcma.cli import campaigns, demo, ops, tracking
 
-    commands = [*ops.COMMANDS, *demo.COMMANDS]
+    commands = [*ops.COMMANDS, *demo.COMMANDS, *campaigns.COMMANDS, *tracking.COMMANDS]
     try:  # the rendering commands arrive with the renderers package
         from tcma.cli import rendering
     except ImportError:  # pragma: no cover - only before the renderers land
         pass
     else:
+        rendering.templates_cli.add_command(campaigns.import_templates_command)
         commands += [rendering.templates_cli, rendering.render_command]
     for command in commands:
         app.cli.add_command(command)

@@ -11,6 +11,8 @@ from flask.cli import with_appcontext
 
 from tcma.extensions import db
 from tcma.queue import QUEUE_NAMES, get_queue
+from tcma.services.campaigns import recover_stalled
+from tcma.services.templates import warm_templates
 
 
 def _require_redis():
@@ -36,6 +38,11 @@ def worker_command(queues, burst, fork, with_scheduler) -> None:
     from rq import SimpleWorker, Worker
 
     queue = _require_redis()
+    recovered = recover_stalled()
+    if recovered:
+        click.echo(f"re-enqueued {recovered} assets left queued or stalled by a dead worker")
+    warmed = warm_templates()
+    click.echo(f"parsed {warmed} template versions before forking work horses")
     engine = db.engine
     # A forked work horse must not share the parent's pooled database connections.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))

@@ -1,0 +1,47 @@
+"""Assets: list, read, download through a signed URL, retry."""
+
+from __future__ import annotations
+
+from flask import redirect
+from flask_smorest import Blueprint
+
+from tcma.api.security import ANY_ROLE, auth_required
+from tcma.schemas.assets import AssetListArgs, AssetPageSchema, AssetSchema
+from tcma.services import assets
+
+blp = Blueprint("assets", __name__, url_prefix="assets", description="Co-branded assets")
+
+
+@blp.get("")
+@auth_required(*ANY_ROLE)
+@blp.arguments(AssetListArgs, location="query")
+@blp.response(200, AssetPageSchema)
+def list_assets(principal, args):
+    """Assets the caller may see (a partner user: their own), filtered and paginated."""
+    page, per_page = args.pop("page"), args.pop("per_page")
+    items, total = assets.list_assets(principal, args, page, per_page)
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+@blp.get("/<int:asset_id>")
+@auth_required(*ANY_ROLE)
+@blp.response(200, AssetSchema)
+def get_asset(principal, asset_id):
+    """One asset."""
+    return assets.get_asset(principal, asset_id)
+
+
+@blp.get("/<int:asset_id>/download")
+@auth_required(*ANY_ROLE)
+@blp.response(302)
+def download(principal, asset_id):
+    """Redirect to a signed, expiring URL of the file; the download is recorded."""
+    return redirect(assets.download_asset(principal, asset_id), code=302)
+
+
+@blp.post("/<int:asset_id>/retry")
+@auth_required(*ANY_ROLE)
+@blp.response(202, AssetSchema)
+def retry(principal, asset_id):
+    """Render a failed asset again."""
+    return assets.retry_asset(principal, asset_id)

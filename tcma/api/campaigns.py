@@ -1,0 +1,98 @@
+"""Campaigns: create, launch, pause, resume, progress and retries."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from tcma.api.security import VENDOR, auth_required
+from tcma.schemas.campaigns import (
+    CampaignListArgs,
+    CampaignPageSchema,
+    CampaignSchema,
+    ProgressSchema,
+    RetriedSchema,
+    RetrySchema,
+)
+from tcma.services import campaigns
+
+blp = Blueprint("campaigns", __name__, url_prefix="campaigns", description="Syndicated campaigns")
+
+
+def campaign_view(campaign) -> dict:
+    """A campaign with its outputs named by template slug."""
+    outputs = [{"template": o.template_version.template.slug, "version": o.template_version.version,
+                "output": o.output} for o in campaign.outputs]
+    return {"id": campaign.id, "name": campaign.name, "slug": campaign.slug,
+            "status": campaign.status, "segment": campaign.segment, "outputs": outputs,
+            "launched_at": campaign.launched_at, "created_at": campaign.created_at}
+
+
+@blp.get("")
+@auth_required(*VENDOR)
+@blp.arguments(CampaignListArgs, location="query")
+@blp.response(200, CampaignPageSchema)
+def list_campaigns(principal, args):
+    """Campaigns, newest first."""
+    items, total = campaigns.list_campaigns(principal, args.get("status"), args["page"], args["per_page"])
+    return {"items": [campaign_view(c) for c in items], "total": total,
+            "page": args["page"], "per_page": args["per_page"]}
+
+
+@blp.post("")
+@auth_required(*VENDOR)
+@blp.arguments(CampaignSchema)
+@blp.response(201, CampaignSchema)
+def create_campaign(principal, args):
+    """A draft campaign: template outputs and a segment of partners."""
+    return campaign_view(campaigns.create_campaign(principal, args["name"], args["outputs"], args["segment"]))
+
+
+@blp.get("/<int:campaign_id>")
+@auth_required(*VENDOR)
+@blp.response(200, CampaignSchema)
+def get_campaign(principal, campaign_id):
+    """One campaign."""
+    return campaign_view(campaigns.get_campaign(principal, campaign_id))
+
+
+@blp.post("/<int:campaign_id>/launch")
+@auth_required(*VENDOR)
+@blp.response(202, ProgressSchema)
+def launch(principal, campaign_id):
+    """Create one asset per (partner, output) and enqueue the renders; answers at once."""
+    return campaigns.launch_campaign(principal, campaign_id)
+
+
+@blp.post("/<int:campaign_id>/pause")
+@auth_required(*VENDOR)
+@blp.response(200, CampaignSchema)
+def pause(principal, campaign_id):
+    """Stop rendering; queued renders wait."""
+    return campaign_view(campaigns.set_paused(principal, campaign_id, True))
+
+
+@blp.post("/<int:campaign_id>/resume")
+@auth_required(*VENDOR)
+@blp.response(200, CampaignSchema)
+def resume(principal, campaign_id):
+    """Go on rendering."""
+    return campaign_view(campaigns.set_paused(principal, campaign_id, False))
+
+
+@blp.get("/<int:campaign_id>/progress")
+@auth_required(*VENDOR)
+@blp.response(200, ProgressSchema)
+def progress(principal, campaign_id):
+    """Queued, running, done and failed counts."""
+    return campaigns.campaign_progress(principal, campaign_id)
+
+
+@blp.post("/<int:campaign_id>/retry")
+@auth_required(*VENDOR)
+@blp.arguments(RetrySchema)
+@blp.response(200, RetriedSchema)
+def retry(principal, args, campaign_id):
+    """Queue failed assets again: all of them, or those listed."""
+    return {"retried": campaigns.retry_failed(principal, campaign_id, args.get("asset_ids"))}
+
+

@@ -1,0 +1,92 @@
+"""Campaign and catalogue commands for operators and marketers."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask.cli import with_appcontext
+
+from tcma.services import campaigns
+from tcma.services.auth import Principal
+from tcma.services.templates import import_catalogue
+
+# The CLI runs with the operator's full authority.
+OPERATOR = Principal(user_id=0, role="admin")
+
+
+@click.command("import")
+@click.option("--path", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Template library folder (default: TCMA_TEMPLATES_DIR).")
+@with_appcontext
+def import_templates_command(path: str | None) -> None:
+    """Publish every template of the library that is new or changed since its last version."""
+    for slug, version, created in import_catalogue(path):
+        click.echo(f"{slug:<24} v{version:<4} {'published' if created else 'unchanged'}")
+
+
+@click.group("campaign")
+def campaign_cli() -> None:
+    """Launch campaigns and follow their progress."""
+
+
+def _line(progress: dict) -> str:
+    return ("{status}: {done} done, {failed} failed, {running} running, {queued} queued "
+            "of {total}".format(**progress))
+
+
+@campaign_cli.command("launch")
+@click.argument("campaign_id", type=int)
+@click.option("--wait/--no-wait", default=False, help="Show a progress bar until every render is done.")
+@click.option("--interval", default=0.5, show_default=True, help="Seconds between progress polls.")
+@with_appcontext
+def launch_command(campaign_id: int, wait: bool, interval: float) -> None:
+    """Launch a campaign: one render job per chunk of (partner, output) assets."""
+    progress = campaigns.launch_campaign(OPERATOR, campaign_id)
+    if wait:
+        progress = _wait(campaign_id, progress, interval)
+    click.echo(_line(progress))
+    if progress["failed"]:
+        raise SystemExit(1)
+
+
+def _wait(campaign_id: int, progress: dict, interval: float) -> dict:
+    from tcma.extensions import db
+
+    with click.progressbar(length=progress["total"], label="rendering", show_pos=True) as bar:
+        finished = 0
+        while True:
+            db.session.expire_all()
+            progress = campaigns.campaign_progress(OPERATOR, campaign_id)
+            now_finished = progress["done"] + progress["failed"]
+            bar.update(now_finished - finished)
+            finished = now_finished
+            if progress["queued"] + progress["running"] == 0 or progress["status"] == "paused":
+                return progress
+            time.sleep(interval)
+
+
+@campaign_cli.command("progress")
+@click.argument("campaign_id", type=int)
+@with_appcontext
+def progress_command(campaign_id: int) -> None:
+    """Print a campaign's queued, running, done and failed counts."""
+    click.echo(_line(campaigns.campaign_progress(OPERATOR, campaign_id)))
+
+
+@campaign_cli.command("retry")
+@click.argument("campaign_id", type=int)
+@with_appcontext
+def retry_command(campaign_id: int) -> None:
+    """Queue every failed asset of a campaign again."""
+    click.echo(f"{campaigns.retry_failed(OPERATOR, campaign_id)} assets queued again")
+
+
+@campaign_cli.command("recover")
+@with_appcontext
+def recover_command() -> None:
+    """Enqueue again the assets a dead worker left behind (also done when a worker starts)."""
+    click.echo(f"{campaigns.recover_stalled()} assets enqueued again")
+
+
+COMMANDS = [campaign_cli]

@@ -1,0 +1,1 @@
+"""marshmallow schemas: shape and values only; they never query the database."""

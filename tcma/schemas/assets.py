@@ -1,0 +1,42 @@
+"""Assets and their downloads."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from tcma.schemas.common import PageArgs, page_of
+
+STATUSES = ("queued", "running", "done", "failed")
+
+
+class AssetSchema(Schema):
+    """One partner's co-branded output."""
+
+    id = fields.Integer()
+    partner_id = fields.Integer()
+    campaign_id = fields.Integer(allow_none=True)
+    template = fields.String(attribute="template_slug")
+    version = fields.Integer(attribute="template_version")
+    output = fields.String()
+    variant = fields.String(allow_none=True)
+    fields_ = fields.Dict(data_key="fields")
+    status = fields.String()
+    error = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    media_type = fields.String(allow_none=True)
+    size = fields.Integer(allow_none=True)
+    warnings = fields.List(fields.String())
+    download_url = fields.String(allow_none=True)
+    updated_at = fields.DateTime()
+
+
+AssetPageSchema = page_of(AssetSchema, "AssetPageSchema")
+
+
+class AssetListArgs(PageArgs):
+    """Filters for listing assets."""
+
+    campaign_id = fields.Integer()
+    partner_id = fields.Integer()
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    output = fields.String()

@@ -1,0 +1,204 @@
+"""Campaigns: create from templates and a segment, launch through the queue, pause, retry."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tcma.errors import ConflictError, DomainError
+from tcma.extensions import db
+from tcma.models import Asset, Campaign, CampaignOutput, Partner, Region, Tier, Vertical
+from tcma.models.base import utcnow
+from tcma.queue import JobCall, get_queue
+from tcma.services.auth import Principal
+from tcma.services.scoping import get_scoped, require_vendor
+from tcma.services.templates import get_version
+
+RENDER_JOB = "tcma.jobs.render.render_assets"
+SEGMENT_KEYS = {"tiers": (Tier, Partner.tier_id), "verticals": (Vertical, Partner.vertical_id),
+                "regions": (Region, Partner.region_id)}
+
+
+def _slugify(name: str) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "campaign"
+    return f"{base}-{secrets.token_hex(3)}"
+
+
+def create_campaign(principal: Principal, name: str, outputs: list[dict[str, Any]],
+                    segment: dict[str, Any]) -> Campaign:
+    """A draft campaign rendering `outputs` (template slug + output) for a segment."""
+    require_vendor(principal)
+    if not outputs:
+        raise DomainError("a campaign needs at least one output", {"outputs": ["must not be empty"]}, 422)
+    campaign = Campaign(name=name, slug=_slugify(name), segment=segment, created_by_id=principal.user_id)
+    for index, item in enumerate(outputs):
+        version = get_version(item["template"], item.get("version"))
+        if item["output"] not in version.outputs:
+            raise DomainError(f"template {item['template']!r} has no output {item['output']!r}",
+                              {f"outputs.{index}.output": [f"one of {', '.join(version.outputs)}"]}, 422)
+        campaign.outputs.append(CampaignOutput(template_version_id=version.id, output=item["output"],
+                                               channel=_channel(item["output"])))
+    _check_segment(segment)
+    db.session.add(campaign)
+    db.session.commit()
+    return campaign
+
+
+def _channel(output: str) -> str:
+    if output == "email":
+        return "email"
+    return "social" if output.startswith("post:") else {"pdf": "print"}.get(output, "image")
+
+
+def _check_segment(segment: dict[str, Any]) -> None:
+    for key, (model, _) in SEGMENT_KEYS.items():
+        slugs = set(segment.get(key) or [])
+        known = set(db.session.scalars(select(model.slug).where(model.slug.in_(slugs))))
+        if slugs - known:
+            raise DomainError(f"unknown {key}: {', '.join(sorted(slugs - known))}",
+                              {f"segment.{key}": [f"unknown: {', '.join(sorted(slugs - known))}"]}, 422)
+    ids = set(segment.get("partner_ids") or [])
+    found = set(db.session.scalars(select(Partner.id).where(Partner.id.in_(ids))))
+    if ids - found:
+        raise DomainError("unknown partners", {"segment.partner_ids": [f"unknown: {sorted(ids - found)}"]}, 422)
+
+
+def segment_partner_ids(segment: dict[str, Any]) -> list[int]:
+    """Active partners matching every given dimension, plus the explicitly listed ones."""
+    stmt = select(Partner.id).where(Partner.status == "active")
+    dimensions = [k for k in SEGMENT_KEYS if segment.get(k)]
+    for key in dimensions:
+        model, column = SEGMENT_KEYS[key]
+        stmt = stmt.where(column.in_(select(model.id).where(model.slug.in_(segment[key]))))
+    explicit = segment.get("partner_ids") or []
+    if explicit and not dimensions:
+        stmt = stmt.where(Partner.id.in_(explicit))
+    elif explicit:
+        stmt = select(Partner.id).where(Partner.status == "active").where(
+            or_(Partner.id.in_(stmt), Partner.id.in_(explicit)))
+    return list(db.session.scalars(stmt.order_by(Partner.id)))
+
+
+def get_campaign(principal: Principal, campaign_id: int) -> Campaign:
+    """A campaign (vendor users only see campaigns as a whole)."""
+    require_vendor(principal)
+    return get_scoped(Campaign, campaign_id, principal, what="campaign")
+
+
+def _create_assets(campaign: Campaign, partner_ids: list[int]) -> None:
+    tiers = dict(db.session.execute(
+        select(Partner.id, Tier.slug).join(Tier, Tier.id == Partner.tier_id)
+        .where(Partner.id.in_(partner_ids))).all())
+    rows = []
+    for out in campaign.outputs:
+        allowed = out.template_version.available_tiers
+        rows += [{"partner_id": pid, "campaign_id": campaign.id, "campaign_output_id": out.id,
+                  "template_version_id": out.template_version_id, "output": out.output,
+                  "fields": {}, "status": "queued", "attempts": 0,
+                  "created_at": utcnow(), "updated_at": utcnow()}
+                 for pid in partner_ids if not allowed or tiers[pid] in allowed]
+    if rows:
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        for start in range(0, len(rows), 1000):
+            db.session.execute(insert(Asset).on_conflict_do_nothing(), rows[start:start + 1000])
+
+
+def launch_campaign(principal: Principal, campaign_id: int) -> dict[str, int]:
+    """Create one asset per (partner, output) and enqueue their renders; answers at once."""
+    campaign = get_campaign(principal, campaign_id)
+    if campaign.status == "archived":
+        raise ConflictError("an archived campaign cannot be launched")
+    _create_assets(campaign, segment_partner_ids(campaign.segment))
+    campaign.status = "running" if campaign.status != "paused" else "paused"
+    campaign.launched_at = campaign.launched_at or utcnow()
+    db.session.commit()
+    if campaign.status == "running":
+        enqueue_pending(campaign.id)
+    return campaign_progress(principal, campaign.id)
+
+
+def enqueue_pending(campaign_id: int, include_stale: bool = False, job_suffix: str = "") -> int:
+    """Enqueue render jobs, in chunks, for every asset of the campaign still to render."""
+    statuses = ["queued", "running"] if include_stale else ["queued"]
+    ids = list(db.session.scalars(select(Asset.id).where(
+        Asset.campaign_id == campaign_id, Asset.status.in_(statuses)).order_by(Asset.id)))
+    size = current_app.config["RENDER_CHUNK"]
+    chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
+    get_queue().enqueue_many(
+        JobCall(RENDER_JOB, (chunk,),
+                job_id=f"render-{campaign_id}-{chunk[0]}-{chunk[-1]}{job_suffix}")
+        for chunk in chunks
+    )
+    return len(ids)
+
+
+def campaign_progress(principal: Principal, campaign_id: int) -> dict[str, int]:
+    """Queued, running, done and failed asset counts; marks the campaign completed when done."""
+    campaign = get_campaign(principal, campaign_id)
+    counts = dict(db.session.execute(
+        select(Asset.status, func.count()).where(Asset.campaign_id == campaign_id).group_by(Asset.status)
+    ).all())
+    progress = {status: counts.get(status, 0) for status in ("queued", "running", "done", "failed")}
+    progress["total"] = sum(progress.values())
+    if campaign.status == "running" and progress["total"] and not (progress["queued"] + progress["running"]):
+        campaign.status = "completed"
+        db.session.commit()
+    progress["status"] = campaign.status
+    return progress
+
+
+def set_paused(principal: Principal, campaign_id: int, paused: bool) -> Campaign:
+    """Pause (queued renders wait) or resume (they are enqueued again) a launched campaign."""
+    campaign = get_campaign(principal, campaign_id)
+    if campaign.launched_at is None:
+        raise ConflictError("the campaign has not been launched")
+    if paused and campaign.status in {"running", "launching"}:
+        campaign.status = "paused"
+    elif not paused and campaign.status == "paused":
+        campaign.status = "running"
+    db.session.commit()
+    if campaign.status == "running":
+        enqueue_pending(campaign.id)
+    return campaign
+
+
+def retry_failed(principal: Principal, campaign_id: int, asset_ids: list[int] | None = None) -> int:
+    """Queue failed assets again (all of the campaign's, or the ones named)."""
+    campaign = get_campaign(principal, campaign_id)
+    stmt = update(Asset).where(Asset.campaign_id == campaign.id, Asset.status == "failed")
+    if asset_ids is not None:
+        stmt = stmt.where(Asset.id.in_(asset_ids))
+    count = db.session.execute(stmt.values(status="queued", error=None, updated_at=utcnow())).rowcount
+    if count and campaign.status == "completed":
+        campaign.status = "running"
+    db.session.commit()
+    if count and campaign.status == "running":
+        enqueue_pending(campaign.id)
+    return count
+
+
+def recover_stalled() -> int:
+    """Enqueue again every asset left queued, or running past its lease (a worker died)."""
+    # A dead worker's job still looks "started" to rq, so recovery jobs get ids of their own;
+    # claim_asset keeps an asset from rendering twice if the original job runs after all.
+    suffix = f"-recover-{secrets.token_hex(4)}"
+    ids = list(db.session.scalars(select(Campaign.id).where(Campaign.status == "running")))
+    return sum(enqueue_pending(cid, include_stale=True, job_suffix=suffix) for cid in ids)
+
+
+def list_campaigns(principal: Principal, status: str | None, page: int, per_page: int
+                   ) -> tuple[list[Campaign], int]:
+    """Campaigns, newest first, optionally by status."""
+    require_vendor(principal)
+    stmt = select(Campaign)
+    if status:
+        stmt = stmt.where(Campaign.status == status)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = db.session.scalars(stmt.order_by(Campaign.id.desc()).limit(per_page).offset((page - 1) * per_page))
+    return list(rows), total

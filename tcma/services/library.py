@@ -1,0 +1,81 @@
+"""Partner self-service: the templates a partner's tier may use, their edits, their renders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import campaigns
+from sqlalchemy import select
+
+from tcma.errors import DomainError, NotFoundError, PermissionDenied
+from tcma.extensions import db
+from tcma.models import Asset, Customization, Partner, TemplateVersion
+from tcma.queue import get_queue
+from tcma.services.assets import RENDER_JOB, AssetView, get_asset
+from tcma.services.auth import Principal
+from tcma.services.templates import get_version, list_templates, template_for_version
+
+
+def _partner(principal: Principal) -> Partner:
+    if not principal.is_partner:
+        raise PermissionDenied("the library is for partner users")
+    return db.session.get(Partner, principal.partner_id)
+
+
+def _usable_version(principal: Principal, slug: str) -> tuple[Partner, TemplateVersion]:
+    partner = _partner(principal)
+    version = get_version(slug)
+    if version.available_tiers and partner.tier.slug not in version.available_tiers:
+        raise NotFoundError(f"template {slug!r} not found")  # not in this partner's library
+    return partner, version
+
+
+def partner_library(principal: Principal) -> list[tuple[Any, TemplateVersion]]:
+    """Templates the caller's tier may use, each with its latest version."""
+    return list_templates(tier=_partner(principal).tier.slug)
+
+
+def get_customization(principal: Principal, slug: str) -> Customization:
+    """The partner's field values for the latest version (empty if none saved yet)."""
+    partner, version = _usable_version(principal, slug)
+    custom = db.session.scalar(select(Customization).where(
+        Customization.partner_id == partner.id, Customization.template_version_id == version.id))
+    return custom or Customization(partner_id=partner.id, template_version_id=version.id,
+                                   fields={}, dropped_fields=[])
+
+
+def save_customization(principal: Principal, slug: str, values: dict[str, str]) -> Customization:
+    """Validate and save the partner's field values for the latest version."""
+    partner, version = _usable_version(principal, slug)
+    try:
+        cleaned = template_for_version(version).validate_fields(values)
+    except campaigns.FieldError as exc:
+        raise DomainError(str(exc), {f"fields.{exc.field}": [str(exc)]}, 422) from None
+    custom = get_customization(principal, slug)
+    custom.fields, custom.dropped_fields = cleaned, []
+    db.session.add(custom)
+    db.session.commit()
+    return custom
+
+
+def render_for_partner(principal: Principal, slug: str, output: str, variant: str | None,
+                       fields: dict[str, str]) -> AssetView:
+    """Create a self-served asset from the partner's saved edits (overridden by `fields`)."""
+    partner, version = _usable_version(principal, slug)
+    tpl = template_for_version(version)
+    if output not in tpl.outputs:
+        raise DomainError(f"no output {output!r}", {"output": [f"one of {', '.join(tpl.outputs)}"]}, 422)
+    if variant is not None and variant not in tpl.variants:
+        raise DomainError(f"no variant {variant!r}", {"variant": [f"one of {', '.join(tpl.variants)}"]}, 422)
+    merged = {**get_customization(principal, slug).fields, **fields}
+    try:
+        cleaned = tpl.validate_fields(merged)
+    except campaigns.FieldError as exc:
+        raise DomainError(str(exc), {f"fields.{exc.field}": [str(exc)]}, 422) from None
+    asset = Asset(partner_id=partner.id, template_version_id=version.id, output=output,
+                  variant=variant, fields=cleaned, status="queued")
+    db.session.add(asset)
+    db.session.commit()
+    get_queue().enqueue(RENDER_JOB, [asset.id], job_id=f"self-serve-{asset.id}")
+    db.session.expire_all()
+    return get_asset(principal, asset.id)

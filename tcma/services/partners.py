@@ -1,0 +1,117 @@
+"""Partners and their brand kits, including validated logo uploads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import renderers
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from tcma.errors import ConflictError, DomainError
+from tcma.extensions import db
+from tcma.models import BrandKit, Partner, Region, Tier, Vertical
+from tcma.services.auth import Principal
+from tcma.services.scoping import get_scoped, require_vendor, scope_select
+from tcma.services.vendor import taxonomy_by_slug
+from tcma.storage import get_storage
+
+TAXONOMY_FIELDS = {"tier": "tiers", "vertical": "verticals", "region": "regions"}
+LOGO_MEDIA = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"),
+              "WEBP": ("webp", "image/webp"), "GIF": ("gif", "image/gif")}
+
+
+def _apply_taxonomy(partner: Partner, values: dict[str, Any]) -> None:
+    for field, kind in TAXONOMY_FIELDS.items():
+        if field in values:
+            setattr(partner, field, taxonomy_by_slug(kind, values.pop(field), field))
+
+
+def create_partner(principal: Principal, values: dict[str, Any]) -> Partner:
+    """Add a partner with an empty brand kit; tier, vertical and region are given by slug."""
+    require_vendor(principal)
+    values = dict(values)
+    brand = values.pop("brand_kit", None) or {}
+    partner = Partner(brand_kit=BrandKit(**brand))
+    _apply_taxonomy(partner, values)
+    for name, value in values.items():
+        setattr(partner, name, value)
+    db.session.add(partner)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ConflictError(f"slug {values.get('slug')!r} is taken", {"slug": ["already exists"]}) from None
+    return partner
+
+
+def update_partner(principal: Principal, partner_id: int, values: dict[str, Any]) -> Partner:
+    """Change a partner's profile (vendor only)."""
+    require_vendor(principal)
+    partner = get_scoped(Partner, partner_id, principal, partner_attr="id", what="partner")
+    values = dict(values)
+    _apply_taxonomy(partner, values)
+    for name, value in values.items():
+        setattr(partner, name, value)
+    db.session.commit()
+    return partner
+
+
+def get_partner(principal: Principal, partner_id: int) -> Partner:
+    """One partner; a partner user sees only their own."""
+    return get_scoped(Partner, partner_id, principal, partner_attr="id", what="partner")
+
+
+def list_partners(principal: Principal, filters: dict[str, Any], page: int, per_page: int
+                  ) -> tuple[list[Partner], int]:
+    """Partners filtered by tier, vertical, region, status or a name search; one page of them."""
+    stmt = scope_select(select(Partner), Partner.id, principal)
+    joins = {"tier": (Tier, Partner.tier_id), "vertical": (Vertical, Partner.vertical_id),
+             "region": (Region, Partner.region_id)}
+    for field, (model, column) in joins.items():
+        if filters.get(field):
+            stmt = stmt.where(column.in_(select(model.id).where(model.slug.in_(filters[field]))))
+    if filters.get("status"):
+        stmt = stmt.where(Partner.status == filters["status"])
+    if filters.get("q"):
+        stmt = stmt.where(Partner.name.ilike(f"%{filters['q']}%"))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = db.session.scalars(stmt.order_by(Partner.id).limit(per_page).offset((page - 1) * per_page))
+    return list(rows), total
+
+
+def update_brand_kit(principal: Principal, partner_id: int, values: dict[str, Any]) -> BrandKit:
+    """Change colours and contact details; a partner user may edit their own brand kit."""
+    partner = get_partner(principal, partner_id)
+    kit = partner.brand_kit or BrandKit(partner=partner)
+    for name, value in values.items():
+        setattr(kit, name, value)
+    db.session.commit()
+    return kit
+
+
+def upload_logo(principal: Principal, partner_id: int, data: bytes) -> BrandKit:
+    """Validate an uploaded logo, store it, then point the brand kit at it.
+
+    The file is checked before anything is written: a bad upload leaves no row and no file.
+    """
+    partner = get_partner(principal, partner_id)
+    try:
+        logo = renderers.load_logo(data)
+    except renderers.LogoError as exc:
+        raise DomainError(f"logo refused: {exc}", {"logo": [str(exc)]}, status=422) from None
+    ext, media_type = LOGO_MEDIA.get(logo.source_format, ("png", "image/png"))
+    key = f"logos/{partner.slug}/{logo.sha256[:24]}.{ext}"
+    storage = get_storage()
+    existed = storage.exists(key)
+    storage.put(key, data, media_type)
+    kit = partner.brand_kit or BrandKit(partner=partner)
+    kit.logo_key = key
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        if not existed:
+            storage.delete(key)
+        raise
+    return kit

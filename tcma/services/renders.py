@@ -1,0 +1,179 @@
+"""Rendering partners' assets: resolve, render once per distinct input, store, record."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import campaigns
+import renderers
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tcma.extensions import db
+from tcma.models import Asset, Campaign, Partner, Render, TemplateVersion
+from tcma.models.base import utcnow
+from tcma.services.templates import template_for_version
+from tcma.storage import get_storage
+
+FAILED_REASON_LIMIT = 2000
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A render request and its stored output."""
+
+    request: campaigns.RenderRequest
+    render: Render
+
+
+def _logo(key: str | None) -> renderers.Logo | None:
+    if not key:
+        return None
+    cache = current_app.extensions["tcma"]["logos"]
+    return cache.get_or_make(key, lambda: renderers.load_logo(get_storage().get(key)))
+
+
+def partner_profile(partner: Partner) -> campaigns.PartnerProfile:
+    """What the renderers need to know about a partner, logo decoded (and cached by key)."""
+    kit = partner.brand_kit
+    brand = renderers.BrandKit(
+        name=partner.name,
+        primary=kit.primary_color if kit else "#1f4e79",
+        secondary=kit.secondary_color if kit else "#f2a900",
+        logo=_logo(kit.logo_key if kit else None),
+        contact=renderers.Contact(
+            name=kit.contact_name or "", email=kit.contact_email or "",
+            phone=kit.contact_phone or "", website=kit.website or "",
+        ) if kit else renderers.Contact(),
+        address=(kit.address or "") if kit else "",
+    )
+    return campaigns.PartnerProfile(
+        name=partner.name, slug=partner.slug, tier=partner.tier.slug,
+        vertical=partner.vertical.slug, region=partner.region.slug, locale=partner.locale,
+        brand=brand,
+    )
+
+
+def resolve_for(partner: Partner, version: TemplateVersion, output: str, variant: str | None,
+                fields: dict[str, Any], campaign_id: int | None, asset_id: int | None
+                ) -> campaigns.RenderRequest:
+    """Resolve one partner's render with tracked links, pixel and unsubscribe URLs."""
+    from tcma.services import tracking
+
+    base = current_app.config["PUBLIC_URL"]
+    kit = partner.brand_kit
+    return campaigns.resolve_request(
+        template_for_version(version), partner_profile(partner), output, variant=variant,
+        fields=fields,
+        link_for=tracking.link_factory(partner.id, campaign_id, asset_id, variant),
+        unsubscribe_url=f"{base}/unsubscribe/{partner.slug}",
+        pixel_url=tracking.pixel_url(partner.id, campaign_id, asset_id, variant,
+                                     f"asset-{asset_id or 'preview'}"),
+        logo_url=f"{base}/media/{kit.logo_key}" if kit and kit.logo_key else "",
+    )
+
+
+def _insert_ignore(values: dict[str, Any]) -> None:
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(insert(Render).values(**values).on_conflict_do_nothing(index_elements=["key"]))
+
+
+def render_and_store(request: campaigns.RenderRequest) -> Render:
+    """The Render for a request: reused when its key exists, else rendered and stored once."""
+    existing = db.session.scalar(select(Render).where(Render.key == request.key))
+    if existing is not None:
+        return existing
+    result = current_app.extensions["tcma"]["renderer"].render(request.spec)
+    storage_key = f"renders/{request.key[:2]}/{request.key}.{result.extension}"
+    storage = get_storage()
+    storage.put(storage_key, result.data, result.media_type)
+    if result.text is not None:
+        storage.put(storage_key + ".txt", result.text.encode(), "text/plain; charset=utf-8")
+    _insert_ignore({"key": request.key, "storage_key": storage_key, "media_type": result.media_type,
+                    "size": len(result.data), "warnings": list(result.warnings),
+                    "created_at": utcnow()})
+    return db.session.scalar(select(Render).where(Render.key == request.key))
+
+
+def claim_asset(asset_id: int, lease_seconds: int) -> bool:
+    """Atomically take a queued asset, or one whose worker died (its lease ran out)."""
+    now = utcnow()
+    stale = now - timedelta(seconds=lease_seconds)
+    claimed = db.session.execute(
+        update(Asset)
+        .where(Asset.id == asset_id, or_(Asset.status == "queued",
+                                         and_(Asset.status == "running", Asset.updated_at < stale)))
+        .values(status="running", attempts=Asset.attempts + 1, updated_at=now)
+        .returning(Asset.id)
+    ).first()
+    db.session.commit()
+    return claimed is not None
+
+
+def render_asset(asset_id: int, lease_seconds: int) -> str:
+    """Render one asset if it is still to do; returns its status afterwards."""
+    asset = db.session.get(Asset, asset_id)
+    if asset is None:
+        return "missing"
+    if asset.campaign_id is not None:
+        status = db.session.scalar(select(Campaign.status).where(Campaign.id == asset.campaign_id))
+        if status == "paused":
+            return "paused"
+    if not claim_asset(asset_id, lease_seconds):
+        return db.session.scalar(select(Asset.status).where(Asset.id == asset_id))
+    asset = db.session.get(Asset, asset_id)
+    try:
+        request = resolve_for(asset_partner(asset), asset_version(asset), asset.output, asset.variant,
+                              asset.fields, asset.campaign_id, asset.id)
+        render = render_and_store(request)
+    except (campaigns.RequestError, campaigns.FieldError, campaigns.TemplateError,
+            renderers.RenderError, renderers.LogoError) as exc:
+        return _fail(asset_id, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # recorded on the asset so the rest of the chunk still renders
+        log.exception("asset %s failed unexpectedly", asset_id)
+        return _fail(asset_id, f"unexpected {type(exc).__name__}: {exc}")
+    asset.status, asset.render_id, asset.inputs_hash, asset.error = "done", render.id, request.key, None
+    db.session.commit()
+    return "done"
+
+
+def _fail(asset_id: int, reason: str) -> str:
+    db.session.rollback()
+    db.session.execute(update(Asset).where(Asset.id == asset_id).values(
+        status="failed", error=reason[:FAILED_REASON_LIMIT], updated_at=utcnow()))
+    db.session.commit()
+    return "failed"
+
+
+def asset_partner(asset: Asset) -> Partner:
+    """The partner an asset is for."""
+    return db.session.get(Partner, asset.partner_id)
+
+
+def asset_version(asset: Asset) -> TemplateVersion:
+    """The template version an asset renders."""
+    return db.session.get(TemplateVersion, asset.template_version_id)
+
+
+def preview_render(principal, slug: str, partner_id: int, output: str, variant: str | None,
+                   fields: dict[str, str]) -> renderers.RenderResult:
+    """Render a template's latest version for one partner, now, without storing an asset."""
+    from tcma.errors import DomainError
+    from tcma.services.partners import get_partner
+    from tcma.services.scoping import require_vendor
+    from tcma.services.templates import get_version
+
+    require_vendor(principal)
+    partner, version = get_partner(principal, partner_id), get_version(slug)
+    try:
+        request = resolve_for(partner, version, output, variant, fields, None, None)
+        return current_app.extensions["tcma"]["renderer"].render(request.spec)
+    except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError) as exc:
+        field = getattr(exc, "field", "output")
+        raise DomainError(str(exc), {field: [str(exc)]}, 422) from None

@@ -1,0 +1,59 @@
+"""Vendor setup: the tiers, verticals and regions partners are sorted by."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from tcma.errors import ConflictError, NotFoundError
+from tcma.extensions import db
+from tcma.models import Region, Tier, Vertical
+from tcma.services.auth import Principal
+from tcma.services.scoping import require_vendor
+
+KINDS: dict[str, type] = {"tiers": Tier, "verticals": Vertical, "regions": Region}
+
+
+def list_taxonomy(kind: str) -> list[Any]:
+    """Every tier, vertical or region, tiers by rank."""
+    model = KINDS[kind]
+    order = (model.rank, model.slug) if model is Tier else (model.slug,)
+    return list(db.session.scalars(select(model).order_by(*order)))
+
+
+def create_taxonomy(principal: Principal, kind: str, values: dict[str, Any]) -> Any:
+    """Add a tier, vertical or region; a taken slug is a conflict."""
+    require_vendor(principal)
+    row = KINDS[kind](**values)
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ConflictError(f"slug {values['slug']!r} is taken", {"slug": ["already exists"]}) from None
+    return row
+
+
+def update_taxonomy(principal: Principal, kind: str, row_id: int, values: dict[str, Any]) -> Any:
+    """Rename or re-rank a tier, vertical or region (the slug stays)."""
+    require_vendor(principal)
+    row = db.session.get(KINDS[kind], row_id)
+    if row is None:
+        raise NotFoundError(f"{kind[:-1]} {row_id} not found")
+    for name, value in values.items():
+        setattr(row, name, value)
+    db.session.commit()
+    return row
+
+
+def taxonomy_by_slug(kind: str, slug: str, field: str) -> Any:
+    """The row with that slug, or a 422-style error naming `field`."""
+    from tcma.errors import DomainError
+
+    row = db.session.scalar(select(KINDS[kind]).where(KINDS[kind].slug == slug))
+    if row is None:
+        raise DomainError(f"unknown {field} {slug!r}", {field: [f"no {field} with slug {slug!r}"]},
+                          status=422)
+    return row

@@ -1,0 +1,38 @@
+"""API tokens: issued once, stored hashed, revocable."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tcma.extensions import db
+from tcma.models import ApiToken
+from tcma.services.accounts import create_user
+
+
+def test_a_token_is_shown_once_stored_hashed_and_revocable(client):
+    create_user("m@test.example", "correct horse battery", "marketer")
+    issued = client.post("/api/v1/auth/tokens", json={"email": "m@test.example",
+                                                      "password": "correct horse battery", "name": "ci"})
+    assert issued.status_code == 201
+    raw = issued.json["token"]
+    stored = db.session.scalar(select(ApiToken))
+    assert raw not in (stored.token_hash, stored.prefix) and raw.startswith(stored.prefix)
+    headers = {"Authorization": f"Bearer {raw}"}
+    assert client.get("/api/v1/auth/me", headers=headers).json["role"] == "marketer"
+    listed = client.get("/api/v1/auth/tokens", headers=headers).json
+    assert "token" not in listed[0]
+    assert client.delete(f"/api/v1/auth/tokens/{stored.id}", headers=headers).status_code == 200
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
+
+
+def test_a_wrong_password_gets_no_token(client):
+    create_user("m@test.example", "correct horse battery", "marketer")
+    response = client.post("/api/v1/auth/tokens", json={"email": "m@test.example",
+                                                        "password": "wrong", "name": "x"})
+    assert response.status_code == 401
+    assert db.session.scalar(select(ApiToken)) is None
+
+
+def test_passwords_are_hashed_with_argon2(app):
+    user = create_user("p@test.example", "correct horse battery", "admin")
+    assert user.password_hash.startswith("$argon2id$")
