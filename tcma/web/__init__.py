@@ -12,3 +12,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(tracking.bp)
+
+    from tcma.web import portal
+
+    portal.init_app(app)

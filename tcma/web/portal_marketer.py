@@ -1,0 +1,69 @@
+"""Marketer and admin pages: campaigns with their render progress, retries, pause and resume."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+
+from tcma.services.assets import list_assets
+from tcma.services.auth import Principal
+from tcma.services.campaigns import campaign_progress, get_campaign, list_campaigns, retry_failed, set_paused
+from tcma.web.portal import VENDOR, page, page_required, portal_blueprint
+
+bp = portal_blueprint("portal_marketer", __name__, url_prefix="/portal/campaigns")
+PER_PAGE = 25
+FAILED_PER_PAGE = 50
+
+
+def _page_number() -> int:
+    return max(request.args.get("page", 1, type=int), 1)
+
+
+@bp.get("")
+@page_required(*VENDOR)
+def campaigns(principal: Principal):
+    """Campaigns, newest first, each with a progress bar."""
+    status = request.args.get("status") or None
+    rows, total = list_campaigns(principal, status, _page_number(), PER_PAGE)
+    items = [(c, campaign_progress(principal, c.id)) for c in rows]
+    return page("portal/campaigns.html", items=items, total=total, status=status,
+                page_number=_page_number(), pages=max((total + PER_PAGE - 1) // PER_PAGE, 1))
+
+
+@bp.get("/<int:campaign_id>")
+@page_required(*VENDOR)
+def campaign(principal: Principal, campaign_id: int):
+    """One campaign: progress numbers and the failed assets with their reasons."""
+    item = get_campaign(principal, campaign_id)
+    progress = campaign_progress(principal, campaign_id)
+    failed, failed_total = list_assets(principal, {"campaign_id": campaign_id, "status": "failed"},
+                                       _page_number(), FAILED_PER_PAGE)
+    return page("portal/campaign.html", campaign=item, progress=progress, failed=failed,
+                failed_total=failed_total, page_number=_page_number(),
+                pages=max((failed_total + FAILED_PER_PAGE - 1) // FAILED_PER_PAGE, 1))
+
+
+@bp.post("/<int:campaign_id>/retry")
+@page_required(*VENDOR)
+def retry(principal: Principal, campaign_id: int):
+    """Queue the campaign's failed assets again."""
+    count = retry_failed(principal, campaign_id)
+    flash(f"{count} failed asset(s) queued again." if count else "There were no failed assets to retry.")
+    return redirect(url_for("portal_marketer.campaign", campaign_id=campaign_id))
+
+
+@bp.post("/<int:campaign_id>/pause")
+@page_required(*VENDOR)
+def pause(principal: Principal, campaign_id: int):
+    """Pause a launched campaign: queued renders wait."""
+    set_paused(principal, campaign_id, True)
+    flash("Campaign paused.")
+    return redirect(url_for("portal_marketer.campaign", campaign_id=campaign_id))
+
+
+@bp.post("/<int:campaign_id>/resume")
+@page_required(*VENDOR)
+def resume(principal: Principal, campaign_id: int):
+    """Resume a paused campaign: its queued renders are enqueued again."""
+    set_paused(principal, campaign_id, False)
+    flash("Campaign resumed.")
+    return redirect(url_for("portal_marketer.campaign", campaign_id=campaign_id))

@@ -1,0 +1,99 @@
+"""Partner pages: the template library, customizing and rendering a template, my assets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+
+from tcma.errors import DomainError
+from tcma.services.assets import download_asset, list_assets, retry_asset
+from tcma.services.auth import Principal
+from tcma.services.library import get_customization, partner_library, render_for_partner, save_customization
+from tcma.services.templates import get_version, template_for_version
+from tcma.web.portal import PARTNER, field_errors, page, page_required, portal_blueprint
+
+bp = portal_blueprint("portal_partner", __name__, url_prefix="/portal")
+PER_PAGE = 25
+
+
+def _submitted_values(template: Any) -> dict[str, str]:
+    """The editable fields' values from the form; a blank one means "use the default"."""
+    values = {}
+    for field in template.fields:
+        value = request.form.get(f"fields.{field.name}", "").replace("\r\n", "\n")
+        if value.strip():
+            values[field.name] = value
+    return values
+
+
+def _template_page(principal: Principal, slug: str, status: int = 200, values: dict[str, str] | None = None,
+                   errors: dict[str, str] | None = None, messages: list[str] | None = None):
+    """The customize page: the partner's values (or the ones just submitted) and any errors."""
+    custom = get_customization(principal, slug)  # 404 when the tier may not use it
+    version = get_version(slug)
+    return page("portal/template.html", status, version=version, template=template_for_version(version),
+                values=custom.fields if values is None else values, dropped=custom.dropped_fields or [],
+                errors=errors or {}, messages=messages or [])
+
+
+@bp.get("")
+@page_required(*PARTNER)
+def library(principal: Principal):
+    """The templates the partner's tier may use."""
+    return page("portal/library.html", items=partner_library(principal))
+
+
+@bp.get("/templates/<slug>")
+@page_required(*PARTNER)
+def template(principal: Principal, slug: str):
+    """Customize a template: its editable fields, saved values and render buttons."""
+    return _template_page(principal, slug)
+
+
+@bp.post("/templates/<slug>")
+@page_required(*PARTNER)
+def template_submit(principal: Principal, slug: str):
+    """Save the fields; with a render button, also render that output from them."""
+    values = _submitted_values(template_for_version(get_version(slug)))
+    output = request.form.get("render")
+    try:
+        save_customization(principal, slug, values)
+        if output:
+            asset = render_for_partner(principal, slug, output, request.form.get("variant") or None, {})
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        by_field, other = field_errors(exc)
+        return _template_page(principal, slug, 422, values, by_field, other)
+    if output:
+        flash(f"Rendering {output} (asset {asset.id}): it appears below when done.")
+        return redirect(url_for("portal_partner.assets"))
+    flash("Your changes are saved.")
+    return redirect(url_for("portal_partner.template", slug=slug))
+
+
+@bp.get("/assets")
+@page_required(*PARTNER)
+def assets(principal: Principal):
+    """The partner's own assets with their status; done ones can be downloaded."""
+    page_number = max(request.args.get("page", 1, type=int), 1)
+    rows, total = list_assets(principal, {}, page_number, PER_PAGE)
+    return page("portal/assets.html", assets=rows, total=total, page_number=page_number,
+                pages=max((total + PER_PAGE - 1) // PER_PAGE, 1))
+
+
+@bp.get("/assets/<int:asset_id>/download")
+@page_required(*PARTNER)
+def download(principal: Principal, asset_id: int):
+    """Go to the asset's signed download URL (the download is recorded)."""
+    return redirect(download_asset(principal, asset_id))
+
+
+@bp.post("/assets/<int:asset_id>/retry")
+@page_required(*PARTNER)
+def retry(principal: Principal, asset_id: int):
+    """Queue a failed asset again."""
+    retry_asset(principal, asset_id)
+    flash(f"Asset {asset_id} is queued again.")
+    return redirect(url_for("portal_partner.assets"))
