@@ -8,23 +8,24 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, redirect, render_template, request, session, url_for
 
 from tcma.errors import DomainError
 from tcma.extensions import db
 from tcma.services.auth import Principal, user_by_id
 
 CSRF_FIELD = "csrf_token"
+PRINCIPAL_KEY = "tcma.portal_principal"  # cached per request, like the API's principal
 VENDOR = ("admin", "marketer")
 PARTNER = ("partner",)
 
 
 def current_principal() -> Principal | None:
     """The signed-in user of this page request (session cookie only), or None."""
-    if "portal_principal" not in g:
+    if PRINCIPAL_KEY not in request.environ:
         user = user_by_id(session["user_id"]) if session.get("user_id") else None
-        g.portal_principal = Principal.of(user) if user and user.is_active else None
-    return g.portal_principal
+        request.environ[PRINCIPAL_KEY] = Principal.of(user) if user and user.is_active else None
+    return request.environ[PRINCIPAL_KEY]
 
 
 def sign_in_session(user_id: int) -> None:
@@ -32,13 +33,13 @@ def sign_in_session(user_id: int) -> None:
     session.clear()
     session["user_id"] = user_id
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
-    g.pop("portal_principal", None)
+    request.environ.pop(PRINCIPAL_KEY, None)
 
 
 def sign_out_session() -> None:
     """Forget the signed-in user."""
     session.clear()
-    g.pop("portal_principal", None)
+    request.environ.pop(PRINCIPAL_KEY, None)
 
 
 def csrf_token() -> str:
@@ -65,9 +66,9 @@ def home_for(principal: Principal | None) -> str:
     return url_for("portal_partner.library" if principal.is_partner else "portal_marketer.campaigns")
 
 
-def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+def page(template_name: str, status_code: int = 200, /, **context: Any) -> tuple[str, int]:
     """Render a portal page with the signed-in user available to the layout."""
-    return render_template(template, principal=current_principal(), **context), status
+    return render_template(template_name, principal=current_principal(), **context), status_code
 
 
 def error_page(status: int, message: str) -> tuple[str, int]:
