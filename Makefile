@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The embedded default: SQLite under instance/, files under instance/, jobs in-process.
 EMBEDDED := env -u TCMA_DATABASE_URL -u TCMA_REDIS_URL -u TCMA_STORAGE
 
-.PHONY: install demo test bench lint clean
+.PHONY: install browsers demo test bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ demo: $(STAMP)
 	$(EMBEDDED) $(BIN)/tcma db upgrade
 	$(EMBEDDED) $(BIN)/tcma demo
 
-test: $(STAMP)
+# The portal's browser test drives Debian's Chromium (never a Playwright browser download).
+browsers:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium chromium-driver)
+
+test: $(STAMP) browsers
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -1,0 +1,101 @@
+"""The partner journey in a real Chromium (Debian's package) driven by Playwright."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+from werkzeug.serving import make_server
+
+from tests.support.factories import make_partner, make_taxonomy, make_user
+from tests.tcma.web.conftest import PASSWORD
+
+CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FAILURES = Path(__file__).resolve().parents[2] / "_failures"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(app, make_app, migrated_pg):
+    """The app served over HTTP on loopback from a thread, on the test's PostgreSQL database."""
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    served = make_app(DATABASE_URL=migrated_pg[0], PUBLIC_URL=base_url)
+    server = make_server("127.0.0.1", port, served, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base_url
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@contextlib.contextmanager
+def chromium_page(profile: Path) -> Iterator[Page]:
+    """A page in a fresh headless Chromium profile; fails (never skips) without Chromium."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: the browser test needs Debian's package. "
+                    "Run `make test` (it installs it) or: apt-get update && apt-get install -y chromium "
+                    "chromium-driver", pytrace=False)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+            accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+
+
+def test_partner_signs_in_customizes_renders_and_downloads_a_pdf(live_server, catalogue, tmp_path):
+    partner = make_partner(make_taxonomy(), name="Acme Networks")
+    user = make_user("partner", partner)[0]
+    with chromium_page(tmp_path / "profile") as page:
+        _partner_journey(page, live_server, user.email)
+
+
+def _partner_journey(page: Page, live_server: str, email: str) -> None:
+    """Sign in, open the library and a template, fill a field, render a PDF, download it."""
+    try:
+        page.goto(f"{live_server}/portal")
+        assert page.url.startswith(f"{live_server}/login")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server}/portal")
+
+        page.get_by_role("link", name="Zero-Trust Networking solution brief").click()
+        page.wait_for_url(f"{live_server}/portal/templates/solution-brief")
+        cta = page.locator("#f-contact_cta")
+        assert cta.get_attribute("maxlength") == "60"
+        cta.fill("Call Acme today")
+        page.get_by_role("button", name="Save and render pdf").click()
+
+        page.wait_for_url(f"{live_server}/portal/assets")
+        row = page.locator("table.assets tbody tr").first
+        assert row.locator(".status").inner_text() == "done"
+        assert "solution-brief" in row.inner_text() and "pdf" in row.inner_text()
+        with page.expect_download() as download_info:
+            row.get_by_role("link", name="Download").click()
+        download = download_info.value
+        assert download.suggested_filename.endswith(".pdf")
+        assert Path(download.path()).read_bytes().startswith(b"%PDF")
+    except BaseException:
+        FAILURES.mkdir(exist_ok=True)
+        page.screenshot(path=str(FAILURES / "portal-browser.png"), full_page=True)
+        raise
