@@ -86,7 +86,8 @@ def test_library_lists_only_templates_the_tier_may_use(partner_client, catalogue
     assert "/portal/templates/solution-brief" in html and "pdf" in html
     assert "/portal/templates/event-flyer" not in html  # gold and platinum only; this partner is silver
     assert partner_client.get("/portal/templates/event-flyer").status_code == 404
-    assert partner_client.get("/portal/templates/no-such-template").status_code == 404
+    missing = partner_client.get("/portal/templates/no-such-template")
+    assert missing.status_code == 404 and missing.mimetype == "text/html"  # a page, not the API's JSON
 
 
 def test_template_form_carries_the_field_limits(partner_client, catalogue):
