@@ -6,7 +6,7 @@ from flask import Flask
 
 from tcma.extensions import api
 
-BLUEPRINTS: list[str] = ["auth", "vendor", "partners", "templates", "campaigns", "assets", "library"]
+BLUEPRINTS: list[str] = ["auth", "vendor", "partners", "templates", "campaigns", "assets", "library", "stats"]
 
 
 def init_app(app: Flask) -> None:

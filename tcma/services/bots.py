@@ -10,7 +10,8 @@ At request time (cheap, cached per user agent):
 
 At flush time (they need the clicks around them), see `flag_scanners`: a mail security
 scanner either clicks within SCANNER_SECONDS of the message's delivery, or clicks at least
-SCANNER_MIN_LINKS different links of one message within SCANNER_SECONDS.
+SCANNER_MIN_LINKS different links of one message within SCANNER_SECONDS. A burst that spans
+two flushes is caught when it completes: the earlier clicks are then revised (flag, rollups).
 """
 
 from __future__ import annotations
@@ -75,11 +76,12 @@ def visitor_key(ip: str | None, user_agent: str | None, secret: str, day: date) 
 
 
 def flag_scanners(events: list[dict[str, Any]], earlier: Iterable[Mapping[str, Any]],
-                  sends: Mapping[str, float]) -> None:
+                  sends: Mapping[str, float]) -> set[str]:
     """Mark clicks in `events` that a mail security scanner made (bot reason "scanner").
 
     `earlier` are recent clicks already stored (same visitors), `sends` maps a send id to its
-    delivery time (epoch seconds).
+    delivery time (epoch seconds). Returns the uids of stored clicks that turn out to be part
+    of a scanner's burst, for the caller to revise.
     """
     for event in events:
         delivered = sends.get(event.get("send_id") or "")
@@ -96,6 +98,7 @@ def flag_scanners(events: list[dict[str, Any]], earlier: Iterable[Mapping[str, A
     for event in events:
         if event["uid"] in flagged:
             _mark(event, "scanner")
+    return flagged - {event["uid"] for event in events}
 
 
 def _burst_uids(clicks: list[Mapping[str, Any]]) -> set[str]:

@@ -84,7 +84,7 @@ class Spool:
         self.directory.mkdir(parents=True, exist_ok=True)
         stem = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         fresh = self.directory / f"{stem}.new"
-        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = os.open(fresh, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._path = fresh.rename(self.directory / f"{stem}.spool")  # only locked files are visible
         self._fd, self._pid, self._pending = fd, os.getpid(), 0

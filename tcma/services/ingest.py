@@ -4,7 +4,8 @@
 1. under a Redis lock (one flusher at a time), first re-write whatever a dead flusher left in
    the in-flight list, then move a batch from the buffer to the in-flight list (one Lua call);
 2. `write_events(batch)`: INSERT ... ON CONFLICT (uid) DO NOTHING RETURNING uid, and add only
-   the rows really inserted to the rollups, in the same transaction;
+   the rows really inserted to the rollups, in the same transaction (rows are never deleted;
+   the one revision is a scanner burst completed by this batch flagging its stored clicks);
 3. after the commit, delete the in-flight list.
 A crash before 3 re-writes the batch on restart: its rows conflict and add nothing twice.
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 from flask import current_app
 from redis.exceptions import LockError
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tcma.extensions import db
@@ -28,6 +29,7 @@ from tcma.queue import get_queue
 from tcma.services import bots
 
 log = logging.getLogger(__name__)
+Deltas = dict[tuple[Any, ...], list[int]]  # rollup key -> [total, uniques, bots] to add
 BATCH_SIZE = 2000  # Lua's unpack() limit is ~8000 values
 ROLLUP_KEY = ("campaign_id", "asset_id", "variant", "partner_id", "channel", "day", "kind")
 CLAIM_SCRIPT = """
@@ -55,7 +57,8 @@ def buffer_key() -> str:
     return f"{current_app.config.get('QUEUE_PREFIX', 'tcma')}:events:buffer"
 
 
-def _inflight_key() -> str:
+def inflight_key() -> str:
+    """The Redis list holding the batch a flusher is writing (re-written if it dies)."""
     return f"{current_app.config.get('QUEUE_PREFIX', 'tcma')}:events:inflight"
 
 
@@ -71,16 +74,16 @@ def flush_events(max_batches: int | None = None, batch_size: int = BATCH_SIZE,
         return FlushReport(busy=True)
     try:
         claim = redis.register_script(CLAIM_SCRIPT)
-        items = redis.lrange(_inflight_key(), 0, -1)  # a dead flusher's batch comes first
+        items = redis.lrange(inflight_key(), 0, -1)  # a dead flusher's batch comes first
         while items or max_batches is None or report.batches < max_batches:
             if not items:
-                items = claim(keys=[buffer_key(), _inflight_key()], args=[batch_size])
+                items = claim(keys=[buffer_key(), inflight_key()], args=[batch_size])
                 if not items:
                     break
             report.inserted += write_events(decode_events(items))
             report.received += len(items)
             report.batches += 1
-            redis.delete(_inflight_key())
+            redis.delete(inflight_key())
             lock.reacquire()
             items = []
     finally:
@@ -94,7 +97,7 @@ def flush_events(max_batches: int | None = None, batch_size: int = BATCH_SIZE,
 def pending_events() -> int:
     """How many events wait in the Redis buffer (and in flight)."""
     redis = get_queue().redis
-    return redis.llen(buffer_key()) + redis.llen(_inflight_key())
+    return redis.llen(buffer_key()) + redis.llen(inflight_key())
 
 
 def write_events(events: list[dict[str, Any]]) -> int:
@@ -108,10 +111,14 @@ def write_events(events: list[dict[str, Any]]) -> int:
     events.sort(key=lambda e: e["at"])
     with db.engine.begin() as conn:
         earlier = _earlier_events(conn, events)
-        bots.flag_scanners(events, [e for e in earlier if e["kind"] == "click"], _send_times(conn, events))
+        stored_clicks = [e for e in earlier if e["kind"] == "click"]
+        revise = bots.flag_scanners(events, stored_clicks, _send_times(conn, events))
         _flag_uniques(events, earlier)
         inserted = _insert_new(conn, events)
-        _add_to_rollups(conn, [e for e in events if e["uid"] in inserted])
+        deltas = _rollup_deltas([e for e in events if e["uid"] in inserted])
+        for row in _revise_as_scanners(conn, revise):
+            _add_delta(deltas, row, (-1, -1 if row["unique"] else 0, 1))
+        _apply_rollups(conn, deltas)
     return len(inserted)
 
 
@@ -127,9 +134,11 @@ def _earlier_events(conn: Connection, events: list[dict[str, Any]]) -> list[dict
         return []
     since = _when(events[0]["at"]) - max(bots.unique_window(), timedelta(seconds=bots.SCANNER_SECONDS))
     columns = [Event.uid, Event.kind, Event.occurred_at, Event.visitor, Event.link_id, Event.partner_id,
-               Event.campaign_id, Event.asset_id, Event.channel, Event.variant, Event.is_bot]
+               Event.campaign_id, Event.asset_id, Event.channel, Event.variant, Event.is_bot,
+               Event.is_unique]
     rows = conn.execute(select(*columns).where(Event.visitor.in_(visitors), Event.occurred_at >= since))
-    return [{**row._asdict(), "at": _epoch(row.occurred_at), "bot": row.is_bot} for row in rows]
+    return [{**row._asdict(), "at": _epoch(row.occurred_at), "bot": row.is_bot, "unique": row.is_unique}
+            for row in rows]
 
 
 def _send_times(conn: Connection, events: list[dict[str, Any]]) -> dict[str, float]:
@@ -182,19 +191,43 @@ def _insert_new(conn: Connection, events: list[dict[str, Any]]) -> set[str]:
     return {row.uid for row in conn.execute(stmt, rows)}
 
 
-def _add_to_rollups(conn: Connection, events: list[dict[str, Any]]) -> None:
-    """Add events to their (campaign, asset, variant, partner, channel, day, kind) rollup rows."""
-    counts: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
+def _revise_as_scanners(conn: Connection, uids: set[str]) -> list[dict[str, Any]]:
+    """Flag stored clicks as a scanner's, once (rows already flagged are left alone)."""
+    if not uids:
+        return []
+    pending = (Event.uid.in_(uids), Event.is_bot.is_(False))
+    was_unique = set(conn.scalars(select(Event.uid).where(*pending, Event.is_unique.is_(True))))
+    stmt = (update(Event).where(*pending).values(is_bot=True, bot_reason="scanner", is_unique=False)
+            .returning(Event.uid, Event.occurred_at, Event.partner_id, Event.campaign_id,
+                       Event.asset_id, Event.channel, Event.variant, Event.kind))
+    return [{**row._asdict(), "at": _epoch(row.occurred_at), "unique": row.uid in was_unique}
+            for row in conn.execute(stmt)]
+
+
+def _rollup_deltas(events: list[dict[str, Any]]) -> Deltas:
+    """(total, uniques, bots) to add per rollup key for newly inserted events."""
+    deltas: Deltas = defaultdict(lambda: [0, 0, 0])
     for e in events:
-        key = (e.get("campaign_id") or 0, e.get("asset_id") or 0, e.get("variant") or "",
-               e.get("partner_id") or 0, e.get("channel") or "", _when(e["at"]).date(), e["kind"])
-        bucket = counts[key]
-        bucket[2 if e.get("bot") else 0] += 1
-        bucket[1] += 1 if e.get("unique") and not e.get("bot") else 0
-    if not counts:
+        bot = bool(e.get("bot"))
+        _add_delta(deltas, e, (0 if bot else 1, 1 if e.get("unique") and not bot else 0, 1 if bot else 0))
+    return deltas
+
+
+
+def _add_delta(deltas: Deltas, e: dict[str, Any], delta: tuple[int, int, int]) -> None:
+    key = (e.get("campaign_id") or 0, e.get("asset_id") or 0, e.get("variant") or "",
+           e.get("partner_id") or 0, e.get("channel") or "", _when(e["at"]).date(), e["kind"])
+    bucket = deltas[key]
+    for i, value in enumerate(delta):
+        bucket[i] += value
+
+
+def _apply_rollups(conn: Connection, deltas: Deltas) -> None:
+    """Add the deltas to their (campaign, asset, variant, partner, channel, day, kind) rows."""
+    if not deltas:
         return
     rows = [{**dict(zip(ROLLUP_KEY, key, strict=True)), "total": t, "uniques": u, "bots": b}
-            for key, (t, u, b) in sorted(counts.items())]
+            for key, (t, u, b) in sorted(deltas.items())]
     stmt = _insert(conn, EventRollup)
     stmt = stmt.on_conflict_do_update(index_elements=list(ROLLUP_KEY), set_={
         "total": EventRollup.total + stmt.excluded.total,

@@ -13,9 +13,11 @@ Interfaces other parts call:
 - `pixel_url(partner_id, campaign_id, asset_id, variant, send_id) -> str`: the email open
   pixel; the token is signed, so opening needs no database read.
 - `record_event(kind, partner_id, campaign_id=None, asset_id=None, channel=None, variant=None,
-  data=None, uid=None, visit=None) -> uid`: downloads, posts, sends... through the same buffer,
-  flusher and rollups as clicks. Pass a stable `uid` to make a retried call count once, and a
-  `Visit` to have bots flagged and uniques counted.
+  data=None, uid=None, visit=None, send_id=None) -> uid`: downloads, posts, sends... through the
+  same buffer, flusher and rollups as clicks. Pass a stable `uid` to make a retried call count
+  once, a `Visit` to have bots flagged and uniques counted, and for kind "send" the `send_id`
+  that the message's pixel and links carry (`?s=<send_id>` on links): clicks within seconds
+  of delivery are then flagged as mail scanners.
 - `follow_link(code, visit) -> location | None` and `open_pixel(token, visit)`: the hot paths
   behind /l/<code> and /o/<token>.gif; they never wait on the database once a link is cached.
 """
@@ -231,14 +233,14 @@ def _pixel_signer() -> URLSafeSerializer:
 def record_event(kind: str, partner_id: int, campaign_id: int | None = None, asset_id: int | None = None,
                  channel: str | None = None, variant: str | None = None,
                  data: dict[str, Any] | None = None, uid: str | None = None,
-                 visit: Visit | None = None) -> str:
+                 visit: Visit | None = None, send_id: str | None = None) -> str:
     """Record one engagement event through the click pipeline; returns its uid."""
     if kind not in EVENT_KINDS:
         raise DomainError(f"unknown event kind {kind!r}", {"kind": [f"one of {', '.join(EVENT_KINDS)}"]})
     if uid is not None and not 0 < len(uid) <= 40:
         raise DomainError("an event uid has 1-40 characters", {"uid": ["invalid"]})
     event = _event(kind, partner_id, campaign_id, asset_id, channel, variant,
-                   visit or Visit("POST", "", None, None, time.time()), data=data, uid=uid)
+                   visit or Visit("POST", "", None, send_id, time.time()), data=data, uid=uid)
     if visit is None:  # a server-side event (a send, a post): no visitor, never a bot
         event["visitor"], event["bot"] = None, None
     buffer_events([event])

@@ -10,12 +10,27 @@ from tcma.services import tracking
 from tests.conftest import REDIS_URL, _app_on, base_config
 from tests.support.factories import make_partner, make_taxonomy
 
+# Not the suite's db 13: other test runs on a shared machine flush that one under our feet.
+TRACKING_REDIS_URL = REDIS_URL.rsplit("/", 1)[0] + "/12"
+
 
 @pytest.fixture
-def redis_app(migrated_pg, tmp_path, redis_client):
+def tracking_redis():
+    """Redis db 12, flushed before and after each test."""
+    from redis import Redis
+
+    client = Redis.from_url(TRACKING_REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def redis_app(migrated_pg, tmp_path, tracking_redis):
     """PostgreSQL + Redis; clicks are spooled and shipped only when a test says so."""
     url, tables = migrated_pg
-    config = base_config(tmp_path, DATABASE_URL=url, REDIS_URL=REDIS_URL,
+    config = base_config(tmp_path, DATABASE_URL=url, REDIS_URL=TRACKING_REDIS_URL,
                          CLICK_SPOOL_DIR=str(tmp_path / "spool"), CLICK_SHIP_INTERVAL=0)
     yield from _app_on(config, tables)
 
@@ -23,6 +38,11 @@ def redis_app(migrated_pg, tmp_path, redis_client):
 @pytest.fixture
 def world():
     """Two partners, one campaign, two destinations and their links (request an app first)."""
+    return build_world()
+
+
+def build_world() -> dict:
+    """Create the `world` fixture's rows in the current app."""
     taxonomy = make_taxonomy()
     acme, globex = make_partner(taxonomy), make_partner(taxonomy)
     campaign = Campaign(name="Spring launch", slug="spring-launch")

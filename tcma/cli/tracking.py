@@ -1,0 +1,64 @@
+"""Operator commands for tracked events: drain the buffers now, or run the flusher for good."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from tcma.services.clickbuffer import ship_spools
+from tcma.services.ingest import flush_events, pending_events
+
+
+@click.group("events")
+def events_cli() -> None:
+    """Tracked events: clicks, opens, downloads, posts."""
+
+
+@events_cli.command("flush")
+@click.option("--wait", default=30.0, show_default=True,
+              help="Seconds to wait for a running flusher to let go of the lock.")
+@with_appcontext
+def flush_command(wait: float) -> None:
+    """Write every buffered event to the database now (this host's spools, then Redis)."""
+    shipped = ship_spools()
+    click.echo(f"shipped {shipped} spooled event(s)")
+    if not current_app.config.get("REDIS_URL"):
+        return
+    report = flush_events(wait=wait)
+    if report.busy:
+        raise click.ClickException("another flusher holds the lock; try again or raise --wait")
+    click.echo(f"flushed {report.received} event(s) in {report.batches} batch(es): "
+               f"{report.inserted} new, {report.received - report.inserted} already recorded")
+
+
+@events_cli.command("pending")
+@with_appcontext
+def pending_command() -> None:
+    """Show how many events wait in the Redis buffer."""
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("TCMA_REDIS_URL is not set: events are written directly")
+    click.echo(f"{pending_events()} event(s) waiting")
+
+
+@click.command("flusher")
+@click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(0.05, 60),
+              help="Seconds between flushes.")
+@click.option("--lock-ttl", default=30.0, show_default=True, type=click.FloatRange(1, 3600),
+              help="Seconds before a dead flusher's lock expires and another may take over.")
+@with_appcontext
+def flusher_command(interval: float, lock_ttl: float) -> None:
+    """Run forever: write the Redis event buffer to the database every --interval seconds."""
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("TCMA_REDIS_URL is not set: events are written directly")
+    click.echo(f"flushing tracked events every {interval}s (Ctrl+C to stop)")
+    while True:
+        report = flush_events(lock_ttl=lock_ttl, wait=interval)
+        if report.received:
+            click.echo(f"flushed {report.received} event(s), {report.inserted} new")
+        time.sleep(interval)
+
+
+COMMANDS = [events_cli, flusher_command]

@@ -1,0 +1,150 @@
+"""Engagement numbers read from the daily rollups: per campaign, partner, asset, variant, channel, day.
+
+Readers (partner users always get only their own partner's numbers):
+- `query_stats(principal, StatsQuery) -> StatsResult`: any filter, any grouping.
+- `campaign_stats(principal, campaign_id, group_by=("kind",), start=None, end=None,
+  include_bots=False) -> StatsResult`: one campaign (404 if it does not exist).
+- `stats_csv(result) -> str` and `format_stats(result) -> str` (for the CLI and the demo).
+
+`count` is people's events (bots added only with include_bots), `uniques` counts one per visitor
+per unique window per day, `bots` is what was flagged and `bot_share` = bots / all events.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from tcma.errors import NotFoundError
+from tcma.extensions import db
+from tcma.models import Campaign, EventRollup
+from tcma.models.tracking import STATS_DIMENSIONS as DIMENSIONS  # noqa: F401  (re-exported)
+from tcma.services.auth import Principal
+from tcma.services.scoping import scope_select
+
+FILTERS = ("campaign_id", "partner_id", "asset_id", "variant", "channel", "kind")
+MEASURES = ("count", "uniques", "bots", "bot_share")
+
+
+@dataclass
+class StatsQuery:
+    """Which rollups to read and how to group them."""
+
+    campaign_id: int | None = None
+    partner_id: int | None = None
+    asset_id: int | None = None
+    variant: str | None = None
+    channel: str | None = None
+    kind: str | None = None
+    start: date | None = None
+    end: date | None = None
+    group_by: tuple[str, ...] = ("kind",)
+    include_bots: bool = False
+
+
+@dataclass
+class StatsResult:
+    """Rows (one per group) and the totals over all of them."""
+
+    group_by: tuple[str, ...]
+    include_bots: bool
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    totals: dict[str, Any] = field(default_factory=dict)
+
+
+def query_stats(principal: Principal, query: StatsQuery) -> StatsResult:
+    """Sum the rollups matching `query`, grouped by its dimensions (kind always among them)."""
+    group_by = tuple(dict.fromkeys(("kind", *query.group_by)))
+    columns = [getattr(EventRollup, name) for name in group_by]
+    stmt = select(*columns, func.sum(EventRollup.total), func.sum(EventRollup.uniques),
+                  func.sum(EventRollup.bots))
+    stmt = scope_select(_filtered(stmt, query), EventRollup.partner_id, principal)
+    stmt = stmt.group_by(*columns).order_by(*columns)
+    result = StatsResult(group_by, query.include_bots)
+    for row in db.session.execute(stmt):
+        dims = {name: _public(value) for name, value in zip(group_by, row[:-3], strict=True)}
+        result.rows.append({**dims, **_measures(*row[-3:], query.include_bots)})
+    result.totals = _totals(result.rows, query.include_bots)
+    return result
+
+
+def campaign_stats(principal: Principal, campaign_id: int, group_by: tuple[str, ...] | list[str] = ("kind",),
+                   start: date | None = None, end: date | None = None,
+                   include_bots: bool = False, **filters: Any) -> StatsResult:
+    """One campaign's numbers (a partner user sees only their own partner's)."""
+    if db.session.get(Campaign, campaign_id) is None:
+        raise NotFoundError(f"campaign {campaign_id} not found")
+    query = StatsQuery(campaign_id=campaign_id, start=start, end=end, group_by=tuple(group_by),
+                       include_bots=include_bots, **filters)
+    return query_stats(principal, query)
+
+
+def _filtered(stmt: Any, query: StatsQuery) -> Any:
+    for name in FILTERS:
+        value = getattr(query, name)
+        if value is not None:
+            stmt = stmt.where(getattr(EventRollup, name) == value)
+    if query.start is not None:
+        stmt = stmt.where(EventRollup.day >= query.start)
+    if query.end is not None:
+        stmt = stmt.where(EventRollup.day <= query.end)
+    return stmt
+
+
+def _public(value: Any) -> Any:
+    """Rollups store 0 and '' for "none"; readers see None."""
+    return None if value in (0, "") else value
+
+
+def _measures(total: int, uniques: int, bots: int, include_bots: bool) -> dict[str, Any]:
+    total, uniques, bots = int(total or 0), int(uniques or 0), int(bots or 0)
+    everything = total + bots
+    return {"count": everything if include_bots else total, "uniques": uniques, "bots": bots,
+            "bot_share": round(bots / everything, 4) if everything else 0.0}
+
+
+def _totals(rows: list[dict[str, Any]], include_bots: bool) -> dict[str, Any]:
+    """Totals per kind (counts of different kinds are never added together)."""
+    per_kind: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        bucket = per_kind.setdefault(row["kind"], {"count": 0, "uniques": 0, "bots": 0})
+        for name in ("count", "uniques", "bots"):
+            bucket[name] += row[name]
+    for bucket in per_kind.values():
+        people = bucket["count"] - (bucket["bots"] if include_bots else 0)
+        everything = people + bucket["bots"]
+        bucket["bot_share"] = round(bucket["bots"] / everything, 4) if everything else 0.0
+    return per_kind
+
+
+def stats_csv(result: StatsResult) -> str:
+    """The rows as CSV with a header line."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*result.group_by, *MEASURES])
+    for row in result.rows:
+        writer.writerow([_csv_value(row[name]) for name in (*result.group_by, *MEASURES)])
+    return out.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    return "" if value is None else value.isoformat() if isinstance(value, date) else value
+
+
+def format_stats(result: StatsResult) -> str:
+    """A plain-text table of the rows and per-kind totals, for terminals."""
+    headers = [*result.group_by, *MEASURES]
+    table = [headers] + [[str(_csv_value(row[h])) for h in headers] for row in result.rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+             for line in table]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    for kind, total in result.totals.items():
+        lines.append(f"total {kind}: {total['count']} ({total['uniques']} unique), "
+                     f"{total['bots']} by bots ({total['bot_share']:.0%} of all)")
+    return "\n".join(lines)
