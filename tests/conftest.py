@@ -32,8 +32,44 @@ def _reachable(url: str, default_port: int) -> bool:
         return False
 
 
+RUN_LOCK = "tcma:test-run-lock"
+# db 14 is the benchmarks'; a run takes the first of these no other live run holds.
+TEST_REDIS_DBS = (13, 15, 12, 11, 10, 9, 8, 7)
+
+
+def _claim_redis_db(url: str) -> str:
+    """Pick a Redis db no concurrent test run is using, so runs never flush each other's jobs."""
+    from redis import Redis
+
+    base, _, _ = url.rpartition("/")
+    for number in TEST_REDIS_DBS:
+        candidate = f"{base}/{number}"
+        client = Redis.from_url(candidate)
+        try:
+            if client.set(RUN_LOCK, os.getpid(), nx=True, ex=3600):
+                return candidate
+        finally:
+            client.close()
+    pytest.exit(f"every test Redis db {TEST_REDIS_DBS} is held by another test run", returncode=3)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Give the run's Redis db back."""
+    from redis import Redis
+
+    client = Redis.from_url(REDIS_URL)
+    try:
+        if client.get(RUN_LOCK) == str(os.getpid()).encode():
+            client.flushdb()
+    except OSError:
+        pass
+    finally:
+        client.close()
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Fail the run at once, naming the service, when PostgreSQL or Redis is missing."""
+    global REDIS_URL
     missing = []
     if not _reachable(PG_ADMIN_URL, 5432):
         missing.append(f"PostgreSQL is not reachable at {PG_ADMIN_URL}; start it with: {START_PG}")
@@ -41,6 +77,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         missing.append(f"Redis is not reachable at {REDIS_URL}; start it with: {START_REDIS}")
     if missing:
         pytest.exit("\n".join(missing), returncode=3)
+    if "TCMA_TEST_REDIS_URL" not in os.environ:
+        REDIS_URL = _claim_redis_db(REDIS_URL)
 
 
 @pytest.fixture(scope="session")
@@ -94,8 +132,10 @@ def redis_client():
 
     client = Redis.from_url(REDIS_URL)
     client.flushdb()
+    client.set(RUN_LOCK, os.getpid(), ex=3600)
     yield client
     client.flushdb()
+    client.set(RUN_LOCK, os.getpid(), ex=3600)
     client.close()
 
 

@@ -83,10 +83,12 @@ def retry_command(campaign_id: int) -> None:
 
 
 @campaign_cli.command("recover")
+@click.option("--include-queued", is_flag=True,
+              help="Also re-enqueue queued assets (after Redis lost its data).")
 @with_appcontext
-def recover_command() -> None:
+def recover_command(include_queued: bool) -> None:
     """Enqueue again the assets a dead worker left behind (also done when a worker starts)."""
-    click.echo(f"{campaigns.recover_stalled()} assets enqueued again")
+    click.echo(f"{campaigns.recover_stalled(include_queued)} assets enqueued again")
 
 
 COMMANDS = [campaign_cli]

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from flask import current_app
+
 from tcma.queue import JobOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -21,16 +23,14 @@ def job(queue: str = "default", timeout: int = 600, ttl: int | None = None,
     def decorate(func: F) -> F:
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
-            from tcma.extensions import db
-
-            try:
-                return func(*args, **kwargs)
-            except Exception:
-                log.exception("job %s%r failed", func.__name__, args)
-                db.session.rollback()
-                raise
-            finally:
-                db.session.remove()
+            # Its own app context: its own database session, removed when the job ends,
+            # whether a worker runs it or the enqueuer does (in-process default).
+            with current_app.app_context():
+                try:
+                    return func(*args, **kwargs)
+                except Exception:
+                    log.exception("job %s%r failed", func.__name__, args)
+                    raise
 
         run.job_options = options  # type: ignore[attr-defined]
         return run  # type: ignore[return-value]

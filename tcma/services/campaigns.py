@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -123,19 +124,21 @@ def launch_campaign(principal: Principal, campaign_id: int) -> dict[str, int]:
     return campaign_progress(principal, campaign.id)
 
 
-def enqueue_pending(campaign_id: int, include_stale: bool = False, job_suffix: str = "") -> int:
-    """Enqueue render jobs, in chunks, for every asset of the campaign still to render."""
-    statuses = ["queued", "running"] if include_stale else ["queued"]
+def enqueue_pending(campaign_id: int) -> int:
+    """Enqueue render jobs, in chunks, for every queued asset of the campaign."""
     ids = list(db.session.scalars(select(Asset.id).where(
-        Asset.campaign_id == campaign_id, Asset.status.in_(statuses)).order_by(Asset.id)))
+        Asset.campaign_id == campaign_id, Asset.status == "queued").order_by(Asset.id)))
+    _enqueue_chunks(ids, f"render-{campaign_id}", "")
+    return len(ids)
+
+
+def _enqueue_chunks(ids: list[int], prefix: str, suffix: str) -> None:
     size = current_app.config["RENDER_CHUNK"]
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     get_queue().enqueue_many(
-        JobCall(RENDER_JOB, (chunk,),
-                job_id=f"render-{campaign_id}-{chunk[0]}-{chunk[-1]}{job_suffix}")
+        JobCall(RENDER_JOB, (chunk,), job_id=f"{prefix}-{chunk[0]}-{chunk[-1]}{suffix}")
         for chunk in chunks
     )
-    return len(ids)
 
 
 def campaign_progress(principal: Principal, campaign_id: int) -> dict[str, int]:
@@ -183,13 +186,23 @@ def retry_failed(principal: Principal, campaign_id: int, asset_ids: list[int] | 
     return count
 
 
-def recover_stalled() -> int:
-    """Enqueue again every asset left queued, or running past its lease (a worker died)."""
+def recover_stalled(include_queued: bool = False) -> int:
+    """Enqueue again the assets a dead worker held (running past their lease).
+
+    Queued assets still have their job in Redis; `include_queued` re-enqueues them too, for
+    the day Redis itself lost its data.
+    """
     # A dead worker's job still looks "started" to rq, so recovery jobs get ids of their own;
-    # claim_asset keeps an asset from rendering twice if the original job runs after all.
+    # claim_assets keeps an asset from rendering twice if the original job runs after all.
     suffix = f"-recover-{secrets.token_hex(4)}"
-    ids = list(db.session.scalars(select(Campaign.id).where(Campaign.status == "running")))
-    return sum(enqueue_pending(cid, include_stale=True, job_suffix=suffix) for cid in ids)
+    lease = timedelta(seconds=current_app.config["RENDER_LEASE_SECONDS"])
+    stale = (Asset.status == "running") & (Asset.updated_at < utcnow() - lease)
+    condition = or_(stale, Asset.status == "queued") if include_queued else stale
+    running = select(Campaign.id).where(Campaign.status == "running")
+    ids = list(db.session.scalars(select(Asset.id).where(condition, Asset.campaign_id.in_(running))
+                                  .order_by(Asset.id)))
+    _enqueue_chunks(ids, "recover", suffix)
+    return len(ids)
 
 
 def list_campaigns(principal: Principal, status: str | None, page: int, per_page: int

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import campaigns
 from sqlalchemy import select
 
+import campaigns
 from tcma.errors import DomainError, NotFoundError, PermissionDenied
 from tcma.extensions import db
 from tcma.models import Asset, Customization, Partner, TemplateVersion

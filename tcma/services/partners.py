@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import renderers
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+import renderers
 from tcma.errors import ConflictError, DomainError
 from tcma.extensions import db
 from tcma.models import BrandKit, Partner, Region, Tier, Vertical

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import campaigns
-import renderers
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+import campaigns
+import renderers
 from tcma.extensions import db
 from tcma.models import Asset, Campaign, Partner, Render, TemplateVersion
 from tcma.models.base import utcnow
@@ -101,32 +101,29 @@ def render_and_store(request: campaigns.RenderRequest) -> Render:
     return db.session.scalar(select(Render).where(Render.key == request.key))
 
 
-def claim_asset(asset_id: int, lease_seconds: int) -> bool:
-    """Atomically take a queued asset, or one whose worker died (its lease ran out)."""
+def claim_assets(asset_ids: list[int], lease_seconds: int) -> list[int]:
+    """Atomically take the assets still to do: queued, or running past their lease (dead worker).
+
+    A job claims its whole chunk at once, so a worker killed mid-chunk leaves every unfinished
+    asset of it "running" until the lease runs out, and recovery finds them all.
+    """
     now = utcnow()
     stale = now - timedelta(seconds=lease_seconds)
-    claimed = db.session.execute(
+    claimed = db.session.scalars(
         update(Asset)
-        .where(Asset.id == asset_id, or_(Asset.status == "queued",
-                                         and_(Asset.status == "running", Asset.updated_at < stale)))
+        .where(Asset.id.in_(asset_ids), or_(Asset.status == "queued",
+                                            and_(Asset.status == "running", Asset.updated_at < stale)))
+        .where(Asset.campaign_id.is_(None) | Asset.campaign_id.not_in(
+            select(Campaign.id).where(Campaign.status == "paused")))
         .values(status="running", attempts=Asset.attempts + 1, updated_at=now)
         .returning(Asset.id)
-    ).first()
+    ).all()
     db.session.commit()
-    return claimed is not None
+    return sorted(claimed)
 
 
-def render_asset(asset_id: int, lease_seconds: int) -> str:
-    """Render one asset if it is still to do; returns its status afterwards."""
-    asset = db.session.get(Asset, asset_id)
-    if asset is None:
-        return "missing"
-    if asset.campaign_id is not None:
-        status = db.session.scalar(select(Campaign.status).where(Campaign.id == asset.campaign_id))
-        if status == "paused":
-            return "paused"
-    if not claim_asset(asset_id, lease_seconds):
-        return db.session.scalar(select(Asset.status).where(Asset.id == asset_id))
+def render_claimed_asset(asset_id: int) -> str:
+    """Render one asset this job has claimed; record done, or failed with a readable reason."""
     asset = db.session.get(Asset, asset_id)
     try:
         request = resolve_for(asset_partner(asset), asset_version(asset), asset.output, asset.variant,

@@ -5,16 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import campaigns
 from flask import current_app
 from sqlalchemy import func, select
 
+import campaigns
 from tcma.errors import DomainError, NotFoundError
 from tcma.extensions import db
 from tcma.models import Customization, Template, TemplateVersion
 from tcma.services.auth import Principal
 from tcma.services.scoping import require_vendor
 from tcma.storage import NotFound, get_storage
+
 
 def resource_key(sha256: str) -> str:
     """Where a template's binary resource is stored: content-addressed, shared by versions."""
