@@ -7,12 +7,13 @@ import time
 import click
 from flask.cli import with_appcontext
 
+from tcma.errors import DomainError
 from tcma.services import campaigns
 from tcma.services.auth import Principal
 from tcma.services.templates import import_catalogue
 
 # The CLI runs with the operator's full authority.
-OPERATOR = Principal(user_id=0, role="admin")
+OPERATOR = Principal(user_id=None, role="admin")
 
 
 @click.command("import")
@@ -25,7 +26,17 @@ def import_templates_command(path: str | None) -> None:
         click.echo(f"{slug:<24} v{version:<4} {'published' if created else 'unchanged'}")
 
 
-@click.group("campaign")
+class ServiceGroup(click.Group):
+    """A command group that turns a refused use case into a clear message and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+@click.group("campaign", cls=ServiceGroup)
 def campaign_cli() -> None:
     """Launch campaigns and follow their progress."""
 

@@ -24,7 +24,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=5)
 class Principal:
     """The caller as services see it: never a request, never a session."""
 
-    user_id: int
+    user_id: int | None  # None: the operator at the command line
     role: str
     partner_id: int | None = None
 

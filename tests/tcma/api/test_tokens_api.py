@@ -36,3 +36,13 @@ def test_a_wrong_password_gets_no_token(client):
 def test_passwords_are_hashed_with_argon2(app):
     user = create_user("p@test.example", "correct horse battery", "admin")
     assert user.password_hash.startswith("$argon2id$")
+
+
+def test_a_user_cannot_revoke_someone_elses_token(client):
+    from tests.support.factories import make_user
+
+    _, mine = make_user("marketer")
+    other, theirs = make_user("marketer")
+    token = db.session.scalar(select(ApiToken).where(ApiToken.user_id == other.id))
+    assert client.delete(f"/api/v1/auth/tokens/{token.id}", headers=mine).status_code == 404
+    assert client.get("/api/v1/auth/me", headers=theirs).status_code == 200

@@ -1,0 +1,98 @@
+"""The authorization matrix: every API endpoint x every role."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tcma.services.templates import import_catalogue
+from tests.support.factories import make_partner, make_taxonomy, make_user
+
+ALL, VENDOR, PARTNER = {"partner", "marketer", "admin"}, {"marketer", "admin"}, {"partner"}
+
+# (method, rule) -> roles allowed; anonymous callers are refused everywhere listed here.
+MATRIX = {
+    ("GET", "/api/v1/auth/tokens"): ALL,
+    ("DELETE", "/api/v1/auth/tokens/<int:token_id>"): ALL,
+    ("GET", "/api/v1/auth/me"): ALL,
+    ("GET", "/api/v1/vendor/<kind>"): ALL,
+    ("POST", "/api/v1/vendor/<kind>"): VENDOR,
+    ("PATCH", "/api/v1/vendor/<kind>/<int:row_id>"): VENDOR,
+    ("GET", "/api/v1/partners"): ALL,
+    ("POST", "/api/v1/partners"): VENDOR,
+    ("GET", "/api/v1/partners/<int:partner_id>"): ALL,
+    ("PATCH", "/api/v1/partners/<int:partner_id>"): VENDOR,
+    ("GET", "/api/v1/partners/<int:partner_id>/brand-kit"): ALL,
+    ("PATCH", "/api/v1/partners/<int:partner_id>/brand-kit"): ALL,
+    ("PUT", "/api/v1/partners/<int:partner_id>/logo"): ALL,
+    ("GET", "/api/v1/templates"): ALL,
+    ("GET", "/api/v1/templates/<slug>/versions"): VENDOR,
+    ("GET", "/api/v1/templates/<slug>/versions/<int:version>"): VENDOR,
+    ("POST", "/api/v1/templates/<slug>/versions"): VENDOR,
+    ("POST", "/api/v1/templates/<slug>/preview"): VENDOR,
+    ("GET", "/api/v1/campaigns"): VENDOR,
+    ("POST", "/api/v1/campaigns"): VENDOR,
+    ("GET", "/api/v1/campaigns/<int:campaign_id>"): VENDOR,
+    ("POST", "/api/v1/campaigns/<int:campaign_id>/launch"): VENDOR,
+    ("POST", "/api/v1/campaigns/<int:campaign_id>/pause"): VENDOR,
+    ("POST", "/api/v1/campaigns/<int:campaign_id>/resume"): VENDOR,
+    ("GET", "/api/v1/campaigns/<int:campaign_id>/progress"): VENDOR,
+    ("POST", "/api/v1/campaigns/<int:campaign_id>/retry"): VENDOR,
+    ("GET", "/api/v1/assets"): ALL,
+    ("GET", "/api/v1/assets/<int:asset_id>"): ALL,
+    ("GET", "/api/v1/assets/<int:asset_id>/download"): ALL,
+    ("POST", "/api/v1/assets/<int:asset_id>/retry"): ALL,
+    ("GET", "/api/v1/library"): PARTNER,
+    ("GET", "/api/v1/library/<slug>/customization"): PARTNER,
+    ("PUT", "/api/v1/library/<slug>/customization"): PARTNER,
+    ("POST", "/api/v1/library/<slug>/render"): PARTNER,
+    ("GET", "/api/v1/stats"): ALL,
+    ("GET", "/api/v1/stats/campaigns/<int:campaign_id>"): ALL,
+    ("GET", "/api/v1/stats/export.csv"): ALL,
+}
+PUBLIC = {("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/openapi.json")}
+
+
+def _api_rules(app) -> set[tuple[str, str]]:
+    return {(method, rule.rule) for rule in app.url_map.iter_rules()
+            if rule.rule.startswith("/api/") for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def test_every_api_endpoint_is_in_the_matrix(app):
+    assert _api_rules(app) - PUBLIC == set(MATRIX)
+
+
+@pytest.fixture
+def world(app):
+    taxonomy = make_taxonomy()
+    partner = make_partner(taxonomy)
+    import_catalogue()
+    headers = {"anonymous": {}}
+    _, headers["partner"] = make_user("partner", partner)
+    _, headers["marketer"] = make_user("marketer")
+    _, headers["admin"] = make_user("admin")
+    values = {"token_id": 999999, "kind": "tiers", "row_id": 1, "partner_id": partner.id,
+              "slug": "solution-brief", "version": 1, "campaign_id": 1, "asset_id": 1}
+    return headers, values
+
+
+def _url(rule: str, values: dict) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), rule)
+
+
+@pytest.mark.parametrize("role", ["anonymous", "partner", "marketer", "admin"])
+def test_each_role_gets_exactly_what_the_matrix_allows(app, client, world, role):
+    headers, values = world
+    wrong = []
+    for (method, rule), allowed in sorted(MATRIX.items()):
+        response = client.open(_url(rule, values), method=method, headers=headers[role], json={})
+        if role == "anonymous":
+            expected_ok = response.status_code == 401
+        elif role in allowed:
+            expected_ok = response.status_code not in (401, 403)
+        else:
+            expected_ok = response.status_code == 403
+        if not expected_ok:
+            wrong.append(f"{role} {method} {rule} -> {response.status_code}")
+    assert wrong == []
