@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from tcma.services.demo import seed_demo
+from tcma.services.demo import launch_demo_campaign, seed_demo
 
 
 @click.command("demo")
@@ -23,6 +23,12 @@ def demo_command(partners: int) -> None:
     for name, count in report.counts.items():
         click.echo(f"  {count:>4} {name}")
     click.echo(f"Database: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    campaign, progress = launch_demo_campaign()
+    click.echo(f"Launched campaign {campaign.id} '{campaign.name}' "
+               f"(solution brief PDF, social card PNG, newsletter email) to every partner:")
+    click.echo(f"  {progress['done']} assets done, {progress['failed']} failed, "
+               f"{progress['queued'] + progress['running']} still queued ({progress['status']})")
+    click.echo(f"  files are under {current_app.config.get('STORAGE_PATH') or 'the S3 bucket'}/renders/")
     for role, email, password in report.logins:
         click.echo(f"  sign in as {role:<9} {email} / {password}")
     click.echo("Open the app: .venv/bin/tcma run  ->  " + current_app.config["PUBLIC_URL"])

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 
 from tcma.extensions import db
-from tcma.models import BrandKit, Partner, Region, Tier, Vertical
+from tcma.models import BrandKit, Campaign, Partner, Region, Tier, Vertical
 from tcma.services.accounts import create_user
 from tcma.storage import get_storage
 
@@ -132,3 +132,27 @@ def generate_logo(name: str, color: str, kind: str) -> bytes:
     else:
         image.save(out, "PNG", compress_level=6)
     return out.getvalue()
+
+
+DEMO_CAMPAIGN = "Zero-trust launch (demo)"
+DEMO_OUTPUTS = [{"template": "solution-brief", "output": "pdf"},
+                {"template": "social-card", "output": "png"},
+                {"template": "newsletter", "output": "email"}]
+
+
+def launch_demo_campaign() -> tuple[Campaign, dict[str, int]]:
+    """Publish the template library and launch the demo campaign to every demo partner.
+
+    Launching again renders nothing new: the renders are content-addressed.
+    """
+    from tcma.services import campaigns
+    from tcma.services.auth import Principal
+    from tcma.services.templates import import_catalogue
+
+    import_catalogue()
+    operator = Principal(None, "admin")
+    campaign = db.session.scalar(select(Campaign).where(Campaign.name == DEMO_CAMPAIGN))
+    if campaign is None:
+        campaign = campaigns.create_campaign(operator, DEMO_CAMPAIGN, DEMO_OUTPUTS, {})
+    progress = campaigns.launch_campaign(operator, campaign.id)
+    return campaign, progress
