@@ -31,7 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "QUEUE_PREFIX": "tcma",
     "JOB_TIMEOUT": 600,
     "RENDER_LEASE_SECONDS": 120,
-    "RENDER_CHUNK": 25,
+    "RENDER_CHUNK": 50,
     "TEMPLATES_DIR": str(ROOT / "templates"),
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     "TESTING": False,

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from tcma.extensions import db
 from tcma.queue import QUEUE_NAMES, get_queue
 from tcma.services.campaigns import recover_stalled
+from tcma.services.renders import warm_renderer
 from tcma.services.templates import warm_templates
 
 
@@ -42,7 +43,8 @@ def worker_command(queues, burst, fork, with_scheduler) -> None:
     if recovered:
         click.echo(f"re-enqueued {recovered} assets left queued or stalled by a dead worker")
     warmed = warm_templates()
-    click.echo(f"parsed {warmed} template versions before forking work horses")
+    outputs = warm_renderer()
+    click.echo(f"parsed {warmed} template versions and warmed {outputs} outputs before forking")
     engine = db.engine
     # A forked work horse must not share the parent's pooled database connections.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))

@@ -174,3 +174,26 @@ def preview_render(principal, slug: str, partner_id: int, output: str, variant: 
     except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError) as exc:
         field = getattr(exc, "field", "output")
         raise DomainError(str(exc), {field: [str(exc)]}, 422) from None
+
+
+def warm_renderer() -> int:
+    """Render every output of every template once for a stand-in partner, discarding the bytes.
+
+    A worker calls this before forking its work horses: fonts, resampled backgrounds and compiled
+    email templates are then inherited by every job instead of rebuilt by each one.
+    """
+    from tcma.services.templates import list_templates
+
+    renderer = current_app.extensions["tcma"]["renderer"]
+    rendered = 0
+    for _, version in list_templates():
+        tpl = template_for_version(version)
+        profile = campaigns.PartnerProfile("Warm-up", "warm-up", (tpl.tiers or ("any",))[0], "any",
+                                           "any", "en", renderers.BrandKit("Warm-up"))
+        for output in tpl.outputs:
+            try:
+                renderer.render(campaigns.resolve_request(tpl, profile, output).spec)
+                rendered += 1
+            except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError):
+                log.warning("warm-up of %s %s failed", tpl.slug, output, exc_info=True)
+    return rendered

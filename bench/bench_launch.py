@@ -1,0 +1,167 @@
+"""Campaign launch throughput: 3 outputs x N partners on 2 rq workers vs bare renderers in 2 processes.
+
+python bench/bench_launch.py --out bench/results.d/bench_launch.json [--partners 1000]
+Ours: PostgreSQL (scratch database) + Redis db 14 + 2 `tcma worker` processes + local storage,
+timed from the launch call until every asset is done. Floor: the same resolved specs rendered by
+`renderers.Renderer` alone, in 2 forked processes, nothing else (resolution untimed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from redis import Redis  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+import campaigns  # noqa: E402
+import renderers  # noqa: E402
+from bench.common import entry, write  # noqa: E402
+
+PG_ADMIN = os.environ.get("TCMA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TCMA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+OUTPUTS = [{"template": "solution-brief", "output": "pdf"},
+           {"template": "social-card", "output": "jpg"},
+           {"template": "newsletter", "output": "email"}]
+WORKERS = 2
+
+
+def seed(count: int) -> None:
+    """Demo vendor with `count` partners, each with its own generated logo."""
+    from tcma.services.demo import seed_demo
+
+    seed_demo(count)
+
+
+def profiles_and_specs(count: int, partner_range: range) -> list:
+    """Resolve the floor's render specs from the same template library and partners."""
+    from tcma.services.demo import generate_logo  # same logos as the seeded partners
+
+    catalogue = campaigns.load_catalogue(ROOT / "templates")
+    specs = []
+    for index in partner_range:
+        kind = ["transparent", "white-jpeg", "wide", "tall", "tiny", "palette"][index % 6]
+        brand = renderers.BrandKit(
+            f"Partner {index}", "#1f4e79", "#f2a900",
+            renderers.load_logo(generate_logo(f"Partner {index}", "#1F4E79", kind)),
+            renderers.Contact("Jane Doe", f"p{index}@example.com", "+1 555 0100", "https://p.example"),
+            f"{index} Market Street\nSpringfield")
+        profile = campaigns.PartnerProfile(f"Partner {index}", f"p{index}", "gold", "healthcare",
+                                           "emea", "en", brand)
+        for item in OUTPUTS:
+            tpl = catalogue[item["template"]]
+            specs.append(campaigns.resolve_request(tpl, profile, item["output"]).spec)
+    return specs
+
+
+def floor_worker(args: tuple[int, int, int]) -> float:
+    """Render one half of the specs with the bare Renderer; seconds spent rendering."""
+    count, start, stop = args
+    specs = profiles_and_specs(count, range(start, stop))
+    renderer = renderers.Renderer()
+    for spec in specs[:3]:  # warm caches, as a tcma worker does before forking
+        renderer.render(spec)
+    began = time.perf_counter()
+    for spec in specs:
+        renderer.render(spec)
+    return time.perf_counter() - began
+
+
+def measure_floor(count: int) -> float:
+    """Assets per second of the bare renderers in WORKERS processes."""
+    half = count // WORKERS
+    parts = [(count, i * half, count if i == WORKERS - 1 else (i + 1) * half) for i in range(WORKERS)]
+    with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
+        seconds = pool.map(floor_worker, parts)
+    return count * len(OUTPUTS) / max(seconds)
+
+
+def measure_ours(count: int, env: dict[str, str]) -> tuple[float, int]:
+    """Assets per second from launch to the last asset done, with WORKERS tcma workers."""
+    from tcma import create_app
+    from tcma.extensions import db
+    from tcma.models import Asset
+    from tcma.services import campaigns as campaign_service
+    from tcma.services.auth import Principal
+    from tcma.services.templates import import_catalogue
+
+    app = create_app()
+    with app.app_context():
+        seed(count)
+        import_catalogue()
+        operator = Principal(None, "admin")
+        campaign = campaign_service.create_campaign(operator, "Bench launch", OUTPUTS, {})
+        tcma = str(Path(sys.executable).with_name("tcma"))
+        workers = [subprocess.Popen([tcma, "worker", "--queue", "render", "--without-scheduler"], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   for _ in range(WORKERS)]
+        time.sleep(4)  # workers up, templates parsed
+        began = time.perf_counter()
+        campaign_service.launch_campaign(operator, campaign.id)
+        total = count * len(OUTPUTS)
+        while True:
+            db.session.expire_all()
+            finished = db.session.scalar(select(func.count()).select_from(Asset).where(
+                Asset.status.in_(["done", "failed"])))
+            if finished >= total:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - began
+        failed = db.session.scalar(select(func.count()).select_from(Asset).where(Asset.status == "failed"))
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=30)
+        db.engine.dispose()
+    return total / elapsed, failed
+
+
+def main() -> None:
+    """Run the floor and ours in the same run; write the entries."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--partners", type=int, default=1000)
+    args = parser.parse_args()
+    name = f"tcma_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    workdir = tempfile.mkdtemp(prefix="tcma-bench-")
+    env = dict(os.environ, TCMA_DATABASE_URL=PG_ADMIN.rsplit("/", 1)[0] + f"/{name}",
+               TCMA_REDIS_URL=REDIS_URL, TCMA_STORAGE="local", TCMA_STORAGE_PATH=f"{workdir}/files",
+               TCMA_SECRET_KEY="bench-" + "x" * 40, TCMA_PUBLIC_URL="http://bench.test")
+    os.environ.update(env)
+    Redis.from_url(REDIS_URL).flushdb()
+    try:
+        subprocess.run([str(Path(sys.executable).with_name("tcma")), "db", "upgrade"], env=env,
+                       check=True, capture_output=True)
+        floor = measure_floor(args.partners)
+        ours, failed = measure_ours(args.partners, env)
+    finally:
+        Redis.from_url(REDIS_URL).flushdb()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    if failed:
+        raise SystemExit(f"{failed} assets failed during the bench")
+    per_asset_ours = WORKERS * 1000 / ours
+    per_asset_floor = WORKERS * 1000 / floor
+    overhead = per_asset_ours - per_asset_floor
+    print(f"ours {ours:.1f} assets/s, floor {floor:.1f} assets/s; overhead {overhead:.2f} ms/asset")
+    write(args.out, [
+        entry("launch.assets_per_second", "assets/s", ours, floor, 0.8, "higher"),
+        entry("launch.worker_ms_per_asset", "ms", per_asset_ours, per_asset_floor,
+              round((per_asset_floor + 10) / per_asset_floor, 2), "lower"),
+    ])
+
+
+if __name__ == "__main__":
+    main()
