@@ -69,6 +69,7 @@ def _daily_salt(secret: str, day: date) -> bytes:
     return hmac.new(secret.encode(), f"visitor:{day.isoformat()}".encode(), hashlib.sha256).digest()
 
 
+@lru_cache(maxsize=65536)
 def visitor_key(ip: str | None, user_agent: str | None, secret: str, day: date) -> str:
     """An anonymous key for one visitor on one day, from the truncated IP and user agent."""
     material = f"{truncate_ip(ip)}|{user_agent or ''}".encode()

@@ -106,6 +106,7 @@ class TrackingRuntime:
         self.app = app
         self.links = LinkCache()
         self.uses_redis = bool(app.config.get("REDIS_URL"))
+        self.secret = app.config["SECRET_KEY"]
         directory = app.config.get("CLICK_SPOOL_DIR") or Path(app.instance_path) / "clickspool"
         self.spool = Spool(Path(directory))
         self.interval = float(app.config.get("CLICK_SHIP_INTERVAL", 0.2))
@@ -168,14 +169,19 @@ def decode_events(lines: list[bytes]) -> list[dict[str, Any]]:
 
 def buffer_events(events: list[dict[str, Any]]) -> None:
     """Accept events without waiting on the database when Redis is configured."""
+    buffer_lines(encode_events(events))
+
+
+def buffer_lines(data: bytes) -> None:
+    """Accept encoded events: spooled for the shipper, or (no Redis) written to the database now."""
     state = runtime()
     if not state.uses_redis:
         try:
-            write_events(events)
+            write_events(decode_events(data.splitlines()))
             return
         except Exception:
             log.exception("writing events failed; spooling them for the shipper to retry")
-    state.spool.append(encode_events(events))
+    state.spool.append(data)
     state.ensure_shipper()
 
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
 from redis.exceptions import LockError
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tcma.extensions import db
@@ -110,10 +110,9 @@ def write_events(events: list[dict[str, Any]]) -> int:
         return 0
     events.sort(key=lambda e: e["at"])
     with db.engine.begin() as conn:
-        earlier = _earlier_events(conn, events)
-        stored_clicks = [e for e in earlier if e["kind"] == "click"]
+        stored_clicks = _clicks_near_a_burst(conn, events)
         revise = bots.flag_scanners(events, stored_clicks, _send_times(conn, events))
-        _flag_uniques(events, earlier)
+        _flag_uniques(events, _last_seen(conn, events))
         inserted = _insert_new(conn, events)
         deltas = _rollup_deltas([e for e in events if e["uid"] in inserted])
         for row in _revise_as_scanners(conn, revise):
@@ -127,18 +126,51 @@ def _insert(conn: Connection, model: type) -> Any:
     return dialect.insert(model)
 
 
-def _earlier_events(conn: Connection, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Stored events by the same visitors, recent enough to matter for uniques and scanners."""
+UNIQUE_KEY = (Event.visitor, Event.kind, Event.link_id, Event.partner_id, Event.campaign_id,
+              Event.asset_id, Event.channel, Event.variant)
+MESSAGE_KEY = (Event.visitor, Event.partner_id, Event.campaign_id, Event.asset_id)
+
+
+def _last_seen(conn: Connection, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """When each of the batch's visitors last did each thing (people only, within the window)."""
     visitors = {e["visitor"] for e in events if e.get("visitor")}
     if not visitors:
         return []
-    since = _when(events[0]["at"]) - max(bots.unique_window(), timedelta(seconds=bots.SCANNER_SECONDS))
-    columns = [Event.uid, Event.kind, Event.occurred_at, Event.visitor, Event.link_id, Event.partner_id,
-               Event.campaign_id, Event.asset_id, Event.channel, Event.variant, Event.is_bot,
-               Event.is_unique]
-    rows = conn.execute(select(*columns).where(Event.visitor.in_(visitors), Event.occurred_at >= since))
-    return [{**row._asdict(), "at": _epoch(row.occurred_at), "bot": row.is_bot, "unique": row.is_unique}
-            for row in rows]
+    since = _when(events[0]["at"]) - bots.unique_window()
+    stmt = (select(*UNIQUE_KEY, func.max(Event.occurred_at).label("last"))
+            .where(Event.visitor.in_(visitors), Event.occurred_at >= since, Event.is_bot.is_(False))
+            .group_by(*UNIQUE_KEY))
+    return [{**row._asdict(), "at": _epoch(row.last), "bot": False} for row in conn.execute(stmt)]
+
+
+def _clicks_near_a_burst(conn: Connection, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored people's clicks that, with this batch, may touch SCANNER_MIN_LINKS links of a message.
+
+    Only those messages are read in detail, so one busy visitor on one link costs one small query.
+    """
+    batch_links: dict[tuple[Any, ...], set[Any]] = defaultdict(set)
+    for e in events:
+        if e["kind"] == "click" and e.get("visitor"):
+            batch_links[e["visitor"], e["partner_id"], e["campaign_id"], e["asset_id"]].add(e.get("link_id"))
+    if not batch_links:
+        return []
+    recent = (Event.kind == "click", Event.is_bot.is_(False),
+              Event.occurred_at >= _when(events[0]["at"] - bots.SCANNER_SECONDS))
+    stored_links = defaultdict(set)
+    for row in conn.execute(select(*MESSAGE_KEY, Event.link_id).distinct().where(
+            *recent, Event.visitor.in_({key[0] for key in batch_links}))):
+        stored_links[tuple(row[:4])].add(row.link_id)
+    suspects = [key for key, links in batch_links.items()
+                if len(links | stored_links[key]) >= bots.SCANNER_MIN_LINKS]
+    if not suspects:
+        return []
+    columns = (Event.uid, Event.occurred_at, Event.link_id, *MESSAGE_KEY)
+    rows = conn.execute(select(*columns).where(*recent, or_(*(_matches(MESSAGE_KEY, k) for k in suspects))))
+    return [{**row._asdict(), "kind": "click", "at": _epoch(row.occurred_at)} for row in rows]
+
+
+def _matches(columns: tuple[Any, ...], values: tuple[Any, ...]) -> Any:
+    return and_(*(c.is_(None) if v is None else c == v for c, v in zip(columns, values, strict=True)))
 
 
 def _send_times(conn: Connection, events: list[dict[str, Any]]) -> dict[str, float]:
