@@ -8,8 +8,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from tcma.models.tracking import STATS_DIMENSIONS
+from tcma.services.auth import Principal
 from tcma.services.clickbuffer import ship_spools
 from tcma.services.ingest import flush_events, pending_events
+from tcma.services.stats import StatsQuery, format_stats, query_stats
 
 
 @click.group("events")
@@ -41,6 +44,22 @@ def pending_command() -> None:
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("TCMA_REDIS_URL is not set: events are written directly")
     click.echo(f"{pending_events()} event(s) waiting")
+
+
+@events_cli.command("stats")
+@click.option("--campaign", "campaign_id", type=int, help="Only this campaign.")
+@click.option("--group-by", default="kind,variant", show_default=True,
+              help=f"Comma-separated, from: {', '.join(STATS_DIMENSIONS)}.")
+@click.option("--include-bots", is_flag=True, help="Count bots' events too.")
+@with_appcontext
+def stats_command(campaign_id: int | None, group_by: str, include_bots: bool) -> None:
+    """Print engagement numbers (the vendor's view)."""
+    dims = tuple(name.strip() for name in group_by.split(",") if name.strip())
+    unknown = sorted(set(dims) - set(STATS_DIMENSIONS))
+    if unknown:
+        raise click.BadParameter(f"unknown: {', '.join(unknown)}", param_hint="--group-by")
+    query = StatsQuery(campaign_id=campaign_id, group_by=dims, include_bots=include_bots)
+    click.echo(format_stats(query_stats(Principal(user_id=0, role="admin"), query)))
 
 
 @click.command("flusher")
