@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
 
 import campaigns
 import renderers
@@ -120,6 +121,19 @@ def claim_assets(asset_ids: list[int], lease_seconds: int) -> list[int]:
     ).all()
     db.session.commit()
     return sorted(claimed)
+
+
+def preload_assets(asset_ids: list[int]) -> None:
+    """Load a chunk's assets, partners and brand kits in three queries, kept across commits.
+
+    The job's session stops expiring objects on commit: each asset is committed on its own (so
+    progress shows and a crash loses little) without reloading every partner afterwards.
+    """
+    db.session().expire_on_commit = False
+    assets = db.session.scalars(select(Asset).where(Asset.id.in_(asset_ids))).all()
+    partner_ids = {asset.partner_id for asset in assets}
+    db.session.scalars(select(Partner).options(selectinload(Partner.brand_kit))
+                       .where(Partner.id.in_(partner_ids))).all()
 
 
 def render_claimed_asset(asset_id: int) -> str:
