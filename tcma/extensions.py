@@ -10,7 +10,6 @@ from flask_sqlalchemy import SQLAlchemy
 from tcma.models.base import Base
 
 
-
 class TcmaApi(Api):
     """flask-smorest, answering errors in tcma's one JSON shape."""
 
@@ -30,7 +29,6 @@ def init_app(app: Flask) -> None:
     from pathlib import Path
 
     import renderers
-
     from tcma import models  # noqa: F401  (registers every table on the metadata)
     from tcma.cache import LruCache
     from tcma.queue import TaskQueue

@@ -66,7 +66,8 @@ def _check_segment(segment: dict[str, Any]) -> None:
     ids = set(segment.get("partner_ids") or [])
     found = set(db.session.scalars(select(Partner.id).where(Partner.id.in_(ids))))
     if ids - found:
-        raise DomainError("unknown partners", {"segment.partner_ids": [f"unknown: {sorted(ids - found)}"]}, 422)
+        unknown = [f"unknown: {sorted(ids - found)}"]
+        raise DomainError("unknown partners", {"segment.partner_ids": unknown}, 422)
 
 
 def segment_partner_ids(segment: dict[str, Any]) -> list[int]:

@@ -24,6 +24,8 @@ Interfaces other parts call:
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -123,10 +125,10 @@ def get_or_create_link(partner_id: int, campaign_id: int | None, asset_id: int |
     existing = _find_link(key)
     if existing is not None:
         return existing
-    for _ in range(3):
+    for attempt in range(3):
         try:
             with db.session.begin_nested():
-                link = TrackedLink(code=_new_code(), **key)
+                link = TrackedLink(code=_stable_code(key) if attempt == 0 else _new_code(), **key)
                 db.session.add(link)
             return link
         except IntegrityError:  # a concurrent render made it first, or the code collided
@@ -148,6 +150,27 @@ def _new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+def _registered_id(name: str, url: str) -> int | None:
+    return db.session.scalar(select(Destination.id).where(Destination.name == name,
+                                                          Destination.url == url))
+
+
+def _stable_code(key: dict[str, Any]) -> str:
+    """A code derived from the link's dimensions (keyed by the secret, so not guessable).
+
+    A render redone after a crash rolled its links back gets the same codes again, so the
+    same URLs, the same resolved inputs and the same content-addressed output.
+    """
+    message = json.dumps(key, sort_keys=True).encode()
+    number = int.from_bytes(hmac.new(current_app.config["SECRET_KEY"].encode(), message,
+                                     hashlib.sha256).digest(), "big")
+    code = []
+    for _ in range(CODE_LENGTH):
+        number, index = divmod(number, len(CODE_ALPHABET))
+        code.append(CODE_ALPHABET[index])
+    return "".join(code)
+
+
 def _check_channel(channel: str) -> str:
     channel = (channel or "").strip().lower()
     if not channel or len(channel) > CHANNEL_MAX:
@@ -161,9 +184,18 @@ def link_factory(partner_id: int, campaign_id: int | None, asset_id: int | None,
     destinations: dict[tuple[str, str], int] = {}
     urls: dict[tuple[int, str], str] = {}
 
+    known = current_app.extensions["tcma"].setdefault("destination_ids", {})
+
     def link_for(destination_name: str, url: str, channel: str) -> str:
         if (destination_name, url) not in destinations:
-            destinations[destination_name, url] = register_destination(destination_name, url).id
+            # Destinations are registered when a template version is published and never
+            # deleted, so a process remembers their ids instead of asking for every render.
+            found = known.get((destination_name, url)) or _registered_id(destination_name, url)
+            if found is not None:
+                known[destination_name, url] = found  # committed earlier: safe to remember
+            else:
+                found = register_destination(destination_name, url).id
+            destinations[destination_name, url] = found
         key = (destinations[destination_name, url], channel)
         if key not in urls:
             urls[key] = tracked_url(partner_id, campaign_id, asset_id, channel, variant, key[0])

@@ -124,6 +124,7 @@ def test_a_paused_campaign_renders_nothing_until_resumed(rq_app):
     assert client.post(f"/api/v1/campaigns/{campaign_id}/pause", headers=marketer).json["status"] == "paused"
     work()
     assert _count("queued") == 3 and _count("done") == 0
-    assert client.post(f"/api/v1/campaigns/{campaign_id}/resume", headers=marketer).json["status"] == "running"
+    resumed = client.post(f"/api/v1/campaigns/{campaign_id}/resume", headers=marketer)
+    assert resumed.json["status"] == "running"
     work()
     assert _count("done") == 3
