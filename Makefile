@@ -28,7 +28,7 @@ test: $(STAMP) browsers
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
-	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || echo "bench_redirect needs wrk: apt-get install wrk"
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk; } || echo "bench_redirect needs wrk: apt-get install wrk"
 	$(BIN)/python bench/run.py
 
 lint: $(STAMP)

@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "RENDER_LEASE_SECONDS": 120,
     "RENDER_CHUNK": 50,
     "TEMPLATES_DIR": str(ROOT / "templates"),
+    "CLICK_SPOOL_DIR": None,
+    "CLICK_SHIP_INTERVAL": 0.2,
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     "TESTING": False,
 }
@@ -62,6 +64,17 @@ def parse_positive_int(name: str, value: Any) -> int:
         raise ConfigError(f"TCMA_{name} must be a whole number, got {value!r}") from None
     if isinstance(number, bool) or number <= 0:
         raise ConfigError(f"TCMA_{name} must be a positive whole number, got {value!r}")
+    return number
+
+
+def parse_seconds(name: str, value: Any) -> float:
+    """Strictly cast a setting to a number of seconds, zero or more."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"TCMA_{name} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not number >= 0:
+        raise ConfigError(f"TCMA_{name} must be a number of seconds (0 or more), got {value!r}")
     return number
 
 
@@ -122,6 +135,8 @@ def validate(values: dict[str, Any]) -> None:
     for name in ("SIGNED_URL_TTL", "JOB_TIMEOUT", "MAX_UPLOAD_BYTES", "RENDER_LEASE_SECONDS",
                  "RENDER_CHUNK"):
         values[name] = parse_positive_int(name, values[name])
+    # 0 turns the background shipper off: spooled clicks go out on `tcma events flush`.
+    values["CLICK_SHIP_INTERVAL"] = parse_seconds("CLICK_SHIP_INTERVAL", values["CLICK_SHIP_INTERVAL"])
     _check_url("DATABASE_URL", values["DATABASE_URL"], ("postgres", "postgresql", "sqlite"))
     _check_url("REDIS_URL", values["REDIS_URL"], ("redis", "rediss", "unix"))
     _check_url("PUBLIC_URL", values["PUBLIC_URL"], ("http", "https"))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import redirect
+from flask import redirect, request
 from flask_smorest import Blueprint
 
 from tcma.api.security import ANY_ROLE, auth_required
 from tcma.schemas.assets import AssetListArgs, AssetPageSchema, AssetSchema
 from tcma.services import assets
+from tcma.services.tracking import Visit
 
 blp = Blueprint("assets", __name__, url_prefix="assets", description="Co-branded assets")
 
@@ -36,7 +37,8 @@ def get_asset(principal, asset_id):
 @blp.response(302)
 def download(principal, asset_id):
     """Redirect to a signed, expiring URL of the file; the download is recorded."""
-    return redirect(assets.download_asset(principal, asset_id), code=302)
+    visit = Visit.of(request.method, request.user_agent.string, request.remote_addr)
+    return redirect(assets.download_asset(principal, asset_id, visit), code=302)
 
 
 @blp.post("/<int:asset_id>/retry")

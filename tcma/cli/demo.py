@@ -7,6 +7,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from tcma.services.demo import launch_demo_campaign, seed_demo
+from tcma.services.stats import format_stats
+from tcma.services.traffic import simulate_demo_traffic
 
 
 @click.command("demo")
@@ -29,6 +31,10 @@ def demo_command(partners: int) -> None:
     click.echo(f"  {progress['done']} assets done, {progress['failed']} failed, "
                f"{progress['queued'] + progress['running']} still queued ({progress['status']})")
     click.echo(f"  files are under {current_app.config.get('STORAGE_PATH') or 'the S3 bucket'}/renders/")
+    traffic = simulate_demo_traffic(campaign_id=campaign.id)
+    sent = ", ".join(f"{count} from {who}" for who, count in traffic.sent.items())
+    click.echo(f"Clicked the campaign's tracked links: {sent}. Resulting stats:")
+    click.echo(format_stats(traffic.stats))
     for role, email, password in report.logins:
         click.echo(f"  sign in as {role:<9} {email} / {password}")
     click.echo("Open the app: .venv/bin/tcma run  ->  " + current_app.config["PUBLIC_URL"])

@@ -59,7 +59,7 @@ def stats_command(campaign_id: int | None, group_by: str, include_bots: bool) ->
     if unknown:
         raise click.BadParameter(f"unknown: {', '.join(unknown)}", param_hint="--group-by")
     query = StatsQuery(campaign_id=campaign_id, group_by=dims, include_bots=include_bots)
-    click.echo(format_stats(query_stats(Principal(user_id=0, role="admin"), query)))
+    click.echo(format_stats(query_stats(Principal(user_id=None, role="admin"), query)))
 
 
 @click.command("flusher")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tcma.models.base import Base, JSONType, TimestampMixin, enum_check, utcnow
@@ -33,13 +33,14 @@ class Asset(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint(enum_check("status", ASSET_STATUSES), name="status"),
         UniqueConstraint("campaign_output_id", "partner_id"),
+        # Launch progress is a grouped count of one campaign's assets by status; the index
+        # also serves every lookup by campaign.
+        Index("ix_asset_campaign_status", "campaign_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
-    campaign_id: Mapped[int | None] = mapped_column(
-        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
-    )
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
     campaign_output_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaign_output.id", ondelete="CASCADE")
     )

@@ -78,15 +78,18 @@ def get_asset(principal: Principal, asset_id: int) -> AssetView:
     return _view(*db.session.execute(_select_views().where(Asset.id == asset_id)).one())
 
 
-def download_asset(principal: Principal, asset_id: int) -> str:
-    """A signed, expiring URL to the asset's file; the download is recorded as an event."""
+def download_asset(principal: Principal, asset_id: int, visit: Any = None) -> str:
+    """A signed, expiring URL to the asset's file; the download is recorded as an event.
+
+    `visit` (tracking.Visit) lets bots be flagged and repeat downloads count once as unique.
+    """
     from tcma.services.tracking import record_event
 
     asset = get_scoped(Asset, asset_id, principal, what="asset")
     if asset.status != "done" or asset.render is None:
         raise ConflictError(f"asset {asset_id} is {asset.status}, not ready for download")
     record_event("download", asset.partner_id, campaign_id=asset.campaign_id, asset_id=asset.id,
-                 channel="portal", variant=asset.variant)
+                 channel="portal", variant=asset.variant, visit=visit)
     name = f"{asset.output.replace(':', '-')}-{asset.id}.{asset.render.storage_key.rsplit('.', 1)[-1]}"
     return get_storage().signed_url(asset.render.storage_key,
                                     current_app.config["SIGNED_URL_TTL"], filename=name)

@@ -29,6 +29,7 @@ from crawlerdetect import CrawlerDetect
 
 SCANNER_SECONDS = 10
 SCANNER_MIN_LINKS = 3
+SCANNER_MIN_LINKS_FLOOR = 2  # one click on a one-link message is a person, not a scan
 PREVIEW_AGENTS = ("facebookexternalhit", "facebot", "twitterbot", "linkedinbot", "slackbot",
                   "whatsapp", "telegrambot", "discordbot", "skypeuripreview", "pinterest",
                   "redditbot", "mastodon", "bluesky", "embedly", "iframely", "vkshare")
@@ -76,13 +77,25 @@ def visitor_key(ip: str | None, user_agent: str | None, secret: str, day: date) 
     return hmac.new(_daily_salt(secret, day), material, hashlib.sha256).hexdigest()[:32]
 
 
+def scanner_threshold(links_in_message: int | None) -> int:
+    """How many different links of one message a scanner's burst touches: all of them, up to 3.
+
+    A message with two links is scanned when both are clicked within seconds.
+    """
+    if not links_in_message:
+        return SCANNER_MIN_LINKS
+    return max(SCANNER_MIN_LINKS_FLOOR, min(SCANNER_MIN_LINKS, links_in_message))
+
+
 def flag_scanners(events: list[dict[str, Any]], earlier: Iterable[Mapping[str, Any]],
-                  sends: Mapping[str, float]) -> set[str]:
+                  sends: Mapping[str, float], links_per_asset: Mapping[Any, int] | None = None
+                  ) -> set[str]:
     """Mark clicks in `events` that a mail security scanner made (bot reason "scanner").
 
     `earlier` are recent clicks already stored (same visitors), `sends` maps a send id to its
-    delivery time (epoch seconds). Returns the uids of stored clicks that turn out to be part
-    of a scanner's burst, for the caller to revise.
+    delivery time (epoch seconds), `links_per_asset` how many tracked links each message has.
+    Returns the uids of stored clicks that turn out to be part of a scanner's burst, for the
+    caller to revise.
     """
     for event in events:
         delivered = sends.get(event.get("send_id") or "")
@@ -94,23 +107,25 @@ def flag_scanners(events: list[dict[str, Any]], earlier: Iterable[Mapping[str, A
             key = (click["visitor"], click["partner_id"], click["campaign_id"], click["asset_id"])
             by_message[key].append(click)
     flagged: set[str] = set()
-    for clicks in by_message.values():
-        flagged |= _burst_uids(sorted(clicks, key=lambda c: c["at"]))
+    links_per_asset = links_per_asset or {}
+    for key, clicks in by_message.items():
+        threshold = scanner_threshold(links_per_asset.get(key[3]))
+        flagged |= _burst_uids(sorted(clicks, key=lambda c: c["at"]), threshold)
     for event in events:
         if event["uid"] in flagged:
             _mark(event, "scanner")
     return flagged - {event["uid"] for event in events}
 
 
-def _burst_uids(clicks: list[Mapping[str, Any]]) -> set[str]:
-    """The clicks in any window of SCANNER_SECONDS that touches SCANNER_MIN_LINKS links."""
+def _burst_uids(clicks: list[Mapping[str, Any]], threshold: int) -> set[str]:
+    """The clicks in any window of SCANNER_SECONDS that touches `threshold` different links."""
     flagged: set[str] = set()
     start = 0
     for end, click in enumerate(clicks):
         while click["at"] - clicks[start]["at"] > SCANNER_SECONDS:
             start += 1
         window = clicks[start:end + 1]
-        if len({c["link_id"] for c in window}) >= SCANNER_MIN_LINKS:
+        if len({c["link_id"] for c in window}) >= threshold:
             flagged |= {c["uid"] for c in window}
     return flagged
 

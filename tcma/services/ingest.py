@@ -24,7 +24,7 @@ from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tcma.extensions import db
-from tcma.models import Event, EventRollup
+from tcma.models import Event, EventRollup, TrackedLink
 from tcma.queue import get_queue
 from tcma.services import bots
 
@@ -110,8 +110,9 @@ def write_events(events: list[dict[str, Any]]) -> int:
         return 0
     events.sort(key=lambda e: e["at"])
     with db.engine.begin() as conn:
-        stored_clicks = _clicks_near_a_burst(conn, events)
-        revise = bots.flag_scanners(events, stored_clicks, _send_times(conn, events))
+        links_per_asset = _links_per_asset(conn, events)
+        stored_clicks = _clicks_near_a_burst(conn, events, links_per_asset)
+        revise = bots.flag_scanners(events, stored_clicks, _send_times(conn, events), links_per_asset)
         _flag_uniques(events, _last_seen(conn, events))
         inserted = _insert_new(conn, events)
         deltas = _rollup_deltas([e for e in events if e["uid"] in inserted])
@@ -143,8 +144,19 @@ def _last_seen(conn: Connection, events: list[dict[str, Any]]) -> list[dict[str,
     return [{**row._asdict(), "at": _epoch(row.last), "bot": False} for row in conn.execute(stmt)]
 
 
-def _clicks_near_a_burst(conn: Connection, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Stored people's clicks that, with this batch, may touch SCANNER_MIN_LINKS links of a message.
+def _links_per_asset(conn: Connection, events: list[dict[str, Any]]) -> dict[Any, int]:
+    """How many tracked links each clicked message (asset) has."""
+    assets = {e["asset_id"] for e in events if e["kind"] == "click" and e.get("asset_id")}
+    if not assets:
+        return {}
+    rows = conn.execute(select(TrackedLink.asset_id, func.count()).where(TrackedLink.asset_id.in_(assets))
+                        .group_by(TrackedLink.asset_id))
+    return dict(rows.all())
+
+
+def _clicks_near_a_burst(conn: Connection, events: list[dict[str, Any]],
+                         links_per_asset: dict[Any, int]) -> list[dict[str, Any]]:
+    """Stored people's clicks that, with this batch, may complete a scanner's burst on a message.
 
     Only those messages are read in detail, so one busy visitor on one link costs one small query.
     """
@@ -161,7 +173,7 @@ def _clicks_near_a_burst(conn: Connection, events: list[dict[str, Any]]) -> list
             *recent, Event.visitor.in_({key[0] for key in batch_links}))):
         stored_links[tuple(row[:4])].add(row.link_id)
     suspects = [key for key, links in batch_links.items()
-                if len(links | stored_links[key]) >= bots.SCANNER_MIN_LINKS]
+                if len(links | stored_links[key]) >= bots.scanner_threshold(links_per_asset.get(key[3]))]
     if not suspects:
         return []
     columns = (Event.uid, Event.occurred_at, Event.link_id, *MESSAGE_KEY)

@@ -76,7 +76,7 @@ def drain_and_read(campaign_id: int | None = None) -> StatsResult:
     ship_spools()
     if current_app.config.get("REDIS_URL"):
         flush_events(wait=10)
-    vendor = Principal(user_id=0, role="admin")
+    vendor = Principal(user_id=None, role="admin")
     return query_stats(vendor, StatsQuery(campaign_id=campaign_id, group_by=("kind", "variant")))
 
 

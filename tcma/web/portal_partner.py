@@ -11,6 +11,7 @@ from tcma.services.assets import download_asset, list_assets, retry_asset
 from tcma.services.auth import Principal
 from tcma.services.library import get_customization, partner_library, render_for_partner, save_customization
 from tcma.services.templates import get_version, template_for_version
+from tcma.services.tracking import Visit
 from tcma.web.portal import PARTNER, field_errors, page, page_required, portal_blueprint
 
 bp = portal_blueprint("portal_partner", __name__, url_prefix="/portal")
@@ -87,7 +88,8 @@ def assets(principal: Principal):
 @page_required(*PARTNER)
 def download(principal: Principal, asset_id: int):
     """Go to the asset's signed download URL (the download is recorded)."""
-    return redirect(download_asset(principal, asset_id))
+    visit = Visit.of(request.method, request.user_agent.string, request.remote_addr)
+    return redirect(download_asset(principal, asset_id, visit))
 
 
 @bp.post("/assets/<int:asset_id>/retry")

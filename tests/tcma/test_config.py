@@ -31,6 +31,8 @@ def test_postgres_urls_use_psycopg3(tmp_path):
         ("DATABASE_URL", "mysql://x/y", "TCMA_DATABASE_URL"),
         ("STORAGE", "ftp", "TCMA_STORAGE"),
         ("ENV", "staging", "TCMA_ENV"),
+        ("CLICK_SHIP_INTERVAL", "-1", "TCMA_CLICK_SHIP_INTERVAL"),
+        ("RENDER_CHUNK", "many", "TCMA_RENDER_CHUNK"),
     ],
 )
 def test_bad_settings_fail_naming_the_setting(setting, value, named):

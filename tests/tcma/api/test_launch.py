@@ -110,3 +110,22 @@ def test_an_unknown_segment_value_is_refused_naming_it(client):
     bad_output = client.post("/api/v1/campaigns", headers=marketer, json={
         "name": "x", "outputs": [{"template": "newsletter", "output": "pdf"}]})
     assert bad_output.status_code == 422 and "outputs.0.output" in bad_output.json["errors"]
+
+
+def test_every_download_is_an_engagement_event(app, client):
+    from tcma.models import Event
+
+    taxonomy = make_taxonomy()
+    partner = make_partner(taxonomy)
+    import_catalogue()
+    _, marketer = make_user("marketer")
+    _, alice = make_user("partner", partner)
+    campaign_id = launch(client, marketer)
+    client.post(f"/api/v1/campaigns/{campaign_id}/launch", headers=marketer)
+    asset = client.get("/api/v1/assets?output=pdf", headers=alice).json["items"][0]
+    for _ in range(2):
+        assert client.get(f"/api/v1/assets/{asset['id']}/download", headers=alice).status_code == 302
+    events = db.session.scalars(select(Event).where(Event.kind == "download")).all()
+    assert len(events) == 2
+    assert {(e.partner_id, e.campaign_id, e.asset_id) for e in events} == {
+        (partner.id, campaign_id, asset["id"])}
