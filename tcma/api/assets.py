@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import redirect, request
 from flask_smorest import Blueprint
 
+from tcma.api.pagination import page_envelope
 from tcma.api.security import ANY_ROLE, auth_required
 from tcma.schemas.assets import AssetListArgs, AssetPageSchema, AssetSchema
 from tcma.services import assets
@@ -21,7 +22,7 @@ def list_assets(principal, args):
     """Assets the caller may see (a partner user: their own), filtered and paginated."""
     page, per_page = args.pop("page"), args.pop("per_page")
     items, total = assets.list_assets(principal, args, page, per_page)
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+    return page_envelope(items, total, page, per_page)
 
 
 @blp.get("/<int:asset_id>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from tcma.api.pagination import page_envelope
 from tcma.api.security import VENDOR, auth_required
 from tcma.schemas.campaigns import (
     CampaignListArgs,
@@ -34,8 +35,7 @@ def campaign_view(campaign) -> dict:
 def list_campaigns(principal, args):
     """Campaigns, newest first."""
     items, total = campaigns.list_campaigns(principal, args.get("status"), args["page"], args["per_page"])
-    return {"items": [campaign_view(c) for c in items], "total": total,
-            "page": args["page"], "per_page": args["per_page"]}
+    return page_envelope([campaign_view(c) for c in items], total, args["page"], args["per_page"])
 
 
 @blp.post("")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import Blueprint
 
+from tcma.api.pagination import page_envelope
 from tcma.api.security import ANY_ROLE, VENDOR, auth_required
 from tcma.errors import DomainError
 from tcma.schemas.partners import (
@@ -28,7 +29,7 @@ def list_partners(principal, args):
     """Partners, filtered by tier, vertical, region, status or name; paginated."""
     page, per_page = args.pop("page"), args.pop("per_page")
     items, total = partners.list_partners(principal, args, page, per_page)
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+    return page_envelope(items, total, page, per_page)
 
 
 @blp.post("")

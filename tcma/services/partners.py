@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 import renderers
-from tcma.errors import ConflictError, DomainError
+from tcma.errors import DomainError
 from tcma.extensions import db
 from tcma.models import BrandKit, Partner, Region, Tier, Vertical
 from tcma.services.auth import Principal
 from tcma.services.scoping import get_scoped, require_vendor, scope_select
-from tcma.services.vendor import taxonomy_by_slug
+from tcma.services.vendor import commit_new_slug, taxonomy_by_slug
 from tcma.storage import get_storage
 
 TAXONOMY_FIELDS = {"tier": "tiers", "vertical": "verticals", "region": "regions"}
@@ -37,11 +36,7 @@ def create_partner(principal: Principal, values: dict[str, Any]) -> Partner:
     for name, value in values.items():
         setattr(partner, name, value)
     db.session.add(partner)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise ConflictError(f"slug {values.get('slug')!r} is taken", {"slug": ["already exists"]}) from None
+    commit_new_slug(partner.slug)
     return partner
 
 

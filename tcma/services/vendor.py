@@ -28,11 +28,7 @@ def create_taxonomy(principal: Principal, kind: str, values: dict[str, Any]) -> 
     require_vendor(principal)
     row = KINDS[kind](**values)
     db.session.add(row)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise ConflictError(f"slug {values['slug']!r} is taken", {"slug": ["already exists"]}) from None
+    commit_new_slug(values["slug"])
     return row
 
 
@@ -46,6 +42,15 @@ def update_taxonomy(principal: Principal, kind: str, row_id: int, values: dict[s
         setattr(row, name, value)
     db.session.commit()
     return row
+
+
+def commit_new_slug(slug: str) -> None:
+    """Commit a row whose slug must be unique; a taken slug is a conflict naming the field."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ConflictError(f"slug {slug!r} is taken", {"slug": ["already exists"]}) from None
 
 
 def taxonomy_by_slug(kind: str, slug: str, field: str) -> Any:
