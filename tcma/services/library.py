@@ -72,6 +72,9 @@ def render_for_partner(principal: Principal, slug: str, output: str, variant: st
         cleaned = tpl.validate_fields(merged)
     except campaigns.FieldError as exc:
         raise DomainError(str(exc), {f"fields.{exc.field}": [str(exc)]}, 422) from None
+    same = _same_self_served(partner.id, version.id, output, variant, cleaned)
+    if same is not None:  # same inputs, same asset: nothing is rendered twice
+        return get_asset(principal, same.id)
     asset = Asset(partner_id=partner.id, template_version_id=version.id, output=output,
                   variant=variant, fields=cleaned, status="queued")
     db.session.add(asset)
@@ -79,3 +82,14 @@ def render_for_partner(principal: Principal, slug: str, output: str, variant: st
     get_queue().enqueue(RENDER_JOB, [asset.id], job_id=f"self-serve-{asset.id}")
     db.session.expire_all()
     return get_asset(principal, asset.id)
+
+
+def _same_self_served(partner_id: int, version_id: int, output: str, variant: str | None,
+                      fields: dict[str, str]) -> Asset | None:
+    """The partner's earlier self-served asset with exactly these inputs, unless it failed."""
+    candidates = db.session.scalars(select(Asset).where(
+        Asset.partner_id == partner_id, Asset.campaign_id.is_(None),
+        Asset.template_version_id == version_id, Asset.output == output,
+        Asset.variant.is_(None) if variant is None else Asset.variant == variant,
+        Asset.status != "failed"))
+    return next((asset for asset in candidates if asset.fields == fields), None)
