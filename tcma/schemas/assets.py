@@ -19,7 +19,7 @@ class AssetSchema(Schema):
     version = fields.Integer(attribute="template_version")
     output = fields.String()
     variant = fields.String(allow_none=True)
-    fields_ = fields.Dict(data_key="fields")
+    fields_ = fields.Dict(data_key="fields", attribute="fields")
     status = fields.String()
     error = fields.String(allow_none=True)
     attempts = fields.Integer()
