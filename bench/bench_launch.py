@@ -43,17 +43,21 @@ def seed(count: int) -> None:
     seed_demo(count)
 
 
-def profiles_and_specs(count: int, partner_range: range) -> list:
-    """Resolve the floor's render specs from the same template library and partners."""
-    from tcma.services.demo import generate_logo  # same logos as the seeded partners
+def logo_bytes(index: int) -> bytes:
+    """The logo the seeded demo partner number `index` uploaded."""
+    from tcma.services.demo import LOGO_KINDS, generate_logo
 
+    return generate_logo(f"Partner {index}", "#1F4E79", LOGO_KINDS[index % len(LOGO_KINDS)])
+
+
+def profiles_and_specs(partner_range: range) -> tuple[list[bytes], list]:
+    """Each partner's logo bytes and resolved render specs (same templates, same outputs)."""
     catalogue = campaigns.load_catalogue(ROOT / "templates")
-    specs = []
+    logos, specs = [], []
     for index in partner_range:
-        kind = ["transparent", "white-jpeg", "wide", "tall", "tiny", "palette"][index % 6]
+        logos.append(logo_bytes(index))
         brand = renderers.BrandKit(
-            f"Partner {index}", "#1f4e79", "#f2a900",
-            renderers.load_logo(generate_logo(f"Partner {index}", "#1F4E79", kind)),
+            f"Partner {index}", "#1f4e79", "#f2a900", renderers.load_logo(logos[-1]),
             renderers.Contact("Jane Doe", f"p{index}@example.com", "+1 555 0100", "https://p.example"),
             f"{index} Market Street\nSpringfield")
         profile = campaigns.PartnerProfile(f"Partner {index}", f"p{index}", "gold", "healthcare",
@@ -61,17 +65,20 @@ def profiles_and_specs(count: int, partner_range: range) -> list:
         for item in OUTPUTS:
             tpl = catalogue[item["template"]]
             specs.append(campaigns.resolve_request(tpl, profile, item["output"]).spec)
-    return specs
+    return logos, specs
 
 
-def floor_worker(args: tuple[int, int, int]) -> float:
-    """Render one half of the specs with the bare Renderer; seconds spent rendering."""
-    count, start, stop = args
-    specs = profiles_and_specs(count, range(start, stop))
+def floor_worker(args: tuple[int, int]) -> float:
+    """Decode each partner's logo and render its specs with the bare Renderer; seconds spent."""
+    start, stop = args
+    logos, specs = profiles_and_specs(range(start, stop))
     renderer = renderers.Renderer()
-    for spec in specs[:3]:  # warm caches, as a tcma worker does before forking
+    warm_logos, warm_specs = profiles_and_specs(range(stop, stop + 1))
+    for spec in warm_specs:  # warm caches, as a tcma worker does before forking
         renderer.render(spec)
     began = time.perf_counter()
+    for logo in logos:  # the renderers need each uploaded logo decoded, as tcma does per chunk
+        renderers.load_logo(logo)
     for spec in specs:
         renderer.render(spec)
     return time.perf_counter() - began
@@ -80,7 +87,7 @@ def floor_worker(args: tuple[int, int, int]) -> float:
 def measure_floor(count: int) -> float:
     """Assets per second of the bare renderers in WORKERS processes."""
     half = count // WORKERS
-    parts = [(count, i * half, count if i == WORKERS - 1 else (i + 1) * half) for i in range(WORKERS)]
+    parts = [(i * half, count if i == WORKERS - 1 else (i + 1) * half) for i in range(WORKERS)]
     with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
         seconds = pool.map(floor_worker, parts)
     return count * len(OUTPUTS) / max(seconds)

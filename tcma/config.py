@@ -31,7 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "QUEUE_PREFIX": "tcma",
     "JOB_TIMEOUT": 600,
     "RENDER_LEASE_SECONDS": 120,
-    "RENDER_CHUNK": 50,
+    "RENDER_CHUNK": 100,
     "TEMPLATES_DIR": str(ROOT / "templates"),
     "CLICK_SPOOL_DIR": None,
     "CLICK_SHIP_INTERVAL": 0.2,

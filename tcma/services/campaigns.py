@@ -96,14 +96,15 @@ def _create_assets(campaign: Campaign, partner_ids: list[int]) -> None:
     tiers = dict(db.session.execute(
         select(Partner.id, Tier.slug).join(Tier, Tier.id == Partner.tier_id)
         .where(Partner.id.in_(partner_ids))).all())
-    rows = []
-    for out in campaign.outputs:
-        allowed = out.template_version.available_tiers
-        rows += [{"partner_id": pid, "campaign_id": campaign.id, "campaign_output_id": out.id,
-                  "template_version_id": out.template_version_id, "output": out.output,
-                  "fields": {}, "status": "queued", "attempts": 0,
-                  "created_at": utcnow(), "updated_at": utcnow()}
-                 for pid in partner_ids if not allowed or tiers[pid] in allowed]
+    # Partner-major order: a partner's outputs land in the same render chunk, so its logo is
+    # fetched and decoded once per chunk.
+    rows = [{"partner_id": pid, "campaign_id": campaign.id, "campaign_output_id": out.id,
+             "template_version_id": out.template_version_id, "output": out.output,
+             "fields": {}, "status": "queued", "attempts": 0,
+             "created_at": utcnow(), "updated_at": utcnow()}
+            for pid in partner_ids for out in campaign.outputs
+            if not out.template_version.available_tiers
+            or tiers[pid] in out.template_version.available_tiers]
     if rows:
         dialect = db.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

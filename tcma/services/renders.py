@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import selectinload
 
 import campaigns
 import renderers
@@ -20,16 +19,7 @@ from tcma.models.base import utcnow
 from tcma.services.templates import template_for_version
 from tcma.storage import get_storage
 
-FAILED_REASON_LIMIT = 2000
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """A render request and its stored output."""
-
-    request: campaigns.RenderRequest
-    render: Render
 
 
 def _logo(key: str | None) -> renderers.Logo | None:
@@ -61,45 +51,63 @@ def partner_profile(partner: Partner) -> campaigns.PartnerProfile:
 
 
 def resolve_for(partner: Partner, version: TemplateVersion, output: str, variant: str | None,
-                fields: dict[str, Any], campaign_id: int | None, asset_id: int | None
-                ) -> campaigns.RenderRequest:
-    """Resolve one partner's render with tracked links, pixel and unsubscribe URLs."""
+                fields: dict[str, Any], campaign_id: int | None, asset_id: int | None,
+                links: Any = None) -> campaigns.RenderRequest:
+    """Resolve one partner's render with tracked links, pixel and unsubscribe URLs.
+
+    With `links` (a tracking.LinkBatch) the caller saves the links, for many renders at once.
+    """
     from tcma.services import tracking
 
     base = current_app.config["PUBLIC_URL"]
     kit = partner.brand_kit
-    return campaigns.resolve_request(
-        template_for_version(version), partner_profile(partner), output, variant=variant,
-        fields=fields,
-        link_for=tracking.link_factory(partner.id, campaign_id, asset_id, variant),
-        unsubscribe_url=f"{base}/unsubscribe/{partner.slug}",
-        pixel_url=tracking.pixel_url(partner.id, campaign_id, asset_id, variant,
-                                     f"asset-{asset_id or 'preview'}"),
-        logo_url=f"{base}/media/{kit.logo_key}" if kit and kit.logo_key else "",
-    )
+    own_links = links is None
+    links = links or tracking.LinkBatch(partner.id, campaign_id, asset_id, variant)
+
+    def resolve() -> campaigns.RenderRequest:
+        return campaigns.resolve_request(
+            template_for_version(version), partner_profile(partner), output, variant=variant,
+            fields=fields, link_for=links.link_for,
+            unsubscribe_url=f"{base}/unsubscribe/{partner.slug}",
+            pixel_url=tracking.pixel_url(partner.id, campaign_id, asset_id, variant,
+                                         f"asset-{asset_id or 'preview'}"),
+            logo_url=f"{base}/media/{kit.logo_key}" if kit and kit.logo_key else "",
+        )
+
+    request = resolve()
+    if not own_links:
+        return request
+    # One statement stores the render's links; in the rare case one already existed under
+    # another code, resolving again embeds the stored code.
+    return request if links.save() else resolve()
 
 
-def _insert_ignore(values: dict[str, Any]) -> None:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(Render).values(**values).on_conflict_do_nothing(index_elements=["key"]))
-
-
-def render_and_store(request: campaigns.RenderRequest) -> Render:
-    """The Render for a request: reused when its key exists, else rendered and stored once."""
-    existing = db.session.scalar(select(Render).where(Render.key == request.key))
-    if existing is not None:
-        return existing
+def store_render(request: campaigns.RenderRequest) -> dict[str, Any]:
+    """Render a request and store its bytes; the Render row's values, for the caller to insert."""
     result = current_app.extensions["tcma"]["renderer"].render(request.spec)
     storage_key = f"renders/{request.key[:2]}/{request.key}.{result.extension}"
     storage = get_storage()
     storage.put(storage_key, result.data, result.media_type)
     if result.text is not None:
         storage.put(storage_key + ".txt", result.text.encode(), "text/plain; charset=utf-8")
-    _insert_ignore({"key": request.key, "storage_key": storage_key, "media_type": result.media_type,
-                    "size": len(result.data), "warnings": list(result.warnings),
-                    "created_at": utcnow()})
-    return db.session.scalar(select(Render).where(Render.key == request.key))
+    return {"key": request.key, "storage_key": storage_key, "media_type": result.media_type,
+            "size": len(result.data), "warnings": list(result.warnings), "created_at": utcnow()}
+
+
+def insert_renders(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert Render rows (a racer's identical row wins); the ids of every key given."""
+    if rows:
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        db.session.execute(insert(Render).on_conflict_do_nothing(index_elements=["key"]), rows)
+    return render_ids([row["key"] for row in rows])
+
+
+def render_ids(keys: list[str]) -> dict[str, int]:
+    """The ids of the Renders stored under these keys."""
+    if not keys:
+        return {}
+    return dict(db.session.execute(select(Render.key, Render.id).where(Render.key.in_(keys))).all())
 
 
 def claim_assets(asset_ids: list[int], lease_seconds: int) -> list[int]:
@@ -123,43 +131,23 @@ def claim_assets(asset_ids: list[int], lease_seconds: int) -> list[int]:
     return sorted(claimed)
 
 
-def preload_assets(asset_ids: list[int]) -> None:
-    """Load a chunk's assets, partners and brand kits in three queries, kept across commits.
+@contextmanager
+def relaxed_durability():
+    """Commit render bookkeeping without waiting for the WAL flush (PostgreSQL).
 
-    The job's session stops expiring objects on commit: each asset is committed on its own (so
-    progress shows and a crash loses little) without reloading every partner afterwards.
+    Losing the last commits in a database crash only means those assets render again (renders
+    are idempotent and content-addressed), so each asset's commit need not wait for fsync.
     """
-    db.session().expire_on_commit = False
-    assets = db.session.scalars(select(Asset).where(Asset.id.in_(asset_ids))).all()
-    partner_ids = {asset.partner_id for asset in assets}
-    db.session.scalars(select(Partner).options(selectinload(Partner.brand_kit))
-                       .where(Partner.id.in_(partner_ids))).all()
-
-
-def render_claimed_asset(asset_id: int) -> str:
-    """Render one asset this job has claimed; record done, or failed with a readable reason."""
-    asset = db.session.get(Asset, asset_id)
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        db.session.execute(text("SET synchronous_commit = off"))
     try:
-        request = resolve_for(asset_partner(asset), asset_version(asset), asset.output, asset.variant,
-                              asset.fields, asset.campaign_id, asset.id)
-        render = render_and_store(request)
-    except (campaigns.RequestError, campaigns.FieldError, campaigns.TemplateError,
-            renderers.RenderError, renderers.LogoError) as exc:
-        return _fail(asset_id, f"{type(exc).__name__}: {exc}")
-    except Exception as exc:  # recorded on the asset so the rest of the chunk still renders
-        log.exception("asset %s failed unexpectedly", asset_id)
-        return _fail(asset_id, f"unexpected {type(exc).__name__}: {exc}")
-    asset.status, asset.render_id, asset.inputs_hash, asset.error = "done", render.id, request.key, None
-    db.session.commit()
-    return "done"
-
-
-def _fail(asset_id: int, reason: str) -> str:
-    db.session.rollback()
-    db.session.execute(update(Asset).where(Asset.id == asset_id).values(
-        status="failed", error=reason[:FAILED_REASON_LIMIT], updated_at=utcnow()))
-    db.session.commit()
-    return "failed"
+        yield
+    finally:
+        if postgres:
+            db.session.rollback()
+            db.session.execute(text("RESET synchronous_commit"))
+            db.session.commit()
 
 
 def asset_partner(asset: Asset) -> Partner:

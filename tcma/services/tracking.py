@@ -40,6 +40,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from werkzeug.urls import iri_to_uri
 
@@ -178,28 +179,92 @@ def _check_channel(channel: str) -> str:
     return channel
 
 
+class LinkBatch:
+    """The tracked links of one render: URLs named without asking the database, saved at once.
+
+    Codes derive from the link's dimensions (`_stable_code`), so `link_for` needs no query;
+    `save()` inserts the render's links in one statement. It answers False in the rare case a
+    link already existed under another code (made before codes were derived, or a collision):
+    the caller then resolves the render again, and `link_for` returns the stored codes.
+    """
+
+    def __init__(self, partner_id: int, campaign_id: int | None, asset_id: int | None,
+                 variant: str | None) -> None:
+        self.dimensions = (partner_id, campaign_id, asset_id, variant)
+        self.destinations: dict[tuple[str, str], int] = {}
+        self.keys: dict[str, dict[str, Any]] = {}  # code -> link key
+        self.codes: dict[tuple[Any, ...], str] = {}  # link key -> code
+
+    def link_for(self, destination_name: str, url: str, channel: str) -> str:
+        """`link_for(destination_name, url, channel) -> tracked URL` for campaigns.resolve_request."""
+        partner_id, campaign_id, asset_id, variant = self.dimensions
+        key = {"partner_id": partner_id, "campaign_id": campaign_id, "asset_id": asset_id,
+               "channel": _check_channel(channel), "variant": variant or None,
+               "destination_id": self._destination(destination_name, url)}
+        ident = tuple(key.values())
+        if ident not in self.codes:
+            self.codes[ident] = _stable_code(key)
+        self.keys[self.codes[ident]] = key
+        return public_link_url(self.codes[ident])
+
+    def _destination(self, name: str, url: str) -> int:
+        # Destinations are registered when a template version is published and never deleted,
+        # so a process remembers their ids instead of asking for every render.
+        known = current_app.extensions["tcma"].setdefault("destination_ids", {})
+        if (name, url) not in self.destinations:
+            found = known.get((name, url)) or _registered_id(name, url)
+            if found is not None:
+                known[name, url] = found  # committed earlier: safe to remember
+            else:
+                found = register_destination(name, url).id
+            self.destinations[name, url] = found
+        return self.destinations[name, url]
+
+    def save(self) -> bool:
+        """Insert the links (caller commits); False if a stored link has another code."""
+        return not save_links([self])
+
+
+def save_links(batches: list[LinkBatch]) -> list[LinkBatch]:
+    """Insert the links of many renders in one statement (caller commits).
+
+    Returns the batches whose renders must be resolved again: a link of theirs was already
+    stored under another code, which `link_for` now returns.
+    """
+    pending = {code: (batch, key) for batch in batches for code, key in batch.keys.items()}
+    for batch in batches:
+        batch.keys = {}
+    if not pending:
+        return []
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    now = datetime.now(UTC)
+    rows = [{**key, "code": code, "created_at": now} for code, (_, key) in pending.items()]
+    # executemany of one cached statement (a VALUES list would compile anew for every size)
+    statement = dialect.insert(TrackedLink).on_conflict_do_nothing().returning(TrackedLink.code)
+    inserted = set(db.session.scalars(statement, rows))
+    missing = {code: entry for code, entry in pending.items() if code not in inserted}
+    if not missing:
+        return []
+    stored = {link.code: link for link in db.session.scalars(
+        select(TrackedLink).where(TrackedLink.code.in_(missing)))}
+    stale: list[LinkBatch] = []
+    for code, (batch, key) in missing.items():
+        link = stored.get(code)
+        if link is None or any(getattr(link, k) != v for k, v in key.items()):
+            batch.codes[tuple(key.values())] = get_or_create_link(**key).code
+            if batch not in stale:
+                stale.append(batch)
+    return stale
+
+
 def link_factory(partner_id: int, campaign_id: int | None, asset_id: int | None,
                  variant: str | None) -> Callable[[str, str, str], str]:
-    """A `link_for(destination_name, url, channel) -> tracked URL` for one render (caller commits)."""
-    destinations: dict[tuple[str, str], int] = {}
-    urls: dict[tuple[int, str], str] = {}
-
-    known = current_app.extensions["tcma"].setdefault("destination_ids", {})
+    """A `link_for(destination_name, url, channel) -> tracked URL` that writes each link at once."""
+    batch = LinkBatch(partner_id, campaign_id, asset_id, variant)
 
     def link_for(destination_name: str, url: str, channel: str) -> str:
-        if (destination_name, url) not in destinations:
-            # Destinations are registered when a template version is published and never
-            # deleted, so a process remembers their ids instead of asking for every render.
-            found = known.get((destination_name, url)) or _registered_id(destination_name, url)
-            if found is not None:
-                known[destination_name, url] = found  # committed earlier: safe to remember
-            else:
-                found = register_destination(destination_name, url).id
-            destinations[destination_name, url] = found
-        key = (destinations[destination_name, url], channel)
-        if key not in urls:
-            urls[key] = tracked_url(partner_id, campaign_id, asset_id, channel, variant, key[0])
-        return urls[key]
+        tracked = batch.link_for(destination_name, url, channel)
+        return tracked if batch.save() else batch.link_for(destination_name, url, channel)
 
     return link_for
 
