@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tcma.models.base import Base, JSONType, TimestampMixin, utcnow
 
-EVENT_KINDS = ("click", "open", "download", "post", "send", "render")
+EVENT_KINDS = ("click", "open", "download", "post", "send", "render", "unsubscribe")
 # What stats may be grouped by: the rollup key.
 STATS_DIMENSIONS = ("kind", "campaign_id", "partner_id", "asset_id", "variant", "channel", "day")
 

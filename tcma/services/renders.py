@@ -68,7 +68,8 @@ def resolve_for(partner: Partner, version: TemplateVersion, output: str, variant
         return campaigns.resolve_request(
             template_for_version(version), partner_profile(partner), output, variant=variant,
             fields=fields, link_for=links.link_for,
-            unsubscribe_url=f"{base}/unsubscribe/{partner.slug}",
+            unsubscribe_url=f"{base}/unsubscribe/{partner.slug}"
+                            + (f"?c={campaign_id}" if campaign_id else ""),
             pixel_url=tracking.pixel_url(partner.id, campaign_id, asset_id, variant,
                                          f"asset-{asset_id or 'preview'}"),
             logo_url=f"{base}/media/{kit.logo_key}" if kit and kit.logo_key else "",

@@ -7,11 +7,12 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the web blueprints."""
-    from tcma.web import files, health, tracking
+    from tcma.web import files, health, media, tracking
 
     app.register_blueprint(health.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(tracking.bp)
+    app.register_blueprint(media.bp)
 
     from tcma.web import portal
 

@@ -1,0 +1,41 @@
+"""Public brand media for emails (partner logos) and the email unsubscribe page."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from flask import Blueprint, Response, abort, render_template_string, request
+
+from tcma.services.media import public_logo, record_unsubscribe
+from tcma.storage import NotFound
+
+bp = Blueprint("media", __name__)
+
+UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Unsubscribe</title></head><body style="font-family: sans-serif; max-width: 36rem; margin: 3rem auto">
+{% if done %}<h1>You are unsubscribed</h1>
+<p>{{ partner }} will not send you these emails any more.</p>
+{% else %}<h1>Unsubscribe from {{ partner }}</h1>
+<form method="post"><button type="submit">Unsubscribe</button></form>{% endif %}
+</body></html>"""
+
+
+@bp.get("/media/<path:key>")
+def logo(key: str):
+    """A partner logo for email clients (keys are content-addressed, so cache them for good)."""
+    try:
+        data = public_logo(key)
+    except (NotFound, ValueError):
+        abort(404)
+    media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    return Response(data, mimetype=media_type,
+                    headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+
+@bp.route("/unsubscribe/<slug>", methods=["GET", "POST"])
+def unsubscribe(slug: str):
+    """Confirm, then record, an email reader's unsubscribe from a partner's emails."""
+    name = record_unsubscribe(slug, request.args.get("c", type=int), commit=request.method == "POST")
+    if name is None:
+        abort(404)
+    return render_template_string(UNSUBSCRIBE_PAGE, partner=name, done=request.method == "POST")

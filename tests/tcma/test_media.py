@@ -1,0 +1,36 @@
+"""What email readers reach without signing in: partner logos and the unsubscribe page."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tcma.extensions import db
+from tcma.models import Event
+from tcma.storage import get_storage
+from tests.support.factories import make_partner, make_taxonomy
+
+
+def test_a_partner_logo_is_served_for_email_clients(client):
+    partner = make_partner(make_taxonomy())
+    response = client.get(f"/media/{partner.brand_kit.logo_key}")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert response.data == get_storage().get(partner.brand_kit.logo_key)
+    assert "immutable" in response.headers["Cache-Control"]
+
+
+def test_only_logos_are_public(client):
+    get_storage().put("renders/ab/secret.pdf", b"%PDF private", "application/pdf")
+    assert client.get("/media/renders/ab/secret.pdf").status_code == 404
+    assert client.get("/media/logos/../renders/ab/secret.pdf").status_code == 404
+
+
+def test_unsubscribe_asks_first_then_records(client):
+    partner = make_partner(make_taxonomy(), name="Acme <b>Networks</b>")
+    page = client.get(f"/unsubscribe/{partner.slug}")
+    assert page.status_code == 200 and b"Acme &lt;b&gt;Networks&lt;/b&gt;" in page.data
+    assert db.session.scalars(select(Event)).all() == []  # a link scanner's GET changes nothing
+    done = client.post(f"/unsubscribe/{partner.slug}")
+    assert b"You are unsubscribed" in done.data
+    events = db.session.scalars(select(Event)).all()
+    assert [(e.kind, e.partner_id) for e in events] == [("unsubscribe", partner.id)]
+    assert client.get("/unsubscribe/no-such-partner").status_code == 404
