@@ -17,7 +17,7 @@ from tcma.extensions import db
 from tcma.models import Asset, Campaign, Partner, Render, TemplateVersion
 from tcma.models.base import utcnow
 from tcma.services.templates import template_for_version
-from tcma.storage import get_storage
+from tcma.storage import NotFound, get_storage
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,13 @@ log = logging.getLogger(__name__)
 def _logo(key: str | None) -> renderers.Logo | None:
     if not key:
         return None
-    cache = current_app.extensions["tcma"]["logos"]
-    return cache.get_or_make(key, lambda: renderers.load_logo(get_storage().get(key)))
+    def load() -> renderers.Logo:
+        try:
+            return renderers.load_logo(get_storage().get(key))
+        except NotFound:
+            raise renderers.LogoError(f"the logo file {key} is missing from storage") from None
+
+    return current_app.extensions["tcma"]["logos"].get_or_make(key, load)
 
 
 def partner_profile(partner: Partner) -> campaigns.PartnerProfile:
