@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -12,11 +13,9 @@ from sqlalchemy.orm import selectinload
 import campaigns
 import renderers
 from tcma.extensions import db
-from tcma.models import Asset, Partner
+from tcma.models import Asset, Partner, TemplateVersion
 from tcma.models.base import utcnow
 from tcma.services.renders import (
-    asset_partner,
-    asset_version,
     insert_renders,
     render_ids,
     resolve_for,
@@ -31,15 +30,29 @@ FAILED_REASON_LIMIT = 2000
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """The partners and template versions a job's assets need, loaded once."""
+
+    partners: dict[int, Partner]
+    versions: dict[int, TemplateVersion]
+
+
 def render_claimed(asset_ids: list[int]) -> Counter:
     """Render assets this job has claimed; each ends done, or failed with a readable reason."""
-    db.session().expire_on_commit = False  # keep the loaded partners across batch commits
+    db.session().expire_on_commit = False  # keep the loaded rows across batch commits
     assets = list(db.session.scalars(select(Asset).where(Asset.id.in_(asset_ids)).order_by(Asset.id)))
-    db.session.scalars(select(Partner).options(selectinload(Partner.brand_kit))
-                       .where(Partner.id.in_({a.partner_id for a in assets}))).all()
+    # Held here for the whole job: the session's identity map only keeps weak references.
+    chunk = Chunk(
+        partners={p.id: p for p in db.session.scalars(
+            select(Partner).options(selectinload(Partner.brand_kit))
+            .where(Partner.id.in_({a.partner_id for a in assets})))},
+        versions={v.id: v for v in db.session.scalars(
+            select(TemplateVersion).where(TemplateVersion.id.in_({a.template_version_id for a in assets})))},
+    )
     counts: Counter = Counter()
     for start in range(0, len(assets), BATCH):
-        counts.update(_render_batch(assets[start:start + BATCH]))
+        counts.update(_render_batch(chunk, assets[start:start + BATCH]))
     return counts
 
 
@@ -50,28 +63,30 @@ def _reason(asset: Asset, exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:FAILED_REASON_LIMIT]
 
 
-def _resolve(asset: Asset, links: LinkBatch) -> campaigns.RenderRequest:
-    return resolve_for(asset_partner(asset), asset_version(asset), asset.output, asset.variant,
-                       asset.fields, asset.campaign_id, asset.id, links=links)
+def _resolve(chunk: Chunk, asset: Asset, links: LinkBatch) -> campaigns.RenderRequest:
+    return resolve_for(chunk.partners[asset.partner_id], chunk.versions[asset.template_version_id],
+                       asset.output, asset.variant, asset.fields, asset.campaign_id, asset.id,
+                       links=links)
 
 
-def _resolve_all(assets: list[Asset], failures: dict[int, str]) -> dict[int, campaigns.RenderRequest]:
+def _resolve_all(chunk: Chunk, assets: list[Asset], failures: dict[int, str]
+                 ) -> dict[int, campaigns.RenderRequest]:
     batches = {a.id: LinkBatch(a.partner_id, a.campaign_id, a.id, a.variant) for a in assets}
     requests = {}
     for asset in assets:
         try:
-            requests[asset.id] = _resolve(asset, batches[asset.id])
+            requests[asset.id] = _resolve(chunk, asset, batches[asset.id])
         except Exception as exc:
             failures[asset.id] = _reason(asset, exc)
     stale = save_links([batches[asset_id] for asset_id in requests])
     for asset in (a for a in assets if batches[a.id] in stale):  # rare: see save_links
-        requests[asset.id] = _resolve(asset, batches[asset.id])
+        requests[asset.id] = _resolve(chunk, asset, batches[asset.id])
     return requests
 
 
-def _render_batch(assets: list[Asset]) -> Counter:
+def _render_batch(chunk: Chunk, assets: list[Asset]) -> Counter:
     failures: dict[int, str] = {}
-    requests = _resolve_all(assets, failures)
+    requests = _resolve_all(chunk, assets, failures)
     stored = render_ids([request.key for request in requests.values()])
     rows: dict[str, dict[str, Any]] = {}
     by_id = {asset.id: asset for asset in assets}

@@ -156,16 +156,6 @@ def relaxed_durability():
             db.session.commit()
 
 
-def asset_partner(asset: Asset) -> Partner:
-    """The partner an asset is for."""
-    return db.session.get(Partner, asset.partner_id)
-
-
-def asset_version(asset: Asset) -> TemplateVersion:
-    """The template version an asset renders."""
-    return db.session.get(TemplateVersion, asset.template_version_id)
-
-
 def preview_render(principal, slug: str, partner_id: int, output: str, variant: str | None,
                    fields: dict[str, str]) -> renderers.RenderResult:
     """Render a template's latest version for one partner, now, without storing an asset."""
