@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "RENDER_CHUNK": 100,
     "TEMPLATES_DIR": str(ROOT / "templates"),
     "CLICK_SPOOL_DIR": None,
+    "PROXY_HOPS": 0,
     "CLICK_SHIP_INTERVAL": 0.2,
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     "TESTING": False,
@@ -56,14 +57,14 @@ def parse_boolean(name: str, value: Any) -> bool:
     raise ConfigError(f"TCMA_{name} must be a boolean (true/false), got {value!r}")
 
 
-def parse_positive_int(name: str, value: Any) -> int:
-    """Strictly cast a setting to a positive int."""
+def parse_positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    """Strictly cast a setting to a whole number of at least `minimum`."""
     try:
         number = int(str(value).strip()) if not isinstance(value, int) else value
     except ValueError:
         raise ConfigError(f"TCMA_{name} must be a whole number, got {value!r}") from None
-    if isinstance(number, bool) or number <= 0:
-        raise ConfigError(f"TCMA_{name} must be a positive whole number, got {value!r}")
+    if isinstance(number, bool) or number < minimum:
+        raise ConfigError(f"TCMA_{name} must be a whole number of at least {minimum}, got {value!r}")
     return number
 
 
@@ -121,6 +122,8 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(values["DATABASE_URL"], app.instance_path)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     app.config["MAX_CONTENT_LENGTH"] = values["MAX_UPLOAD_BYTES"] + 64 * 1024
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = values["PUBLIC_URL"].startswith("https://")
     if not values["STORAGE_PATH"]:
         app.config["STORAGE_PATH"] = str(Path(app.instance_path) / "files")
 
@@ -135,6 +138,7 @@ def validate(values: dict[str, Any]) -> None:
     for name in ("SIGNED_URL_TTL", "JOB_TIMEOUT", "MAX_UPLOAD_BYTES", "RENDER_LEASE_SECONDS",
                  "RENDER_CHUNK"):
         values[name] = parse_positive_int(name, values[name])
+    values["PROXY_HOPS"] = parse_positive_int("PROXY_HOPS", values["PROXY_HOPS"], minimum=0)
     # 0 turns the background shipper off: spooled clicks go out on `tcma events flush`.
     values["CLICK_SHIP_INTERVAL"] = parse_seconds("CLICK_SHIP_INTERVAL", values["CLICK_SHIP_INTERVAL"])
     _check_url("DATABASE_URL", values["DATABASE_URL"], ("postgres", "postgresql", "sqlite"))

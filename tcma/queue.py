@@ -154,14 +154,6 @@ class TaskQueue:
             pipe.execute()
         return results
 
-    def fetch(self, job_id: str) -> Any | None:
-        """The rq Job with that id, or None."""
-        from rq.job import Job
-
-        if not self.is_async:
-            return None
-        return Job.fetch_many([job_id], connection=self.redis)[0]
-
     def ping(self) -> None:
         """Raise if Redis is configured and cannot be reached."""
         if self.is_async:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hmac
 from collections.abc import Callable
 from typing import Any
 
@@ -20,11 +21,27 @@ def current_principal() -> Principal | None:
     if header.lower().startswith("bearer "):
         user = user_for_token(header[7:].strip())
         principal = Principal.of(user) if user else None
-    elif session.get("user_id"):
+    elif session.get("user_id") and _session_may_write():
         user = user_by_id(session["user_id"])
         principal = Principal.of(user) if user and user.is_active else None
     request.environ["tcma.principal"] = principal
     return principal
+
+
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _session_may_write() -> bool:
+    """A portal session may change things through the API only with its CSRF token in a header.
+
+    A cross-site form can send the session cookie but cannot set headers, so without this a
+    signed-in marketer's browser could be made to launch a campaign.
+    """
+    if request.method in SAFE_METHODS:
+        return True
+    sent, expected = request.headers.get(CSRF_HEADER, ""), session.get("csrf_token", "")
+    return bool(expected) and hmac.compare_digest(sent.encode(), expected.encode())
 
 
 def auth_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

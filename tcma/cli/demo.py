@@ -17,6 +17,9 @@ from tcma.services.traffic import simulate_demo_traffic
 @with_appcontext
 def demo_command(partners: int) -> None:
     """Seed a demo vendor (tiers, verticals, regions, partners, users) and print what it did."""
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException("tcma demo seeds a demo vendor with known passwords: "
+                                   "not on a production database (TCMA_ENV=production)")
     report = seed_demo(partners)
     if report.created:
         click.echo("Seeded the demo vendor:")
@@ -25,6 +28,8 @@ def demo_command(partners: int) -> None:
     for name, count in report.counts.items():
         click.echo(f"  {count:>4} {name}")
     click.echo(f"Database: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
+    if not report.created:
+        return  # the database already had partners: launch nothing, click nothing
     campaign, progress = launch_demo_campaign()
     click.echo(f"Launched campaign {campaign.id} '{campaign.name}' "
                f"(solution brief PDF, social card PNG, newsletter email) to every partner:")

@@ -45,6 +45,7 @@ def worker_command(queues, burst, fork, with_scheduler) -> None:
     warmed = warm_templates()
     outputs = warm_renderer()
     click.echo(f"parsed {warmed} template versions and warmed {outputs} outputs before forking")
+    db.session.remove()  # no transaction of the parent's may stay open while it waits for jobs
     engine = db.engine
     # A forked work horse must not share the parent's pooled database connections.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))

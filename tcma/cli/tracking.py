@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import click
@@ -13,6 +14,8 @@ from tcma.services.auth import Principal
 from tcma.services.clickbuffer import ship_spools
 from tcma.services.ingest import flush_events, pending_events
 from tcma.services.stats import StatsQuery, format_stats, query_stats
+
+log = logging.getLogger(__name__)
 
 
 @click.group("events")
@@ -74,7 +77,12 @@ def flusher_command(interval: float, lock_ttl: float) -> None:
         raise click.ClickException("TCMA_REDIS_URL is not set: events are written directly")
     click.echo(f"flushing tracked events every {interval}s (Ctrl+C to stop)")
     while True:
-        report = flush_events(lock_ttl=lock_ttl, wait=interval)
+        try:
+            report = flush_events(lock_ttl=lock_ttl, wait=interval)
+        except Exception:  # the database or Redis is away: the batch stays in flight, try again
+            log.exception("flushing events failed; retrying in %ss", interval * 10)
+            time.sleep(interval * 10)
+            continue
         if report.received:
             click.echo(f"flushed {report.received} event(s), {report.inserted} new")
         time.sleep(interval)

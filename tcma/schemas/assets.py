@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from tcma.schemas.common import PageArgs, page_of
+from tcma.schemas.common import DB_ID, PageArgs, page_of
 
 STATUSES = ("queued", "running", "done", "failed")
 
@@ -36,7 +36,7 @@ AssetPageSchema = page_of(AssetSchema, "AssetPageSchema")
 class AssetListArgs(PageArgs):
     """Filters for listing assets."""
 
-    campaign_id = fields.Integer()
-    partner_id = fields.Integer()
+    campaign_id = fields.Integer(validate=DB_ID)
+    partner_id = fields.Integer(validate=DB_ID)
     status = fields.String(validate=validate.OneOf(STATUSES))
     output = fields.String()

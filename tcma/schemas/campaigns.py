@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from tcma.schemas.common import SLUG, PageArgs, page_of
+from tcma.schemas.common import DB_ID, SLUG, PageArgs, page_of
 
 
 class OutputSchema(Schema):
@@ -21,7 +21,7 @@ class SegmentSchema(Schema):
     tiers = fields.List(fields.String(validate=SLUG), load_default=list)
     verticals = fields.List(fields.String(validate=SLUG), load_default=list)
     regions = fields.List(fields.String(validate=SLUG), load_default=list)
-    partner_ids = fields.List(fields.Integer(), load_default=list)
+    partner_ids = fields.List(fields.Integer(validate=DB_ID), load_default=list)
 
 
 class CampaignSchema(Schema):
@@ -55,7 +55,7 @@ class ProgressSchema(Schema):
 class RetrySchema(Schema):
     """Retry all failed assets, or only these."""
 
-    asset_ids = fields.List(fields.Integer(), load_default=None, allow_none=True)
+    asset_ids = fields.List(fields.Integer(validate=DB_ID), load_default=None, allow_none=True)
 
 
 class RetriedSchema(Schema):

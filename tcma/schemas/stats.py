@@ -7,13 +7,14 @@ from webargs.fields import DelimitedList
 
 from tcma.models.tracking import EVENT_KINDS
 from tcma.models.tracking import STATS_DIMENSIONS as DIMENSIONS
+from tcma.schemas.common import DB_ID
 
 
 class StatsArgs(Schema):
     """?group_by=partner_id,day&start=&end=&include_bots= plus optional filters."""
 
-    partner_id = fields.Integer(validate=validate.Range(min=1))
-    asset_id = fields.Integer(validate=validate.Range(min=1))
+    partner_id = fields.Integer(validate=DB_ID)
+    asset_id = fields.Integer(validate=DB_ID)
     variant = fields.String(validate=validate.Length(1, 40))
     channel = fields.String(validate=validate.Length(1, 20))
     kind = fields.String(validate=validate.OneOf(EVENT_KINDS))
@@ -32,7 +33,7 @@ class StatsArgs(Schema):
 class AllStatsArgs(StatsArgs):
     """The same, across campaigns."""
 
-    campaign_id = fields.Integer(validate=validate.Range(min=1))
+    campaign_id = fields.Integer(validate=DB_ID)
 
 
 class StatsRowSchema(Schema):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from tcma.schemas.common import DB_ID
+
 
 class TemplateSchema(Schema):
     """A catalogue entry with its latest version."""
@@ -52,7 +54,7 @@ class RenderArgsSchema(Schema):
 class PreviewArgsSchema(RenderArgsSchema):
     """A marketer's preview: for which partner."""
 
-    partner_id = fields.Integer(required=True)
+    partner_id = fields.Integer(required=True, validate=DB_ID)
 
 
 class CustomizationSchema(Schema):

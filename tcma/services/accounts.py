@@ -5,6 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from tcma.errors import ConflictError, DomainError
 from tcma.extensions import db
@@ -44,6 +45,9 @@ def create_user(email: str, password: str, role: str, partner_id: int | None = N
         raise ConflictError("email already registered", {"email": ["already registered"]})
     user = User(email=email, password_hash=hash_password(password), role=role, partner_id=partner_id)
     db.session.add(user)
-    if commit:
-        db.session.commit()
+    try:
+        db.session.commit() if commit else db.session.flush()
+    except IntegrityError:  # registered concurrently
+        db.session.rollback()
+        raise ConflictError("email already registered", {"email": ["already registered"]}) from None
     return user

@@ -9,18 +9,17 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from tcma.errors import ConflictError, DomainError
+from tcma.errors import ConflictError, DomainError, NotFoundError
 from tcma.extensions import db
 from tcma.models import Asset, Campaign, CampaignOutput, Partner, Region, Tier, Vertical
-from tcma.models.base import utcnow
+from tcma.models.base import insert_for, utcnow
 from tcma.queue import JobCall, get_queue
+from tcma.services.assets import RENDER_JOB
 from tcma.services.auth import Principal
 from tcma.services.scoping import get_scoped, require_vendor
 from tcma.services.templates import get_version
 
-RENDER_JOB = "tcma.jobs.render.render_assets"
 SEGMENT_KEYS = {"tiers": (Tier, Partner.tier_id), "verticals": (Vertical, Partner.vertical_id),
                 "regions": (Region, Partner.region_id)}
 
@@ -38,7 +37,10 @@ def create_campaign(principal: Principal, name: str, outputs: list[dict[str, Any
         raise DomainError("a campaign needs at least one output", {"outputs": ["must not be empty"]}, 422)
     campaign = Campaign(name=name, slug=_slugify(name), segment=segment, created_by_id=principal.user_id)
     for index, item in enumerate(outputs):
-        version = get_version(item["template"], item.get("version"))
+        try:
+            version = get_version(item["template"], item.get("version"))
+        except NotFoundError as exc:
+            raise DomainError(exc.message, {f"outputs.{index}.template": [exc.message]}, 422) from None
         if item["output"] not in version.outputs:
             raise DomainError(f"template {item['template']!r} has no output {item['output']!r}",
                               {f"outputs.{index}.output": [f"one of {', '.join(version.outputs)}"]}, 422)
@@ -106,10 +108,9 @@ def _create_assets(campaign: Campaign, partner_ids: list[int]) -> None:
             if not out.template_version.available_tiers
             or tiers[pid] in out.template_version.available_tiers]
     if rows:
-        dialect = db.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = insert_for(db.session.get_bind().dialect.name, Asset).on_conflict_do_nothing()
         for start in range(0, len(rows), 1000):
-            db.session.execute(insert(Asset).on_conflict_do_nothing(), rows[start:start + 1000])
+            db.session.execute(insert, rows[start:start + 1000])
 
 
 def launch_campaign(principal: Principal, campaign_id: int) -> dict[str, int]:
@@ -151,7 +152,7 @@ def campaign_progress(principal: Principal, campaign_id: int) -> dict[str, int]:
     ).all())
     progress = {status: counts.get(status, 0) for status in ("queued", "running", "done", "failed")}
     progress["total"] = sum(progress.values())
-    if campaign.status == "running" and progress["total"] and not (progress["queued"] + progress["running"]):
+    if campaign.status == "running" and not (progress["queued"] + progress["running"]):
         campaign.status = "completed"
         db.session.commit()
     progress["status"] = campaign.status
@@ -201,8 +202,10 @@ def recover_stalled(include_queued: bool = False) -> int:
     stale = (Asset.status == "running") & (Asset.updated_at < utcnow() - lease)
     condition = or_(stale, Asset.status == "queued") if include_queued else stale
     running = select(Campaign.id).where(Campaign.status == "running")
-    ids = list(db.session.scalars(select(Asset.id).where(condition, Asset.campaign_id.in_(running))
-                                  .order_by(Asset.id)))
+    ids = list(db.session.scalars(
+        select(Asset.id).where(condition, or_(Asset.campaign_id.is_(None),  # self-served renders
+                                              Asset.campaign_id.in_(running)))
+        .order_by(Asset.id)))
     _enqueue_chunks(ids, "recover", suffix)
     return len(ids)
 

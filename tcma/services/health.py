@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import text
@@ -10,12 +11,15 @@ from tcma.extensions import db
 from tcma.queue import get_queue
 from tcma.storage import get_storage
 
+log = logging.getLogger(__name__)
+
 
 def _probe(check) -> dict[str, Any]:
     try:
         detail = check()
-    except Exception as exc:  # any failure means "not ready"; say why
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    except Exception as exc:  # any failure means "not ready"; the log says why in full
+        log.warning("readiness probe failed", exc_info=True)
+        return {"ok": False, "error": type(exc).__name__}
     return {"ok": True, "detail": detail}
 
 

@@ -21,10 +21,10 @@ from typing import Any
 from flask import current_app
 from redis.exceptions import LockError
 from sqlalchemy import Connection, and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tcma.extensions import db
 from tcma.models import Event, EventRollup, TrackedLink
+from tcma.models.base import insert_for
 from tcma.queue import get_queue
 from tcma.services import bots
 
@@ -123,8 +123,7 @@ def write_events(events: list[dict[str, Any]]) -> int:
 
 
 def _insert(conn: Connection, model: type) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
+    return insert_for(conn.dialect.name, model)
 
 
 UNIQUE_KEY = (Event.visitor, Event.kind, Event.link_id, Event.partner_id, Event.campaign_id,

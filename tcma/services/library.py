@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 import campaigns
-from tcma.errors import DomainError, NotFoundError, PermissionDenied
+from tcma.errors import ConflictError, DomainError, NotFoundError, PermissionDenied
 from tcma.extensions import db
 from tcma.models import Asset, Customization, Partner, TemplateVersion
 from tcma.queue import get_queue
@@ -54,7 +55,11 @@ def save_customization(principal: Principal, slug: str, values: dict[str, str]) 
     custom = get_customization(principal, slug)
     custom.fields, custom.dropped_fields = cleaned, []
     db.session.add(custom)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent first save of the same customization won
+        db.session.rollback()
+        raise ConflictError("these edits were saved meanwhile; reload and try again") from None
     return custom
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from tcma.extensions import db
 from tcma.models import Partner
@@ -16,11 +17,25 @@ def public_logo(key: str) -> bytes:
     return get_storage().get(key)
 
 
-def record_unsubscribe(slug: str, campaign_id: int | None, commit: bool) -> str | None:
-    """The partner's name; with `commit`, the unsubscribe is recorded as an event for them."""
+def _signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe")
+
+
+def unsubscribe_url(partner_id: int, campaign_id: int | None) -> str:
+    """The signed link an email's footer offers (nobody can forge one for another partner)."""
+    token = _signer().dumps([partner_id, campaign_id])
+    return f"{current_app.config['PUBLIC_URL']}/unsubscribe/{token}"
+
+
+def record_unsubscribe(token: str, commit: bool) -> str | None:
+    """The partner's name for a valid token; with `commit`, the request is recorded as an event."""
     from tcma.services.tracking import record_event
 
-    partner = db.session.scalar(select(Partner).where(Partner.slug == slug))
+    try:
+        partner_id, campaign_id = _signer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    partner = db.session.get(Partner, partner_id)
     if partner is None:
         return None
     if commit:

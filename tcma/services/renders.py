@@ -9,13 +9,13 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 import campaigns
 import renderers
 from tcma.extensions import db
 from tcma.models import Asset, Campaign, Partner, Render, TemplateVersion
-from tcma.models.base import utcnow
+from tcma.models.base import insert_for, utcnow
+from tcma.services.media import unsubscribe_url
 from tcma.services.templates import template_for_version
 from tcma.storage import NotFound, get_storage
 
@@ -73,8 +73,7 @@ def resolve_for(partner: Partner, version: TemplateVersion, output: str, variant
         return campaigns.resolve_request(
             template_for_version(version), partner_profile(partner), output, variant=variant,
             fields=fields, link_for=links.link_for,
-            unsubscribe_url=f"{base}/unsubscribe/{partner.slug}"
-                            + (f"?c={campaign_id}" if campaign_id else ""),
+            unsubscribe_url=unsubscribe_url(partner.id, campaign_id),
             pixel_url=tracking.pixel_url(partner.id, campaign_id, asset_id, variant,
                                          f"asset-{asset_id or 'preview'}"),
             logo_url=f"{base}/media/{kit.logo_key}" if kit and kit.logo_key else "",
@@ -103,9 +102,8 @@ def store_render(request: campaigns.RenderRequest) -> dict[str, Any]:
 def insert_renders(rows: list[dict[str, Any]]) -> dict[str, int]:
     """Insert Render rows (a racer's identical row wins); the ids of every key given."""
     if rows:
-        dialect = db.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        db.session.execute(insert(Render).on_conflict_do_nothing(index_elements=["key"]), rows)
+        insert = insert_for(db.session.get_bind().dialect.name, Render)
+        db.session.execute(insert.on_conflict_do_nothing(index_elements=["key"]), rows)
     return render_ids([row["key"] for row in rows])
 
 
@@ -168,7 +166,9 @@ def preview_render(principal, slug: str, partner_id: int, output: str, variant: 
     partner, version = get_partner(principal, partner_id), get_version(slug)
     try:
         request = resolve_for(partner, version, output, variant, fields, None, None)
-        return current_app.extensions["tcma"]["renderer"].render(request.spec)
+        result = current_app.extensions["tcma"]["renderer"].render(request.spec)
+        db.session.commit()  # the preview's tracked links, so its QR codes and links work
+        return result
     except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError) as exc:
         field = getattr(exc, "field", "output")
         raise DomainError(str(exc), {field: [str(exc)]}, 422) from None

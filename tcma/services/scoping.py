@@ -33,9 +33,3 @@ def require_vendor(principal: Principal) -> None:
     """Only admins and marketers may go on."""
     if not principal.is_vendor:
         raise PermissionDenied("this needs a marketer or admin account")
-
-
-def require_admin(principal: Principal) -> None:
-    """Only admins may go on."""
-    if principal.role != "admin":
-        raise PermissionDenied("this needs an admin account")

@@ -122,11 +122,13 @@ def _carry_customizations(old: TemplateVersion, new: TemplateVersion, tpl: campa
     ):
         kept = {k: v for k, v in custom.fields.items() if k in names}
         dropped = sorted(set(custom.fields) - names)
-        try:
-            kept = tpl.validate_fields(kept)
-        except campaigns.FieldError as exc:
-            dropped.append(exc.field)
-            kept.pop(exc.field, None)
+        while True:  # the validator names one bad field at a time
+            try:
+                kept = tpl.validate_fields(kept)
+                break
+            except campaigns.FieldError as exc:
+                dropped.append(exc.field)
+                kept.pop(exc.field, None)
         db.session.add(Customization(partner_id=custom.partner_id, template_version_id=new.id,
                                      fields=kept, dropped_fields=dropped))
 

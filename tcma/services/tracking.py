@@ -40,13 +40,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from werkzeug.urls import iri_to_uri
 
 from tcma.errors import DomainError
 from tcma.extensions import db
 from tcma.models import Campaign, Destination, Partner, TrackedLink
+from tcma.models.base import insert_for
 from tcma.models.tracking import EVENT_KINDS
 from tcma.services import bots
 from tcma.services.clickbuffer import buffer_events, buffer_lines, runtime
@@ -236,11 +236,11 @@ def save_links(batches: list[LinkBatch]) -> list[LinkBatch]:
         batch.keys = {}
     if not pending:
         return []
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     now = datetime.now(UTC)
     rows = [{**key, "code": code, "created_at": now} for code, (_, key) in pending.items()]
     # executemany of one cached statement (a VALUES list would compile anew for every size)
-    statement = dialect.insert(TrackedLink).on_conflict_do_nothing().returning(TrackedLink.code)
+    statement = (insert_for(db.session.get_bind().dialect.name, TrackedLink)
+                 .on_conflict_do_nothing().returning(TrackedLink.code))
     inserted = set(db.session.scalars(statement, rows))
     missing = {code: entry for code, entry in pending.items() if code not in inserted}
     if not missing:
@@ -353,12 +353,32 @@ def record_event(kind: str, partner_id: int, campaign_id: int | None = None, ass
         raise DomainError(f"unknown event kind {kind!r}", {"kind": [f"one of {', '.join(EVENT_KINDS)}"]})
     if uid is not None and not 0 < len(uid) <= 40:
         raise DomainError("an event uid has 1-40 characters", {"uid": ["invalid"]})
+    _check_dimensions(partner_id=partner_id, campaign_id=campaign_id, asset_id=asset_id,
+                      channel=channel, variant=variant)
     event = _event(kind, partner_id, campaign_id, asset_id, channel, variant,
                    visit or Visit("POST", "", None, send_id, time.time()), data=data, uid=uid)
     if visit is None:  # a server-side event (a send, a post): no visitor, never a bot
         event["visitor"], event["bot"] = None, None
     buffer_events([event])
     return event["uid"]
+
+
+ID_MAX = 2**31 - 1
+TEXT_LIMITS = {"channel": 20, "variant": 40}
+
+
+def _check_dimensions(**values: Any) -> None:
+    """Refuse an event the event table cannot hold, before it is buffered.
+
+    A buffered event that fails at insert would block the flusher's batch; so it fails here,
+    in the caller's request, naming the field.
+    """
+    for name, value in values.items():
+        limit = TEXT_LIMITS.get(name)
+        if limit is None and value is not None and not (isinstance(value, int) and 0 < value <= ID_MAX):
+            raise DomainError(f"invalid {name}", {name: ["must be an id the database can hold"]})
+        if limit is not None and value is not None and len(str(value)) > limit:
+            raise DomainError(f"{name} is too long", {name: [f"at most {limit} characters"]})
 
 
 def _event(kind: str, partner_id: int, campaign_id: int | None, asset_id: int | None,

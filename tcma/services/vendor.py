@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tcma.errors import ConflictError, NotFoundError
+from tcma.errors import ConflictError, DomainError, NotFoundError
 from tcma.extensions import db
 from tcma.models import Region, Tier, Vertical
 from tcma.services.auth import Principal
@@ -26,6 +26,7 @@ def list_taxonomy(kind: str) -> list[Any]:
 def create_taxonomy(principal: Principal, kind: str, values: dict[str, Any]) -> Any:
     """Add a tier, vertical or region; a taken slug is a conflict."""
     require_vendor(principal)
+    _check_rank(kind, values)
     row = KINDS[kind](**values)
     db.session.add(row)
     commit_new_slug(values["slug"])
@@ -35,6 +36,7 @@ def create_taxonomy(principal: Principal, kind: str, values: dict[str, Any]) -> 
 def update_taxonomy(principal: Principal, kind: str, row_id: int, values: dict[str, Any]) -> Any:
     """Rename or re-rank a tier, vertical or region (the slug stays)."""
     require_vendor(principal)
+    _check_rank(kind, values)
     row = db.session.get(KINDS[kind], row_id)
     if row is None:
         raise NotFoundError(f"{kind[:-1]} {row_id} not found")
@@ -42,6 +44,11 @@ def update_taxonomy(principal: Principal, kind: str, row_id: int, values: dict[s
         setattr(row, name, value)
     db.session.commit()
     return row
+
+
+def _check_rank(kind: str, values: dict[str, Any]) -> None:
+    if "rank" in values and KINDS[kind] is not Tier:
+        raise DomainError("only tiers have a rank", {"rank": [f"not a field of {kind}"]}, 422)
 
 
 def commit_new_slug(slug: str) -> None:
@@ -55,8 +62,6 @@ def commit_new_slug(slug: str) -> None:
 
 def taxonomy_by_slug(kind: str, slug: str, field: str) -> Any:
     """The row with that slug, or a 422-style error naming `field`."""
-    from tcma.errors import DomainError
-
     row = db.session.scalar(select(KINDS[kind]).where(KINDS[kind].slug == slug))
     if row is None:
         raise DomainError(f"unknown {field} {slug!r}", {field: [f"no {field} with slug {slug!r}"]},

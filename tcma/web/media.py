@@ -13,8 +13,8 @@ bp = Blueprint("media", __name__)
 
 UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Unsubscribe</title></head><body style="font-family: sans-serif; max-width: 36rem; margin: 3rem auto">
-{% if done %}<h1>You are unsubscribed</h1>
-<p>{{ partner }} will not send you these emails any more.</p>
+{% if done %}<h1>Request recorded</h1>
+<p>Your request to stop these emails has been recorded and passed on to {{ partner }}.</p>
 {% else %}<h1>Unsubscribe from {{ partner }}</h1>
 <form method="post"><button type="submit">Unsubscribe</button></form>{% endif %}
 </body></html>"""
@@ -32,10 +32,10 @@ def logo(key: str):
                     headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
 
-@bp.route("/unsubscribe/<slug>", methods=["GET", "POST"])
-def unsubscribe(slug: str):
-    """Confirm, then record, an email reader's unsubscribe from a partner's emails."""
-    name = record_unsubscribe(slug, request.args.get("c", type=int), commit=request.method == "POST")
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe(token: str):
+    """Confirm, then record, an email reader's request to stop a partner's emails."""
+    name = record_unsubscribe(token, commit=request.method == "POST")
     if name is None:
         abort(404)
     return render_template_string(UNSUBSCRIBE_PAGE, partner=name, done=request.method == "POST")

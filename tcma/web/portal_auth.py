@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import redirect, request, url_for
 
 from tcma.services.auth import sign_in
@@ -19,7 +21,10 @@ bp = portal_blueprint("portal_auth", __name__, static_folder="static", static_ur
 
 def _safe_next(target: str | None) -> str | None:
     """A local path to go back to after sign-in; anything else (other hosts) is ignored."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if not target or any(ord(char) < 0x20 or char == "\\" for char in target):
+        return None  # browsers drop tabs and newlines: "/\t/evil.example" would become "//evil..."
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
         return target
     return None
 

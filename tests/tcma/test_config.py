@@ -33,6 +33,7 @@ def test_postgres_urls_use_psycopg3(tmp_path):
         ("ENV", "staging", "TCMA_ENV"),
         ("CLICK_SHIP_INTERVAL", "-1", "TCMA_CLICK_SHIP_INTERVAL"),
         ("RENDER_CHUNK", "many", "TCMA_RENDER_CHUNK"),
+        ("PROXY_HOPS", "-1", "TCMA_PROXY_HOPS"),
     ],
 )
 def test_bad_settings_fail_naming_the_setting(setting, value, named):

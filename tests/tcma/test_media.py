@@ -25,12 +25,21 @@ def test_only_logos_are_public(client):
 
 
 def test_unsubscribe_asks_first_then_records(client):
+    from tcma.services.media import unsubscribe_url
+
     partner = make_partner(make_taxonomy(), name="Acme <b>Networks</b>")
-    page = client.get(f"/unsubscribe/{partner.slug}")
+    path = unsubscribe_url(partner.id, None).removeprefix("http://tcma.test")
+    page = client.get(path)
     assert page.status_code == 200 and b"Acme &lt;b&gt;Networks&lt;/b&gt;" in page.data
     assert db.session.scalars(select(Event)).all() == []  # a link scanner's GET changes nothing
-    done = client.post(f"/unsubscribe/{partner.slug}")
-    assert b"You are unsubscribed" in done.data
+    done = client.post(path)
+    assert b"Request recorded" in done.data
     events = db.session.scalars(select(Event)).all()
     assert [(e.kind, e.partner_id) for e in events] == [("unsubscribe", partner.id)]
-    assert client.get("/unsubscribe/no-such-partner").status_code == 404
+
+
+def test_a_forged_unsubscribe_link_records_nothing(client):
+    partner = make_partner(make_taxonomy())
+    assert client.post(f"/unsubscribe/{partner.slug}").status_code == 404
+    assert client.post("/unsubscribe/WzEsIDk5OTk5OTk5OTk5OTk5OV0.forged").status_code == 404
+    assert db.session.scalars(select(Event)).all() == []
