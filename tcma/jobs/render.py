@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from tcma.jobs import job
+from tcma.services.campaigns import campaigns_of, complete_if_done
 from tcma.services.render_batches import render_claimed
 from tcma.services.renders import claim_assets, relaxed_durability
 
@@ -16,4 +17,5 @@ def render_assets(asset_ids: list[int]) -> dict[str, int]:
         claimed = claim_assets(asset_ids, current_app.config["RENDER_LEASE_SECONDS"])
         counts = render_claimed(claimed)
     counts["skipped"] = len(asset_ids) - len(claimed)
+    complete_if_done(campaigns_of(asset_ids))
     return dict(counts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -124,6 +125,8 @@ def launch_campaign(principal: Principal, campaign_id: int) -> dict[str, int]:
     db.session.commit()
     if campaign.status == "running":
         enqueue_pending(campaign.id)
+        complete_if_done([campaign.id])  # nothing to render (an empty segment, a relaunch)
+    db.session.expire_all()
     return campaign_progress(principal, campaign.id)
 
 
@@ -145,18 +148,36 @@ def _enqueue_chunks(ids: list[int], prefix: str, suffix: str) -> None:
 
 
 def campaign_progress(principal: Principal, campaign_id: int) -> dict[str, int]:
-    """Queued, running, done and failed asset counts; marks the campaign completed when done."""
+    """Queued, running, done and failed asset counts, and the campaign's status (a read only)."""
     campaign = get_campaign(principal, campaign_id)
     counts = dict(db.session.execute(
         select(Asset.status, func.count()).where(Asset.campaign_id == campaign_id).group_by(Asset.status)
     ).all())
     progress = {status: counts.get(status, 0) for status in ("queued", "running", "done", "failed")}
     progress["total"] = sum(progress.values())
-    if campaign.status == "running" and not (progress["queued"] + progress["running"]):
-        campaign.status = "completed"
-        db.session.commit()
     progress["status"] = campaign.status
     return progress
+
+
+def campaigns_of(asset_ids: list[int]) -> list[int]:
+    """The campaigns these assets belong to."""
+    return list(db.session.scalars(select(Asset.campaign_id).where(Asset.id.in_(asset_ids)).distinct()))
+
+
+def complete_if_done(campaign_ids: Iterable[int]) -> None:
+    """Mark running campaigns with nothing left to render completed.
+
+    Render jobs call this after their last batch, launches and resumes after enqueueing; the
+    check and the change are one statement, so two workers finishing together agree.
+    """
+    ids = [campaign_id for campaign_id in campaign_ids if campaign_id is not None]
+    if not ids:
+        return
+    pending = select(Asset.id).where(Asset.campaign_id == Campaign.id,
+                                     Asset.status.in_(["queued", "running"])).exists()
+    db.session.execute(update(Campaign).where(Campaign.id.in_(ids), Campaign.status == "running",
+                                              ~pending).values(status="completed", updated_at=utcnow()))
+    db.session.commit()
 
 
 def set_paused(principal: Principal, campaign_id: int, paused: bool) -> Campaign:
@@ -171,6 +192,8 @@ def set_paused(principal: Principal, campaign_id: int, paused: bool) -> Campaign
     db.session.commit()
     if campaign.status == "running":
         enqueue_pending(campaign.id)
+        complete_if_done([campaign.id])
+        db.session.expire_all()
     return campaign
 
 

@@ -129,3 +129,13 @@ def test_every_download_is_an_engagement_event(app, client):
     assert len(events) == 2
     assert {(e.partner_id, e.campaign_id, e.asset_id) for e in events} == {
         (partner.id, campaign_id, asset["id"])}
+
+
+def test_a_launch_to_an_empty_segment_completes_at_once(app, client):
+    make_taxonomy()
+    import_catalogue()
+    _, marketer = make_user("marketer")
+    campaign_id = launch(client, marketer, {"tiers": ["gold"]})
+    progress = client.post(f"/api/v1/campaigns/{campaign_id}/launch", headers=marketer).json
+    assert progress == {"status": "completed", "total": 0, "queued": 0, "running": 0,
+                        "done": 0, "failed": 0}
