@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from tcma.extensions import db
@@ -46,3 +47,15 @@ def test_a_user_cannot_revoke_someone_elses_token(client):
     token = db.session.scalar(select(ApiToken).where(ApiToken.user_id == other.id))
     assert client.delete(f"/api/v1/auth/tokens/{token.id}", headers=mine).status_code == 404
     assert client.get("/api/v1/auth/me", headers=theirs).status_code == 200
+
+
+@pytest.mark.parametrize("fixture", ["app", "rq_app"])  # counted in the process, or in Redis
+def test_password_guessing_is_stopped_after_ten_failures(request, fixture):
+    client = request.getfixturevalue(fixture).test_client()
+    create_user("g@test.example", "correct horse battery", "marketer")
+    guess = {"email": "g@test.example", "name": "x"}
+    for attempt in range(10):
+        response = client.post("/api/v1/auth/tokens", json={**guess, "password": f"guess {attempt}"})
+        assert response.status_code == 401
+    blocked = client.post("/api/v1/auth/tokens", json={**guess, "password": "correct horse battery"})
+    assert blocked.status_code == 429 and "too many" in blocked.json["message"]
