@@ -150,13 +150,23 @@ def _enqueue_chunks(ids: list[int], prefix: str, suffix: str) -> None:
 def campaign_progress(principal: Principal, campaign_id: int) -> dict[str, int]:
     """Queued, running, done and failed asset counts, and the campaign's status (a read only)."""
     campaign = get_campaign(principal, campaign_id)
-    counts = dict(db.session.execute(
-        select(Asset.status, func.count()).where(Asset.campaign_id == campaign_id).group_by(Asset.status)
-    ).all())
-    progress = {status: counts.get(status, 0) for status in ("queued", "running", "done", "failed")}
-    progress["total"] = sum(progress.values())
-    progress["status"] = campaign.status
-    return progress
+    return campaigns_progress(principal, [campaign])[campaign.id]
+
+
+def campaigns_progress(principal: Principal, campaigns: list[Campaign]) -> dict[int, dict[str, Any]]:
+    """Progress of many campaigns in one grouped count."""
+    require_vendor(principal)
+    rows = db.session.execute(
+        select(Asset.campaign_id, Asset.status, func.count())
+        .where(Asset.campaign_id.in_([c.id for c in campaigns]))
+        .group_by(Asset.campaign_id, Asset.status)
+    ).all()
+    result = {}
+    for campaign in campaigns:
+        counts = {status: count for cid, status, count in rows if cid == campaign.id}
+        progress = {s: counts.get(s, 0) for s in ("queued", "running", "done", "failed")}
+        result[campaign.id] = {**progress, "total": sum(progress.values()), "status": campaign.status}
+    return result
 
 
 def campaigns_of(asset_ids: list[int]) -> list[int]:

@@ -6,7 +6,14 @@ from flask import flash, redirect, request, url_for
 
 from tcma.services.assets import list_assets
 from tcma.services.auth import Principal
-from tcma.services.campaigns import campaign_progress, get_campaign, list_campaigns, retry_failed, set_paused
+from tcma.services.campaigns import (
+    campaign_progress,
+    campaigns_progress,
+    get_campaign,
+    list_campaigns,
+    retry_failed,
+    set_paused,
+)
 from tcma.web.portal import VENDOR, page, page_required, portal_blueprint
 
 bp = portal_blueprint("portal_marketer", __name__, url_prefix="/portal/campaigns")
@@ -24,7 +31,8 @@ def campaigns(principal: Principal):
     """Campaigns, newest first, each with a progress bar."""
     status = request.args.get("status") or None
     rows, total = list_campaigns(principal, status, _page_number(), PER_PAGE)
-    items = [(c, campaign_progress(principal, c.id)) for c in rows]
+    progress = campaigns_progress(principal, rows)
+    items = [(c, progress[c.id]) for c in rows]
     return page("portal/campaigns.html", items=items, total=total, status=status,
                 page_number=_page_number(), pages=max((total + PER_PAGE - 1) // PER_PAGE, 1))
 
