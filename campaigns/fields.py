@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import renderers
+
 from .errors import FieldError, TemplateError
+
+FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+# Names the render context already gives templates: a field with one of them would be ignored.
+RESERVED_NAMES = frozenset({"partner", "links", "subject", "primary", "secondary",
+                            "unsubscribe_url", "pixel_url", "logo_url"})
+
+
+def strip_bidi_controls(text: str) -> str:
+    """Remove bidi override and embedding marks (they can reorder what a reader sees)."""
+    return "".join(char for char in text if char not in renderers.BIDI_CONTROLS)
 
 FIELD_TYPES = ("text", "multiline", "choice", "email", "phone")
 
@@ -27,6 +40,9 @@ class FieldDef:
 def parse_field(name: str, raw: Any, file: str) -> FieldDef:
     """Build a FieldDef from its manifest table, raising TemplateError on bad entries."""
     where = f"fields.{name}"
+    if not FIELD_NAME.fullmatch(name) or name in RESERVED_NAMES:
+        raise TemplateError(file, where, "a field name is lowercase letters, digits and _ and "
+                                         f"not one of {sorted(RESERVED_NAMES)}")
     if not isinstance(raw, Mapping):
         raise TemplateError(file, where, "must be a table")
     unknown = set(raw) - {"type", "label", "max_length", "choices", "default", "required"}
@@ -54,6 +70,7 @@ def check_value(field: FieldDef, value: Any) -> str:
     """Return value cleaned for field, or raise FieldError saying what is wrong."""
     if not isinstance(value, str):
         raise FieldError(field.name, "must be text")
+    value = strip_bidi_controls(value)
     value = value.strip() if field.type != "multiline" else value.strip("\n ")
     if len(value) > field.max_length:
         raise FieldError(field.name, f"is {len(value)} characters; the limit is "

@@ -12,6 +12,7 @@ from typing import Any
 import renderers
 
 from .errors import RequestError
+from .fields import strip_bidi_controls
 from .layouts import FrameDef, PageDef
 from .template import Template
 from .texts import LINK_REFERENCE, render_text
@@ -67,18 +68,22 @@ def _values(tpl: Template, profile: PartnerProfile, variant: str | None,
         values[rule.name] = rule.choose(getattr(profile, rule.by))
     if variant is not None:
         values.update(dict(tpl.variant_overrides)[variant])
-    values.update({k: v for k, v in tpl.validate_fields(fields).items() if v})
+    values.update(tpl.validate_fields(fields))  # a submitted blank blanks the field
     return values
 
 
-def _partner(profile: PartnerProfile) -> dict[str, Any]:
+def _partner(profile: PartnerProfile, html: bool) -> dict[str, Any]:
     """Partner data exposed to templates (always as data, never as template source)."""
     brand = profile.brand
     contact = brand.contact
-    return {"name": brand.name or profile.name, "address": brand.address, "tier": profile.tier,
-            "vertical": profile.vertical, "region": profile.region, "locale": profile.locale,
-            "contact": {"name": contact.name, "email": contact.email, "phone": contact.phone,
-                        "website": contact.website}}
+    # In HTML an override mark could flip a subject line or page title; print and image
+    # renderers remove such marks themselves and say so in a warning.
+    clean = strip_bidi_controls if html else str
+    return {"name": clean(brand.name or profile.name), "address": clean(brand.address),
+            "tier": profile.tier, "vertical": profile.vertical, "region": profile.region,
+            "locale": profile.locale,
+            "contact": {"name": clean(contact.name), "email": clean(contact.email),
+                        "phone": clean(contact.phone), "website": clean(contact.website)}}
 
 
 def _sources(tpl: Template, output: str) -> list[str]:
@@ -183,8 +188,8 @@ def resolve_request(
     if not tpl.available_to_tier(profile.tier):
         raise RequestError(f"template {tpl.slug!r} is not available to tier {profile.tier!r}")
     links = _links(tpl, output, link_for or identity_link)
-    context = {**_values(tpl, profile, variant, fields or {}), "partner": _partner(profile),
-               "links": links}
+    context = {**_values(tpl, profile, variant, fields or {}),
+               "partner": _partner(profile, html=output == "email"), "links": links}
     extra = {"unsubscribe_url": unsubscribe_url, "pixel_url": pixel_url, "logo_url": logo_url}
     spec = _spec(tpl, output, context, profile.brand, extra)
     digest = renderers.spec_digest(spec)

@@ -43,7 +43,7 @@ def parse_rule(name: str, raw: Any, file: str) -> Rule:
     values = raw.get("values", {})
     if not isinstance(values, Mapping) or not all(isinstance(v, str) for v in values.values()):
         raise TemplateError(file, f"{where}.values", "must map keys to text")
-    pairs = tuple(sorted((k.lower(), v) for k, v in values.items()))
+    pairs = tuple(sorted((k.lower().replace("_", "-"), v) for k, v in values.items()))
     return Rule(name, raw["by"], pairs, raw["default"])
 
 

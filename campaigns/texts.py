@@ -10,7 +10,7 @@ from jinja2 import TemplateSyntaxError, meta
 
 import renderers
 
-from .errors import TemplateError
+from .errors import RequestError, TemplateError
 
 ENV = renderers.sandboxed_environment(autoescape=False)
 LINK_REFERENCE = regex.compile(r"links\s*(?:\.\s*(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
@@ -30,7 +30,10 @@ def render_text(source: str, context: dict[str, Any]) -> str:
     """Render a text template with values passed as data (never as template source)."""
     if "{" not in source:
         return source
-    return compile_text(source).render(context)
+    try:
+        return compile_text(source).render(context)
+    except Exception as exc:  # a template bug (undefined attribute, 1/0) is the template's fault
+        raise RequestError(f"the template text {source[:60]!r} failed: {type(exc).__name__}: {exc}") from None
 
 
 def check_text(source: str, names: frozenset[str], file: str, where: str) -> set[str]:

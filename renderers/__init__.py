@@ -22,6 +22,7 @@ right-to-left scripts are reported as warnings (see ``renderers.fonts``).
 from .digest import RENDERER_VERSION, spec_digest
 from .email import make_environment as sandboxed_environment
 from .engine import Renderer
+from .fonts import BIDI_CONTROLS
 from .logos import LogoError, load_logo, readable_on
 from .posts import LIMITS as POST_LIMITS
 from .posts import post_length
@@ -47,7 +48,7 @@ from .spec import (
 )
 
 __all__ = [
-    "NETWORKS", "POST_LIMITS", "RENDERER_VERSION", "BrandKit", "Contact", "EmailSpec",
+    "BIDI_CONTROLS", "NETWORKS", "POST_LIMITS", "RENDERER_VERSION", "BrandKit", "Contact", "EmailSpec",
     "ImageSpec", "Logo", "LogoError", "LogoFrame", "Page", "PdfSpec", "PictureFrame", "PostSpec",
     "QrFrame", "RectFrame", "RenderError", "RenderResult", "RenderSpec", "Renderer", "Resource",
     "TextFrame", "load_logo", "readable_on", "post_length", "sandboxed_environment", "spec_digest",

@@ -84,7 +84,11 @@ class EmailRenderer:
 
 
 def _check_required(context: Mapping[str, Any]) -> None:
-    """Every email needs an unsubscribe URL and an open pixel URL."""
+    """Every email needs an unsubscribe URL, an open pixel URL and the sender's postal address."""
     for name in REQUIRED_VALUES:
         if not context.get(name):
             raise RenderError(f"email needs a value for {name}")
+    partner = context.get("partner") or {}
+    if isinstance(partner, Mapping) and not str(partner.get("address") or "").strip():
+        raise RenderError("the partner has no postal address; commercial email must show one "
+                          "(add it to the brand kit)")

@@ -48,17 +48,21 @@ def covered_characters(font_dir: Path = FONT_DIR) -> frozenset[str]:
 
 def clean_text(text: str, covered: frozenset[str]) -> tuple[str, tuple[str, ...]]:
     """Drop control and bidi marks; report characters the fonts cannot draw."""
-    kept, missing, dropped = [], [], False
+    kept, missing, dropped, rtl = [], [], False, False
     for char in text:
         if char in BIDI_CONTROLS or (unicodedata.category(char) == "Cc" and char != "\n"):
             dropped = True
             continue
+        rtl = rtl or unicodedata.bidirectional(char) in {"R", "AL"}
         if char != "\n" and char not in covered and unicodedata.category(char) != "Zs":
             missing.append(char)
         kept.append(char)
     warnings = []
     if dropped:
         warnings.append("removed control or right-to-left marks (no bidi layout in print/image)")
+    if rtl:  # DejaVu has Hebrew and Arabic glyphs, but nothing here reorders or joins them
+        warnings.append("right-to-left text (Hebrew, Arabic) is drawn without bidi reordering "
+                        "or shaping: it reads wrongly in print/image")
     if missing:
         sample = "".join(dict.fromkeys(missing))[:12]
         warnings.append(

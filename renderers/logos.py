@@ -32,6 +32,8 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
             image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise LogoError("logo is not a readable image: upload a PNG or JPEG file") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise LogoError(f"logo image is damaged or truncated: {exc}") from None
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise LogoError("logo has far too many pixels (possible decompression bomb)") from None
     if image.format not in ACCEPTED_FORMATS:
@@ -56,6 +58,8 @@ def _decode(image: Image.Image) -> Image.Image:
         raise LogoError(f"logo image is damaged or truncated: {exc}") from None
     if image.mode == "CMYK":
         image = image.convert("RGB")
+    elif image.mode.startswith("I"):  # 16/32-bit greyscale: scale to 8 bits, do not clip
+        image = image.convert("I").point(lambda value: value / 257).convert("L")
     return image.convert("RGBA")
 
 

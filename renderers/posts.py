@@ -8,14 +8,16 @@ import regex
 
 from .spec import NETWORKS, PostSpec, RenderError, RenderResult
 
-URL = regex.compile(r"https?://[^\s<>\"']+")
+# A link ends before trailing punctuation, as the networks' own parsers see it.
+URL = regex.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,:;!?)\]]", regex.IGNORECASE)
+MENTION = regex.compile(r"@(\w+)@[\w.-]+\w")  # Mastodon counts @user@domain as @user
 URL_WEIGHT = 23  # X and Mastodon count every link as 23 characters, whatever its length
 LIMITS = {"x": 280, "linkedin": 3000, "mastodon": 500, "bluesky": 300, "facebook": 63206}
 UNITS = {"x": "weighted characters", "linkedin": "characters", "mastodon": "characters",
          "bluesky": "graphemes", "facebook": "characters"}
 # twitter-text v3: these code point ranges weigh 1, everything else (CJK, emoji...) 2.
 _X_LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
-_EMOJI = regex.compile(r"\p{Extended_Pictographic}")
+_EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}|\uFE0F|\u20E3")
 
 
 def _x_weight(grapheme: str) -> int:
@@ -36,9 +38,9 @@ def post_length(network: str, text: str) -> int:
     if network == "x":
         urls, rest = _split_urls(text)
         return urls * URL_WEIGHT + sum(_x_weight(g) for g in regex.findall(r"\X", rest))
-    if network == "mastodon":
+    if network == "mastodon":  # graphemes, like Mastodon's own validator
         urls, rest = _split_urls(text)
-        return urls * URL_WEIGHT + len(rest)
+        return urls * URL_WEIGHT + len(regex.findall(r"\X", MENTION.sub(r"@\1", rest)))
     if network == "bluesky":
         return len(regex.findall(r"\X", text))
     return len(text)
