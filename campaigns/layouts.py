@@ -16,6 +16,12 @@ COLOR_TOKENS = ("primary", "secondary", "on-primary", "on-secondary")
 MM = 72 / 25.4
 FRAME_KEYS = {"kind", "name", "box", "text", "color", "font", "size", "min_size", "align",
               "leading", "link", "picture", "plate", "padding"}
+PDF_KEYS = {"page_size", "bleed_mm", "pages"}
+PAGE_KEYS = {"background", "background_color", "frames"}
+IMAGE_KEYS = {"canvas", "background", "background_color", "layers"}
+# (low, high) for the numbers a frame may carry; a typo or a string fails at load, not at render.
+NUMBER_RANGES = {"size": (1, 400), "min_size": (1, 400), "leading": (0.8, 3), "padding": (0, 1000)}
+TEXT_KEYS = ("name", "text", "link", "picture")
 
 
 @dataclass(frozen=True)
@@ -88,8 +94,8 @@ def parse_frame(raw: Any, file: str, where: str, resources: Callable[[str], Any]
     """Validate one frame table against its kind's needs."""
     if not isinstance(raw, Mapping):
         raise TemplateError(file, where, "must be a table")
-    if set(raw) - FRAME_KEYS:
-        raise TemplateError(file, where, f"unknown keys {sorted(set(raw) - FRAME_KEYS)}")
+    check_keys(raw, FRAME_KEYS, file, where)
+    _check_values(raw, file, where)
     kind = raw.get("kind")
     if kind not in FRAME_KINDS:
         raise TemplateError(file, f"{where}.kind", f"must be one of {FRAME_KINDS}")
@@ -106,7 +112,29 @@ def parse_frame(raw: Any, file: str, where: str, resources: Callable[[str], Any]
         resources(raw.get("picture", ""), f"{where}.picture", file)
     if kind in ("text", "contact") and not 0 < values.get("min_size", 8) <= values.get("size", 12):
         raise TemplateError(file, f"{where}.min_size", "must be positive and at most size")
+    box = values["box"]
+    if values.get("padding", 0) * 2 >= min(box[2], box[3]):
+        raise TemplateError(file, f"{where}.padding", "must leave room inside the box")
     return FrameDef(**values)
+
+
+def check_keys(raw: Mapping, allowed: set[str], file: str, where: str) -> None:
+    """Refuse keys a table does not have (a misspelt key would be silently ignored)."""
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise TemplateError(file, where or "(top level)", f"unknown keys {unknown}; "
+                                                          f"known: {sorted(allowed)}")
+
+
+def _check_values(raw: Mapping, file: str, where: str) -> None:
+    for key, (low, high) in NUMBER_RANGES.items():
+        value = raw.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not low <= value <= high):
+            raise TemplateError(file, f"{where}.{key}", f"must be a number from {low} to {high}")
+    for key in TEXT_KEYS:
+        if key in raw and not isinstance(raw[key], str):
+            raise TemplateError(file, f"{where}.{key}", "must be text")
 
 
 def _check_choices(values: dict, file: str, where: str) -> None:
@@ -121,6 +149,10 @@ def parse_page(raw: Any, file: str, where: str, resources, frames_key: str) -> P
     """A page table: optional background and background_color, then frames."""
     if not isinstance(raw, Mapping):
         raise TemplateError(file, where, "must be a table")
+    if frames_key == "frames":  # image canvases are checked with their layout's keys
+        check_keys(raw, PAGE_KEYS, file, where)
+    if not isinstance(raw.get("background", ""), str):
+        raise TemplateError(file, f"{where}.background", "must be the name of a resource file")
     frames = raw.get(frames_key, [])
     if not isinstance(frames, list) or not frames:
         raise TemplateError(file, f"{where}.{frames_key}", "must list at least one frame")
@@ -139,13 +171,17 @@ def parse_page(raw: Any, file: str, where: str, resources, frames_key: str) -> P
 
 def parse_pdf_layout(raw: Mapping, file: str, resources) -> PdfLayout:
     """The pdf layout table: page_size (name or [w, h] points), bleed_mm, pages."""
+    check_keys(raw, PDF_KEYS, file, "")
     size = raw.get("page_size", "A4")
     if isinstance(size, str):
         if size not in PAGE_SIZES:
             raise TemplateError(file, "page_size", f"must be one of {sorted(PAGE_SIZES)}")
         size = PAGE_SIZES[size]
     else:
-        size = _box([0, 0, *size] if isinstance(size, list) else None, file, "page_size")[2:]
+        if not isinstance(size, list) or len(size) != 2:
+            raise TemplateError(file, "page_size", f"must be one of {sorted(PAGE_SIZES)} "
+                                                   "or [width, height] in points")
+        size = _box([0, 0, *size], file, "page_size")[2:]
     bleed = raw.get("bleed_mm", 3)
     if not isinstance(bleed, int | float) or not 0 <= bleed <= 10:
         raise TemplateError(file, "bleed_mm", "must be a number from 0 to 10")
@@ -159,6 +195,7 @@ def parse_pdf_layout(raw: Mapping, file: str, resources) -> PdfLayout:
 
 def parse_image_layout(raw: Mapping, file: str, resources) -> ImageLayout:
     """The image layout table: canvas [w, h] pixels, background, layers."""
+    check_keys(raw, IMAGE_KEYS, file, "")
     canvas = raw.get("canvas")
     if (not isinstance(canvas, list) or len(canvas) != 2
             or not all(isinstance(v, int) and 16 <= v <= 4096 for v in canvas)):

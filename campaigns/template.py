@@ -14,7 +14,7 @@ import renderers
 
 from .errors import TemplateError
 from .fields import FieldDef, parse_field, validate_values
-from .layouts import ImageLayout, PdfLayout, parse_image_layout, parse_pdf_layout
+from .layouts import ImageLayout, PdfLayout, check_keys, parse_image_layout, parse_pdf_layout
 from .rules import Rule, parse_rule, parse_variants
 from .validation import check_template_texts
 
@@ -213,7 +213,8 @@ def _parse_outputs(spec: Mapping, manifest: Mapping, files: dict, resources) -> 
     """Check outputs against the definitions present and parse each definition."""
     file = files["manifest"]
     outputs = manifest.get("outputs")
-    if not isinstance(outputs, list) or not outputs or len(set(outputs)) != len(outputs):
+    if (not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs)
+            or len(set(outputs)) != len(outputs)):
         raise TemplateError(file, "outputs", "must list distinct outputs")
     parts: dict[str, Any] = {"outputs": tuple(outputs), "pdf": None, "image": None,
                              "email": None, "posts": ()}
@@ -224,7 +225,11 @@ def _parse_outputs(spec: Mapping, manifest: Mapping, files: dict, resources) -> 
     if set(outputs) & set(IMAGE_OUTPUTS):
         parts["image"] = parse_image_layout(spec["image"], files["image"], resources)
     if "email" in outputs:
-        subject = _text(manifest.get("email", {}), "subject", file)
+        email = manifest.get("email", {})
+        if not isinstance(email, Mapping):
+            raise TemplateError(file, "email", "must be a table with a subject")
+        check_keys(email, {"subject"}, file, "email")
+        subject = _text(email, "subject", file)
         parts["email"] = (spec["email"]["mjml"], spec["email"]["text"], subject)
     networks = [o.partition(":")[2] for o in outputs if o.startswith("post:")]
     parts["posts"] = tuple((n, spec["posts"][n]["text"]) for n in networks)

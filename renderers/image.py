@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw, ImageStat
 from .assets import AssetCache
 from .fonts import clean_text, covered_characters
 from .logos import fit_size
-from .qr import draw_qr_image
+from .qr import draw_qr_image, qr_size_warning
 from .spec import (
     ImageSpec,
     LogoFrame,
@@ -20,7 +20,7 @@ from .spec import (
     RenderResult,
     TextFrame,
 )
-from .textfit import fit_text
+from .textfit import fit_text, overflow_warning
 
 PNG_COMPRESS_LEVEL = 1  # level 6 costs ~4x the time for ~10% smaller cards
 PILLOW_WIDTH_MARGIN = 0.98  # hinted pixel widths run slightly over linear widths
@@ -65,6 +65,8 @@ class ImageRenderer:
             self._draw_logo(canvas, draw, spec, frame, warnings)
         elif isinstance(frame, QrFrame):
             draw_qr_image(draw, frame.url, x, y, min(w, h), frame.color)
+            if problem := qr_size_warning(frame.name, frame.url, min(w, h), 2, "px"):
+                warnings.append(problem)
         elif isinstance(frame, PictureFrame):
             canvas.paste(self._cache.cover_image(frame.picture, (w, h)), (x, y))
 
@@ -75,9 +77,8 @@ class ImageRenderer:
         x, y, w, h = frame.box
         fitted = fit_text(text, (w * PILLOW_WIDTH_MARGIN, h), (frame.size, frame.min_size),
                           frame.leading, self._cache.fonts.measure(frame.font))
-        if fitted.overflow:
-            warnings.append(f"{frame.name}: text does not fit its frame at {frame.min_size}px; "
-                            "the end was cut and marked with an ellipsis")
+        if problem := overflow_warning(frame.name, fitted, frame.min_size, "px"):
+            warnings.append(problem)
         font = self._cache.fonts.font(frame.font, fitted.size)
         anchor = {"left": "la", "center": "ma", "right": "ra"}[frame.align]
         left = {"left": x, "center": x + w / 2, "right": x + w}[frame.align]

@@ -9,7 +9,7 @@ from reportlab.pdfgen.canvas import Canvas
 from .assets import AssetCache
 from .fonts import PDF_NAMES, clean_text, covered_characters, pdf_measure, register_pdf_fonts
 from .logos import fit_size
-from .qr import draw_qr_pdf
+from .qr import draw_qr_pdf, qr_size_warning
 from .spec import (
     LogoFrame,
     Page,
@@ -20,7 +20,7 @@ from .spec import (
     RenderResult,
     TextFrame,
 )
-from .textfit import fit_text
+from .textfit import fit_text, overflow_warning
 
 PRINT_DPI = 150  # backgrounds and pictures are resampled to this resolution
 
@@ -111,6 +111,9 @@ class PdfRenderer:
             x, y, w, h = self._to_pdf(spec, frame.box)
             side = min(w, h)
             draw_qr_pdf(canvas, frame.url, x, y + h - side, side, frame.color)
+            # 0.4 mm modules: about the smallest a phone camera reads from paper.
+            if problem := qr_size_warning(frame.name, frame.url, side, 1.13, "pt"):
+                warnings.append(problem)
         elif isinstance(frame, PictureFrame):
             self._draw_picture(canvas, spec, frame.picture, frame.box)
 
@@ -129,9 +132,8 @@ class PdfRenderer:
         x, y, w, h = self._to_pdf(spec, frame.box)
         fitted = fit_text(text, (w, h), (frame.size, frame.min_size), frame.leading,
                           pdf_measure(frame.font))
-        if fitted.overflow:
-            warnings.append(f"{frame.name}: text does not fit its frame at {frame.min_size}pt; "
-                            "the end was cut and marked with an ellipsis")
+        if problem := overflow_warning(frame.name, fitted, frame.min_size, "pt"):
+            warnings.append(problem)
         canvas.setFillColor(frame.color)
         canvas.setFont(PDF_NAMES[frame.font], fitted.size)
         baseline = y + h - fitted.size * 0.93

@@ -59,3 +59,15 @@ def draw_qr_image(draw, url: str, x: int, y: int, size: int, color: str) -> None
     for row, col, length in runs:
         x0, y0 = x + offset + col * module, y + offset + row * module
         draw.rectangle((x0, y0, x0 + length * module - 1, y0 + module - 1), fill=color)
+
+
+def qr_size_warning(name: str, url: str, size: float, min_module: float, unit: str) -> str | None:
+    """A warning when the code's modules would be too small to scan (None when they are not)."""
+    count, _ = qr_runs(url)
+    module = size / (count + 2 * QUIET_ZONE)
+    if module >= min_module:
+        return None
+    return (f"{name}: the QR code for this link needs {count} modules; in a {size:g}{unit} frame "
+            f"each is {module:.2f}{unit}, under the {min_module:g}{unit} phones read reliably "
+            "(make the frame larger)")
+

@@ -86,3 +86,14 @@ def fit_text(
     keep = int((height + 0.01) // (min_size * leading))
     kept = _truncate(lines, keep, width / min_size, measure)
     return FittedText(min_size, kept, min_size * leading, overflow=True)
+
+
+def overflow_warning(name: str, fitted: FittedText, min_size: float, unit: str) -> str | None:
+    """What to tell the marketer when text did not fit its frame (None when it did)."""
+    if not fitted.overflow:
+        return None
+    if not fitted.lines:
+        return (f"{name}: not even one line fits the frame at {min_size}{unit}; the frame is "
+                "empty (make the frame taller or the minimum size smaller)")
+    return (f"{name}: text does not fit its frame at {min_size}{unit}; "
+            "the end was cut and marked with an ellipsis")

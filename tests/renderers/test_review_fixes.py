@@ -67,3 +67,21 @@ def test_field_names_that_clash_with_the_render_context_are_refused(tmp_path):
     for name in ("partner", "links", "my-note", "Subject"):
         with pytest.raises(campaigns.TemplateError, match="field name"):
             parse_field(name, {"type": "text"}, "manifest.toml")
+
+
+def _image(*frames):
+    return renderers.ImageSpec((400, 300), renderers.Page(tuple(frames)), renderers.BrandKit("Acme"))
+
+
+def test_a_qr_code_too_small_to_scan_is_reported():
+    url = "https://go.example.com/l/" + "a" * 40
+    small = renderers.Renderer().render(_image(renderers.QrFrame("qr", (10, 10, 40, 40), url)))
+    assert any("qr: the QR code" in w and "make the frame larger" in w for w in small.warnings)
+    large = renderers.Renderer().render(_image(renderers.QrFrame("qr", (10, 10, 200, 200), url)))
+    assert not any("QR" in w for w in large.warnings)
+
+
+def test_text_in_a_frame_too_short_for_one_line_is_reported_as_empty():
+    spec = _image(renderers.TextFrame("title", (10, 10, 300, 5), "Hello", size=20, min_size=12))
+    result = renderers.Renderer().render(spec)
+    assert any("title: not even one line fits" in w for w in result.warnings)
