@@ -54,11 +54,16 @@ def parse_field(name: str, raw: Any, file: str) -> FieldDef:
     max_length = raw.get("max_length", 200)
     if not isinstance(max_length, int) or not 1 <= max_length <= 5000:
         raise TemplateError(file, f"{where}.max_length", "must be an integer from 1 to 5000")
-    choices = tuple(raw.get("choices", ()))
+    choices = raw.get("choices", [])
+    if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
+        raise TemplateError(file, f"{where}.choices", "must be a list of texts")
     if kind == "choice" and not choices:
         raise TemplateError(file, f"{where}.choices", "a choice field needs choices")
-    field = FieldDef(name, kind, str(raw.get("label", name)), max_length, choices,
-                     str(raw.get("default", "")), bool(raw.get("required", False)))
+    required = raw.get("required", False)
+    if not isinstance(required, bool):
+        raise TemplateError(file, f"{where}.required", "must be true or false")
+    field = FieldDef(name, kind, str(raw.get("label", name)), max_length, tuple(choices),
+                     str(raw.get("default", "")), required)
     try:
         check_value(field, field.default)
     except FieldError as exc:

@@ -54,3 +54,14 @@ def test_a_logo_padding_that_leaves_no_room_is_refused(brief):
                 frame["padding"] = 1000
     with pytest.raises(campaigns.TemplateError, match="padding"):
         _reload(brief, pad)
+
+
+@pytest.mark.parametrize(("raw", "key"), [
+    ({"type": "text", "required": "false"}, "required"),
+    ({"type": "choice", "choices": "abc"}, "choices"),
+])
+def test_field_tables_are_typed(raw, key):
+    from campaigns.fields import parse_field
+
+    with pytest.raises(campaigns.TemplateError, match=key):
+        parse_field("note", raw, "manifest.toml")
