@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,16 +17,6 @@ def best_of(func: Callable[[], Any], repeat: int = 5) -> float:
         func()
         times.append(time.perf_counter() - start)
     return min(times)
-
-
-def median_of(func: Callable[[], Any], repeat: int = 5) -> float:
-    """The median of `repeat` runs of func(), in seconds."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def entry(name: str, unit: str, value: float, floor: float, target: float,

@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import abort, request, session
 
-from tcma.services.auth import Principal, user_by_id, user_for_token
+from tcma.models import ROLES
+from tcma.services.auth import VENDOR_ROLES, Principal, principal_for_user, user_for_token
 
 
 def current_principal() -> Principal | None:
@@ -21,9 +22,8 @@ def current_principal() -> Principal | None:
     if header.lower().startswith("bearer "):
         user = user_for_token(header[7:].strip())
         principal = Principal.of(user) if user else None
-    elif session.get("user_id") and _session_may_write():
-        user = user_by_id(session["user_id"])
-        principal = Principal.of(user) if user and user.is_active else None
+    elif _session_may_write():
+        principal = principal_for_user(session.get("user_id"))
     request.environ["tcma.principal"] = principal
     return principal
 
@@ -62,5 +62,5 @@ def auth_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
     return decorate
 
 
-VENDOR = ("admin", "marketer")
-ANY_ROLE = ("admin", "marketer", "partner")
+VENDOR = VENDOR_ROLES
+ANY_ROLE = ROLES

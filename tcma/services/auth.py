@@ -20,6 +20,7 @@ from tcma.queue import get_queue
 from tcma.services.accounts import password_matches
 
 TOKEN_PREFIX = "tcma_"
+VENDOR_ROLES = ("admin", "marketer")
 # Writing last_used_at on every request would turn every API read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
@@ -38,7 +39,7 @@ class Principal:
 
     @property
     def is_vendor(self) -> bool:
-        return self.role in {"admin", "marketer"}
+        return self.role in VENDOR_ROLES
 
     @classmethod
     def of(cls, user: User) -> Principal:
@@ -116,6 +117,12 @@ class FailureCounter:
 def user_by_id(user_id: int) -> User | None:
     """The user with that id, or None."""
     return db.session.get(User, user_id)
+
+
+def principal_for_user(user_id: int | None) -> Principal | None:
+    """The principal of a signed-in session's user, or None if gone or deactivated."""
+    user = user_by_id(user_id) if user_id else None
+    return Principal.of(user) if user and user.is_active else None
 
 
 def issue_token(user_id: int, name: str, expires_at: datetime | None = None) -> tuple[str, ApiToken]:

@@ -20,6 +20,7 @@ from tcma.services.assets import RENDER_JOB
 from tcma.services.auth import Principal
 from tcma.services.scoping import get_scoped, require_vendor
 from tcma.services.templates import get_version
+from tcma.services.vendor import with_slugs
 
 SEGMENT_KEYS = {"tiers": (Tier, Partner.tier_id), "verticals": (Vertical, Partner.vertical_id),
                 "regions": (Region, Partner.region_id)}
@@ -79,7 +80,7 @@ def segment_partner_ids(segment: dict[str, Any]) -> list[int]:
     dimensions = [k for k in SEGMENT_KEYS if segment.get(k)]
     for key in dimensions:
         model, column = SEGMENT_KEYS[key]
-        stmt = stmt.where(column.in_(select(model.id).where(model.slug.in_(segment[key]))))
+        stmt = stmt.where(with_slugs(model, column, segment[key]))
     explicit = segment.get("partner_ids") or []
     if explicit and not dimensions:
         stmt = stmt.where(Partner.id.in_(explicit))

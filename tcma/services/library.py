@@ -31,6 +31,14 @@ def _usable_version(principal: Principal, slug: str) -> tuple[Partner, TemplateV
     return partner, version
 
 
+def _validated(tpl: campaigns.Template, values: dict[str, str]) -> dict[str, str]:
+    """The template's cleaned field values, or a 422 naming the field."""
+    try:
+        return tpl.validate_fields(values)
+    except campaigns.FieldError as exc:
+        raise DomainError(str(exc), {f"fields.{exc.field}": [str(exc)]}, 422) from None
+
+
 def partner_library(principal: Principal) -> list[tuple[Any, TemplateVersion]]:
     """Templates the caller's tier may use, each with its latest version."""
     return list_templates(tier=_partner(principal).tier.slug)
@@ -48,10 +56,7 @@ def get_customization(principal: Principal, slug: str) -> Customization:
 def save_customization(principal: Principal, slug: str, values: dict[str, str]) -> Customization:
     """Validate and save the partner's field values for the latest version."""
     partner, version = _usable_version(principal, slug)
-    try:
-        cleaned = template_for_version(version).validate_fields(values)
-    except campaigns.FieldError as exc:
-        raise DomainError(str(exc), {f"fields.{exc.field}": [str(exc)]}, 422) from None
+    cleaned = _validated(template_for_version(version), values)
     custom = get_customization(principal, slug)
     custom.fields, custom.dropped_fields = cleaned, []
     db.session.add(custom)
@@ -73,10 +78,7 @@ def render_for_partner(principal: Principal, slug: str, output: str, variant: st
     if variant is not None and variant not in tpl.variants:
         raise DomainError(f"no variant {variant!r}", {"variant": [f"one of {', '.join(tpl.variants)}"]}, 422)
     merged = {**get_customization(principal, slug).fields, **fields}
-    try:
-        cleaned = tpl.validate_fields(merged)
-    except campaigns.FieldError as exc:
-        raise DomainError(str(exc), {f"fields.{exc.field}": [str(exc)]}, 422) from None
+    cleaned = _validated(tpl, merged)
     same = _same_self_served(partner.id, version.id, output, variant, cleaned)
     if same is not None:  # same inputs, same asset: nothing is rendered twice
         return get_asset(principal, same.id)

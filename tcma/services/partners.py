@@ -12,7 +12,7 @@ from tcma.extensions import db
 from tcma.models import BrandKit, Partner, Region, Tier, Vertical
 from tcma.services.auth import Principal
 from tcma.services.scoping import get_scoped, require_vendor, scope_select
-from tcma.services.vendor import commit_new_slug, taxonomy_by_slug
+from tcma.services.vendor import commit_new_slug, taxonomy_by_slug, with_slugs
 from tcma.storage import get_storage
 
 TAXONOMY_FIELDS = {"tier": "tiers", "vertical": "verticals", "region": "regions"}
@@ -65,7 +65,7 @@ def list_partners(principal: Principal, filters: dict[str, Any], page: int, per_
              "region": (Region, Partner.region_id)}
     for field, (model, column) in joins.items():
         if filters.get(field):
-            stmt = stmt.where(column.in_(select(model.id).where(model.slug.in_(filters[field]))))
+            stmt = stmt.where(with_slugs(model, column, filters[field]))
     if filters.get("status"):
         stmt = stmt.where(Partner.status == filters["status"])
     if filters.get("q"):

@@ -46,6 +46,11 @@ def update_taxonomy(principal: Principal, kind: str, row_id: int, values: dict[s
     return row
 
 
+def with_slugs(model: type, column: Any, slugs: list[str]) -> Any:
+    """A condition: `column` points at a tier, vertical or region whose slug is listed."""
+    return column.in_(select(model.id).where(model.slug.in_(slugs)))
+
+
 def _check_rank(kind: str, values: dict[str, Any]) -> None:
     if "rank" in values and KINDS[kind] is not Tier:
         raise DomainError("only tiers have a rank", {"rank": [f"not a field of {kind}"]}, 422)

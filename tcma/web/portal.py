@@ -12,19 +12,18 @@ from flask import Blueprint, Flask, abort, redirect, render_template, request, s
 
 from tcma.errors import DomainError
 from tcma.extensions import db
-from tcma.services.auth import Principal, user_by_id
+from tcma.services.auth import VENDOR_ROLES, Principal, principal_for_user
 
 CSRF_FIELD = "csrf_token"
 PRINCIPAL_KEY = "tcma.portal_principal"  # cached per request, like the API's principal
-VENDOR = ("admin", "marketer")
+VENDOR = VENDOR_ROLES
 PARTNER = ("partner",)
 
 
 def current_principal() -> Principal | None:
     """The signed-in user of this page request (session cookie only), or None."""
     if PRINCIPAL_KEY not in request.environ:
-        user = user_by_id(session["user_id"]) if session.get("user_id") else None
-        request.environ[PRINCIPAL_KEY] = Principal.of(user) if user and user.is_active else None
+        request.environ[PRINCIPAL_KEY] = principal_for_user(session.get("user_id"))
     return request.environ[PRINCIPAL_KEY]
 
 
@@ -69,6 +68,11 @@ def home_for(principal: Principal | None) -> str:
 def page(template_name: str, status_code: int = 200, /, **context: Any) -> tuple[str, int]:
     """Render a portal page with the signed-in user available to the layout."""
     return render_template(template_name, principal=current_principal(), **context), status_code
+
+
+def page_count(total: int, per_page: int) -> int:
+    """How many pages a list of `total` rows takes (at least one)."""
+    return max((total + per_page - 1) // per_page, 1)
 
 
 def error_page(status: int, message: str) -> tuple[str, int]:

@@ -14,7 +14,7 @@ from tcma.services.campaigns import (
     retry_failed,
     set_paused,
 )
-from tcma.web.portal import VENDOR, page, page_required, portal_blueprint
+from tcma.web.portal import VENDOR, page, page_count, page_required, portal_blueprint
 
 bp = portal_blueprint("portal_marketer", __name__, url_prefix="/portal/campaigns")
 PER_PAGE = 25
@@ -34,7 +34,7 @@ def campaigns(principal: Principal):
     progress = campaigns_progress(principal, rows)
     items = [(c, progress[c.id]) for c in rows]
     return page("portal/campaigns.html", items=items, total=total, status=status,
-                page_number=_page_number(), pages=max((total + PER_PAGE - 1) // PER_PAGE, 1))
+                page_number=_page_number(), pages=page_count(total, PER_PAGE))
 
 
 @bp.get("/<int:campaign_id>")
@@ -47,7 +47,7 @@ def campaign(principal: Principal, campaign_id: int):
                                        _page_number(), FAILED_PER_PAGE)
     return page("portal/campaign.html", campaign=item, progress=progress, failed=failed,
                 failed_total=failed_total, page_number=_page_number(),
-                pages=max((failed_total + FAILED_PER_PAGE - 1) // FAILED_PER_PAGE, 1))
+                pages=page_count(failed_total, FAILED_PER_PAGE))
 
 
 @bp.post("/<int:campaign_id>/retry")

@@ -12,7 +12,7 @@ from tcma.services.auth import Principal
 from tcma.services.library import get_customization, partner_library, render_for_partner, save_customization
 from tcma.services.templates import get_version, template_for_version
 from tcma.services.tracking import Visit
-from tcma.web.portal import PARTNER, field_errors, page, page_required, portal_blueprint
+from tcma.web.portal import PARTNER, field_errors, page, page_count, page_required, portal_blueprint
 
 bp = portal_blueprint("portal_partner", __name__, url_prefix="/portal")
 PER_PAGE = 25
@@ -81,7 +81,7 @@ def assets(principal: Principal):
     page_number = max(request.args.get("page", 1, type=int), 1)
     rows, total = list_assets(principal, {}, page_number, PER_PAGE)
     return page("portal/assets.html", assets=rows, total=total, page_number=page_number,
-                pages=max((total + PER_PAGE - 1) // PER_PAGE, 1))
+                pages=page_count(total, PER_PAGE))
 
 
 @bp.get("/assets/<int:asset_id>/download")
