@@ -38,14 +38,14 @@ WORKERS = 2
 
 def seed(count: int) -> None:
     """Demo vendor with `count` partners, each with its own generated logo."""
-    from tcma.services.demo import seed_demo
+    from tcma.demo.seed import seed_demo
 
     seed_demo(count)
 
 
 def logo_bytes(index: int) -> bytes:
     """The logo the seeded demo partner number `index` uploaded."""
-    from tcma.services.demo import LOGO_KINDS, generate_logo
+    from tcma.demo.seed import LOGO_KINDS, generate_logo
 
     return generate_logo(f"Partner {index}", "#1F4E79", LOGO_KINDS[index % len(LOGO_KINDS)])
 
@@ -98,9 +98,9 @@ def measure_ours(count: int, env: dict[str, str]) -> tuple[float, int]:
     from tcma import create_app
     from tcma.extensions import db
     from tcma.models import Asset
-    from tcma.services import campaigns as campaign_service
-    from tcma.services.auth import Principal
-    from tcma.services.templates import import_catalogue
+    from tcma.services.launch import launches as campaign_service
+    from tcma.services.accounts.auth import Principal
+    from tcma.services.catalogue.templates import import_catalogue
 
     app = create_app()
     with app.app_context():

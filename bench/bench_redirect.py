@@ -134,7 +134,7 @@ def prepare_tcma(settings: dict):
     from tcma.extensions import db
     from tcma.models import Campaign, Partner, Region, Tier, Vertical
     from tcma.queue import get_queue
-    from tcma.services import tracking
+    from tcma.services.tracking import links as tracking
 
     app = create_app(settings)
     with app.app_context():
@@ -212,11 +212,11 @@ def drain_and_count(app) -> int:
     """Ship leftover spools, drain Redis with the flusher, count non-bot clicks in the rollups."""
     from tcma.extensions import db
     from tcma.models import EventRollup
-    from tcma.services.clickbuffer import ship_spools
-    from tcma.services.ingest import flush_events
+    from tcma.services.tracking.ingest import ship_spooled_events
+    from tcma.services.tracking.ingest import flush_events
 
     with app.app_context():
-        ship_spools()
+        ship_spooled_events()
         started = time.perf_counter()
         report = flush_events(wait=10)
         print(f"flusher wrote {report.inserted} events in {time.perf_counter() - started:.1f}s")

@@ -16,6 +16,7 @@ from .fields import strip_bidi_controls
 from .layouts import FrameDef, PageDef
 from .template import Template
 from .texts import LINK_REFERENCE, render_text
+from .vocabulary import QR, channel_for
 
 LinkFor = Callable[[str, str, str], str]
 FORMATS = {"pdf": "pdf", "png": "png", "jpg": "jpg", "email": "html"}
@@ -92,22 +93,34 @@ def _sources(tpl: Template, output: str) -> list[str]:
         return [dict(tpl.posts)[output.partition(":")[2]]]
     if output == "email":
         return list(tpl.email)
-    pages = tpl.pdf.pages if output == "pdf" else (tpl.image.page,)
-    return [f.text for p in pages for f in p.frames] + [
-        f"links.{f.link}" for p in pages for f in p.frames if f.link]
+    frames = [f for p in _pages(tpl, output) for f in p.frames]
+    return [f.text for f in frames] + [f"links.{f.link}" for f in frames if f.link and f.kind != "qr"]
 
 
 def _links(tpl: Template, output: str, link_for: LinkFor) -> dict[str, str]:
-    """Tracked URLs for the destinations this output uses, from link_for."""
+    """Tracked URLs for the destinations this output uses, from link_for.
+
+    Links in text travel on the output's channel; a QR code's link is a link of its own on the
+    "qr" channel, so scans are told apart from clicks (keys "qr:<destination>").
+    """
     used = {a or b for s in _sources(tpl, output) for a, b in LINK_REFERENCE.findall(s)}
+    scanned = {f.link for p in _pages(tpl, output) for f in p.frames if f.kind == "qr"}
     destinations = dict(tpl.links)
+    wanted = [(name, name, channel_for(output)) for name in sorted(used)]
+    wanted += [(f"{QR}:{name}", name, QR) for name in sorted(scanned)]
     links = {}
-    for name in sorted(used):
-        url = link_for(name, destinations[name], output)
+    for key, name, channel in wanted:
+        url = link_for(name, destinations[name], channel)
         if not isinstance(url, str) or not re.match(r"^https?://\S+$", url):
             raise RequestError(f"link_for returned {url!r} for {name!r}; need an http(s) URL")
-        links[name] = url
+        links[key] = url
     return links
+
+
+def _pages(tpl: Template, output: str) -> tuple[PageDef, ...]:
+    if output == "pdf":
+        return tuple(tpl.pdf.pages)
+    return (tpl.image.page,) if output in ("png", "jpg") else ()
 
 
 def _color(token: str, brand: renderers.BrandKit) -> str:
@@ -139,7 +152,7 @@ def _frame(frame: FrameDef, tpl: Template, context: dict, brand) -> Any:
     if frame.kind == "logo":
         return renderers.LogoFrame(frame.name, frame.box, frame.plate, frame.align, frame.padding)
     if frame.kind == "qr":
-        return renderers.QrFrame(frame.name, frame.box, context["links"][frame.link], color)
+        return renderers.QrFrame(frame.name, frame.box, context["links"][f"{QR}:{frame.link}"], color)
     return renderers.PictureFrame(frame.name, frame.box, tpl.resources[frame.picture])
 
 

@@ -17,6 +17,7 @@ from .fields import FieldDef, parse_field, validate_values
 from .layouts import ImageLayout, PdfLayout, check_keys, parse_image_layout, parse_pdf_layout
 from .rules import Rule, parse_rule, parse_variants
 from .validation import check_template_texts
+from .vocabulary import OUTPUTS, POST_PREFIX, tier_allows
 
 SPEC_FORMAT = 1
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -55,7 +56,7 @@ class Template:
 
     def available_to_tier(self, tier: str) -> bool:
         """Whether partners of tier may use this template (no tiers listed: everyone)."""
-        return not self.tiers or tier.lower() in self.tiers
+        return tier_allows(self.tiers, tier)
 
     def validate_fields(self, values: Mapping[str, Any]) -> dict[str, str]:
         """Cleaned partner field values, or FieldError naming the bad field."""
@@ -244,8 +245,8 @@ def _require_definition(output: str, spec: Mapping, files: dict) -> None:
             file = files["mjml" if output == "email" else needs[output]]
             raise TemplateError(file, output, "output listed but its definition is missing")
         return
-    network = output.partition(":")[2]
-    if not output.startswith("post:") or network not in renderers.NETWORKS:
+    network = output.removeprefix(POST_PREFIX)
+    if output not in OUTPUTS:
         raise TemplateError(files["manifest"], "outputs",
                             f"unknown output {output!r} (pdf, png, jpg, email, post:<network>)")
     post = spec.get("posts", {}).get(network)

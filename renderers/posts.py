@@ -12,9 +12,10 @@ from .spec import NETWORKS, PostSpec, RenderError, RenderResult
 URL = regex.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,:;!?)\]]", regex.IGNORECASE)
 MENTION = regex.compile(r"@(\w+)@[\w.-]+\w")  # Mastodon counts @user@domain as @user
 URL_WEIGHT = 23  # X and Mastodon count every link as 23 characters, whatever its length
-LIMITS = {"x": 280, "linkedin": 3000, "mastodon": 500, "bluesky": 300, "facebook": 63206}
+LIMITS = {"x": 280, "linkedin": 3000, "mastodon": 500, "bluesky": 300, "facebook": 63206,
+          "webhook": 10000}
 UNITS = {"x": "weighted characters", "linkedin": "characters", "mastodon": "characters",
-         "bluesky": "graphemes", "facebook": "characters"}
+         "bluesky": "graphemes", "facebook": "characters", "webhook": "characters"}
 # twitter-text v3: these code point ranges weigh 1, everything else (CJK, emoji...) 2.
 _X_LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 _EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}|\uFE0F|\u20E3")

@@ -13,7 +13,8 @@ HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 ALIGNS = ("left", "center", "right")
 PLATES = ("auto", "none", "light", "dark")
 FONTS = ("regular", "bold")
-NETWORKS = ("linkedin", "x", "facebook", "mastodon", "bluesky")
+# Where partners publish; "webhook" is a partner's own endpoint that receives posts as JSON.
+NETWORKS = ("linkedin", "x", "facebook", "mastodon", "bluesky", "webhook")
 
 
 class RenderError(ValueError):

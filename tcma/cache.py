@@ -28,5 +28,21 @@ class LruCache:
                 self._items.popitem(last=False)
         return value
 
+    def get(self, key: Hashable) -> Any:
+        """The value for `key`, or None."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Keep `value` for `key`, forgetting the least recently used beyond `size`."""
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
     def __len__(self) -> int:
         return len(self._items)

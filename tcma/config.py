@@ -1,48 +1,76 @@
-"""Settings: defaults, then TCMA_* environment variables, then a mapping; checked strictly."""
+"""Settings: one typed object built from defaults, TCMA_* environment variables and a mapping.
+
+Every value is cast strictly and checked once, in `load_settings`; a bad or unknown name stops
+the app at start with a message naming the `TCMA_*` variable, whether it came from the
+environment or from the mapping a test or a WSGI file passes.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, current_app
 
 DEV_SECRET = "dev-insecure-secret-change-me"
 ROOT = Path(__file__).resolve().parent.parent
-
-DEFAULTS: dict[str, Any] = {
-    "ENV": "development",
-    "SECRET_KEY": DEV_SECRET,
-    "DATABASE_URL": None,
-    "REDIS_URL": None,
-    "STORAGE": "local",
-    "STORAGE_PATH": None,
-    "S3_BUCKET": None,
-    "S3_ENDPOINT_URL": None,
-    "S3_REGION": "us-east-1",
-    "S3_PREFIX": "",
-    "S3_ACCESS_KEY_ID": None,
-    "S3_SECRET_ACCESS_KEY": None,
-    "PUBLIC_URL": "http://127.0.0.1:5000",
-    "SIGNED_URL_TTL": 3600,
-    "QUEUE_PREFIX": "tcma",
-    "JOB_TIMEOUT": 600,
-    "RENDER_LEASE_SECONDS": 120,
-    "RENDER_CHUNK": 100,
-    "TEMPLATES_DIR": str(ROOT / "templates"),
-    "CLICK_SPOOL_DIR": None,
-    "PROXY_HOPS": 0,
-    "CLICK_SHIP_INTERVAL": 0.2,
-    "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
-    "TESTING": False,
-}
+ENVIRONMENTS = ("development", "production", "testing")
 
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the TCMA_* variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of a tcma process, typed; read with `get_settings()`."""
+
+    env: str = "development"
+    secret_key: str = DEV_SECRET
+    testing: bool = False
+    database_url: str | None = None
+    redis_url: str | None = None
+    # Production refuses SQLite and in-process jobs unless this says they are meant.
+    allow_embedded: bool = False
+    storage: str = "local"
+    storage_path: str | None = None
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_prefix: str = ""
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    public_url: str = "http://127.0.0.1:5000"
+    signed_url_ttl: int = 3600
+    queue_prefix: str = "tcma"
+    job_timeout: int = 600
+    render_lease_seconds: int = 120
+    render_chunk: int = 100
+    templates_dir: str = str(ROOT / "templates")
+    click_spool_dir: str | None = None
+    proxy_hops: int = 0
+    click_ship_interval: float = 0.2
+    max_upload_bytes: int = 10 * 1024 * 1024
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def as_flask_config(self, instance_path: str) -> dict[str, Any]:
+        """The upper-case mapping Flask and its extensions read."""
+        values = {f.name.upper(): getattr(self, f.name) for f in fields(self)}
+        values["STORAGE_PATH"] = self.storage_path or str(Path(instance_path) / "files")
+        values["SQLALCHEMY_DATABASE_URI"] = database_uri(self.database_url, instance_path)
+        values["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+        values["MAX_CONTENT_LENGTH"] = self.max_upload_bytes + 64 * 1024
+        values["SESSION_COOKIE_SAMESITE"] = "Lax"
+        values["SESSION_COOKIE_SECURE"] = self.public_url.startswith("https://")
+        return values
 
 
 def parse_boolean(name: str, value: Any) -> bool:
@@ -59,11 +87,13 @@ def parse_boolean(name: str, value: Any) -> bool:
 
 def parse_positive_int(name: str, value: Any, minimum: int = 1) -> int:
     """Strictly cast a setting to a whole number of at least `minimum`."""
+    if isinstance(value, bool):
+        raise ConfigError(f"TCMA_{name} must be a whole number, got {value!r}")
     try:
-        number = int(str(value).strip()) if not isinstance(value, int) else value
+        number = value if isinstance(value, int) else int(str(value).strip())
     except ValueError:
         raise ConfigError(f"TCMA_{name} must be a whole number, got {value!r}") from None
-    if isinstance(number, bool) or number < minimum:
+    if number < minimum:
         raise ConfigError(f"TCMA_{name} must be a whole number of at least {minimum}, got {value!r}")
     return number
 
@@ -79,13 +109,95 @@ def parse_seconds(name: str, value: Any) -> float:
     return number
 
 
-def _check_url(name: str, value: str | None, schemes: tuple[str, ...]) -> None:
+def _text(name: str, value: Any) -> str | None:
     if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"TCMA_{name} must be text, got {value!r}")
+    return value
+
+
+def _url(*schemes: str) -> Callable[[str, Any], str | None]:
+    def parse(name: str, value: Any) -> str | None:
+        value = _text(name, value)
+        if value is None:
+            return None
+        if urlsplit(value).scheme.split("+")[0] not in schemes:
+            raise ConfigError(f"TCMA_{name} must be a URL with scheme {', '.join(schemes)}, got {value!r}")
+        return value
+    return parse
+
+
+def _choice(*allowed: str) -> Callable[[str, Any], str]:
+    def parse(name: str, value: Any) -> str:
+        if value not in allowed:
+            raise ConfigError(f"TCMA_{name} must be one of {', '.join(allowed)}, got {value!r}")
+        return value
+    return parse
+
+
+PARSERS: dict[str, Callable[[str, Any], Any]] = {
+    "ENV": _choice(*ENVIRONMENTS),
+    "TESTING": parse_boolean,
+    "ALLOW_EMBEDDED": parse_boolean,
+    "DATABASE_URL": _url("postgres", "postgresql", "sqlite"),
+    "REDIS_URL": _url("redis", "rediss", "unix"),
+    "PUBLIC_URL": lambda n, v: _url("http", "https")(n, v).rstrip("/"),
+    "S3_ENDPOINT_URL": _url("http", "https"),
+    "STORAGE": _choice("local", "s3"),
+    "SIGNED_URL_TTL": parse_positive_int,
+    "JOB_TIMEOUT": parse_positive_int,
+    "MAX_UPLOAD_BYTES": parse_positive_int,
+    "RENDER_LEASE_SECONDS": parse_positive_int,
+    "RENDER_CHUNK": parse_positive_int,
+    "PROXY_HOPS": lambda n, v: parse_positive_int(n, v, minimum=0),
+    # 0 turns the background shipper off: spooled clicks go out on `tcma events flush`.
+    "CLICK_SHIP_INTERVAL": parse_seconds,
+}
+NAMES = tuple(f.name.upper() for f in fields(Settings))
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The TCMA_* variables, without the prefix (TCMA_TEST_* belongs to the test suite)."""
+    environ = os.environ if environ is None else environ
+    return {k[5:]: v for k, v in environ.items() if k.startswith("TCMA_") and not k.startswith("TCMA_TEST_")}
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Defaults < environment < overrides, each name checked, each value cast; or ConfigError."""
+    given = {**read_environment(environ), **(overrides or {})}
+    unknown = sorted(k for k in given if k not in NAMES)
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join('TCMA_' + k for k in unknown)}")
+    values = {}
+    for name, raw in given.items():
+        parse = PARSERS.get(name, _text)
+        values[name.lower()] = parse(name, raw)
+    settings = Settings(**values)
+    if settings.storage == "s3" and not settings.s3_bucket:
+        raise ConfigError("TCMA_S3_BUCKET is required when TCMA_STORAGE=s3")
+    if not settings.secret_key:
+        raise ConfigError("TCMA_SECRET_KEY must be a non-empty string")
+    if settings.is_production:
+        _check_production(settings)
+    return settings
+
+
+def _check_production(settings: Settings) -> None:
+    """What production refuses: a weak secret, and embedded parts nobody asked for."""
+    if settings.secret_key == DEV_SECRET or len(settings.secret_key) < 32:
+        raise ConfigError(
+            "TCMA_SECRET_KEY must be set to a random value of at least 32 characters in production"
+        )
+    if settings.allow_embedded:
         return
-    parts = urlsplit(str(value))
-    if parts.scheme.split("+")[0] not in schemes:
-        allowed = ", ".join(schemes)
-        raise ConfigError(f"TCMA_{name} must be a URL with scheme {allowed}, got {value!r}")
+    if not settings.database_url or settings.database_url.startswith("sqlite"):
+        raise ConfigError("TCMA_DATABASE_URL must name a PostgreSQL database in production "
+                          "(set TCMA_ALLOW_EMBEDDED=true to run on SQLite on purpose)")
+    if not settings.redis_url:
+        raise ConfigError("TCMA_REDIS_URL is required in production: without it jobs run inside "
+                          "web requests (set TCMA_ALLOW_EMBEDDED=true to run that way on purpose)")
 
 
 def database_uri(url: str | None, instance_path: str) -> str:
@@ -97,67 +209,17 @@ def database_uri(url: str | None, instance_path: str) -> str:
     return url
 
 
-def _read_env() -> dict[str, Any]:
-    prefix = "TCMA_"
-    # TCMA_TEST_* belongs to the test suite, not the application.
-    return {
-        k[len(prefix):]: v
-        for k, v in os.environ.items()
-        if k.startswith(prefix) and not k.startswith("TCMA_TEST_")
-    }
-
-
-def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
-    """Load defaults, environment and overrides into app.config, then validate."""
-    values = dict(DEFAULTS)
-    values.update(_read_env())
-    values.update(overrides or {})
-    unknown = sorted(k for k in _read_env() if k not in DEFAULTS)
-    if unknown:
-        names = ", ".join(f"TCMA_{k}" for k in unknown)
-        raise ConfigError(f"unknown setting(s): {names}")
-    validate(values)
-    app.config.update(values)
+def configure(app: Flask, overrides: Mapping[str, Any] | None) -> Settings:
+    """Load and check the settings, keep them on the app and mirror them into app.config."""
+    settings = load_settings(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(values["DATABASE_URL"], app.instance_path)
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
-    app.config["MAX_CONTENT_LENGTH"] = values["MAX_UPLOAD_BYTES"] + 64 * 1024
-    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config["SESSION_COOKIE_SECURE"] = values["PUBLIC_URL"].startswith("https://")
-    if not values["STORAGE_PATH"]:
-        app.config["STORAGE_PATH"] = str(Path(app.instance_path) / "files")
+    if settings.storage_path is None:
+        settings = dataclasses.replace(settings, storage_path=str(Path(app.instance_path) / "files"))
+    app.config.update(settings.as_flask_config(app.instance_path))
+    app.extensions["tcma.settings"] = settings
+    return settings
 
 
-def validate(values: dict[str, Any]) -> None:
-    """Check every setting, casting in place; raise ConfigError naming the first bad one."""
-    if values["ENV"] not in {"development", "production", "testing"}:
-        raise ConfigError(
-            f"TCMA_ENV must be development, production or testing, got {values['ENV']!r}"
-        )
-    values["TESTING"] = parse_boolean("TESTING", values["TESTING"])
-    for name in ("SIGNED_URL_TTL", "JOB_TIMEOUT", "MAX_UPLOAD_BYTES", "RENDER_LEASE_SECONDS",
-                 "RENDER_CHUNK"):
-        values[name] = parse_positive_int(name, values[name])
-    values["PROXY_HOPS"] = parse_positive_int("PROXY_HOPS", values["PROXY_HOPS"], minimum=0)
-    # 0 turns the background shipper off: spooled clicks go out on `tcma events flush`.
-    values["CLICK_SHIP_INTERVAL"] = parse_seconds("CLICK_SHIP_INTERVAL", values["CLICK_SHIP_INTERVAL"])
-    _check_url("DATABASE_URL", values["DATABASE_URL"], ("postgres", "postgresql", "sqlite"))
-    _check_url("REDIS_URL", values["REDIS_URL"], ("redis", "rediss", "unix"))
-    _check_url("PUBLIC_URL", values["PUBLIC_URL"], ("http", "https"))
-    _check_url("S3_ENDPOINT_URL", values["S3_ENDPOINT_URL"], ("http", "https"))
-    if values["STORAGE"] not in {"local", "s3"}:
-        raise ConfigError(f"TCMA_STORAGE must be 'local' or 's3', got {values['STORAGE']!r}")
-    if values["STORAGE"] == "s3" and not values["S3_BUCKET"]:
-        raise ConfigError("TCMA_S3_BUCKET is required when TCMA_STORAGE=s3")
-    values["PUBLIC_URL"] = str(values["PUBLIC_URL"]).rstrip("/")
-    _check_secret(values)
-
-
-def _check_secret(values: dict[str, Any]) -> None:
-    secret = values["SECRET_KEY"]
-    if not isinstance(secret, str) or not secret:
-        raise ConfigError("TCMA_SECRET_KEY must be a non-empty string")
-    if values["ENV"] == "production" and (secret == DEV_SECRET or len(secret) < 32):
-        raise ConfigError(
-            "TCMA_SECRET_KEY must be set to a random value of at least 32 characters in production"
-        )
+def get_settings() -> Settings:
+    """The current app's settings."""
+    return current_app.extensions["tcma.settings"]

@@ -14,7 +14,7 @@ class TcmaApi(Api):
     """flask-smorest, answering errors in tcma's one JSON shape."""
 
     def handle_http_exception(self, error):
-        from tcma.errors import http_error_response
+        from tcma.http_errors import http_error_response
 
         return http_error_response(error)
 
@@ -25,21 +25,10 @@ api = TcmaApi()
 
 
 def init_app(app: Flask) -> None:
-    """Bind the database, migrations and the service clients to `app`."""
+    """Bind the database and migrations to `app`."""
     from pathlib import Path
 
-    import renderers
     from tcma import models  # noqa: F401  (registers every table on the metadata)
-    from tcma.cache import LruCache
-    from tcma.queue import TaskQueue
-    from tcma.storage import build_storage
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
-    app.extensions["tcma"] = {
-        "storage": build_storage(app.config),
-        "queue": TaskQueue.from_config(app.config),
-        "renderer": renderers.Renderer(),
-        "templates": LruCache(64),
-        "logos": LruCache(512),
-    }

@@ -174,4 +174,4 @@ def run_inline(call: JobCall) -> InlineJob:
 
 def get_queue() -> TaskQueue:
     """The current app's TaskQueue."""
-    return current_app.extensions["tcma"]["queue"]
+    return current_app.extensions["tcma"].queue

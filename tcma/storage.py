@@ -180,4 +180,4 @@ def build_storage(config: Mapping[str, Any]) -> Storage:
 
 def get_storage() -> Storage:
     """The current app's storage backend."""
-    return current_app.extensions["tcma"]["storage"]
+    return current_app.extensions["tcma"].storage

@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 from tcma.api.pagination import page_envelope
 from tcma.api.security import ANY_ROLE, auth_required
 from tcma.schemas.assets import AssetListArgs, AssetPageSchema, AssetSchema
-from tcma.services import assets
-from tcma.services.tracking import Visit
+from tcma.services.launch import assets
+from tcma.services.tracking.events import Visit
 
 blp = Blueprint("assets", __name__, url_prefix="assets", description="Co-branded assets")
 

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from tcma.api.security import ANY_ROLE, auth_required
 from tcma.models.base import utcnow
 from tcma.schemas.auth import MeSchema, NewTokenSchema, TokenRequestSchema, TokenSchema
-from tcma.services import auth
+from tcma.services.accounts import auth
 
 blp = Blueprint("auth", __name__, url_prefix="auth", description="Sign-in and API tokens")
 

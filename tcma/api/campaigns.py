@@ -14,7 +14,7 @@ from tcma.schemas.campaigns import (
     RetriedSchema,
     RetrySchema,
 )
-from tcma.services import campaigns
+from tcma.services.launch import launches as campaigns
 
 blp = Blueprint("campaigns", __name__, url_prefix="campaigns", description="Syndicated campaigns")
 

@@ -8,7 +8,7 @@ from tcma.api.security import auth_required
 from tcma.api.templates import template_view
 from tcma.schemas.assets import AssetSchema
 from tcma.schemas.templates import CustomizationSchema, RenderArgsSchema, TemplateSchema
-from tcma.services import library
+from tcma.services.catalogue import library
 
 blp = Blueprint("library", __name__, url_prefix="library", description="Partner self-service")
 

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from tcma.api.pagination import page_envelope
 from tcma.api.security import ANY_ROLE, VENDOR, auth_required
-from tcma.errors import DomainError
+from tcma.errors import InvalidInput
 from tcma.schemas.partners import (
     BrandKitSchema,
     LogoUploadSchema,
@@ -16,7 +16,7 @@ from tcma.schemas.partners import (
     PartnerSchema,
     PartnerUpdateSchema,
 )
-from tcma.services import partners
+from tcma.services.partners import partners
 
 blp = Blueprint("partners", __name__, url_prefix="partners", description="Channel partners")
 
@@ -84,5 +84,5 @@ def upload_logo(principal, args, partner_id):
     upload = request.files["logo"]
     data = upload.read()
     if not data:
-        raise DomainError("the logo file is empty", {"logo": ["empty file"]}, 422)
+        raise InvalidInput("the logo file is empty", {"logo": ["empty file"]})
     return partners.upload_logo(principal, partner_id, data)

@@ -10,7 +10,7 @@ from typing import Any
 from flask import abort, request, session
 
 from tcma.models import ROLES
-from tcma.services.auth import VENDOR_ROLES, Principal, principal_for_user, user_for_token
+from tcma.services.accounts.auth import VENDOR_ROLES, Principal, principal_for_user, user_for_token
 
 
 def current_principal() -> Principal | None:

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from tcma.api.security import ANY_ROLE, auth_required
 from tcma.schemas.stats import AllStatsArgs, StatsArgs, StatsSchema
-from tcma.services import stats
+from tcma.services.tracking import stats
 
 blp = Blueprint("stats", __name__, url_prefix="stats",
                 description="Clicks, opens, downloads and posts; partners see only their own")

@@ -13,8 +13,9 @@ from tcma.schemas.templates import (
     VersionSchema,
     VersionWithSpecSchema,
 )
-from tcma.services import renders, templates
-from tcma.services.library import partner_library
+from tcma.services.catalogue import templates
+from tcma.services.catalogue.library import partner_library
+from tcma.services.launch import renders
 
 blp = Blueprint("templates", __name__, url_prefix="templates", description="Campaign templates")
 

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from tcma.api.security import ANY_ROLE, VENDOR, auth_required
 from tcma.schemas.vendor import TaxonomySchema, TaxonomyUpdateSchema
-from tcma.services import vendor
+from tcma.services.partners import taxonomy as vendor
 
 blp = Blueprint("vendor", __name__, url_prefix="vendor", description="Tiers, verticals, regions")
 

@@ -8,9 +8,9 @@ import click
 from flask.cli import with_appcontext
 
 from tcma.errors import DomainError
-from tcma.services import campaigns
-from tcma.services.auth import Principal
-from tcma.services.templates import import_catalogue
+from tcma.services.accounts.auth import Principal
+from tcma.services.catalogue.templates import import_catalogue
+from tcma.services.launch import launches as campaigns
 
 # The CLI runs with the operator's full authority.
 OPERATOR = Principal(user_id=None, role="admin")

@@ -6,9 +6,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from tcma.services.demo import launch_demo_campaign, seed_demo
-from tcma.services.stats import format_stats
-from tcma.services.traffic import simulate_demo_traffic
+from tcma.config import get_settings
+from tcma.demo.seed import launch_demo_campaign, seed_demo
+from tcma.demo.traffic import simulate_demo_traffic
+from tcma.services.tracking.stats import format_stats
 
 
 @click.command("demo")
@@ -17,7 +18,7 @@ from tcma.services.traffic import simulate_demo_traffic
 @with_appcontext
 def demo_command(partners: int) -> None:
     """Seed a demo vendor (tiers, verticals, regions, partners, users) and print what it did."""
-    if current_app.config["ENV"] == "production":
+    if get_settings().env == "production":
         raise click.ClickException("tcma demo seeds a demo vendor with known passwords: "
                                    "not on a production database (TCMA_ENV=production)")
     report = seed_demo(partners)
@@ -35,14 +36,14 @@ def demo_command(partners: int) -> None:
                f"(solution brief PDF, social card PNG, newsletter email) to every partner:")
     click.echo(f"  {progress['done']} assets done, {progress['failed']} failed, "
                f"{progress['queued'] + progress['running']} still queued ({progress['status']})")
-    click.echo(f"  files are under {current_app.config.get('STORAGE_PATH') or 'the S3 bucket'}/renders/")
+    click.echo(f"  files are under {get_settings().storage_path or 'the S3 bucket'}/renders/")
     traffic = simulate_demo_traffic(campaign_id=campaign.id)
     sent = ", ".join(f"{count} from {who}" for who, count in traffic.sent.items())
     click.echo(f"Clicked the campaign's tracked links: {sent}. Resulting stats:")
     click.echo(format_stats(traffic.stats))
     for role, email, password in report.logins:
         click.echo(f"  sign in as {role:<9} {email} / {password}")
-    click.echo("Open the app: .venv/bin/tcma run  ->  " + current_app.config["PUBLIC_URL"])
+    click.echo("Open the app: .venv/bin/tcma run  ->  " + get_settings().public_url)
 
 
 COMMANDS = [demo_command]

@@ -11,9 +11,9 @@ from flask.cli import with_appcontext
 
 from tcma.extensions import db
 from tcma.queue import QUEUE_NAMES, get_queue
-from tcma.services.campaigns import recover_stalled
-from tcma.services.renders import warm_renderer
-from tcma.services.templates import warm_templates
+from tcma.services.catalogue.templates import warm_templates
+from tcma.services.launch.launches import recover_stalled
+from tcma.services.launch.renders import warm_renderer
 
 
 def _require_redis():

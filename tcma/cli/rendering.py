@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tcma.services import rendering
+from tcma.services.catalogue import files as rendering
 
 
 @click.group("templates")

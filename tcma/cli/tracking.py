@@ -6,14 +6,13 @@ import logging
 import time
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
-from tcma.models.tracking import STATS_DIMENSIONS
-from tcma.services.auth import Principal
-from tcma.services.clickbuffer import ship_spools
-from tcma.services.ingest import flush_events, pending_events
-from tcma.services.stats import StatsQuery, format_stats, query_stats
+from campaigns.vocabulary import STATS_DIMENSIONS
+from tcma.config import get_settings
+from tcma.services.accounts.auth import Principal
+from tcma.services.tracking.ingest import flush_events, pending_events, ship_spooled_events
+from tcma.services.tracking.stats import StatsQuery, format_stats, query_stats
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +28,9 @@ def events_cli() -> None:
 @with_appcontext
 def flush_command(wait: float) -> None:
     """Write every buffered event to the database now (this host's spools, then Redis)."""
-    shipped = ship_spools()
+    shipped = ship_spooled_events()
     click.echo(f"shipped {shipped} spooled event(s)")
-    if not current_app.config.get("REDIS_URL"):
+    if not get_settings().redis_url:
         return
     report = flush_events(wait=wait)
     if report.busy:
@@ -44,7 +43,7 @@ def flush_command(wait: float) -> None:
 @with_appcontext
 def pending_command() -> None:
     """Show how many events wait in the Redis buffer."""
-    if not current_app.config.get("REDIS_URL"):
+    if not get_settings().redis_url:
         raise click.ClickException("TCMA_REDIS_URL is not set: events are written directly")
     click.echo(f"{pending_events()} event(s) waiting")
 
@@ -73,7 +72,7 @@ def stats_command(campaign_id: int | None, group_by: str, include_bots: bool) ->
 @with_appcontext
 def flusher_command(interval: float, lock_ttl: float) -> None:
     """Run forever: write the Redis event buffer to the database every --interval seconds."""
-    if not current_app.config.get("REDIS_URL"):
+    if not get_settings().redis_url:
         raise click.ClickException("TCMA_REDIS_URL is not set: events are written directly")
     click.echo(f"flushing tracked events every {interval}s (Ctrl+C to stop)")
     while True:

@@ -8,9 +8,8 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from campaigns.vocabulary import ASSET_STATUSES
 from tcma.models.base import Base, JSONType, TimestampMixin, enum_check, utcnow
-
-ASSET_STATUSES = ("queued", "running", "done", "failed")
 
 
 class Render(Base):

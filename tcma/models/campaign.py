@@ -8,10 +8,9 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from campaigns.vocabulary import CAMPAIGN_STATUSES
 from tcma.models.base import Base, JSONType, TimestampMixin, enum_check
 from tcma.models.template import TemplateVersion
-
-CAMPAIGN_STATUSES = ("draft", "launching", "running", "paused", "completed", "archived")
 
 
 class Campaign(TimestampMixin, Base):
@@ -46,7 +45,7 @@ class CampaignOutput(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
     template_version_id: Mapped[int] = mapped_column(ForeignKey("template_version.id"))
     output: Mapped[str] = mapped_column(String(40))
-    channel: Mapped[str] = mapped_column(String(20), default="asset")
+    channel: Mapped[str] = mapped_column(String(20))
 
     campaign: Mapped[Campaign] = relationship(back_populates="outputs")
     template_version: Mapped[TemplateVersion] = relationship()

@@ -5,10 +5,9 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from campaigns.vocabulary import PARTNER_STATUSES
 from tcma.models.base import Base, TimestampMixin, enum_check
 from tcma.models.vendor import Region, Tier, Vertical
-
-PARTNER_STATUSES = ("active", "suspended", "archived")
 
 
 class Partner(TimestampMixin, Base):

@@ -7,13 +7,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from campaigns.vocabulary import NETWORKS, POST_STATUSES
 from tcma.models.base import Base, TimestampMixin, enum_check
 from tcma.models.partner import Partner
-
-NETWORKS = ("linkedin", "x", "facebook", "mastodon", "bluesky", "webhook")
-POST_STATUSES = (
-    "awaiting_approval", "scheduled", "claimed", "published", "failed", "cancelled",
-)
 
 
 class SocialAccount(TimestampMixin, Base):

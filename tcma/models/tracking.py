@@ -10,10 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tcma.models.base import Base, JSONType, TimestampMixin, utcnow
 
-EVENT_KINDS = ("click", "open", "download", "post", "send", "render", "unsubscribe")
-# What stats may be grouped by: the rollup key.
-STATS_DIMENSIONS = ("kind", "campaign_id", "partner_id", "asset_id", "variant", "channel", "day")
-
 
 class Destination(TimestampMixin, Base):
     """A URL the vendor registered; tracked links may only redirect here."""

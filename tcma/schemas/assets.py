@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from campaigns.vocabulary import ASSET_STATUSES as STATUSES
 from tcma.schemas.common import DB_ID, PageArgs, page_of
-
-STATUSES = ("queued", "running", "done", "failed")
 
 
 class AssetSchema(Schema):

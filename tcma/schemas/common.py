@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from campaigns.vocabulary import MAX_DATABASE_ID
+
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,79}$", error="lowercase letters, digits and dashes")
-DB_ID = validate.Range(min=1, max=2**31 - 1, error="not an id")
+DB_ID = validate.Range(min=1, max=MAX_DATABASE_ID, error="not an id")
 COLOR = validate.Regexp(r"^#[0-9A-Fa-f]{6}$", error="a colour like #1F4E79")
 
 

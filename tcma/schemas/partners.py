@@ -6,9 +6,9 @@ from zoneinfo import available_timezones
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from campaigns.vocabulary import PARTNER_STATUSES as STATUSES
 from tcma.schemas.common import COLOR, SLUG, PageArgs, page_of
 
-STATUSES = ("active", "suspended", "archived")
 LOCALE = validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="a locale like en, de-DE or pt-BR")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from webargs.fields import DelimitedList
 
-from tcma.models.tracking import EVENT_KINDS
-from tcma.models.tracking import STATS_DIMENSIONS as DIMENSIONS
+from campaigns.vocabulary import CHANNELS, EVENT_KINDS
+from campaigns.vocabulary import STATS_DIMENSIONS as DIMENSIONS
 from tcma.schemas.common import DB_ID
 
 
@@ -16,7 +16,7 @@ class StatsArgs(Schema):
     partner_id = fields.Integer(validate=DB_ID)
     asset_id = fields.Integer(validate=DB_ID)
     variant = fields.String(validate=validate.Length(1, 40))
-    channel = fields.String(validate=validate.Length(1, 20))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
     kind = fields.String(validate=validate.OneOf(EVENT_KINDS))
     start = fields.Date(metadata={"description": "first day (UTC), inclusive"})
     end = fields.Date(metadata={"description": "last day (UTC), inclusive"})

@@ -8,7 +8,7 @@ from sqlalchemy import Select
 
 from tcma.errors import NotFoundError, PermissionDenied
 from tcma.extensions import db
-from tcma.services.auth import Principal
+from tcma.services.accounts.auth import Principal
 
 M = TypeVar("M")
 

@@ -6,7 +6,8 @@ import mimetypes
 
 from flask import Blueprint, Response, abort, render_template_string, request
 
-from tcma.services.media import public_logo, record_unsubscribe
+from tcma.services.partners.media import public_logo
+from tcma.services.tracking.unsubscribes import record_unsubscribe, unsubscribe_partner
 from tcma.storage import NotFound
 
 bp = Blueprint("media", __name__)
@@ -35,7 +36,8 @@ def logo(key: str):
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str):
     """Confirm, then record, an email reader's request to stop a partner's emails."""
-    name = record_unsubscribe(token, commit=request.method == "POST")
+    done = request.method == "POST"
+    name = record_unsubscribe(token) if done else unsubscribe_partner(token)
     if name is None:
         abort(404)
-    return render_template_string(UNSUBSCRIBE_PAGE, partner=name, done=request.method == "POST")
+    return render_template_string(UNSUBSCRIBE_PAGE, partner=name, done=done)

@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, abort, redirect, render_template, request, s
 
 from tcma.errors import DomainError
 from tcma.extensions import db
-from tcma.services.auth import VENDOR_ROLES, Principal, principal_for_user
+from tcma.services.accounts.auth import VENDOR_ROLES, Principal, principal_for_user
 
 CSRF_FIELD = "csrf_token"
 PRINCIPAL_KEY = "tcma.portal_principal"  # cached per request, like the API's principal

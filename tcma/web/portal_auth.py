@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import redirect, request, url_for
 
-from tcma.services.auth import sign_in
+from tcma.services.accounts.auth import sign_in
 from tcma.web.portal import (
     current_principal,
     home_for,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 
-from tcma.services.assets import list_assets
-from tcma.services.auth import Principal
-from tcma.services.campaigns import (
+from tcma.services.accounts.auth import Principal
+from tcma.services.launch.assets import list_assets
+from tcma.services.launch.launches import (
     campaign_progress,
     campaigns_progress,
     get_campaign,

@@ -7,11 +7,16 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 
 from tcma.errors import DomainError
-from tcma.services.assets import download_asset, list_assets, retry_asset
-from tcma.services.auth import Principal
-from tcma.services.library import get_customization, partner_library, render_for_partner, save_customization
-from tcma.services.templates import get_version, template_for_version
-from tcma.services.tracking import Visit
+from tcma.services.accounts.auth import Principal
+from tcma.services.catalogue.library import (
+    get_customization,
+    partner_library,
+    render_for_partner,
+    save_customization,
+)
+from tcma.services.catalogue.templates import get_version, template_for_version
+from tcma.services.launch.assets import download_asset, list_assets, retry_asset
+from tcma.services.tracking.events import Visit
 from tcma.web.portal import PARTNER, field_errors, page, page_count, page_required, portal_blueprint
 
 bp = portal_blueprint("portal_partner", __name__, url_prefix="/portal")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from tcma.services.tracking import Visit, follow_link, open_pixel
+from tcma.services.tracking.events import Visit, follow_link, open_pixel
 
 bp = Blueprint("tracking", __name__, template_folder="templates")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tcma import create_app
-from tcma.config import DEV_SECRET, ConfigError
+from tcma.config import DEV_SECRET, ConfigError, get_settings
 
 
 def test_factory_builds_from_a_mapping(tmp_path):
@@ -52,10 +52,51 @@ def test_production_refuses_a_default_or_weak_secret(secret):
         create_app({"ENV": "production", "SECRET_KEY": secret})
 
 
-def test_production_starts_with_a_real_secret(tmp_path):
+def test_production_starts_with_a_real_secret_postgres_and_redis():
     app = create_app({"ENV": "production", "SECRET_KEY": "k" * 40,
-                      "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})
+                      "DATABASE_URL": "postgresql://tcma@db.internal/tcma",
+                      "REDIS_URL": "redis://redis.internal:6379/0"})
     assert app.config["ENV"] == "production"
+    assert get_settings_of(app).is_production
+
+
+def test_production_refuses_sqlite_unless_allowed(tmp_path):
+    production = {"ENV": "production", "SECRET_KEY": "k" * 40, "REDIS_URL": "redis://r:6379/0"}
+    with pytest.raises(ConfigError) as refused:
+        create_app({**production, "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})
+    assert str(refused.value) == ("TCMA_DATABASE_URL must name a PostgreSQL database in production "
+                                  "(set TCMA_ALLOW_EMBEDDED=true to run on SQLite on purpose)")
+    with pytest.raises(ConfigError, match="TCMA_DATABASE_URL must name a PostgreSQL"):
+        create_app(production)  # no database named: the SQLite default
+    allowed = create_app({**production, "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
+                          "ALLOW_EMBEDDED": "true"})
+    assert allowed.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/p.db"
+
+
+def test_production_refuses_to_run_without_redis_unless_allowed():
+    production = {"ENV": "production", "SECRET_KEY": "k" * 40, "DATABASE_URL": "postgresql://u@db/t"}
+    with pytest.raises(ConfigError) as refused:
+        create_app(production)
+    assert str(refused.value) == ("TCMA_REDIS_URL is required in production: without it jobs run inside "
+                                  "web requests (set TCMA_ALLOW_EMBEDDED=true to run that way on purpose)")
+    assert create_app({**production, "ALLOW_EMBEDDED": "yes"}).config["REDIS_URL"] is None
+
+
+def test_a_misspelt_key_in_the_mapping_is_refused_like_a_variable():
+    with pytest.raises(ConfigError) as refused:
+        create_app({"DATABSE_URL": "sqlite://", "PUBLIC_URL": "https://x.test"})
+    assert str(refused.value) == "unknown setting(s): TCMA_DATABSE_URL"
+
+
+def test_settings_are_typed():
+    app = create_app({"RENDER_CHUNK": "25", "CLICK_SHIP_INTERVAL": "0.5", "TESTING": "on"})
+    settings = get_settings_of(app)
+    assert (settings.render_chunk, settings.click_ship_interval, settings.testing) == (25, 0.5, True)
+
+
+def get_settings_of(app):
+    with app.app_context():
+        return get_settings()
 
 
 def test_settings_come_from_tcma_environment_variables(monkeypatch, tmp_path):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tcma.extensions import db
 from tcma.models import Asset, Event
-from tcma.services.templates import import_catalogue
+from tcma.services.catalogue.templates import import_catalogue
 from tests.support.factories import make_partner, make_taxonomy, make_user
 
 
@@ -112,12 +112,12 @@ def test_a_carried_customization_drops_every_value_the_new_version_refuses(clien
 
 def test_a_self_served_render_left_running_by_a_dead_worker_is_recovered(app):
     from tcma.models.base import utcnow
-    from tcma.services.campaigns import recover_stalled
+    from tcma.services.launch.launches import recover_stalled
 
     taxonomy = make_taxonomy()
     partner = make_partner(taxonomy)
     import_catalogue()
-    from tcma.services.templates import get_version
+    from tcma.services.catalogue.templates import get_version
 
     version = get_version("solution-brief")
     stale = Asset(partner_id=partner.id, template_version_id=version.id, output="pdf",
@@ -130,6 +130,7 @@ def test_a_self_served_render_left_running_by_a_dead_worker_is_recovered(app):
 
 
 def test_the_demo_refuses_a_production_database(make_app, tmp_path):
-    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/p.db", ENV="production", SECRET_KEY="s" * 40)
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/p.db", ENV="production", SECRET_KEY="s" * 40,
+                   ALLOW_EMBEDDED=True)
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code != 0 and "production" in result.output

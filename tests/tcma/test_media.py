@@ -25,7 +25,7 @@ def test_only_logos_are_public(client):
 
 
 def test_unsubscribe_asks_first_then_records(client):
-    from tcma.services.media import unsubscribe_url
+    from tcma.services.tracking.unsubscribes import unsubscribe_url
 
     partner = make_partner(make_taxonomy(), name="Acme <b>Networks</b>")
     path = unsubscribe_url(partner.id, None).removeprefix("http://tcma.test")

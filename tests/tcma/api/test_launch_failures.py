@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tcma.extensions import db
 from tcma.models import Asset, BrandKit, Render
-from tcma.services.templates import import_catalogue
+from tcma.services.catalogue.templates import import_catalogue
 from tcma.storage import get_storage
 from tests import conftest
 from tests.support.factories import logo_png, make_partner, make_taxonomy, make_user

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from tcma.extensions import db
 from tcma.models import Asset, Render
-from tcma.services.templates import import_catalogue
+from tcma.services.catalogue.templates import import_catalogue
 from tests.support.factories import make_partner, make_taxonomy, make_user
 
 

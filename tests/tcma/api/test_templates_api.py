@@ -7,7 +7,7 @@ import json
 
 from pypdf import PdfReader
 
-from tcma.services.templates import import_catalogue
+from tcma.services.catalogue.templates import import_catalogue
 from tests.support.factories import make_partner, make_taxonomy, make_user
 
 

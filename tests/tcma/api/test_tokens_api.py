@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tcma.extensions import db
 from tcma.models import ApiToken
-from tcma.services.accounts import create_user
+from tcma.services.accounts.users import create_user
 
 
 def test_a_token_is_shown_once_stored_hashed_and_revocable(client):

@@ -6,7 +6,7 @@ import pytest
 
 from tcma.extensions import db
 from tcma.models import Campaign
-from tcma.services import tracking
+from tcma.services.tracking import links as tracking
 from tests.conftest import REDIS_URL, _app_on, base_config
 from tests.support.factories import make_partner, make_taxonomy
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from tcma.extensions import db
 from tcma.models import Event, EventRollup
-from tcma.services import tracking
-from tcma.services.bots import truncate_ip, visitor_key
+from tcma.services.tracking import events as tracking
+from tcma.services.tracking.bots import truncate_ip, visitor_key
 from tests.tcma.tracking.conftest import path_of
 
 BROWSER = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -77,7 +77,7 @@ def test_a_click_within_seconds_of_delivery_is_a_scanner(client, world):
 
 def test_a_retried_event_with_the_same_uid_counts_once(app, world):
     for _ in range(2):
-        tracking.record_event("download", world["acme"].id, world["campaign"].id, channel="pdf",
+        tracking.record_event("download", world["acme"].id, world["campaign"].id, channel="download",
                               variant="a", uid="download-asset-7-user-3")
     assert rollup("download") == (1, 1, 0)
 

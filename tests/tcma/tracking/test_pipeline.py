@@ -19,8 +19,15 @@ from sqlalchemy import func, select
 
 from tcma.extensions import db
 from tcma.models import Event, EventRollup
-from tcma.services.clickbuffer import encode_events, ship_spools
-from tcma.services.ingest import buffer_key, flush_events, inflight_key, pending_events, write_events
+from tcma.clickbuffer import encode_events
+from tcma.services.tracking.ingest import (
+    buffer_key,
+    flush_events,
+    inflight_key,
+    pending_events,
+    ship_spooled_events,
+    write_events,
+)
 from tests.conftest import base_config
 from tests.tcma.tracking.conftest import TRACKING_REDIS_URL, build_world, path_of
 
@@ -59,7 +66,7 @@ def test_clicks_wait_in_the_spool_then_redis_then_reach_the_database(redis_app, 
     client = redis_app.test_client()
     click(client, world, 5)
     assert events_stored() == 0  # the redirect did not touch the database
-    assert ship_spools() == 5
+    assert ship_spooled_events() == 5
     assert pending_events() == 5
     report = flush_events()
     assert (report.received, report.inserted) == (5, 5)
@@ -113,7 +120,7 @@ def test_when_redis_dies_the_redirect_answers_and_the_click_is_recorded(migrated
         server.kill()
         server.wait()
         click(app.test_client(), world, 4)
-        assert ship_spools() == 4  # Redis refused: written straight to the database
+        assert ship_spooled_events() == 4  # Redis refused: written straight to the database
         assert clicks_counted() == 4
         _empty_tables(migrated_pg[1])
 
@@ -130,12 +137,12 @@ def test_a_web_process_killed_before_shipping_loses_nothing(redis_app, world, tm
     """A real process spools clicks and dies; any shipper adopts its orphaned spool."""
     spool = tmp_path / "spool"
     lines = encode_events(synthetic_events(world, 25))
-    code = ("import os, sys; from pathlib import Path; from tcma.services.clickbuffer import Spool;"
+    code = ("import os, sys; from pathlib import Path; from tcma.clickbuffer import Spool;"
             f"s = Spool(Path({str(spool)!r})); s.append(sys.stdin.buffer.read()); os._exit(9)")
     died = subprocess.run([sys.executable, "-c", code], input=lines, cwd=ROOT)
     assert died.returncode == 9
     assert [p.suffix for p in spool.iterdir()] == [".spool"]
-    assert ship_spools() == 25
+    assert ship_spooled_events() == 25
     flush_events()
     assert clicks_counted() == 25
     assert list(spool.iterdir()) == []

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from tcma.extensions import db
 from tcma.models import Event, TrackedLink
-from tcma.services import tracking
+from tcma.services.tracking import links as tracking
 from tests.tcma.tracking.conftest import path_of
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
@@ -72,6 +72,6 @@ def test_a_relaunch_gets_the_same_url_and_a_moved_destination_follows(app, world
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(TrackedLink)) == 6
     moved = tracking.link_factory(acme.id, campaign.id, None, None)
-    first = moved("docs", "https://docs.vendor.example/", "pdf")
-    second = moved("docs", "https://docs.vendor.example/v2", "pdf")
+    first = moved("docs", "https://docs.vendor.example/", "print")
+    second = moved("docs", "https://docs.vendor.example/v2", "print")
     assert first == second  # same destination name: re-registered, same link

@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from tcma.services import tracking
+from tcma.services.tracking import events as tracking
 from tests.support.factories import make_user
 from tests.tcma.tracking.conftest import path_of
 
@@ -23,7 +23,7 @@ def traffic(client, world) -> None:
                                     ("10.0.6.1", "a", globex, BROWSER)]:
         client.get(path_of(links[partner, key]), headers={"User-Agent": agent},
                    environ_base={"REMOTE_ADDR": ip})
-    tracking.record_event("download", world["acme"].id, world["campaign"].id, channel="pdf", variant="a")
+    tracking.record_event("download", world["acme"].id, world["campaign"].id, channel="download", variant="a")
 
 
 def test_campaign_stats_by_partner_and_variant(client, world):

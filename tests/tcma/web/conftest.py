@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tcma.services.templates import import_catalogue
+from tcma.services.catalogue.templates import import_catalogue
 from tests.support.factories import make_partner, make_taxonomy, make_user
 
 PASSWORD = "correct horse battery"

@@ -8,10 +8,10 @@ from sqlalchemy import select, update
 
 from tcma.extensions import db
 from tcma.models import Asset, Campaign
-from tcma.services.auth import Principal
-from tcma.services.campaigns import create_campaign, launch_campaign
-from tcma.services.library import render_for_partner
-from tcma.services.templates import get_version, publish_version
+from tcma.services.accounts.auth import Principal
+from tcma.services.launch.launches import create_campaign, launch_campaign
+from tcma.services.catalogue.library import render_for_partner
+from tcma.services.catalogue.templates import get_version, publish_version
 from tests.support.factories import make_partner, make_user
 from tests.tcma.web.conftest import csrf_from, post_form, sign_in
 

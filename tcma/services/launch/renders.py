@@ -7,16 +7,18 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import and_, or_, select, text, update
 
 import campaigns
 import renderers
+from tcma.config import get_settings
+from tcma.errors import InvalidInput
 from tcma.extensions import db
 from tcma.models import Asset, Campaign, Partner, Render, TemplateVersion
 from tcma.models.base import insert_for, utcnow
-from tcma.services.media import unsubscribe_url
-from tcma.services.templates import template_for_version
+from tcma.services.catalogue.templates import template_for_version
+from tcma.services.tracking.unsubscribes import unsubscribe_url
+from tcma.state import app_state
 from tcma.storage import NotFound, get_storage
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,7 @@ def _logo(key: str | None) -> renderers.Logo | None:
         except NotFound:
             raise renderers.LogoError(f"the logo file {key} is missing from storage") from None
 
-    return current_app.extensions["tcma"]["logos"].get_or_make(key, load)
+    return app_state().logos.get_or_make(key, load)
 
 
 def partner_profile(partner: Partner) -> campaigns.PartnerProfile:
@@ -62,19 +64,20 @@ def resolve_for(partner: Partner, version: TemplateVersion, output: str, variant
 
     With `links` (a tracking.LinkBatch) the caller saves the links, for many renders at once.
     """
-    from tcma.services import tracking
+    from tcma.services.tracking.events import pixel_url
+    from tcma.services.tracking.links import LinkBatch
 
-    base = current_app.config["PUBLIC_URL"]
+    base = get_settings().public_url
     kit = partner.brand_kit
     own_links = links is None
-    links = links or tracking.LinkBatch(partner.id, campaign_id, asset_id, variant)
+    links = links or LinkBatch(partner.id, campaign_id, asset_id, variant)
 
     def resolve() -> campaigns.RenderRequest:
         return campaigns.resolve_request(
             template_for_version(version), partner_profile(partner), output, variant=variant,
             fields=fields, link_for=links.link_for,
             unsubscribe_url=unsubscribe_url(partner.id, campaign_id),
-            pixel_url=tracking.pixel_url(partner.id, campaign_id, asset_id, variant,
+            pixel_url=pixel_url(partner.id, campaign_id, asset_id, variant,
                                          f"asset-{asset_id or 'preview'}"),
             logo_url=f"{base}/media/{kit.logo_key}" if kit and kit.logo_key else "",
         )
@@ -89,7 +92,7 @@ def resolve_for(partner: Partner, version: TemplateVersion, output: str, variant
 
 def store_render(request: campaigns.RenderRequest) -> dict[str, Any]:
     """Render a request and store its bytes; the Render row's values, for the caller to insert."""
-    result = current_app.extensions["tcma"]["renderer"].render(request.spec)
+    result = app_state().renderer.render(request.spec)
     storage_key = f"renders/{request.key[:2]}/{request.key}.{result.extension}"
     storage = get_storage()
     storage.put(storage_key, result.data, result.media_type)
@@ -157,21 +160,20 @@ def relaxed_durability():
 def preview_render(principal, slug: str, partner_id: int, output: str, variant: str | None,
                    fields: dict[str, str]) -> renderers.RenderResult:
     """Render a template's latest version for one partner, now, without storing an asset."""
-    from tcma.errors import DomainError
-    from tcma.services.partners import get_partner
+    from tcma.services.catalogue.templates import get_version
+    from tcma.services.partners.partners import get_partner
     from tcma.services.scoping import require_vendor
-    from tcma.services.templates import get_version
 
     require_vendor(principal)
     partner, version = get_partner(principal, partner_id), get_version(slug)
     try:
         request = resolve_for(partner, version, output, variant, fields, None, None)
-        result = current_app.extensions["tcma"]["renderer"].render(request.spec)
+        result = app_state().renderer.render(request.spec)
         db.session.commit()  # the preview's tracked links, so its QR codes and links work
         return result
     except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError) as exc:
         field = getattr(exc, "field", "output")
-        raise DomainError(str(exc), {field: [str(exc)]}, 422) from None
+        raise InvalidInput(str(exc), {field: [str(exc)]}) from None
 
 
 def warm_renderer() -> int:
@@ -180,9 +182,9 @@ def warm_renderer() -> int:
     A worker calls this before forking its work horses: fonts, resampled backgrounds and compiled
     email templates are then inherited by every job instead of rebuilt by each one.
     """
-    from tcma.services.templates import list_templates
+    from tcma.services.catalogue.templates import list_templates
 
-    renderer = current_app.extensions["tcma"]["renderer"]
+    renderer = app_state().renderer
     rendered = 0
     for _, version in list_templates():
         tpl = template_for_version(version)

@@ -15,13 +15,13 @@ import renderers
 from tcma.extensions import db
 from tcma.models import Asset, Partner, TemplateVersion
 from tcma.models.base import utcnow
-from tcma.services.renders import (
+from tcma.services.launch.renders import (
     insert_renders,
     render_ids,
     resolve_for,
     store_render,
 )
-from tcma.services.tracking import LinkBatch, save_links
+from tcma.services.tracking.links import LinkBatch, save_links
 
 BATCH = 10  # assets committed together: progress moves in steps of ten, a crash redoes at most ten
 EXPECTED = (campaigns.RequestError, campaigns.FieldError, campaigns.TemplateError,

@@ -23,8 +23,7 @@ from sqlalchemy import func, select
 from tcma.errors import NotFoundError
 from tcma.extensions import db
 from tcma.models import Campaign, EventRollup
-from tcma.models.tracking import STATS_DIMENSIONS as DIMENSIONS  # noqa: F401  (re-exported)
-from tcma.services.auth import Principal
+from tcma.services.accounts.auth import Principal
 from tcma.services.scoping import scope_select
 
 FILTERS = ("campaign_id", "partner_id", "asset_id", "variant", "channel", "kind")

@@ -5,15 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select
 
 import campaigns
-from tcma.errors import DomainError, NotFoundError
+from campaigns.vocabulary import tier_allows
+from tcma.config import get_settings
+from tcma.errors import ConflictError, InvalidInput, NotFoundError
 from tcma.extensions import db
 from tcma.models import Customization, Template, TemplateVersion
-from tcma.services.auth import Principal
+from tcma.services.accounts.auth import Principal
 from tcma.services.scoping import require_vendor
+from tcma.state import app_state
 from tcma.storage import NotFound, get_storage
 
 
@@ -46,7 +48,7 @@ def _resource_reader(spec: dict[str, Any]):
 
 def template_for_version(version: TemplateVersion) -> campaigns.Template:
     """The parsed template of a version; versions never change, so parses are cached."""
-    cache = current_app.extensions["tcma"]["templates"]
+    cache = app_state().templates
     spec = version.spec
     return cache.get_or_make(
         version.id, lambda: campaigns.template_from_spec(spec, _resource_reader(spec))
@@ -63,7 +65,7 @@ def latest_version(template_id: int) -> TemplateVersion | None:
 
 def _publish(tpl: campaigns.Template) -> tuple[TemplateVersion, bool]:
     """Add a version when the spec differs from the latest; returns (version, created)."""
-    from tcma.services.tracking import register_destination
+    from tcma.services.tracking.links import register_destination
 
     template = db.session.scalar(select(Template).where(Template.slug == tpl.slug))
     if template is None:
@@ -89,7 +91,7 @@ def _publish(tpl: campaigns.Template) -> tuple[TemplateVersion, bool]:
 
 def import_catalogue(root: str | Path | None = None) -> list[tuple[str, int, bool]]:
     """Publish every template of the shipped library that is new or changed."""
-    catalogue = campaigns.load_catalogue(Path(root or current_app.config["TEMPLATES_DIR"]))
+    catalogue = campaigns.load_catalogue(Path(root or get_settings().templates_dir))
     published = []
     for tpl in catalogue.values():
         version, created = _publish(tpl)
@@ -102,14 +104,14 @@ def publish_version(principal: Principal, slug: str, spec: dict[str, Any]) -> Te
     """Publish a new version of a template from a spec; resources must already be stored."""
     require_vendor(principal)
     if spec.get("slug") != slug:
-        raise DomainError("the spec's slug must match the template", {"spec.slug": [f"must be {slug!r}"]})
+        raise InvalidInput("the spec's slug must match the template", {"spec.slug": [f"must be {slug!r}"]})
     try:
         tpl = campaigns.template_from_spec(spec, _resource_reader(spec))
     except campaigns.TemplateError as exc:
-        raise DomainError(f"invalid template: {exc}", {f"spec.{exc.field}": [str(exc)]}, 422) from None
+        raise InvalidInput(f"invalid template: {exc}", {f"spec.{exc.field}": [str(exc)]}) from None
     version, created = _publish(tpl)
     if not created:
-        raise DomainError("nothing changed: the spec equals the latest version", status=409)
+        raise ConflictError("nothing changed: the spec equals the latest version")
     db.session.commit()
     return version
 
@@ -144,7 +146,7 @@ def list_templates(tier: str | None = None) -> list[tuple[Template, TemplateVers
     ).all()
     pairs = [(t, v) for t, v in rows]
     if tier is not None:
-        pairs = [(t, v) for t, v in pairs if not v.available_tiers or tier in v.available_tiers]
+        pairs = [(t, v) for t, v in pairs if tier_allows(v.available_tiers, tier)]
     return pairs
 
 

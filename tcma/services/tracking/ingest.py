@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
 from redis.exceptions import LockError
 from sqlalchemy import Connection, and_, func, or_, select, update
 
@@ -26,7 +25,8 @@ from tcma.extensions import db
 from tcma.models import Event, EventRollup, TrackedLink
 from tcma.models.base import insert_for
 from tcma.queue import get_queue
-from tcma.services import bots
+from tcma.services.tracking import bots
+from tcma.state import app_state
 
 log = logging.getLogger(__name__)
 Deltas = dict[tuple[Any, ...], list[int]]  # rollup key -> [total, uniques, bots] to add
@@ -54,18 +54,23 @@ class FlushReport:
 
 def buffer_key() -> str:
     """The Redis list that holds shipped events until the flusher writes them."""
-    return f"{current_app.config.get('QUEUE_PREFIX', 'tcma')}:events:buffer"
+    return app_state().tracking.buffer_key
 
 
 def inflight_key() -> str:
     """The Redis list holding the batch a flusher is writing (re-written if it dies)."""
-    return f"{current_app.config.get('QUEUE_PREFIX', 'tcma')}:events:inflight"
+    return app_state().tracking.inflight_key
+
+
+def ship_spooled_events() -> int:
+    """Ship this process's and this host's spooled events on now (to Redis, or the database)."""
+    return app_state().tracking.ship_spools()
 
 
 def flush_events(max_batches: int | None = None, batch_size: int = BATCH_SIZE,
                  lock_ttl: float = 30.0, wait: float = 0.0) -> FlushReport:
     """Write buffered events to the database until the buffer is empty (or max_batches)."""
-    from tcma.services.clickbuffer import decode_events
+    from tcma.clickbuffer import decode_events
 
     redis = get_queue().redis
     report = FlushReport()

@@ -8,13 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import campaigns
-from tcma.errors import ConflictError, DomainError, NotFoundError, PermissionDenied
+from campaigns.vocabulary import tier_allows
+from tcma.errors import ConflictError, InvalidInput, NotFoundError, PermissionDenied
 from tcma.extensions import db
 from tcma.models import Asset, Customization, Partner, TemplateVersion
 from tcma.queue import get_queue
-from tcma.services.assets import RENDER_JOB, AssetView, get_asset
-from tcma.services.auth import Principal
-from tcma.services.templates import get_version, list_templates, template_for_version
+from tcma.services.accounts.auth import Principal
+from tcma.services.catalogue.templates import get_version, list_templates, template_for_version
+from tcma.services.launch.assets import RENDER_JOB, AssetView, get_asset
 
 
 def _partner(principal: Principal) -> Partner:
@@ -26,7 +27,7 @@ def _partner(principal: Principal) -> Partner:
 def _usable_version(principal: Principal, slug: str) -> tuple[Partner, TemplateVersion]:
     partner = _partner(principal)
     version = get_version(slug)
-    if version.available_tiers and partner.tier.slug not in version.available_tiers:
+    if not tier_allows(version.available_tiers, partner.tier.slug):
         raise NotFoundError(f"template {slug!r} not found")  # not in this partner's library
     return partner, version
 
@@ -36,7 +37,7 @@ def _validated(tpl: campaigns.Template, values: dict[str, str]) -> dict[str, str
     try:
         return tpl.validate_fields(values)
     except campaigns.FieldError as exc:
-        raise DomainError(str(exc), {f"fields.{exc.field}": [str(exc)]}, 422) from None
+        raise InvalidInput(str(exc), {f"fields.{exc.field}": [str(exc)]}) from None
 
 
 def partner_library(principal: Principal) -> list[tuple[Any, TemplateVersion]]:
@@ -74,9 +75,9 @@ def render_for_partner(principal: Principal, slug: str, output: str, variant: st
     partner, version = _usable_version(principal, slug)
     tpl = template_for_version(version)
     if output not in tpl.outputs:
-        raise DomainError(f"no output {output!r}", {"output": [f"one of {', '.join(tpl.outputs)}"]}, 422)
+        raise InvalidInput(f"no output {output!r}", {"output": [f"one of {', '.join(tpl.outputs)}"]})
     if variant is not None and variant not in tpl.variants:
-        raise DomainError(f"no variant {variant!r}", {"variant": [f"one of {', '.join(tpl.variants)}"]}, 422)
+        raise InvalidInput(f"no variant {variant!r}", {"variant": [f"one of {', '.join(tpl.variants)}"]})
     merged = {**get_customization(principal, slug).fields, **fields}
     cleaned = _validated(tpl, merged)
     same = _same_self_served(partner.id, version.id, output, variant, cleaned)

@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 import renderers
-from tcma.errors import DomainError
+from tcma.errors import InvalidInput
 from tcma.extensions import db
 from tcma.models import BrandKit, Partner, Region, Tier, Vertical
-from tcma.services.auth import Principal
+from tcma.services.accounts.auth import Principal
+from tcma.services.partners.taxonomy import commit_new_slug, taxonomy_by_slug, with_slugs
 from tcma.services.scoping import get_scoped, require_vendor, scope_select
-from tcma.services.vendor import commit_new_slug, taxonomy_by_slug, with_slugs
 from tcma.storage import get_storage
 
 TAXONOMY_FIELDS = {"tier": "tiers", "vertical": "verticals", "region": "regions"}
@@ -94,7 +94,7 @@ def upload_logo(principal: Principal, partner_id: int, data: bytes) -> BrandKit:
     try:
         logo = renderers.load_logo(data)
     except renderers.LogoError as exc:
-        raise DomainError(f"logo refused: {exc}", {"logo": [str(exc)]}, status=422) from None
+        raise InvalidInput(f"logo refused: {exc}", {"logo": [str(exc)]}) from None
     ext, media_type = LOGO_MEDIA.get(logo.source_format, ("png", "image/png"))
     key = f"logos/{partner.slug}/{logo.sha256[:24]}.{ext}"
     storage = get_storage()

@@ -3,7 +3,7 @@
 `simulate_demo_traffic(seed=7, people=40, campaign_id=None) -> DemoTraffic` sends, through the
 app's test client: people clicking (some more than once), a crawler, HEAD requests, social link
 previews and a mail scanner clicking every link of one message within a second; then it drains
-the buffers and reads the stats. `format_stats(traffic.stats)` (tcma.services.stats) prints them.
+the buffers and reads the stats. `format_stats(traffic.stats)` (tcma.services.tracking.stats) prints them.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import select
 
+from tcma.config import get_settings
 from tcma.extensions import db
 from tcma.models import TrackedLink
-from tcma.services.auth import Principal
-from tcma.services.clickbuffer import ship_spools
-from tcma.services.ingest import flush_events
-from tcma.services.stats import StatsQuery, StatsResult, query_stats
+from tcma.services.accounts.auth import Principal
+from tcma.services.tracking.ingest import flush_events, ship_spooled_events
+from tcma.services.tracking.stats import StatsQuery, StatsResult, query_stats
 
 BROWSERS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36",
@@ -73,8 +73,8 @@ def simulate_demo_traffic(seed: int = 7, people: int = 40, campaign_id: int | No
 
 def drain_and_read(campaign_id: int | None = None) -> StatsResult:
     """Write every buffered event now, then read stats by kind and variant (vendor's view)."""
-    ship_spools()
-    if current_app.config.get("REDIS_URL"):
+    ship_spooled_events()
+    if get_settings().redis_url:
         flush_events(wait=10)
     vendor = Principal(user_id=None, role="admin")
     return query_stats(vendor, StatsQuery(campaign_id=campaign_id, group_by=("kind", "variant")))

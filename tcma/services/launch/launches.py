@@ -8,19 +8,20 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, or_, select, update
 
-from tcma.errors import ConflictError, DomainError, NotFoundError
+from campaigns.vocabulary import ASSET_STATUSES, channel_for, tier_allows
+from tcma.config import get_settings
+from tcma.errors import ConflictError, InvalidInput, NotFoundError
 from tcma.extensions import db
 from tcma.models import Asset, Campaign, CampaignOutput, Partner, Region, Tier, Vertical
 from tcma.models.base import insert_for, utcnow
 from tcma.queue import JobCall, get_queue
-from tcma.services.assets import RENDER_JOB
-from tcma.services.auth import Principal
+from tcma.services.accounts.auth import Principal
+from tcma.services.catalogue.templates import get_version
+from tcma.services.launch.assets import RENDER_JOB
+from tcma.services.partners.taxonomy import with_slugs
 from tcma.services.scoping import get_scoped, require_vendor
-from tcma.services.templates import get_version
-from tcma.services.vendor import with_slugs
 
 SEGMENT_KEYS = {"tiers": (Tier, Partner.tier_id), "verticals": (Vertical, Partner.vertical_id),
                 "regions": (Region, Partner.region_id)}
@@ -36,28 +37,22 @@ def create_campaign(principal: Principal, name: str, outputs: list[dict[str, Any
     """A draft campaign rendering `outputs` (template slug + output) for a segment."""
     require_vendor(principal)
     if not outputs:
-        raise DomainError("a campaign needs at least one output", {"outputs": ["must not be empty"]}, 422)
+        raise InvalidInput("a campaign needs at least one output", {"outputs": ["must not be empty"]})
     campaign = Campaign(name=name, slug=_slugify(name), segment=segment, created_by_id=principal.user_id)
     for index, item in enumerate(outputs):
         try:
             version = get_version(item["template"], item.get("version"))
         except NotFoundError as exc:
-            raise DomainError(exc.message, {f"outputs.{index}.template": [exc.message]}, 422) from None
+            raise InvalidInput(exc.message, {f"outputs.{index}.template": [exc.message]}) from None
         if item["output"] not in version.outputs:
-            raise DomainError(f"template {item['template']!r} has no output {item['output']!r}",
-                              {f"outputs.{index}.output": [f"one of {', '.join(version.outputs)}"]}, 422)
+            raise InvalidInput(f"template {item['template']!r} has no output {item['output']!r}",
+                              {f"outputs.{index}.output": [f"one of {', '.join(version.outputs)}"]})
         campaign.outputs.append(CampaignOutput(template_version_id=version.id, output=item["output"],
-                                               channel=_channel(item["output"])))
+                                               channel=channel_for(item["output"])))
     _check_segment(segment)
     db.session.add(campaign)
     db.session.commit()
     return campaign
-
-
-def _channel(output: str) -> str:
-    if output == "email":
-        return "email"
-    return "social" if output.startswith("post:") else {"pdf": "print"}.get(output, "image")
 
 
 def _check_segment(segment: dict[str, Any]) -> None:
@@ -65,13 +60,13 @@ def _check_segment(segment: dict[str, Any]) -> None:
         slugs = set(segment.get(key) or [])
         known = set(db.session.scalars(select(model.slug).where(model.slug.in_(slugs))))
         if slugs - known:
-            raise DomainError(f"unknown {key}: {', '.join(sorted(slugs - known))}",
-                              {f"segment.{key}": [f"unknown: {', '.join(sorted(slugs - known))}"]}, 422)
+            raise InvalidInput(f"unknown {key}: {', '.join(sorted(slugs - known))}",
+                              {f"segment.{key}": [f"unknown: {', '.join(sorted(slugs - known))}"]})
     ids = set(segment.get("partner_ids") or [])
     found = set(db.session.scalars(select(Partner.id).where(Partner.id.in_(ids))))
     if ids - found:
         unknown = [f"unknown: {sorted(ids - found)}"]
-        raise DomainError("unknown partners", {"segment.partner_ids": unknown}, 422)
+        raise InvalidInput("unknown partners", {"segment.partner_ids": unknown})
 
 
 def segment_partner_ids(segment: dict[str, Any]) -> list[int]:
@@ -107,8 +102,7 @@ def _create_assets(campaign: Campaign, partner_ids: list[int]) -> None:
              "fields": {}, "status": "queued", "attempts": 0,
              "created_at": utcnow(), "updated_at": utcnow()}
             for pid in partner_ids for out in campaign.outputs
-            if not out.template_version.available_tiers
-            or tiers[pid] in out.template_version.available_tiers]
+            if tier_allows(out.template_version.available_tiers, tiers[pid])]
     if rows:
         insert = insert_for(db.session.get_bind().dialect.name, Asset).on_conflict_do_nothing()
         for start in range(0, len(rows), 1000):
@@ -140,7 +134,7 @@ def enqueue_pending(campaign_id: int) -> int:
 
 
 def _enqueue_chunks(ids: list[int], prefix: str, suffix: str) -> None:
-    size = current_app.config["RENDER_CHUNK"]
+    size = get_settings().render_chunk
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     get_queue().enqueue_many(
         JobCall(RENDER_JOB, (chunk,), job_id=f"{prefix}-{chunk[0]}-{chunk[-1]}{suffix}")
@@ -165,7 +159,7 @@ def campaigns_progress(principal: Principal, campaigns: list[Campaign]) -> dict[
     result = {}
     for campaign in campaigns:
         counts = {status: count for cid, status, count in rows if cid == campaign.id}
-        progress = {s: counts.get(s, 0) for s in ("queued", "running", "done", "failed")}
+        progress = {s: counts.get(s, 0) for s in ASSET_STATUSES}
         result[campaign.id] = {**progress, "total": sum(progress.values()), "status": campaign.status}
     return result
 
@@ -232,7 +226,7 @@ def recover_stalled(include_queued: bool = False) -> int:
     # A dead worker's job still looks "started" to rq, so recovery jobs get ids of their own;
     # claim_assets keeps an asset from rendering twice if the original job runs after all.
     suffix = f"-recover-{secrets.token_hex(4)}"
-    lease = timedelta(seconds=current_app.config["RENDER_LEASE_SECONDS"])
+    lease = timedelta(seconds=get_settings().render_lease_seconds)
     stale = (Asset.status == "running") & (Asset.updated_at < utcnow() - lease)
     condition = or_(stale, Asset.status == "queued") if include_queued else stale
     running = select(Campaign.id).where(Campaign.status == "running")

@@ -1,25 +1,14 @@
-"""Tracked links, the open pixel and engagement events: what partners' URLs point at and what they record.
+"""Tracked links: registered destinations and the short codes partners' URLs carry.
 
 Interfaces other parts call:
 - `register_destination(name, url) -> Destination`: idempotent upsert by name (a new URL
-  replaces the old one); http(s) only. Flushes, does not commit: the caller commits.
+  replaces the old one); http(s) only. Flushes, does not commit: the use case commits.
 - `tracked_url(partner_id, campaign_id, asset_id, channel, variant, destination_id) -> str`:
   `{PUBLIC_URL}/l/<code>`, get-or-create on the link's unique key, so a relaunch gets the same
-  URL. Flushes inside a savepoint, does not commit: the caller commits (one commit per render
-  job, not per link).
+  URL. Flushes inside a savepoint; the use case commits (once per render batch, not per link).
 - `link_factory(partner_id, campaign_id, asset_id, variant)` -> `link_for(destination_name,
-  url, channel) -> str`, the `link_for` a render passes to campaigns.resolve_request; it
-  registers the destination and caches destinations and links for the render. Caller commits.
-- `pixel_url(partner_id, campaign_id, asset_id, variant, send_id) -> str`: the email open
-  pixel; the token is signed, so opening needs no database read.
-- `record_event(kind, partner_id, campaign_id=None, asset_id=None, channel=None, variant=None,
-  data=None, uid=None, visit=None, send_id=None) -> uid`: downloads, posts, sends... through the
-  same buffer, flusher and rollups as clicks. Pass a stable `uid` to make a retried call count
-  once, a `Visit` to have bots flagged and uniques counted, and for kind "send" the `send_id`
-  that the message's pixel and links carry (`?s=<send_id>` on links): clicks within seconds
-  of delivery are then flagged as mail scanners.
-- `follow_link(code, visit) -> location | None` and `open_pixel(token, visit)`: the hot paths
-  behind /l/<code> and /o/<token>.gif; they never wait on the database once a link is cached.
+  url, channel) -> str`, the `link_for` a render passes to campaigns.resolve_request.
+- `load_link(code) -> LinkTarget | None`: what the redirect needs, in one query.
 """
 
 from __future__ import annotations
@@ -27,50 +16,27 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.urls import iri_to_uri
 
-from tcma.errors import DomainError
+from campaigns.vocabulary import CHANNELS
+from tcma.config import get_settings
+from tcma.errors import InvalidInput, ServiceUnavailable
 from tcma.extensions import db
 from tcma.models import Campaign, Destination, Partner, TrackedLink
 from tcma.models.base import insert_for
-from tcma.models.tracking import EVENT_KINDS
-from tcma.services import bots
-from tcma.services.clickbuffer import buffer_events, buffer_lines, runtime
+from tcma.state import app_state
 
 CODE_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
-CHANNEL_MAX = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Visit:
-    """What a tracking request tells us about the visitor; built by the web layer."""
-
-    method: str
-    user_agent: str
-    ip: str | None
-    send_id: str | None = None
-    at: float = 0.0
-
-    @classmethod
-    def of(cls, method: str, user_agent: str | None, ip: str | None,
-           send_id: str | None = None) -> Visit:
-        """A visit happening now."""
-        return cls(method, user_agent or "", ip, (send_id or None) and send_id[:64], time.time())
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +57,10 @@ def register_destination(name: str, url: str) -> Destination:
     """Create or update the destination called `name`; only http(s) URLs with a host."""
     name = (name or "").strip()
     if not name or len(name) > 120:
-        raise DomainError("a destination needs a name of 1-120 characters", {"name": ["invalid"]})
+        raise InvalidInput("a destination needs a name of 1-120 characters", {"name": ["invalid"]})
     parts = urlsplit((url or "").strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username:
-        raise DomainError(f"destination {name!r} must be an http(s) URL", {"url": ["not an http(s) URL"]})
+        raise InvalidInput(f"destination {name!r} must be an http(s) URL", {"url": ["not an http(s) URL"]})
     destination = db.session.scalar(select(Destination).where(Destination.name == name))
     if destination is None:
         destination = Destination(name=name, url=parts.geturl())
@@ -114,7 +80,7 @@ def tracked_url(partner_id: int, campaign_id: int | None, asset_id: int | None, 
 
 def public_link_url(code: str) -> str:
     """`{PUBLIC_URL}/l/<code>`."""
-    return f"{current_app.config['PUBLIC_URL']}/l/{code}"
+    return f"{get_settings().public_url}/l/{code}"
 
 
 def get_or_create_link(partner_id: int, campaign_id: int | None, asset_id: int | None, channel: str,
@@ -136,7 +102,7 @@ def get_or_create_link(partner_id: int, campaign_id: int | None, asset_id: int |
             existing = _find_link(key)
             if existing is not None:
                 return existing
-    raise DomainError("could not create a tracked link; try again", status=503)
+    raise ServiceUnavailable("could not create a tracked link; try again")
 
 
 def _find_link(key: dict[str, Any]) -> TrackedLink | None:
@@ -163,7 +129,7 @@ def _stable_code(key: dict[str, Any]) -> str:
     same URLs, the same resolved inputs and the same content-addressed output.
     """
     message = json.dumps(key, sort_keys=True).encode()
-    number = int.from_bytes(hmac.new(current_app.config["SECRET_KEY"].encode(), message,
+    number = int.from_bytes(hmac.new(get_settings().secret_key.encode(), message,
                                      hashlib.sha256).digest(), "big")
     code = []
     for _ in range(CODE_LENGTH):
@@ -173,9 +139,8 @@ def _stable_code(key: dict[str, Any]) -> str:
 
 
 def _check_channel(channel: str) -> str:
-    channel = (channel or "").strip().lower()
-    if not channel or len(channel) > CHANNEL_MAX:
-        raise DomainError("a tracked link needs a channel (pdf, email, post, ...)", {"channel": ["invalid"]})
+    if channel not in CHANNELS:
+        raise InvalidInput(f"unknown channel {channel!r}", {"channel": [f"one of {', '.join(CHANNELS)}"]})
     return channel
 
 
@@ -210,11 +175,11 @@ class LinkBatch:
     def _destination(self, name: str, url: str) -> int:
         # Destinations are registered when a template version is published and never deleted,
         # so a process remembers their ids instead of asking for every render.
-        known = current_app.extensions["tcma"].setdefault("destination_ids", {})
+        known = app_state().destination_ids
         if (name, url) not in self.destinations:
             found = known.get((name, url)) or _registered_id(name, url)
             if found is not None:
-                known[name, url] = found  # committed earlier: safe to remember
+                known.put((name, url), found)  # committed earlier: safe to remember
             else:
                 found = register_destination(name, url).id
             self.destinations[name, url] = found
@@ -302,94 +267,3 @@ def load_link(code: str) -> LinkTarget | None:
                       link.variant, location, prefix)
 
 
-def follow_link(code: str, visit: Visit) -> str | None:
-    """Buffer a click on `code` and return where to send the visitor (None: unknown code)."""
-    state = runtime()
-    target = state.links.get(code, load_link)
-    if target is None:
-        return None
-    buffer_lines(click_line(target, visit, state.secret))
-    return target.location
-
-
-def click_line(target: LinkTarget, visit: Visit, secret: str) -> bytes:
-    """The click as one JSON line, built from the link's pre-encoded part (this is the hot path)."""
-    day = datetime.fromtimestamp(visit.at, UTC).date()
-    visitor = bots.visitor_key(visit.ip, visit.user_agent, secret, day)
-    bot = bots.classify_request(visit.method, visit.user_agent)
-    send_id = json.dumps(visit.send_id) if visit.send_id else "null"
-    return (f'{target.click_prefix},"uid":"{os.urandom(16).hex()}","at":{visit.at!r},'
-            f'"visitor":"{visitor}","bot":{json.dumps(bot)},"send_id":{send_id}}}\n').encode()
-
-
-def pixel_url(partner_id: int, campaign_id: int | None, asset_id: int | None, variant: str | None,
-              send_id: str) -> str:
-    """The URL of the 1x1 image that records an open of one send of one variant."""
-    token = _pixel_signer().dumps([partner_id, campaign_id, asset_id, variant, str(send_id)[:64]])
-    return f"{current_app.config['PUBLIC_URL']}/o/{token}.gif"
-
-
-def open_pixel(token: str, visit: Visit) -> bool:
-    """Buffer an open for a pixel token; False (and nothing recorded) if the token is not ours."""
-    try:
-        partner_id, campaign_id, asset_id, variant, send_id = _pixel_signer().loads(token)
-    except (BadSignature, ValueError, TypeError):
-        return False
-    opened = Visit(visit.method, visit.user_agent, visit.ip, send_id, visit.at)
-    buffer_events([_event("open", partner_id, campaign_id, asset_id, "email", variant, opened)])
-    return True
-
-
-def _pixel_signer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="tcma-open-pixel")
-
-
-def record_event(kind: str, partner_id: int, campaign_id: int | None = None, asset_id: int | None = None,
-                 channel: str | None = None, variant: str | None = None,
-                 data: dict[str, Any] | None = None, uid: str | None = None,
-                 visit: Visit | None = None, send_id: str | None = None) -> str:
-    """Record one engagement event through the click pipeline; returns its uid."""
-    if kind not in EVENT_KINDS:
-        raise DomainError(f"unknown event kind {kind!r}", {"kind": [f"one of {', '.join(EVENT_KINDS)}"]})
-    if uid is not None and not 0 < len(uid) <= 40:
-        raise DomainError("an event uid has 1-40 characters", {"uid": ["invalid"]})
-    _check_dimensions(partner_id=partner_id, campaign_id=campaign_id, asset_id=asset_id,
-                      channel=channel, variant=variant)
-    event = _event(kind, partner_id, campaign_id, asset_id, channel, variant,
-                   visit or Visit("POST", "", None, send_id, time.time()), data=data, uid=uid)
-    if visit is None:  # a server-side event (a send, a post): no visitor, never a bot
-        event["visitor"], event["bot"] = None, None
-    buffer_events([event])
-    return event["uid"]
-
-
-ID_MAX = 2**31 - 1
-TEXT_LIMITS = {"channel": 20, "variant": 40}
-
-
-def _check_dimensions(**values: Any) -> None:
-    """Refuse an event the event table cannot hold, before it is buffered.
-
-    A buffered event that fails at insert would block the flusher's batch; so it fails here,
-    in the caller's request, naming the field.
-    """
-    for name, value in values.items():
-        limit = TEXT_LIMITS.get(name)
-        if limit is None and value is not None and not (isinstance(value, int) and 0 < value <= ID_MAX):
-            raise DomainError(f"invalid {name}", {name: ["must be an id the database can hold"]})
-        if limit is not None and value is not None and len(str(value)) > limit:
-            raise DomainError(f"{name} is too long", {name: [f"at most {limit} characters"]})
-
-
-def _event(kind: str, partner_id: int, campaign_id: int | None, asset_id: int | None,
-           channel: str | None, variant: str | None, visit: Visit, link_id: int | None = None,
-           data: dict[str, Any] | None = None, uid: str | None = None) -> dict[str, Any]:
-    day = datetime.fromtimestamp(visit.at, UTC).date()
-    secret = current_app.config["SECRET_KEY"]
-    return {
-        "uid": uid or uuid.uuid4().hex, "kind": kind, "at": visit.at, "partner_id": partner_id,
-        "campaign_id": campaign_id, "asset_id": asset_id, "link_id": link_id,
-        "channel": channel, "variant": variant, "send_id": visit.send_id,
-        "visitor": bots.visitor_key(visit.ip, visit.user_agent, secret, day),
-        "bot": bots.classify_request(visit.method, visit.user_agent), "data": data or {},
-    }

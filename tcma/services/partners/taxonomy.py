@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tcma.errors import ConflictError, DomainError, NotFoundError
+from tcma.errors import ConflictError, InvalidInput, NotFoundError
 from tcma.extensions import db
 from tcma.models import Region, Tier, Vertical
-from tcma.services.auth import Principal
+from tcma.services.accounts.auth import Principal
 from tcma.services.scoping import require_vendor
 
 KINDS: dict[str, type] = {"tiers": Tier, "verticals": Vertical, "regions": Region}
@@ -53,7 +53,7 @@ def with_slugs(model: type, column: Any, slugs: list[str]) -> Any:
 
 def _check_rank(kind: str, values: dict[str, Any]) -> None:
     if "rank" in values and KINDS[kind] is not Tier:
-        raise DomainError("only tiers have a rank", {"rank": [f"not a field of {kind}"]}, 422)
+        raise InvalidInput("only tiers have a rank", {"rank": [f"not a field of {kind}"]})
 
 
 def commit_new_slug(slug: str) -> None:
@@ -69,6 +69,5 @@ def taxonomy_by_slug(kind: str, slug: str, field: str) -> Any:
     """The row with that slug, or a 422-style error naming `field`."""
     row = db.session.scalar(select(KINDS[kind]).where(KINDS[kind].slug == slug))
     if row is None:
-        raise DomainError(f"unknown {field} {slug!r}", {field: [f"no {field} with slug {slug!r}"]},
-                          status=422)
+        raise InvalidInput(f"unknown {field} {slug!r}", {field: [f"no {field} with slug {slug!r}"]})
     return row

@@ -6,15 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
+from campaigns.vocabulary import DOWNLOAD
+from tcma.config import get_settings
 from tcma.errors import ConflictError
 from tcma.extensions import db
 from tcma.models import Asset, Render, Template, TemplateVersion
 from tcma.models.base import utcnow
 from tcma.queue import get_queue
-from tcma.services.auth import Principal
+from tcma.services.accounts.auth import Principal
 from tcma.services.scoping import get_scoped, scope_select
 from tcma.storage import get_storage
 
@@ -83,16 +84,16 @@ def download_asset(principal: Principal, asset_id: int, visit: Any = None) -> st
 
     `visit` (tracking.Visit) lets bots be flagged and repeat downloads count once as unique.
     """
-    from tcma.services.tracking import record_event
+    from tcma.services.tracking.events import record_event
 
     asset = get_scoped(Asset, asset_id, principal, what="asset")
     if asset.status != "done" or asset.render is None:
         raise ConflictError(f"asset {asset_id} is {asset.status}, not ready for download")
     record_event("download", asset.partner_id, campaign_id=asset.campaign_id, asset_id=asset.id,
-                 channel="portal", variant=asset.variant, visit=visit)
+                 channel=DOWNLOAD, variant=asset.variant, visit=visit)
     name = f"{asset.output.replace(':', '-')}-{asset.id}.{asset.render.storage_key.rsplit('.', 1)[-1]}"
     return get_storage().signed_url(asset.render.storage_key,
-                                    current_app.config["SIGNED_URL_TTL"], filename=name)
+                                    get_settings().signed_url_ttl, filename=name)
 
 
 def retry_asset(principal: Principal, asset_id: int) -> AssetView:

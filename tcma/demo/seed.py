@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tcma.extensions import db
 from tcma.models import BrandKit, Campaign, Partner, Region, Tier, Vertical
-from tcma.services.accounts import create_user
+from tcma.services.accounts.users import create_user
 from tcma.storage import get_storage
 
 FONT = Path(__file__).resolve().parents[2] / "assets" / "fonts" / "DejaVuSans-Bold.ttf"
@@ -145,9 +145,9 @@ def launch_demo_campaign() -> tuple[Campaign, dict[str, int]]:
 
     Launching again renders nothing new: the renders are content-addressed.
     """
-    from tcma.services import campaigns
-    from tcma.services.auth import Principal
-    from tcma.services.templates import import_catalogue
+    from tcma.services.accounts.auth import Principal
+    from tcma.services.catalogue.templates import import_catalogue
+    from tcma.services.launch import launches as campaigns
 
     import_catalogue()
     operator = Principal(None, "admin")

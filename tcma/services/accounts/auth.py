@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
-from tcma.errors import DomainError, NotFoundError
+from tcma.errors import InvalidInput, NotFoundError, TooManyAttempts
 from tcma.extensions import db
 from tcma.models import ApiToken, User
 from tcma.models.base import utcnow
-from tcma.queue import get_queue
-from tcma.services.accounts import password_matches
+from tcma.services.accounts.users import password_matches
+from tcma.state import app_state
 
 TOKEN_PREFIX = "tcma_"
 VENDOR_ROLES = ("admin", "marketer")
@@ -62,56 +59,15 @@ def sign_in(email: str, password: str) -> User | None:
     refused (429) until the window passes: password guessing stays slow.
     """
     email = email.strip().lower()
-    failures = FailureCounter.current()
+    failures = app_state().sign_in_failures
     if failures.count(email) >= SIGN_IN_ATTEMPTS:
-        raise DomainError("too many failed sign-ins for this email; try again in 15 minutes",
-                          status=429)
+        raise TooManyAttempts("too many failed sign-ins for this email; try again in 15 minutes")
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None or not user.is_active or not password_matches(user.password_hash, password):
         failures.add(email)
         return None
     failures.clear(email)
     return user
-
-
-class FailureCounter:
-    """Failed sign-ins per email: in Redis when configured (shared by every process), else here."""
-
-    def __init__(self, redis: Any | None) -> None:
-        self.redis = redis
-        self.local: dict[str, list[float]] = {}
-
-    @classmethod
-    def current(cls) -> FailureCounter:
-        extensions = current_app.extensions["tcma"]
-        if "sign_in_failures" not in extensions:
-            queue = get_queue()
-            extensions["sign_in_failures"] = cls(queue.redis if queue.is_async else None)
-        return extensions["sign_in_failures"]
-
-    @staticmethod
-    def _key(email: str) -> str:
-        return "tcma:sign-in-failures:" + hashlib.sha256(email.encode()).hexdigest()
-
-    def count(self, email: str) -> int:
-        if self.redis is not None:
-            return int(self.redis.get(self._key(email)) or 0)
-        cutoff = time.time() - SIGN_IN_WINDOW
-        self.local[email] = [t for t in self.local.get(email, []) if t > cutoff]
-        return len(self.local[email])
-
-    def add(self, email: str) -> None:
-        if self.redis is not None:
-            with self.redis.pipeline() as pipe:
-                pipe.incr(self._key(email)).expire(self._key(email), SIGN_IN_WINDOW, nx=True).execute()
-        else:
-            self.local.setdefault(email, []).append(time.time())
-
-    def clear(self, email: str) -> None:
-        if self.redis is not None:
-            self.redis.delete(self._key(email))
-        else:
-            self.local.pop(email, None)
 
 
 def user_by_id(user_id: int) -> User | None:
@@ -128,7 +84,7 @@ def principal_for_user(user_id: int | None) -> Principal | None:
 def issue_token(user_id: int, name: str, expires_at: datetime | None = None) -> tuple[str, ApiToken]:
     """Create a token; the raw value is returned once and never stored."""
     if not name.strip():
-        raise DomainError("a token needs a name", {"name": ["must not be empty"]})
+        raise InvalidInput("a token needs a name", {"name": ["must not be empty"]})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user_id, name=name.strip(), token_hash=hash_token(raw),
                      prefix=raw[: len(TOKEN_PREFIX) + 6], expires_at=expires_at)

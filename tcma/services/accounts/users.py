@@ -7,7 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from tcma.errors import ConflictError, DomainError
+from tcma.errors import ConflictError, InvalidInput
 from tcma.extensions import db
 from tcma.models import ROLES, User
 
@@ -33,12 +33,12 @@ def create_user(email: str, password: str, role: str, partner_id: int | None = N
     """Add a user; refuses an unknown role, a short password or a taken email."""
     email = email.strip().lower()
     if role not in ROLES:
-        raise DomainError("unknown role", {"role": [f"must be one of {', '.join(ROLES)}"]})
+        raise InvalidInput("unknown role", {"role": [f"must be one of {', '.join(ROLES)}"]})
     if (role == "partner") != (partner_id is not None):
-        raise DomainError("a partner user needs a partner, and only a partner user has one",
+        raise InvalidInput("a partner user needs a partner, and only a partner user has one",
                           {"partner_id": ["required for role partner, forbidden otherwise"]})
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError("password too short",
+        raise InvalidInput("password too short",
                           {"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]})
     taken = db.session.scalar(select(func.count()).where(User.email == email))
     if taken:

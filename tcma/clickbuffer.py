@@ -26,15 +26,16 @@ import socket
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from redis.exceptions import RedisError
 
-from tcma.queue import get_queue
-from tcma.services.ingest import buffer_key, write_events
+from tcma.config import Settings
+from tcma.queue import TaskQueue
 
 log = logging.getLogger(__name__)
 LINK_TTL = 300.0
@@ -43,10 +44,16 @@ LINK_CACHE_MAX = 100_000
 
 
 class LinkCache:
-    """Per-process cache of resolved links: a redirect reads the database once per code per TTL."""
+    """Per-process cache of resolved links: a redirect reads the database once per code per TTL.
 
-    def __init__(self) -> None:
-        self._items: dict[str, tuple[float, Any]] = {}
+    Unknown codes are cached too (briefly), so guessing codes costs no query each; the cache is
+    bounded and forgets the least recently used code, never everything at once.
+    """
+
+    def __init__(self, size: int = LINK_CACHE_MAX) -> None:
+        self.size = size
+        self._items: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, code: str, loader: Callable[[str], Any]) -> Any:
         """The cached value for `code`, loading (and caching misses briefly) when absent or stale."""
@@ -55,10 +62,15 @@ class LinkCache:
         if hit is not None and hit[0] > now:
             return hit[1]
         value = loader(code)
-        if len(self._items) >= LINK_CACHE_MAX:
-            self._items.clear()
-        self._items[code] = (now + (LINK_TTL if value is not None else MISSING_LINK_TTL), value)
+        with self._lock:
+            self._items[code] = (now + (LINK_TTL if value is not None else MISSING_LINK_TTL), value)
+            self._items.move_to_end(code)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
         return value
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class Spool:
@@ -102,18 +114,22 @@ class Spool:
 class TrackingRuntime:
     """Per-app tracking state: the link cache, this process's spool and its shipper thread."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, queue: TaskQueue, settings: Settings, spool_dir: Path,
+                 write_events: Callable[[list[dict[str, Any]]], int]) -> None:
         self.app = app
+        self.queue = queue
         self.links = LinkCache()
-        self.uses_redis = bool(app.config.get("REDIS_URL"))
-        self.secret = app.config["SECRET_KEY"]
-        directory = app.config.get("CLICK_SPOOL_DIR") or Path(app.instance_path) / "clickspool"
-        self.spool = Spool(Path(directory))
-        self.interval = float(app.config.get("CLICK_SHIP_INTERVAL", 0.2))
+        self.uses_redis = queue.is_async
+        self.secret = settings.secret_key
+        self.spool = Spool(spool_dir)
+        self.interval = settings.click_ship_interval
+        self.write_events = write_events
+        self.buffer_key = f"{settings.queue_prefix}:events:buffer"
+        self.inflight_key = f"{settings.queue_prefix}:events:inflight"
         self._shipper_pid = 0
 
-    def ensure_shipper(self) -> None:
-        """Start this process's shipper thread once (again after a fork)."""
+    def start_shipper(self) -> None:
+        """Start this process's shipper thread (once per process; again in a forked child)."""
         if self.interval <= 0 or self._shipper_pid == os.getpid():
             return
         self._shipper_pid = os.getpid()
@@ -134,21 +150,76 @@ class TrackingRuntime:
                 shipped = 0
                 rotated = self.spool.rotate()
                 if rotated is not None:
-                    shipped += _ship_file(*rotated)
+                    shipped += self._ship_file(*rotated)
                 if adopt:
-                    shipped += adopt_orphans(self.spool.directory)
+                    shipped += self.adopt_orphans()
                 return shipped
         except Exception:  # the thread must outlive any outage; the files wait for the next round
             log.exception("shipping tracked events failed; they stay in the spool")
             return 0
 
+    def buffer_lines(self, data: bytes) -> None:
+        """Accept encoded events: spooled for the shipper, or (no Redis) written to the database now."""
+        if not self.uses_redis:
+            try:
+                self.write_events(decode_events(data.splitlines()))
+                return
+            except Exception:
+                log.exception("writing events failed; spooling them for the shipper to retry")
+        self.spool.append(data)
 
-def runtime() -> TrackingRuntime:
-    """The current app's TrackingRuntime (created on first use)."""
-    extensions = current_app.extensions
-    if "tcma_tracking" not in extensions:
-        extensions["tcma_tracking"] = TrackingRuntime(current_app._get_current_object())
-    return extensions["tcma_tracking"]
+    def ship_lines(self, lines: list[bytes]) -> None:
+        """Push lines to the Redis buffer; when Redis fails (or there is none), write them to the database."""
+        if self.uses_redis:
+            try:
+                with self.queue.redis.pipeline(transaction=False) as pipe:
+                    for start in range(0, len(lines), 1000):
+                        pipe.rpush(self.buffer_key, *lines[start:start + 1000])
+                    pipe.execute()
+                return
+            except RedisError as exc:
+                log.warning("Redis refused %d tracked events (%s); writing them to the database",
+                            len(lines), exc)
+        self.write_events(decode_events(lines))
+
+    def _ship_file(self, fd: int, path: Path) -> int:
+        """Ship one locked spool file, then delete it; on failure it is left for adoption."""
+        try:
+            with open(fd, "rb", closefd=False) as handle:
+                handle.seek(0)
+                lines = [line for line in handle.read().splitlines() if line.strip()]
+            if lines:
+                self.ship_lines(lines)
+            path.unlink(missing_ok=True)
+            return len(lines)
+        finally:
+            os.close(fd)
+
+    def adopt_orphans(self) -> int:
+        """Ship every spool in the folder whose owner is gone (its flock is free); returns events."""
+        shipped = 0
+        directory = self.spool.directory
+        for path in sorted([*directory.glob("*.spool"), *directory.glob("*.ready")]):
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # a live process owns it
+                os.close(fd)
+                continue
+            shipped += self._ship_file(fd, path)
+        return shipped
+
+    def ship_spools(self) -> int:
+        """Ship this process's spool and this host's orphaned spools now; returns events shipped."""
+        with self.app.app_context():
+            rotated = self.spool.rotate()
+            shipped = self._ship_file(*rotated) if rotated is not None else 0
+            if self.spool.directory.exists():
+                shipped += self.adopt_orphans()
+        return shipped
 
 
 def encode_events(events: list[dict[str, Any]]) -> bytes:
@@ -167,75 +238,6 @@ def decode_events(lines: list[bytes]) -> list[dict[str, Any]]:
     return events
 
 
-def buffer_events(events: list[dict[str, Any]]) -> None:
+def buffer_events(runtime: TrackingRuntime, events: list[dict[str, Any]]) -> None:
     """Accept events without waiting on the database when Redis is configured."""
-    buffer_lines(encode_events(events))
-
-
-def buffer_lines(data: bytes) -> None:
-    """Accept encoded events: spooled for the shipper, or (no Redis) written to the database now."""
-    state = runtime()
-    if not state.uses_redis:
-        try:
-            write_events(decode_events(data.splitlines()))
-            return
-        except Exception:
-            log.exception("writing events failed; spooling them for the shipper to retry")
-    state.spool.append(data)
-    state.ensure_shipper()
-
-
-def ship_lines(lines: list[bytes]) -> None:
-    """Push lines to the Redis buffer; when Redis fails (or there is none), write them to the database."""
-    if current_app.config.get("REDIS_URL"):
-        try:
-            with get_queue().redis.pipeline(transaction=False) as pipe:
-                for start in range(0, len(lines), 1000):
-                    pipe.rpush(buffer_key(), *lines[start:start + 1000])
-                pipe.execute()
-            return
-        except RedisError as exc:
-            log.warning("Redis refused %d tracked events (%s); writing them to the database", len(lines), exc)
-    write_events(decode_events(lines))
-
-
-def _ship_file(fd: int, path: Path) -> int:
-    """Ship one locked spool file, then delete it; on failure it is left for adoption."""
-    try:
-        with open(fd, "rb", closefd=False) as handle:
-            handle.seek(0)
-            lines = [line for line in handle.read().splitlines() if line.strip()]
-        if lines:
-            ship_lines(lines)
-        path.unlink(missing_ok=True)
-        return len(lines)
-    finally:
-        os.close(fd)
-
-
-def adopt_orphans(directory: Path) -> int:
-    """Ship every spool in `directory` whose owner is gone (its flock is free); returns events."""
-    shipped = 0
-    for path in sorted([*directory.glob("*.spool"), *directory.glob("*.ready")]):
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # a live process owns it
-            os.close(fd)
-            continue
-        shipped += _ship_file(fd, path)
-    return shipped
-
-
-def ship_spools() -> int:
-    """Ship this process's spool and this host's orphaned spools now; returns events shipped."""
-    state = runtime()
-    with state.app.app_context():
-        rotated = state.spool.rotate()
-        shipped = _ship_file(*rotated) if rotated is not None else 0
-        if state.spool.directory.exists():
-            shipped += adopt_orphans(state.spool.directory)
-    return shipped
+    runtime.buffer_lines(encode_events(events))

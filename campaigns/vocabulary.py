@@ -1,0 +1,58 @@
+"""The words every part of tcma shares: outputs, channels, social networks, statuses, ids.
+
+Defined once here (the pure domain), imported by the models, the schemas, the services, the
+API, the portal and the CLI, so that an output, a channel or a status is spelt one way.
+"""
+
+from __future__ import annotations
+
+import renderers
+
+# Where partners publish posts; each network is also a channel of its own.
+NETWORKS: tuple[str, ...] = renderers.NETWORKS
+
+# Outputs of a template: files, the email, and one post text per network.
+FILE_OUTPUTS = ("pdf", "png", "jpg", "email")
+POST_PREFIX = "post:"
+
+
+def post_output(network: str) -> str:
+    """The output name of a network's post text (post:linkedin)."""
+    return f"{POST_PREFIX}{network}"
+
+
+OUTPUTS = (*FILE_OUTPUTS, *(post_output(n) for n in NETWORKS))
+
+# Channels: where an engagement happened. A link in a PDF is "print", in a PNG/JPEG "image";
+# a QR code is scanned ("qr"), a portal download is "download"; emails and each network apart.
+PRINT, IMAGE, EMAIL, DOWNLOAD, QR = "print", "image", "email", "download", "qr"
+CHANNELS = (PRINT, IMAGE, EMAIL, DOWNLOAD, QR, *NETWORKS)
+_FILE_CHANNELS = {"pdf": PRINT, "png": IMAGE, "jpg": IMAGE, "email": EMAIL}
+
+
+def channel_for(output: str) -> str:
+    """The channel an output reaches people through: print, image, email, or the post's network."""
+    if output in _FILE_CHANNELS:
+        return _FILE_CHANNELS[output]
+    network = output.removeprefix(POST_PREFIX)
+    if output.startswith(POST_PREFIX) and network in NETWORKS:
+        return network
+    raise ValueError(f"unknown output {output!r}; expected one of {', '.join(OUTPUTS)}")
+
+
+def tier_allows(tiers: tuple[str, ...] | list[str] | None, tier: str) -> bool:
+    """Whether a template limited to `tiers` may be used by a partner of `tier` (none listed: all)."""
+    return not tiers or tier.strip().lower() in {t.lower() for t in tiers}
+
+
+ASSET_STATUSES = ("queued", "running", "done", "failed")
+PARTNER_STATUSES = ("active", "suspended", "archived")
+CAMPAIGN_STATUSES = ("draft", "launching", "running", "paused", "completed", "archived")
+POST_STATUSES = ("awaiting_approval", "scheduled", "claimed", "published", "failed", "cancelled")
+EVENT_KINDS = ("click", "open", "download", "post", "send", "render", "unsubscribe")
+
+# Row ids are 32-bit integers in every table: larger numbers can name no row.
+MAX_DATABASE_ID = 2**31 - 1
+
+# What engagement numbers may be grouped by (the rollup key).
+STATS_DIMENSIONS = ("kind", "campaign_id", "partner_id", "asset_id", "variant", "channel", "day")

@@ -1,0 +1,70 @@
+"""Per-app state: every client, cache and background helper of one app, built once in `init_state`.
+
+Nothing is added to it later by a request; background threads (the click shipper) start only
+when the serving process asks (`start_background_work`), never on a first click.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+import renderers
+from tcma.cache import LruCache
+from tcma.clickbuffer import TrackingRuntime
+from tcma.config import Settings
+from tcma.queue import TaskQueue
+from tcma.ratelimit import AttemptCounter
+from tcma.storage import Storage, build_storage
+
+SIGN_IN_WINDOW = 900  # seconds a failed sign-in is remembered
+
+
+@dataclass
+class AppState:
+    """The app's clients, bounded caches and runtimes (one per app, shared by its threads)."""
+
+    settings: Settings
+    storage: Storage
+    queue: TaskQueue
+    renderer: renderers.Renderer
+    templates: LruCache  # parsed template versions, by version id
+    logos: LruCache  # decoded partner logos, by storage key
+    destination_ids: LruCache  # registered destination ids, by (name, url)
+    sign_in_failures: AttemptCounter
+    tracking: TrackingRuntime
+
+
+def init_state(app: Flask, settings: Settings,
+               write_events: Callable[[list[dict[str, Any]]], int]) -> AppState:
+    """Build the app's state; `write_events` is where tracked events go when Redis cannot take them."""
+    queue = TaskQueue(settings.redis_url, settings.queue_prefix)
+    spool = Path(settings.click_spool_dir or Path(app.instance_path) / "clickspool")
+    state = AppState(
+        settings=settings,
+        storage=build_storage(app.config),
+        queue=queue,
+        renderer=renderers.Renderer(),
+        templates=LruCache(64),
+        logos=LruCache(512),
+        destination_ids=LruCache(4096),
+        sign_in_failures=AttemptCounter("sign-in-failures", SIGN_IN_WINDOW,
+                                        queue.redis if queue.is_async else None),
+        tracking=TrackingRuntime(app, queue, settings, spool, write_events),
+    )
+    app.extensions["tcma"] = state
+    return state
+
+
+def app_state() -> AppState:
+    """The current app's state."""
+    return current_app.extensions["tcma"]
+
+
+def start_background_work(app: Flask) -> None:
+    """Start what a serving process runs beside requests (the click shipper thread)."""
+    app.extensions["tcma"].tracking.start_shipper()
