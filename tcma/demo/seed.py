@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tcma.extensions import db
 from tcma.models import BrandKit, Campaign, Partner, Region, Tier, Vertical
-from tcma.services.accounts.users import create_user
+from tcma.services.accounts.users import add_user
 from tcma.storage import get_storage
 
 FONT = Path(__file__).resolve().parents[2] / "assets" / "fonts" / "DejaVuSans-Bold.ttf"
@@ -59,11 +59,11 @@ def seed_demo(partner_count: int = 30) -> DemoReport:
     report = DemoReport(created=True)
     report.logins.append(("admin", "admin@demo.tcma.test", DEMO_PASSWORD))
     report.logins.append(("marketer", "marketer@demo.tcma.test", DEMO_PASSWORD))
-    create_user("admin@demo.tcma.test", DEMO_PASSWORD, "admin", commit=False)
-    create_user("marketer@demo.tcma.test", DEMO_PASSWORD, "marketer", commit=False)
+    add_user("admin@demo.tcma.test", DEMO_PASSWORD, "admin")
+    add_user("marketer@demo.tcma.test", DEMO_PASSWORD, "marketer")
     for partner in partners:
         email = f"{partner.slug}@partners.demo.tcma.test"
-        create_user(email, DEMO_PASSWORD, "partner", partner_id=partner.id, commit=False)
+        add_user(email, DEMO_PASSWORD, "partner", partner_id=partner.id)
     report.logins.append(("partner", f"{partners[0].slug}@partners.demo.tcma.test", DEMO_PASSWORD))
     db.session.commit()
     report.counts = _counts()

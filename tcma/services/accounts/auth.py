@@ -14,6 +14,7 @@ from tcma.extensions import db
 from tcma.models import ApiToken, User
 from tcma.models.base import utcnow
 from tcma.services.accounts.users import password_matches
+from tcma.services.transaction import commit
 from tcma.state import app_state
 
 TOKEN_PREFIX = "tcma_"
@@ -89,7 +90,7 @@ def issue_token(user_id: int, name: str, expires_at: datetime | None = None) -> 
     token = ApiToken(user_id=user_id, name=name.strip(), token_hash=hash_token(raw),
                      prefix=raw[: len(TOKEN_PREFIX) + 6], expires_at=expires_at)
     db.session.add(token)
-    db.session.commit()
+    commit()
     return raw, token
 
 
@@ -105,7 +106,7 @@ def user_for_token(raw: str) -> User | None:
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         token.last_used_at = now
-        db.session.commit()
+        commit()
     return token.user
 
 
@@ -123,5 +124,5 @@ def revoke_token(principal: Principal, token_id: int) -> ApiToken:
         raise NotFoundError("no such token")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        db.session.commit()
+        commit()
     return token

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from tcma.errors import ConflictError, InvalidInput
 from tcma.extensions import db
 from tcma.models import ROLES, User
+from tcma.services.transaction import commit
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
@@ -28,9 +29,15 @@ def password_matches(password_hash: str, password: str) -> bool:
         return False
 
 
-def create_user(email: str, password: str, role: str, partner_id: int | None = None,
-                commit: bool = True) -> User:
-    """Add a user; refuses an unknown role, a short password or a taken email."""
+def create_user(email: str, password: str, role: str, partner_id: int | None = None) -> User:
+    """Create a user (one use case: checks, writes, commits)."""
+    user = add_user(email, password, role, partner_id)
+    commit()
+    return user
+
+
+def add_user(email: str, password: str, role: str, partner_id: int | None = None) -> User:
+    """Add a user to the current unit of work; refuses an unknown role, a short password or a taken email."""
     email = email.strip().lower()
     if role not in ROLES:
         raise InvalidInput("unknown role", {"role": [f"must be one of {', '.join(ROLES)}"]})
@@ -46,8 +53,8 @@ def create_user(email: str, password: str, role: str, partner_id: int | None = N
     user = User(email=email, password_hash=hash_password(password), role=role, partner_id=partner_id)
     db.session.add(user)
     try:
-        db.session.commit() if commit else db.session.flush()
+        with db.session.begin_nested():
+            db.session.flush()
     except IntegrityError:  # registered concurrently
-        db.session.rollback()
         raise ConflictError("email already registered", {"email": ["already registered"]}) from None
     return user

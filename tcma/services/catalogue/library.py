@@ -12,10 +12,11 @@ from campaigns.vocabulary import tier_allows
 from tcma.errors import ConflictError, InvalidInput, NotFoundError, PermissionDenied
 from tcma.extensions import db
 from tcma.models import Asset, Customization, Partner, TemplateVersion
-from tcma.queue import get_queue
+from tcma.queue import JobCall
 from tcma.services.accounts.auth import Principal
 from tcma.services.catalogue.templates import get_version, list_templates, template_for_version
 from tcma.services.launch.assets import RENDER_JOB, AssetView, get_asset
+from tcma.services.transaction import commit, enqueue_after_commit
 
 
 def _partner(principal: Principal) -> Partner:
@@ -62,7 +63,7 @@ def save_customization(principal: Principal, slug: str, values: dict[str, str]) 
     custom.fields, custom.dropped_fields = cleaned, []
     db.session.add(custom)
     try:
-        db.session.commit()
+        commit()
     except IntegrityError:  # a concurrent first save of the same customization won
         db.session.rollback()
         raise ConflictError("these edits were saved meanwhile; reload and try again") from None
@@ -86,8 +87,9 @@ def render_for_partner(principal: Principal, slug: str, output: str, variant: st
     asset = Asset(partner_id=partner.id, template_version_id=version.id, output=output,
                   variant=variant, fields=cleaned, status="queued")
     db.session.add(asset)
-    db.session.commit()
-    get_queue().enqueue(RENDER_JOB, [asset.id], job_id=f"self-serve-{asset.id}")
+    db.session.flush()
+    enqueue_after_commit(JobCall(RENDER_JOB, ([asset.id],), job_id=f"self-serve-{asset.id}"))
+    commit()
     db.session.expire_all()
     return get_asset(principal, asset.id)
 

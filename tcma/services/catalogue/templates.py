@@ -15,6 +15,7 @@ from tcma.extensions import db
 from tcma.models import Customization, Template, TemplateVersion
 from tcma.services.accounts.auth import Principal
 from tcma.services.scoping import require_vendor
+from tcma.services.transaction import commit
 from tcma.state import app_state
 from tcma.storage import NotFound, get_storage
 
@@ -96,7 +97,7 @@ def import_catalogue(root: str | Path | None = None) -> list[tuple[str, int, boo
     for tpl in catalogue.values():
         version, created = _publish(tpl)
         published.append((tpl.slug, version.version, created))
-    db.session.commit()
+    commit()
     return published
 
 
@@ -112,7 +113,7 @@ def publish_version(principal: Principal, slug: str, spec: dict[str, Any]) -> Te
     version, created = _publish(tpl)
     if not created:
         raise ConflictError("nothing changed: the spec equals the latest version")
-    db.session.commit()
+    commit()
     return version
 
 

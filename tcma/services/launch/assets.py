@@ -14,9 +14,10 @@ from tcma.errors import ConflictError
 from tcma.extensions import db
 from tcma.models import Asset, Render, Template, TemplateVersion
 from tcma.models.base import utcnow
-from tcma.queue import get_queue
+from tcma.queue import JobCall
 from tcma.services.accounts.auth import Principal
 from tcma.services.scoping import get_scoped, scope_select
+from tcma.services.transaction import commit, enqueue_after_commit
 from tcma.storage import get_storage
 
 RENDER_JOB = "tcma.jobs.render.render_assets"
@@ -103,7 +104,7 @@ def retry_asset(principal: Principal, asset_id: int) -> AssetView:
         raise ConflictError(f"asset {asset_id} is {asset.status}; only failed assets are retried")
     db.session.execute(update(Asset).where(Asset.id == asset_id)
                        .values(status="queued", error=None, updated_at=utcnow()))
-    db.session.commit()
-    get_queue().enqueue(RENDER_JOB, [asset_id], job_id=f"retry-{asset_id}-{asset.attempts}")
+    enqueue_after_commit(JobCall(RENDER_JOB, ([asset_id],), job_id=f"retry-{asset_id}-{asset.attempts}"))
+    commit()
     db.session.expire_all()
     return get_asset(principal, asset_id)

@@ -16,12 +16,13 @@ from tcma.errors import ConflictError, InvalidInput, NotFoundError
 from tcma.extensions import db
 from tcma.models import Asset, Campaign, CampaignOutput, Partner, Region, Tier, Vertical
 from tcma.models.base import insert_for, utcnow
-from tcma.queue import JobCall, get_queue
+from tcma.queue import JobCall
 from tcma.services.accounts.auth import Principal
 from tcma.services.catalogue.templates import get_version
 from tcma.services.launch.assets import RENDER_JOB
 from tcma.services.partners.taxonomy import with_slugs
 from tcma.services.scoping import get_scoped, require_vendor
+from tcma.services.transaction import commit, enqueue_after_commit
 
 SEGMENT_KEYS = {"tiers": (Tier, Partner.tier_id), "verticals": (Vertical, Partner.vertical_id),
                 "regions": (Region, Partner.region_id)}
@@ -51,7 +52,7 @@ def create_campaign(principal: Principal, name: str, outputs: list[dict[str, Any
                                                channel=channel_for(item["output"])))
     _check_segment(segment)
     db.session.add(campaign)
-    db.session.commit()
+    commit()
     return campaign
 
 
@@ -117,16 +118,17 @@ def launch_campaign(principal: Principal, campaign_id: int) -> dict[str, int]:
     _create_assets(campaign, segment_partner_ids(campaign.segment))
     campaign.status = "running" if campaign.status != "paused" else "paused"
     campaign.launched_at = campaign.launched_at or utcnow()
-    db.session.commit()
     if campaign.status == "running":
-        enqueue_pending(campaign.id)
-        complete_if_done([campaign.id])  # nothing to render (an empty segment, a relaunch)
+        _enqueue_pending(campaign.id)
+        _mark_completed([campaign.id])  # nothing to render (an empty segment, a relaunch)
+    commit()
     db.session.expire_all()
     return campaign_progress(principal, campaign.id)
 
 
-def enqueue_pending(campaign_id: int) -> int:
-    """Enqueue render jobs, in chunks, for every queued asset of the campaign."""
+def _enqueue_pending(campaign_id: int) -> int:
+    """Render jobs, in chunks, for every queued asset of the campaign (enqueued after commit)."""
+    db.session.flush()
     ids = list(db.session.scalars(select(Asset.id).where(
         Asset.campaign_id == campaign_id, Asset.status == "queued").order_by(Asset.id)))
     _enqueue_chunks(ids, f"render-{campaign_id}", "")
@@ -136,10 +138,10 @@ def enqueue_pending(campaign_id: int) -> int:
 def _enqueue_chunks(ids: list[int], prefix: str, suffix: str) -> None:
     size = get_settings().render_chunk
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
-    get_queue().enqueue_many(
+    enqueue_after_commit(*(
         JobCall(RENDER_JOB, (chunk,), job_id=f"{prefix}-{chunk[0]}-{chunk[-1]}{suffix}")
         for chunk in chunks
-    )
+    ))
 
 
 def campaign_progress(principal: Principal, campaign_id: int) -> dict[str, int]:
@@ -170,11 +172,13 @@ def campaigns_of(asset_ids: list[int]) -> list[int]:
 
 
 def complete_if_done(campaign_ids: Iterable[int]) -> None:
-    """Mark running campaigns with nothing left to render completed.
+    """Mark running campaigns with nothing left to render completed (render jobs, at their end)."""
+    _mark_completed(campaign_ids)
+    commit()
 
-    Render jobs call this after their last batch, launches and resumes after enqueueing; the
-    check and the change are one statement, so two workers finishing together agree.
-    """
+
+def _mark_completed(campaign_ids: Iterable[int]) -> None:
+    """The check and the change are one statement, so two workers finishing together agree."""
     ids = [campaign_id for campaign_id in campaign_ids if campaign_id is not None]
     if not ids:
         return
@@ -182,7 +186,6 @@ def complete_if_done(campaign_ids: Iterable[int]) -> None:
                                      Asset.status.in_(["queued", "running"])).exists()
     db.session.execute(update(Campaign).where(Campaign.id.in_(ids), Campaign.status == "running",
                                               ~pending).values(status="completed", updated_at=utcnow()))
-    db.session.commit()
 
 
 def set_paused(principal: Principal, campaign_id: int, paused: bool) -> Campaign:
@@ -194,11 +197,11 @@ def set_paused(principal: Principal, campaign_id: int, paused: bool) -> Campaign
         campaign.status = "paused"
     elif not paused and campaign.status == "paused":
         campaign.status = "running"
-    db.session.commit()
     if campaign.status == "running":
-        enqueue_pending(campaign.id)
-        complete_if_done([campaign.id])
-        db.session.expire_all()
+        _enqueue_pending(campaign.id)
+        _mark_completed([campaign.id])
+    commit()
+    db.session.expire_all()
     return campaign
 
 
@@ -211,9 +214,9 @@ def retry_failed(principal: Principal, campaign_id: int, asset_ids: list[int] | 
     count = db.session.execute(stmt.values(status="queued", error=None, updated_at=utcnow())).rowcount
     if count and campaign.status == "completed":
         campaign.status = "running"
-    db.session.commit()
     if count and campaign.status == "running":
-        enqueue_pending(campaign.id)
+        _enqueue_pending(campaign.id)
+    commit()
     return count
 
 
@@ -235,6 +238,7 @@ def recover_stalled(include_queued: bool = False) -> int:
                                               Asset.campaign_id.in_(running)))
         .order_by(Asset.id)))
     _enqueue_chunks(ids, "recover", suffix)
+    commit()
     return len(ids)
 
 

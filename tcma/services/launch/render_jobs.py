@@ -22,6 +22,7 @@ from tcma.services.launch.renders import (
     store_render,
 )
 from tcma.services.tracking.links import LinkBatch, save_links
+from tcma.services.transaction import commit
 
 BATCH = 10  # assets committed together: progress moves in steps of ten, a crash redoes at most ten
 EXPECTED = (campaigns.RequestError, campaigns.FieldError, campaigns.TemplateError,
@@ -99,7 +100,7 @@ def _render_batch(chunk: Chunk, assets: list[Asset]) -> Counter:
             failures[asset_id] = _reason(by_id[asset_id], exc)
     stored.update(insert_renders(list(rows.values())))
     _record(assets, requests, stored, failures)
-    db.session.commit()
+    commit()
     return Counter("failed" if a.id in failures else "done" for a in assets)
 
 

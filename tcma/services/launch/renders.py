@@ -18,6 +18,7 @@ from tcma.models import Asset, Campaign, Partner, Render, TemplateVersion
 from tcma.models.base import insert_for, utcnow
 from tcma.services.catalogue.templates import template_for_version
 from tcma.services.tracking.unsubscribes import unsubscribe_url
+from tcma.services.transaction import commit
 from tcma.state import app_state
 from tcma.storage import NotFound, get_storage
 
@@ -134,7 +135,7 @@ def claim_assets(asset_ids: list[int], lease_seconds: int) -> list[int]:
         .values(status="running", attempts=Asset.attempts + 1, updated_at=now)
         .returning(Asset.id)
     ).all()
-    db.session.commit()
+    commit()
     return sorted(claimed)
 
 
@@ -154,7 +155,7 @@ def relaxed_durability():
         if postgres:
             db.session.rollback()
             db.session.execute(text("RESET synchronous_commit"))
-            db.session.commit()
+            db.session.commit()  # the setting's own statement, not a use case
 
 
 def preview_render(principal, slug: str, partner_id: int, output: str, variant: str | None,
@@ -169,7 +170,7 @@ def preview_render(principal, slug: str, partner_id: int, output: str, variant: 
     try:
         request = resolve_for(partner, version, output, variant, fields, None, None)
         result = app_state().renderer.render(request.spec)
-        db.session.commit()  # the preview's tracked links, so its QR codes and links work
+        commit()  # the preview's tracked links, so its QR codes and links work
         return result
     except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError) as exc:
         field = getattr(exc, "field", "output")

@@ -11,8 +11,9 @@ from tcma.errors import InvalidInput
 from tcma.extensions import db
 from tcma.models import BrandKit, Partner, Region, Tier, Vertical
 from tcma.services.accounts.auth import Principal
-from tcma.services.partners.taxonomy import commit_new_slug, taxonomy_by_slug, with_slugs
+from tcma.services.partners.taxonomy import flush_new_slug, taxonomy_by_slug, with_slugs
 from tcma.services.scoping import get_scoped, require_vendor, scope_select
+from tcma.services.transaction import commit
 from tcma.storage import get_storage
 
 TAXONOMY_FIELDS = {"tier": "tiers", "vertical": "verticals", "region": "regions"}
@@ -36,7 +37,8 @@ def create_partner(principal: Principal, values: dict[str, Any]) -> Partner:
     for name, value in values.items():
         setattr(partner, name, value)
     db.session.add(partner)
-    commit_new_slug(partner.slug)
+    flush_new_slug(partner.slug)
+    commit()
     return partner
 
 
@@ -48,7 +50,7 @@ def update_partner(principal: Principal, partner_id: int, values: dict[str, Any]
     _apply_taxonomy(partner, values)
     for name, value in values.items():
         setattr(partner, name, value)
-    db.session.commit()
+    commit()
     return partner
 
 
@@ -81,7 +83,7 @@ def update_brand_kit(principal: Principal, partner_id: int, values: dict[str, An
     kit = partner.brand_kit or BrandKit(partner=partner)
     for name, value in values.items():
         setattr(kit, name, value)
-    db.session.commit()
+    commit()
     return kit
 
 
@@ -103,7 +105,7 @@ def upload_logo(principal: Principal, partner_id: int, data: bytes) -> BrandKit:
     kit = partner.brand_kit or BrandKit(partner=partner)
     kit.logo_key = key
     try:
-        db.session.commit()
+        commit()
     except Exception:
         db.session.rollback()
         if not existed:

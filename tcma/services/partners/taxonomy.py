@@ -12,6 +12,7 @@ from tcma.extensions import db
 from tcma.models import Region, Tier, Vertical
 from tcma.services.accounts.auth import Principal
 from tcma.services.scoping import require_vendor
+from tcma.services.transaction import commit
 
 KINDS: dict[str, type] = {"tiers": Tier, "verticals": Vertical, "regions": Region}
 
@@ -29,7 +30,8 @@ def create_taxonomy(principal: Principal, kind: str, values: dict[str, Any]) -> 
     _check_rank(kind, values)
     row = KINDS[kind](**values)
     db.session.add(row)
-    commit_new_slug(values["slug"])
+    flush_new_slug(values["slug"])
+    commit()
     return row
 
 
@@ -42,7 +44,7 @@ def update_taxonomy(principal: Principal, kind: str, row_id: int, values: dict[s
         raise NotFoundError(f"{kind[:-1]} {row_id} not found")
     for name, value in values.items():
         setattr(row, name, value)
-    db.session.commit()
+    commit()
     return row
 
 
@@ -56,12 +58,12 @@ def _check_rank(kind: str, values: dict[str, Any]) -> None:
         raise InvalidInput("only tiers have a rank", {"rank": [f"not a field of {kind}"]})
 
 
-def commit_new_slug(slug: str) -> None:
-    """Commit a row whose slug must be unique; a taken slug is a conflict naming the field."""
+def flush_new_slug(slug: str) -> None:
+    """Write a row whose slug must be unique; a taken slug is a conflict naming the field."""
     try:
-        db.session.commit()
+        with db.session.begin_nested():
+            db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         raise ConflictError(f"slug {slug!r} is taken", {"slug": ["already exists"]}) from None
 
 
