@@ -8,12 +8,11 @@ import click
 from flask.cli import with_appcontext
 
 from tcma.errors import DomainError
-from tcma.services.accounts.auth import Principal
+from tcma.services.accounts.auth import OPERATOR
 from tcma.services.catalogue.templates import import_catalogue
 from tcma.services.launch import launches as campaigns
 
 # The CLI runs with the operator's full authority.
-OPERATOR = Principal(user_id=None, role="admin")
 
 
 @click.command("import")

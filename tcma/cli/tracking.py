@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from campaigns.vocabulary import STATS_DIMENSIONS
 from tcma.config import get_settings
-from tcma.services.accounts.auth import Principal
+from tcma.services.accounts.auth import OPERATOR
 from tcma.services.tracking.ingest import flush_events, pending_events, ship_spooled_events
 from tcma.services.tracking.stats import StatsQuery, format_stats, query_stats
 
@@ -61,7 +61,7 @@ def stats_command(campaign_id: int | None, group_by: str, include_bots: bool) ->
     if unknown:
         raise click.BadParameter(f"unknown: {', '.join(unknown)}", param_hint="--group-by")
     query = StatsQuery(campaign_id=campaign_id, group_by=dims, include_bots=include_bots)
-    click.echo(format_stats(query_stats(Principal(user_id=None, role="admin"), query)))
+    click.echo(format_stats(query_stats(OPERATOR, query)))
 
 
 @click.command("flusher")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from tcma.extensions import db
 from tcma.models import BrandKit, Campaign, Partner, Region, Tier, Vertical
+from tcma.services.accounts.auth import OPERATOR
 from tcma.services.accounts.users import add_user
 from tcma.storage import get_storage
 
@@ -145,12 +146,11 @@ def launch_demo_campaign() -> tuple[Campaign, dict[str, int]]:
 
     Launching again renders nothing new: the renders are content-addressed.
     """
-    from tcma.services.accounts.auth import Principal
     from tcma.services.catalogue.templates import import_catalogue
     from tcma.services.launch import launches as campaigns
 
     import_catalogue()
-    operator = Principal(None, "admin")
+    operator = OPERATOR
     campaign = db.session.scalar(select(Campaign).where(Campaign.name == DEMO_CAMPAIGN))
     if campaign is None:
         campaign = campaigns.create_campaign(operator, DEMO_CAMPAIGN, DEMO_OUTPUTS, {})

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from tcma.config import get_settings
 from tcma.extensions import db
 from tcma.models import TrackedLink
-from tcma.services.accounts.auth import Principal
+from tcma.services.accounts.auth import OPERATOR
 from tcma.services.tracking.ingest import flush_events, ship_spooled_events
 from tcma.services.tracking.stats import StatsQuery, StatsResult, query_stats
 
@@ -76,7 +76,7 @@ def drain_and_read(campaign_id: int | None = None) -> StatsResult:
     ship_spooled_events()
     if get_settings().redis_url:
         flush_events(wait=10)
-    vendor = Principal(user_id=None, role="admin")
+    vendor = OPERATOR
     return query_stats(vendor, StatsQuery(campaign_id=campaign_id, group_by=("kind", "variant")))
 
 

@@ -44,6 +44,10 @@ class Principal:
         return cls(user.id, user.role, user.partner_id)
 
 
+# The operator at the command line (and the demo tooling): a vendor admin with no user row.
+OPERATOR = Principal(user_id=None, role="admin")
+
+
 def hash_token(raw: str) -> str:
     """The stored form of a token (tokens are random, so a fast hash is enough)."""
     return hashlib.sha256(raw.encode()).hexdigest()

@@ -14,18 +14,15 @@ from campaigns.vocabulary import ASSET_STATUSES, channel_for, tier_allows
 from tcma.config import get_settings
 from tcma.errors import ConflictError, InvalidInput, NotFoundError
 from tcma.extensions import db
-from tcma.models import Asset, Campaign, CampaignOutput, Partner, Region, Tier, Vertical
+from tcma.models import Asset, Campaign, CampaignOutput, Partner, Tier
 from tcma.models.base import insert_for, utcnow
 from tcma.queue import JobCall
 from tcma.services.accounts.auth import Principal
 from tcma.services.catalogue.templates import get_version
 from tcma.services.launch.assets import RENDER_JOB
-from tcma.services.partners.taxonomy import with_slugs
+from tcma.services.partners.taxonomy import KINDS, partner_column, with_slugs
 from tcma.services.scoping import get_scoped, require_vendor
 from tcma.services.transaction import commit, enqueue_after_commit
-
-SEGMENT_KEYS = {"tiers": (Tier, Partner.tier_id), "verticals": (Vertical, Partner.vertical_id),
-                "regions": (Region, Partner.region_id)}
 
 
 def _slugify(name: str) -> str:
@@ -57,7 +54,7 @@ def create_campaign(principal: Principal, name: str, outputs: list[dict[str, Any
 
 
 def _check_segment(segment: dict[str, Any]) -> None:
-    for key, (model, _) in SEGMENT_KEYS.items():
+    for key, model in KINDS.items():
         slugs = set(segment.get(key) or [])
         known = set(db.session.scalars(select(model.slug).where(model.slug.in_(slugs))))
         if slugs - known:
@@ -73,10 +70,9 @@ def _check_segment(segment: dict[str, Any]) -> None:
 def segment_partner_ids(segment: dict[str, Any]) -> list[int]:
     """Active partners matching every given dimension, plus the explicitly listed ones."""
     stmt = select(Partner.id).where(Partner.status == "active")
-    dimensions = [k for k in SEGMENT_KEYS if segment.get(k)]
+    dimensions = [k for k in KINDS if segment.get(k)]
     for key in dimensions:
-        model, column = SEGMENT_KEYS[key]
-        stmt = stmt.where(with_slugs(model, column, segment[key]))
+        stmt = stmt.where(with_slugs(KINDS[key], partner_column(key), segment[key]))
     explicit = segment.get("partner_ids") or []
     if explicit and not dimensions:
         stmt = stmt.where(Partner.id.in_(explicit))

@@ -11,18 +11,17 @@ from tcma.errors import InvalidInput
 from tcma.extensions import db
 from tcma.models import BrandKit, Partner, Region, Tier, Vertical
 from tcma.services.accounts.auth import Principal
-from tcma.services.partners.taxonomy import flush_new_slug, taxonomy_by_slug, with_slugs
+from tcma.services.partners.taxonomy import PARTNER_FIELDS, flush_new_slug, taxonomy_by_slug, with_slugs
 from tcma.services.scoping import get_scoped, require_vendor, scope_select
 from tcma.services.transaction import commit
 from tcma.storage import get_storage
 
-TAXONOMY_FIELDS = {"tier": "tiers", "vertical": "verticals", "region": "regions"}
 LOGO_MEDIA = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"),
               "WEBP": ("webp", "image/webp"), "GIF": ("gif", "image/gif")}
 
 
 def _apply_taxonomy(partner: Partner, values: dict[str, Any]) -> None:
-    for field, kind in TAXONOMY_FIELDS.items():
+    for kind, field in PARTNER_FIELDS.items():
         if field in values:
             setattr(partner, field, taxonomy_by_slug(kind, values.pop(field), field))
 

@@ -9,12 +9,19 @@ from sqlalchemy.exc import IntegrityError
 
 from tcma.errors import ConflictError, InvalidInput, NotFoundError
 from tcma.extensions import db
-from tcma.models import Region, Tier, Vertical
+from tcma.models import Partner, Region, Tier, Vertical
 from tcma.services.accounts.auth import Principal
 from tcma.services.scoping import require_vendor
 from tcma.services.transaction import commit
 
+# The vendor's taxonomy, defined once: kind -> model, and the partner field each kind fills.
 KINDS: dict[str, type] = {"tiers": Tier, "verticals": Vertical, "regions": Region}
+PARTNER_FIELDS: dict[str, str] = {"tiers": "tier", "verticals": "vertical", "regions": "region"}
+
+
+def partner_column(kind: str) -> Any:
+    """The partner's foreign key to a tier, vertical or region."""
+    return getattr(Partner, f"{PARTNER_FIELDS[kind]}_id")
 
 
 def list_taxonomy(kind: str) -> list[Any]:

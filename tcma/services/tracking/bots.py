@@ -57,6 +57,9 @@ def classify_agent(user_agent: str) -> str | None:
 
 def truncate_ip(ip: str | None) -> str:
     """The network part of an address (/24 or /48); '' when there is none or it is malformed."""
+    parts = (ip or "").split(".")
+    if len(parts) == 4 and all(p.isdigit() and str(int(p)) == p and int(p) < 256 for p in parts):
+        return f"{parts[0]}.{parts[1]}.{parts[2]}.0"  # the common IPv4 case, without ipaddress
     try:
         address = ipaddress.ip_address((ip or "").strip())
     except ValueError:
@@ -70,10 +73,15 @@ def _daily_salt(secret: str, day: date) -> bytes:
     return hmac.new(secret.encode(), f"visitor:{day.isoformat()}".encode(), hashlib.sha256).digest()
 
 
-@lru_cache(maxsize=65536)
 def visitor_key(ip: str | None, user_agent: str | None, secret: str, day: date) -> str:
     """An anonymous key for one visitor on one day, from the truncated IP and user agent."""
-    material = f"{truncate_ip(ip)}|{user_agent or ''}".encode()
+    return _network_visitor_key(truncate_ip(ip), user_agent, secret, day)
+
+
+# Cached by network (/24, /48), never by the raw address: no full IP stays in memory.
+@lru_cache(maxsize=65536)
+def _network_visitor_key(network: str, user_agent: str | None, secret: str, day: date) -> str:
+    material = f"{network}|{user_agent or ''}".encode()
     return hmac.new(_daily_salt(secret, day), material, hashlib.sha256).hexdigest()[:32]
 
 
