@@ -99,9 +99,10 @@ def test_pdf_qr_decodes_to_the_tracked_link(catalogue, profile, renderer):
                                         link_for=tracked)
     data = renderer.render(request.spec).data
     page = pdfium.PdfDocument(data)[0].render(scale=2).to_pil()
-    assert [c.text for c in zxingcpp.read_barcodes(page)] == ["https://go.example.com/l/pdf-landing"]
+    # A scan is told apart from a typed link: the QR code has a link of its own on channel "qr".
+    assert [c.text for c in zxingcpp.read_barcodes(page)] == ["https://go.example.com/l/qr-landing"]
     text = pdf_text(data)
-    assert "https://go.example.com/l/pdf-landing" in text
+    assert "https://go.example.com/l/print-landing" in text
     assert "vendor.example.com" not in text
     assert "Jane Doe" in text and "jane@acme.example" in text and "Hauptstr. 1" in text
 
@@ -110,7 +111,8 @@ def test_image_qr_decodes_to_the_tracked_link(catalogue, profile, renderer):
     request = campaigns.resolve_request(catalogue["square-post"], profile(), "jpg",
                                         link_for=tracked)
     image = Image.open(io.BytesIO(renderer.render(request.spec).data))
-    assert [c.text for c in zxingcpp.read_barcodes(image)] == ["https://go.example.com/l/jpg-landing"]
+    assert [c.text for c in zxingcpp.read_barcodes(image)] == ["https://go.example.com/l/qr-landing"]
+    assert dict(request.links) == {"qr:landing": "https://go.example.com/l/qr-landing"}
 
 
 def test_link_for_must_return_http_urls(catalogue, profile):
@@ -167,7 +169,8 @@ def test_posts_use_tracked_links_and_enforce_limits(catalogue, profile, renderer
     for output in tpl.outputs:
         request = campaigns.resolve_request(tpl, profile(), output, link_for=tracked)
         text = renderer.render(request.spec).data.decode()
-        assert f"https://go.example.com/l/{output.replace(':', '-')}-landing" in text
+        network = output.removeprefix("post:")  # each network is a channel of its own
+        assert f"https://go.example.com/l/{network}-landing" in text
         assert "vendor.example.com" not in text
     long_name = profile(name="B" * 300)
     request = campaigns.resolve_request(tpl, long_name, "post:bluesky")
