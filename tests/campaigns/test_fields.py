@@ -32,7 +32,7 @@ def test_field_names_are_lowercase_letters_digits_and_underscores(name):
 def test_field_names_that_are_invalid_or_clash_with_the_render_context_are_refused(name):
     with pytest.raises(campaigns.TemplateError) as refused:
         parse_field(name, {"type": "text"}, "manifest.toml")
-    assert refused.value.field == f"fields.{name}"
+    assert (refused.value.file, refused.value.field) == ("manifest.toml", f"fields.{name}")
     assert refused.value.message == (
         "a field name is lowercase letters, digits and _ and not one of ['links', 'logo_url', "
         "'partner', 'pixel_url', 'primary', 'secondary', 'subject', 'unsubscribe_url']")
@@ -77,6 +77,7 @@ def _error(field: FieldDef, value) -> str:
 
 def test_values_are_trimmed_and_stripped_of_bidi_controls():
     assert check_value(FieldDef("note"), "  Hello \u202eworld\u202c ") == "Hello world"
+    assert check_value(FieldDef("note"), "\tAcme Cloud\t") == "Acme Cloud"
     assert check_value(FieldDef("note", "multiline"), "\n  Line 1\n  Line 2  \n") == "Line 1\n  Line 2"
 
 

@@ -96,3 +96,17 @@ def test_fully_transparent_logo_is_refused():
     Image.new("RGBA", (50, 50)).save(out, "PNG")
     with pytest.raises(renderers.LogoError, match="empty"):
         renderers.load_logo(out.getvalue())
+
+
+def test_a_16_bit_greyscale_logo_keeps_its_shades():
+    image = Image.new("I;16", (300, 100), 65535)
+    image.paste(Image.new("I;16", (200, 60), 16 * 257), (50, 20))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    logo = renderers.load_logo(out.getvalue())
+    assert logo.image.convert("L").getextrema()[0] == 16  # scaled by 1/257, not clipped to 0
+
+
+def test_a_damaged_webp_is_refused_with_a_clear_message():
+    with pytest.raises(renderers.LogoError, match="damaged"):
+        renderers.load_logo(b"RIFF\x10\x00\x00\x00WEBPVP8 \x00\x00\x00\x00")

@@ -67,6 +67,15 @@ def test_overflowing_text_is_cut_at_the_minimum_size_and_ends_with_an_ellipsis()
     assert fitted == FittedText(8, ("aa", "bb\u2026"), 8, overflow=True)
 
 
+def test_as_many_lines_are_kept_as_fit_at_the_minimum_size():
+    # 8pt lines at leading 1.25 are 10 high: a 25 high frame keeps two, a 29.9 high one too.
+    for height in (25, 29.9):
+        fitted = fit_text("aa bb cc dd", (24, height), (10, 8), 1.25, chars)
+        assert fitted == FittedText(8, ("aa", "bb\u2026"), 10, overflow=True)
+    fitted = fit_text("aa bb cc dd", (24, 19.5), (10, 8), 1.25, chars)
+    assert fitted.lines == ("aa\u2026",)
+
+
 def test_the_last_kept_line_loses_characters_until_the_ellipsis_fits():
     fitted = fit_text("aaaaa bbbbb", (40, 8), (10, 8), 1.0, chars)
     assert fitted.lines == ("aaaa\u2026",) and fitted.overflow

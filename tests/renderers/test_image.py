@@ -82,3 +82,24 @@ def test_background_picture_is_cropped_to_cover(renderer, brand):
     assert image.size == (300, 300)
     r, g, b = image.getpixel((5, 5))
     assert r > 180 and g < 60
+
+
+def _image(*frames):
+    return renderers.ImageSpec((400, 300), renderers.Page(tuple(frames)), renderers.BrandKit("Acme"))
+
+
+def test_a_qr_code_too_small_to_scan_is_reported(renderer):
+    url = "https://go.example.com/l/" + "a" * 40
+    small = renderer.render(_image(renderers.QrFrame("qr", (10, 10, 40, 40), url)))
+    assert small.warnings == ("qr: the QR code for this link needs 37 modules; in a 40px frame "
+                              "each is 0.89px, under the 2px phones read reliably (make the "
+                              "frame larger)",)
+    large = renderer.render(_image(renderers.QrFrame("qr", (10, 10, 200, 200), url)))
+    assert large.warnings == ()
+
+
+def test_text_in_a_frame_too_short_for_one_line_is_reported_as_empty(renderer):
+    spec = _image(renderers.TextFrame("title", (10, 10, 300, 5), "Hello", size=20, min_size=12))
+    assert renderer.render(spec).warnings == (
+        "title: not even one line fits the frame at 12px; the frame is empty (make the frame "
+        "taller or the minimum size smaller)",)

@@ -61,3 +61,11 @@ def test_missing_unsubscribe_url_is_refused(renderer, brand):
 def test_same_inputs_same_html(brand):
     assert renderers.Renderer().render(email_spec(brand)).data == \
         renderers.Renderer().render(email_spec(brand)).data
+
+
+@pytest.mark.parametrize("address", ["", "  \n "])
+def test_an_email_needs_the_partners_postal_address(renderer, brand, address):
+    with pytest.raises(renderers.RenderError) as refused:
+        renderer.render(email_spec(brand, partner=(("address", address),)))
+    assert str(refused.value) == ("the partner has no postal address; commercial email must show "
+                                  "one (add it to the brand kit)")

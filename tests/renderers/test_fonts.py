@@ -1,0 +1,52 @@
+"""Font coverage: what the embedded fonts cannot draw is reported, control marks removed."""
+
+from __future__ import annotations
+
+import pytest
+
+from renderers.fonts import BIDI_CONTROLS, clean_text, covered_characters, pdf_measure
+
+RTL = ("right-to-left text (Hebrew, Arabic) is drawn without bidi reordering or shaping: it "
+       "reads wrongly in print/image")
+DROPPED = "removed control or right-to-left marks (no bidi layout in print/image)"
+
+
+def test_latin_greek_and_cyrillic_are_drawn_without_warnings():
+    assert clean_text("Hello, Κόσμε, мир\nline two", covered_characters()) == (
+        "Hello, Κόσμε, мир\nline two", ())
+
+
+@pytest.mark.parametrize("text", ["שלום עולם", "مرحبا بالعالم"])
+def test_hebrew_and_arabic_text_is_reported_as_unshaped(text):
+    kept, warnings = clean_text(text, covered_characters())
+    assert kept == text and warnings == (RTL,)
+
+
+def test_cjk_characters_are_reported_once_each_and_kept():
+    kept, warnings = clean_text("你好你好", covered_characters())
+    assert kept == "你好你好"
+    assert warnings == ("characters without a glyph in DejaVu Sans: '你好' (CJK needs a CJK font; "
+                        "right-to-left scripts need bidi shaping)",)
+
+
+def test_the_missing_characters_sample_stops_at_twelve():
+    text = "".join(chr(0x4E00 + i) for i in range(15))
+    warning = clean_text(text, covered_characters())[1][0]
+    assert f"{text[:12]!r}" in warning and text[12] not in warning
+
+
+def test_bidi_and_control_marks_are_removed_and_reported():
+    assert clean_text("\u202eAcme\u202c\u200f\x07 Cloud", covered_characters()) == (
+        "Acme Cloud", (DROPPED,))
+    assert len(BIDI_CONTROLS) == 12
+
+
+def test_spaces_are_never_reported_missing():
+    # A space of any width is drawn as a gap even where the font has no glyph for it.
+    assert clean_text("a\u3000b", frozenset("ab")) == ("a\u3000b", ())
+
+
+def test_pdf_widths_are_measured_at_size_one():
+    regular, bold = pdf_measure("regular"), pdf_measure("bold")
+    assert 0.5 < regular("M") < 1.0 and bold("M") > regular("M")
+    assert regular("MM") == pytest.approx(2 * regular("M"))
