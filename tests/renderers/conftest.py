@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import io
 import os
 from pathlib import Path
@@ -106,6 +107,48 @@ def assert_golden():
             _side_by_side(actual, expected).save(FAILURES / f"{name}.png")
             pytest.fail(f"{name}: mean abs diff {diff:.2f} > {threshold} "
                         f"(actual | expected saved in {FAILURES / name}.png)")
+    return check
+
+
+SIDE_BY_SIDE_HTML = """<!doctype html><meta charset="utf-8"><title>{name}: actual | expected</title>
+<style>body{{margin:0;display:flex}} iframe{{width:50vw;height:100vh;border:0;border-left:1px solid}}</style>
+<iframe src="{actual}"></iframe><iframe src="{expected}"></iframe>
+"""
+
+
+def save_text_failure(name: str, suffix: str, actual: str, expected: str) -> Path:
+    """Save actual and expected beside each other, with a diff; return the file to open."""
+    FAILURES.mkdir(parents=True, exist_ok=True)
+    actual_path = FAILURES / f"{name}.actual.{suffix}"
+    expected_path = FAILURES / f"{name}.expected.{suffix}"
+    actual_path.write_text(actual, encoding="utf-8")
+    expected_path.write_text(expected, encoding="utf-8")
+    diff = difflib.unified_diff(expected.splitlines(keepends=True), actual.splitlines(keepends=True),
+                                f"expected/{name}.{suffix}", f"actual/{name}.{suffix}")
+    (FAILURES / f"{name}.{suffix}.diff").write_text("".join(diff), encoding="utf-8")
+    if suffix != "html":
+        return FAILURES / f"{name}.{suffix}.diff"
+    page = FAILURES / f"{name}.side-by-side.html"
+    page.write_text(SIDE_BY_SIDE_HTML.format(name=name, actual=actual_path.name,
+                                             expected=expected_path.name), encoding="utf-8")
+    return page
+
+
+@pytest.fixture
+def assert_golden_text():
+    """Compare a text output (email HTML, text part) with its golden file, exactly."""
+    def check(name: str, suffix: str, actual: str, update: bool = True) -> None:
+        path = GOLDEN / f"{name}.{suffix}"
+        if update and os.environ.get("TCMA_UPDATE_GOLDEN") == "1":
+            path.write_text(actual, encoding="utf-8")
+            return
+        if not path.exists():
+            pytest.fail(f"golden {path} missing; run with TCMA_UPDATE_GOLDEN=1")
+        expected = path.read_text(encoding="utf-8")
+        if actual != expected:
+            saved = save_text_failure(name, suffix, actual, expected)
+            pytest.fail(f"{name}.{suffix} differs from its golden (actual and expected saved "
+                        f"in {FAILURES}; open {saved.name})")
     return check
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -14,7 +13,7 @@ import campaigns
 import renderers
 
 ROOT = Path(__file__).resolve().parents[2]
-GOLDEN = Path(__file__).parent / "golden"
+FAILURES = Path(__file__).resolve().parents[1] / "_failures"
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +59,25 @@ def test_pdf_templates_match_goldens(renderer, catalogue, partner, assert_golden
 
 
 @pytest.mark.parametrize("slug", ["newsletter", "event-invitation"])
-def test_email_templates_match_golden_html(renderer, catalogue, partner, slug):
+def test_email_templates_match_golden_html(renderer, catalogue, partner, assert_golden_text,
+                                           slug):
     result = _render(renderer, catalogue, partner, slug, "email")
-    for suffix, actual in (("html", result.data.decode()), ("txt", result.text)):
-        path = GOLDEN / f"{slug}.{suffix}"
-        if os.environ.get("TCMA_UPDATE_GOLDEN") == "1":
-            path.write_text(actual, encoding="utf-8")
-        assert actual == path.read_text(encoding="utf-8"), f"{path} differs"
+    assert_golden_text(slug, "html", result.data.decode())
+    assert_golden_text(slug, "txt", result.text)
+
+
+def test_a_changed_email_fails_and_is_saved_beside_its_golden(renderer, catalogue, partner,
+                                                              assert_golden_text):
+    html = _render(renderer, catalogue, partner, "newsletter", "email").data.decode()
+    changed = html.replace("Acme Cloud Services", "Acme Cloud Servers")
+    with pytest.raises(pytest.fail.Exception, match="newsletter.html differs from its golden"):
+        assert_golden_text("newsletter", "html", changed, update=False)
+    assert (FAILURES / "newsletter.actual.html").read_text(encoding="utf-8") == changed
+    assert (FAILURES / "newsletter.expected.html").read_text(encoding="utf-8") == html
+    page = (FAILURES / "newsletter.side-by-side.html").read_text(encoding="utf-8")
+    assert page.index('src="newsletter.actual.html"') < page.index('src="newsletter.expected.html"')
+    diff = (FAILURES / "newsletter.html.diff").read_text(encoding="utf-8")
+    assert diff.startswith("--- expected/newsletter.html\n+++ actual/newsletter.html\n")
+    removed = [line for line in diff.splitlines() if line.startswith("-") and "Services" in line]
+    added = [line for line in diff.splitlines() if line.startswith("+") and "Servers" in line]
+    assert removed and added
