@@ -4,24 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 
 from tcma.models.base import Base
 
-
-class TcmaApi(Api):
-    """flask-smorest, answering errors in tcma's one JSON shape."""
-
-    def handle_http_exception(self, error):
-        from tcma.http_errors import http_error_response
-
-        return http_error_response(error)
-
-
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
-api = TcmaApi()
 
 
 def init_app(app: Flask) -> None:

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_smorest import Api
 
-from tcma.extensions import api
+from tcma.http_errors import http_error_response
+
+
+class TcmaApi(Api):
+    """flask-smorest, answering errors in tcma's one JSON shape."""
+
+    def handle_http_exception(self, error):
+        return http_error_response(error)
+
+
+api = TcmaApi()
 
 BLUEPRINTS: list[str] = ["auth", "vendor", "partners", "templates", "campaigns", "assets", "library", "stats"]
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import abort
 from flask_smorest import Blueprint
 
 from tcma.api.security import ANY_ROLE, auth_required
-from tcma.models.base import utcnow
 from tcma.schemas.auth import MeSchema, NewTokenSchema, TokenRequestSchema, TokenSchema
 from tcma.services.accounts import auth
 
@@ -23,8 +20,7 @@ def issue_token(args):
     user = auth.sign_in(args["email"], args["password"])
     if user is None:
         abort(401, description="wrong email or password")
-    days = args.get("expires_in_days")
-    raw, token = auth.issue_token(user.id, args["name"], utcnow() + timedelta(days=days) if days else None)
+    raw, token = auth.issue_token(user.id, args["name"], args.get("expires_in_days"))
     fields = ("id", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at")
     return {**{name: getattr(token, name) for name in fields}, "token": raw}
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import abort, request, session
 
-from tcma.models import ROLES
+from tcma.services.accounts.auth import ANY_ROLE as EVERY_ROLE
 from tcma.services.accounts.auth import VENDOR_ROLES, Principal, principal_for_user, user_for_token
 
 
@@ -63,4 +63,5 @@ def auth_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
 
 
 VENDOR = VENDOR_ROLES
-ANY_ROLE = ROLES
+ANY_ROLE = EVERY_ROLE
+

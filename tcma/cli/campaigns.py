@@ -11,6 +11,7 @@ from tcma.errors import DomainError
 from tcma.services.accounts.auth import OPERATOR
 from tcma.services.catalogue.templates import import_catalogue
 from tcma.services.launch import launches as campaigns
+from tcma.services.transaction import end_session
 
 # The CLI runs with the operator's full authority.
 
@@ -61,12 +62,10 @@ def launch_command(campaign_id: int, wait: bool, interval: float) -> None:
 
 
 def _wait(campaign_id: int, progress: dict, interval: float) -> dict:
-    from tcma.extensions import db
-
     with click.progressbar(length=progress["total"], label="rendering", show_pos=True) as bar:
         finished = 0
         while True:
-            db.session.expire_all()
+            end_session()  # read what the workers committed since
             progress = campaigns.campaign_progress(OPERATOR, campaign_id)
             now_finished = progress["done"] + progress["failed"]
             bar.update(now_finished - finished)

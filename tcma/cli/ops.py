@@ -9,11 +9,11 @@ import uuid
 import click
 from flask.cli import with_appcontext
 
-from tcma.extensions import db
 from tcma.queue import QUEUE_NAMES, get_queue
 from tcma.services.catalogue.templates import warm_templates
 from tcma.services.launch.launches import recover_stalled
 from tcma.services.launch.renders import warm_renderer
+from tcma.services.transaction import release_connections_at_fork
 
 
 def _require_redis():
@@ -45,10 +45,9 @@ def worker_command(queues, burst, fork, with_scheduler) -> None:
     warmed = warm_templates()
     outputs = warm_renderer()
     click.echo(f"parsed {warmed} template versions and warmed {outputs} outputs before forking")
-    db.session.remove()  # no transaction of the parent's may stay open while it waits for jobs
-    engine = db.engine
-    # A forked work horse must not share the parent's pooled database connections.
-    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    # No transaction of the parent's may stay open while it waits for jobs, and a forked work
+    # horse must not share the parent's pooled database connections.
+    release_connections_at_fork()
     worker_class = Worker if fork else SimpleWorker
     names = queues or QUEUE_NAMES
     worker = worker_class(

@@ -15,6 +15,7 @@ from tcma.extensions import db
 from tcma.models import BrandKit, Campaign, Partner, Region, Tier, Vertical
 from tcma.services.accounts.auth import OPERATOR
 from tcma.services.accounts.users import add_user
+from tcma.services.transaction import commit
 from tcma.storage import get_storage
 
 FONT = Path(__file__).resolve().parents[2] / "assets" / "fonts" / "DejaVuSans-Bold.ttf"
@@ -66,7 +67,7 @@ def seed_demo(partner_count: int = 30) -> DemoReport:
         email = f"{partner.slug}@partners.demo.tcma.test"
         add_user(email, DEMO_PASSWORD, "partner", partner_id=partner.id)
     report.logins.append(("partner", f"{partners[0].slug}@partners.demo.tcma.test", DEMO_PASSWORD))
-    db.session.commit()
+    commit()
     report.counts = _counts()
     return report
 

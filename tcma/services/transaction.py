@@ -32,3 +32,22 @@ def commit() -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_jobs(session: Session, previous_transaction) -> None:
     session.info.pop(PENDING_JOBS, None)
+
+
+def rollback() -> None:
+    """Abandon the current unit of work (and the jobs it collected)."""
+    db.session.rollback()
+
+
+def end_session() -> None:
+    """Close this thread's session: the next read starts afresh (long loops, waiting parents)."""
+    db.session.remove()
+
+
+def release_connections_at_fork() -> None:
+    """End this process's session and keep forked children off its pooled connections."""
+    import os
+
+    db.session.remove()
+    engine = db.engine
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))

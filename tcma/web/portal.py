@@ -11,8 +11,8 @@ from typing import Any
 from flask import Blueprint, Flask, abort, redirect, render_template, request, session, url_for
 
 from tcma.errors import DomainError
-from tcma.extensions import db
 from tcma.services.accounts.auth import VENDOR_ROLES, Principal, principal_for_user
+from tcma.services.transaction import rollback
 
 CSRF_FIELD = "csrf_token"
 PRINCIPAL_KEY = "tcma.portal_principal"  # cached per request, like the API's principal
@@ -114,7 +114,7 @@ def field_errors(exc: DomainError) -> tuple[dict[str, str], list[str]]:
 
 
 def _domain_error_page(exc: DomainError):
-    db.session.rollback()
+    rollback()
     return error_page(exc.status, exc.message)
 
 

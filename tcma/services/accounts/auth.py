@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from tcma.errors import InvalidInput, NotFoundError, TooManyAttempts
 from tcma.extensions import db
-from tcma.models import ApiToken, User
+from tcma.models import ROLES, ApiToken, User
 from tcma.models.base import utcnow
 from tcma.services.accounts.users import password_matches
 from tcma.services.transaction import commit
@@ -19,6 +19,7 @@ from tcma.state import app_state
 
 TOKEN_PREFIX = "tcma_"
 VENDOR_ROLES = ("admin", "marketer")
+ANY_ROLE = ROLES  # every role a user may hold
 # Writing last_used_at on every request would turn every API read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
@@ -86,8 +87,9 @@ def principal_for_user(user_id: int | None) -> Principal | None:
     return Principal.of(user) if user and user.is_active else None
 
 
-def issue_token(user_id: int, name: str, expires_at: datetime | None = None) -> tuple[str, ApiToken]:
-    """Create a token; the raw value is returned once and never stored."""
+def issue_token(user_id: int, name: str, valid_days: int | None = None) -> tuple[str, ApiToken]:
+    """Create a token (valid for `valid_days`, or until revoked); the raw value is returned once."""
+    expires_at = utcnow() + timedelta(days=valid_days) if valid_days else None
     if not name.strip():
         raise InvalidInput("a token needs a name", {"name": ["must not be empty"]})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
