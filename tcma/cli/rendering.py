@@ -18,13 +18,13 @@ def templates_cli() -> None:
 @click.option("--templates-dir", type=click.Path(path_type=Path),
               default=rendering.DEFAULT_TEMPLATES_DIR, show_default=True)
 def list_command(templates_dir: Path) -> None:
-    """Print one template a line: its slug, then its output formats."""
+    """Print one template a line: its slug, then its outputs (pdf, png, jpg, email, post:<network>)."""
     try:
         entries = rendering.list_templates(templates_dir)
     except rendering.RenderingError as exc:
         raise click.ClickException(str(exc)) from None
-    for slug, formats in entries:
-        click.echo(f"{slug} {' '.join(formats)}")
+    for slug, outputs in entries:
+        click.echo(f"{slug} {' '.join(outputs)}")
 
 
 def _parse_fields(values: tuple[str, ...]) -> dict[str, str]:

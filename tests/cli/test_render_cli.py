@@ -23,14 +23,14 @@ def partners(tmp_path) -> Path:
     return folder
 
 
-def test_templates_list_prints_slug_then_formats():
+def test_templates_list_prints_slug_then_outputs_as_the_portal_names_them():
     result = CliRunner().invoke(templates_cli, ["list"])
     assert result.exit_code == 0
     lines = dict(line.split(" ", 1) for line in result.output.splitlines())
     assert lines["solution-brief"] == "pdf"
     assert lines["social-card"] == "png jpg"
-    assert lines["newsletter"] == "html"
-    assert lines["launch-posts"] == "txt"
+    assert lines["newsletter"] == "email"
+    assert lines["launch-posts"] == "post:linkedin post:x post:facebook post:mastodon post:bluesky"
 
 
 def test_render_one_partner_pdf(partners, tmp_path):

@@ -12,8 +12,9 @@ from typing import Any
 
 import campaigns
 import renderers
+from tcma.config import ROOT
 
-DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+DEFAULT_TEMPLATES_DIR = ROOT / "templates"
 FORMATS = ("pdf", "png", "jpg", "html", "txt")
 MAX_PARTNER_NAME = 200
 PARTNER_KEYS = {"name", "tier", "vertical", "region", "locale", "logo", "colors", "contact",
@@ -34,10 +35,8 @@ class PartnerInput:
 
 
 def list_templates(templates_dir: Path = DEFAULT_TEMPLATES_DIR) -> list[tuple[str, list[str]]]:
-    """(slug, output formats) for every template in the catalogue."""
-    catalogue = _catalogue(templates_dir)
-    return [(slug, list(dict.fromkeys(campaigns.output_format(o) for o in tpl.outputs)))
-            for slug, tpl in catalogue.items()]
+    """(slug, outputs) for every template in the catalogue, outputs named as the API and portal name them."""
+    return [(slug, list(tpl.outputs)) for slug, tpl in _catalogue(templates_dir).items()]
 
 
 def _catalogue(templates_dir: Path) -> dict[str, campaigns.Template]:
