@@ -186,3 +186,94 @@ def test_unavailable_tier_and_output_refused(catalogue, profile):
         campaigns.resolve_request(catalogue["event-flyer"], profile(tier="registered"), "pdf")
     with pytest.raises(campaigns.RequestError, match="no output"):
         campaigns.resolve_request(catalogue["event-flyer"], profile(), "png")
+
+
+def test_a_request_says_what_it_renders(catalogue, profile):
+    request = campaigns.resolve_request(catalogue["solution-brief"], profile(), "pdf", variant="b")
+    assert (request.template, request.output, request.format, request.variant, request.partner) == (
+        "solution-brief", "pdf", "pdf", "b", "acme")
+    assert request.links == (("landing", "https://vendor.example.com/zero-trust"),
+                             ("qr:landing", "https://vendor.example.com/zero-trust"),
+                             ("trial", "https://vendor.example.com/zero-trust/trial"))
+    assert len(request.key) == 64 and int(request.key, 16) >= 0
+
+
+@pytest.mark.parametrize(("output", "fmt"), [("pdf", "pdf"), ("png", "png"), ("jpg", "jpg"),
+                                             ("email", "html"), ("post:x", "txt")])
+def test_output_formats(output, fmt):
+    assert campaigns.output_format(output) == fmt
+
+
+def test_refusals_name_the_template_and_what_was_asked(catalogue, profile):
+    flyer = catalogue["event-flyer"]
+    with pytest.raises(campaigns.RequestError) as refused:
+        campaigns.resolve_request(flyer, profile(), "png")
+    assert str(refused.value) == "template 'event-flyer' has no output 'png' (('pdf',))"
+    with pytest.raises(campaigns.RequestError) as refused:
+        campaigns.resolve_request(catalogue["social-card"], profile(), "png", variant="c")
+    assert str(refused.value) == "template 'social-card' has no variant 'c' (('a', 'b'))"
+    with pytest.raises(campaigns.RequestError) as refused:
+        campaigns.resolve_request(flyer, profile(tier="registered"), "pdf")
+    assert str(refused.value) == "template 'event-flyer' is not available to tier 'registered'"
+    with pytest.raises(campaigns.RequestError) as refused:
+        campaigns.resolve_request(catalogue["social-card"], profile(), "png",
+                                  link_for=lambda n, u, c: "javascript:alert(1)")
+    assert str(refused.value) == ("link_for returned 'javascript:alert(1)' for 'landing'; need an "
+                                  "http(s) URL")
+
+
+def test_the_contact_block_lists_what_the_partner_gave(catalogue, profile):
+    request = campaigns.resolve_request(catalogue["solution-brief"], profile(), "pdf")
+    assert frame_text(request, "contact") == ("Jane Doe\njane@acme.example  \u00b7  +49 30 1\n"
+                                              "https://acme.de\nHauptstr. 1 \u00b7 10115 Berlin")
+
+
+def test_a_contact_block_without_a_contact_skips_the_empty_parts(catalogue):
+    brand = renderers.BrandKit("Acme", address="Hauptstr. 1\n\n  10115 Berlin  ")
+    partner = campaigns.PartnerProfile("Acme GmbH", "acme", "gold", "retail", "emea", "de", brand)
+    request = campaigns.resolve_request(catalogue["solution-brief"], partner, "pdf")
+    assert frame_text(request, "contact") == "Acme\nHauptstr. 1 \u00b7 10115 Berlin"
+
+
+def test_brand_colour_tokens_resolve_to_the_partners_colours(catalogue, profile):
+    request = campaigns.resolve_request(catalogue["solution-brief"], profile(primary="#000000"),
+                                        "pdf")
+    frames = {f.name: f for p in request.spec.pages for f in p.frames}
+    assert frames["offer-band"].color == "#000000"  # primary
+    assert frames["offer"].color == "#ffffff"  # on-primary: white reads on black
+    assert frames["accent"].color == "#1d2b3a"  # secondary
+    assert frames["kicker"].color == "#ffffff"  # a literal colour stays as written
+
+
+def test_an_email_carries_its_subject_values_and_clean_partner_data(catalogue, profile):
+    request = campaigns.resolve_request(
+        catalogue["newsletter"], profile(name="\u202eAcme"), "email",
+        unsubscribe_url="https://go.example.com/u/1", pixel_url="https://go.example.com/p/1.gif",
+        logo_url="https://cdn.example.com/acme.png")
+    values = dict(request.spec.values)
+    assert request.spec.subject == values["subject"] == (
+        "Acme: How hospitals roll out zero trust without disrupting care")
+    assert (values["unsubscribe_url"], values["pixel_url"], values["logo_url"]) == (
+        "https://go.example.com/u/1", "https://go.example.com/p/1.gif",
+        "https://cdn.example.com/acme.png")
+    assert (values["primary"], values["secondary"]) == ("#c83c14", "#1d2b3a")
+    assert dict(values["partner"])["name"] == "Acme"
+
+
+def test_emails_default_to_placeholder_footer_links(catalogue, profile):
+    values = dict(campaigns.resolve_request(catalogue["newsletter"], profile(), "email").spec.values)
+    assert (values["unsubscribe_url"], values["pixel_url"], values["logo_url"]) == (
+        "https://example.invalid/unsubscribe", "https://example.invalid/pixel.gif", "")
+
+
+def test_print_keeps_partner_data_as_given_for_the_renderer_to_clean(catalogue, profile):
+    request = campaigns.resolve_request(catalogue["solution-brief"], profile(name="\u202eAcme"),
+                                        "pdf")
+    assert frame_text(request, "page-title") == "Why \u202eAcme for zero trust"
+
+
+def test_a_post_request_is_the_networks_text(catalogue, profile):
+    request = campaigns.resolve_request(catalogue["launch-posts"], profile(), "post:x",
+                                        fields={"comment": "Ask us."})
+    assert request.spec.network == "x" and request.format == "txt"
+    assert "Ask us." in request.spec.text and "https://vendor.example.com/" in request.spec.text
