@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, routes_command, run_command, shell_command
 
 
 def init_app(app: Flask) -> None:
@@ -29,9 +29,27 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
+             add_default_commands=False)
 def cli() -> None:
     """tcma: through-channel marketing automation with a co-branding renderer."""
+
+
+@click.command("run", context_settings=run_command.context_settings, params=run_command.params,
+               help=run_command.help, short_help="Run the development server (and the click shipper).")
+@click.pass_context
+def serve_command(ctx: click.Context, **options) -> None:
+    from flask.cli import ScriptInfo
+
+    from tcma.state import start_background_work
+
+    start_background_work(ctx.ensure_object(ScriptInfo).load_app())
+    ctx.invoke(run_command, **options)
+
+
+cli.add_command(serve_command)
+cli.add_command(shell_command)
+cli.add_command(routes_command)
 
 
 def main() -> None:
