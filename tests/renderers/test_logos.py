@@ -10,7 +10,16 @@ import pytest
 from PIL import Image
 
 import renderers
-from renderers.logos import LIGHT_PLATE, choose_plate, measure_ink
+from renderers.logos import (
+    LIGHT_PLATE,
+    choose_plate,
+    contrast_ratio,
+    fit_size,
+    luminance,
+    measure_ink,
+    scaled_logo,
+    visible_share,
+)
 
 LOGO_CASES = ("png-alpha", "png-opaque", "jpeg-on-white", "very-wide", "very-tall", "tiny",
               "huge", "cmyk-jpeg", "palette-png")
@@ -110,3 +119,134 @@ def test_a_16_bit_greyscale_logo_keeps_its_shades():
 def test_a_damaged_webp_is_refused_with_a_clear_message():
     with pytest.raises(renderers.LogoError, match="damaged"):
         renderers.load_logo(b"RIFF\x10\x00\x00\x00WEBPVP8 \x00\x00\x00\x00")
+
+
+@pytest.mark.parametrize(("case", "alpha", "backing", "source"), [
+    ("png-alpha", True, None, "PNG"),
+    ("png-opaque", False, (255, 255, 255), "PNG"),
+    ("jpeg-on-white", False, (255, 255, 255), "JPEG"),
+])
+def test_margins_are_trimmed_to_the_marks(logo_bytes, case, alpha, backing, source):
+    # The test logo's disc starts 45 px in and its bar ends at 1155: 1111 x 271 of ink.
+    logo = renderers.load_logo(logo_bytes(case))
+    assert (logo.width, logo.height, logo.has_alpha, logo.backing, logo.source_format) == (
+        1111, 271, alpha, backing, source)
+    assert logo.image.size == (1111, 271)
+
+
+def test_an_opaque_logo_whose_corners_differ_is_kept_whole():
+    image = Image.new("RGB", (100, 50), (255, 0, 0))
+    image.paste((0, 0, 255), (50, 0, 100, 50))
+    logo = renderers.load_logo(_encode(image, "PNG"))
+    assert (logo.width, logo.height, logo.has_alpha, logo.backing) == (100, 50, True, None)
+
+
+def test_gif_and_webp_are_accepted_and_bmp_is_not():
+    image = Image.new("RGB", (60, 30), (255, 255, 255))
+    image.paste((0, 0, 0), (10, 10, 50, 20))
+    for fmt in ("GIF", "WEBP"):
+        assert renderers.load_logo(_encode(image, fmt)).source_format == fmt
+    with pytest.raises(renderers.LogoError) as refused:
+        renderers.load_logo(_encode(image, "BMP"))
+    assert str(refused.value) == "logo format BMP is not accepted: upload a PNG or JPEG file"
+
+
+def test_size_limits_are_inclusive_and_their_messages_give_the_numbers():
+    data = _encode(_bar((100, 50)), "PNG")
+    assert renderers.load_logo(data, max_bytes=len(data), max_pixels=5000).width == 100
+    with pytest.raises(renderers.LogoError) as refused:
+        renderers.load_logo(data, max_pixels=4999)
+    assert str(refused.value) == ("logo is 100x50 pixels, over the limit of 4,999 pixels "
+                                  "(possible decompression bomb)")
+    with pytest.raises(renderers.LogoError) as refused:
+        renderers.load_logo(b"\x89PNG" + b"\0" * 1_499_996, max_bytes=1_000_000)
+    assert str(refused.value) == "logo file is 1.5 MB; the limit is 1.0 MB"
+    with pytest.raises(renderers.LogoError) as refused:
+        renderers.load_logo(b"")
+    assert str(refused.value) == "logo file is empty"
+    with pytest.raises(renderers.LogoError) as refused:
+        renderers.load_logo(_png_header(8000, 6000))
+    assert str(refused.value) == ("logo is 8000x6000 pixels, over the limit of 40,000,000 pixels "
+                                  "(possible decompression bomb)")
+
+
+def test_unreadable_and_empty_logos_are_refused_with_the_partners_next_step():
+    with pytest.raises(renderers.LogoError) as refused:
+        renderers.load_logo(b"%PDF-1.4 not a logo")
+    assert str(refused.value) == "logo is not a readable image: upload a PNG or JPEG file"
+    with pytest.raises(renderers.LogoError) as refused:
+        renderers.load_logo(_encode(Image.new("RGB", (40, 40), (255, 255, 255)), "PNG"))
+    assert str(refused.value) == "logo is empty: every pixel is transparent or background"
+
+
+def _encode(image: Image.Image, fmt: str) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("rgb", "expected"), [
+    ((255, 255, 255), 1.0), ((0, 0, 0), 0.0), ((128, 128, 128), 0.21586050011389923),
+    ((10, 10, 10), 0.003035269835488375),  # the last level on the linear part of sRGB
+    ((11, 11, 11), 0.0033465357638991604),
+    ((255, 0, 0), 0.2126), ((0, 255, 0), 0.7152), ((0, 0, 255), 0.0722),
+])
+def test_luminance_follows_wcag(rgb, expected):
+    assert luminance(rgb) == pytest.approx(expected)
+
+
+def test_contrast_ratio_is_symmetric_and_21_for_black_on_white():
+    assert contrast_ratio(1.0, 0.0) == contrast_ratio(0.0, 1.0) == pytest.approx(21.0)
+    assert contrast_ratio(0.5, 0.5) == 1.0
+
+
+@pytest.mark.parametrize(("background", "text"), [
+    ("#ffffff", "#1a1a1a"), ("#888888", "#1a1a1a"), ("#777777", "#ffffff"), ("#000000", "#ffffff"),
+    ("#f2a900", "#1a1a1a"), ("#1f4e79", "#ffffff"),
+])
+def test_text_on_a_colour_is_near_black_or_white_whichever_reads_better(background, text):
+    assert renderers.readable_on(background) == text
+
+
+def test_a_plate_can_be_forced_or_refused(logo_bytes):
+    logo = renderers.load_logo(logo_bytes("png-alpha"))
+    ink = measure_ink(logo)
+    assert choose_plate(logo, ink, (0, 0, 0), "none") is None
+    assert choose_plate(logo, ink, (0, 0, 0), "light") == (255, 255, 255)
+    assert choose_plate(logo, ink, (255, 255, 255), "dark") == (34, 34, 34)
+
+
+def test_a_white_logo_on_white_gets_a_dark_plate():
+    image = Image.new("RGBA", (200, 100))
+    image.paste((250, 250, 250, 255), (20, 20, 180, 80))
+    logo = renderers.load_logo(_encode(image, "PNG"))
+    ink = measure_ink(logo)
+    assert choose_plate(logo, ink, (255, 255, 255), "auto") == (34, 34, 34)
+    assert choose_plate(logo, ink, (30, 30, 30), "auto") is None
+    assert visible_share(ink, (255, 255, 255)) == 0.0 and visible_share(ink, (0, 0, 0)) == 1.0
+
+
+def test_an_opaque_logo_is_judged_on_its_own_background(logo_bytes):
+    logo = renderers.load_logo(logo_bytes("jpeg-on-white"))
+    assert choose_plate(logo, measure_ink(logo), (255, 255, 255), "auto") is None
+
+
+def test_a_logo_fits_its_box_by_the_tighter_side():
+    logo = renderers.load_logo(_encode(_bar((200, 100)), "PNG"))
+    assert (logo.width, logo.height) == (200, 100)
+    assert fit_size(logo, (100, 100)) == (100, 50)
+    assert fit_size(logo, (400, 100)) == (200, 100)
+
+
+def test_a_scaled_logo_has_the_exact_size_asked():
+    logo = renderers.load_logo(_encode(_bar((1000, 500)), "PNG"))
+    for size in ((1000, 500), (300, 150), (99, 49), (2000, 1000)):
+        assert scaled_logo(logo, size).size == size
+    assert scaled_logo(logo, (1000, 500)) is not logo.image  # a copy the caller may draw on
+
+
+def _bar(size):
+    """An opaque logo with nothing to trim: red left half, blue right half."""
+    image = Image.new("RGB", size, (255, 0, 0))
+    image.paste((0, 0, 255), (size[0] // 2, 0, size[0], size[1]))
+    return image
