@@ -103,3 +103,89 @@ def test_text_in_a_frame_too_short_for_one_line_is_reported_as_empty(renderer):
     assert renderer.render(spec).warnings == (
         "title: not even one line fits the frame at 12px; the frame is empty (make the frame "
         "taller or the minimum size smaller)",)
+
+
+def _two_colour_logo(size) -> renderers.Logo:
+    """An opaque logo with nothing to trim: red left half, blue right half."""
+    image = Image.new("RGB", size, (255, 0, 0))
+    image.paste((0, 0, 255), (size[0] // 2, 0, size[0], size[1]))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return renderers.load_logo(out.getvalue())
+
+
+def _draw(renderer, size, *frames, logo=None, background="#ffffff"):
+    spec = renderers.ImageSpec(size, renderers.Page(tuple(frames), background_color=background),
+                               renderers.BrandKit("Acme", logo=logo))
+    result = renderer.render(spec)
+    return Image.open(io.BytesIO(result.data)).convert("RGB"), result.warnings
+
+
+def test_a_rectangle_fills_exactly_its_box(renderer):
+    image, warnings = _draw(renderer, (50, 40), renderers.RectFrame("r", (10, 5, 20, 10), "#ff0000"),
+                            background="#00ff00")
+    assert warnings == ()
+    assert image.getpixel((10, 5)) == image.getpixel((29, 14)) == (255, 0, 0)
+    for outside in ((9, 5), (30, 14), (29, 15), (10, 4)):
+        assert image.getpixel(outside) == (0, 255, 0)
+
+
+@pytest.mark.parametrize(("align", "left", "padding"), [
+    ("left", 0, 0), ("center", 50, 0), ("right", 100, 0), ("left", 5, 5), ("right", 115, 5)])
+def test_a_logo_is_fitted_aligned_and_centred_vertically(renderer, align, left, padding):
+    frame = renderers.LogoFrame("logo", (0, 0, 200, 50), "none", align, padding)
+    image, warnings = _draw(renderer, (200, 50), frame, logo=_two_colour_logo((200, 100)))
+    width, height = (100, 50) if not padding else (80, 40)
+    top = (50 - height) // 2
+    assert warnings == ()
+    ink = Image.eval(image.convert("L"), lambda v: 255 if v < 250 else 0).getbbox()
+    assert ink == (left, top, left + width, top + height)
+
+
+def test_a_missing_logo_leaves_the_frame_empty_and_says_so(renderer):
+    image, warnings = _draw(renderer, (100, 50), renderers.LogoFrame("badge", (0, 0, 100, 50)))
+    assert warnings == ("badge: partner has no logo; frame left empty",)
+    assert image.getextrema() == ((255, 255), (255, 255), (255, 255))
+
+
+def test_a_logo_enlarged_more_than_twice_is_reported(renderer):
+    logo = _two_colour_logo((40, 20))
+    _, warnings = _draw(renderer, (100, 50), renderers.LogoFrame("logo", (0, 0, 80, 40)), logo=logo)
+    assert warnings == ()  # exactly twice
+    _, warnings = _draw(renderer, (100, 50), renderers.LogoFrame("logo", (0, 0, 82, 41)), logo=logo)
+    assert warnings == ("logo: logo is 40x20 px and is enlarged 2.0x; it may look blurry",)
+
+
+@pytest.mark.parametrize("align", ["left", "center", "right"])
+def test_text_is_aligned_in_its_box(renderer, align):
+    frame = renderers.TextFrame("t", (10, 10, 180, 30), "Hi", "#000000", size=20, align=align)
+    image, warnings = _draw(renderer, (200, 50), frame)
+    assert warnings == ()
+    left, top, right, _ = Image.eval(image.convert("L"), lambda v: 255 if v < 128 else 0).getbbox()
+    assert top >= 10
+    if align == "left":
+        assert 10 <= left <= 13
+    elif align == "right":
+        assert 187 <= right <= 190
+    else:
+        assert abs((left + right) / 2 - 100) <= 2
+
+
+def test_repeated_warnings_are_given_once(renderer):
+    url = "https://go.example.com/l/" + "a" * 40
+    qr = renderers.QrFrame("qr", (0, 0, 40, 40), url)
+    _, warnings = _draw(renderer, (100, 50), qr, qr)
+    assert len(warnings) == 1 and warnings[0].startswith("qr: the QR code for this link needs")
+
+
+def test_an_unknown_image_format_is_refused(renderer, brand):
+    with pytest.raises(renderers.RenderError) as refused:
+        renderer.render(card_spec(brand, "gif"))
+    assert str(refused.value) == "image format must be png or jpg, not 'gif'"
+
+
+def test_png_and_jpeg_results_name_their_type(renderer, brand):
+    png = renderer.render(card_spec(brand, "png"))
+    jpg = renderer.render(card_spec(brand, "jpg"))
+    assert (png.media_type, png.extension, png.data[:4]) == ("image/png", "png", b"\x89PNG")
+    assert (jpg.media_type, jpg.extension, jpg.data[:3]) == ("image/jpeg", "jpg", b"\xff\xd8\xff")
