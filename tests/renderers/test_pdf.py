@@ -8,6 +8,7 @@ import pdfplumber
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
+from PIL import Image
 from pypdf import PdfReader
 
 import renderers
@@ -112,3 +113,113 @@ def test_low_resolution_logo_warns(renderer, logo_bytes):
     brand = renderers.BrandKit("Tiny", logo=renderers.load_logo(logo_bytes("tiny")))
     warnings = renderer.render(brief_spec(brand)).warnings
     assert any("dpi at its printed size" in w for w in warnings)
+
+
+def _two_colour_logo(size) -> renderers.Logo:
+    """An opaque logo with nothing to trim: red left half, blue right half."""
+    image = Image.new("RGB", size, (255, 0, 0))
+    image.paste((0, 0, 255), (size[0] // 2, 0, size[0], size[1]))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return renderers.load_logo(out.getvalue())
+
+
+def _small(renderer, *frames, bleed=10.0, logo=None, background="#00ff00", **options):
+    """A 100 x 50 pt page; returns the result and the page drawn at 1 px per point."""
+    spec = renderers.PdfSpec((100, 50), (renderers.Page(frames, background_color=background),),
+                             renderers.BrandKit("Acme", logo=logo), bleed=bleed, **options)
+    result = renderer.render(spec)
+    return result, pdfium.PdfDocument(result.data)[0].render(scale=1).to_pil().convert("RGB")
+
+
+def test_a_rectangle_is_placed_from_the_top_left_of_the_trim_box(renderer):
+    _, page = _small(renderer, renderers.RectFrame("r", (10, 5, 20, 10), "#ff0000"))
+    assert page.size == (120, 70)  # 10 pt of bleed on each side
+    assert page.getpixel((0, 0)) == (0, 255, 0)  # the background colour covers the bleed
+    assert page.getpixel((21, 16)) == page.getpixel((38, 23)) == (255, 0, 0)
+    for outside in ((18, 16), (42, 16), (21, 13), (21, 27)):
+        assert page.getpixel(outside) == (0, 255, 0)
+
+
+def test_without_bleed_the_page_is_the_trim_size(renderer):
+    result, page = _small(renderer, renderers.RectFrame("r", (0, 0, 10, 10), "#ff0000"), bleed=0)
+    assert page.size == (100, 50) and page.getpixel((1, 1)) == (255, 0, 0)
+    pdf_page = PdfReader(io.BytesIO(result.data)).pages[0]
+    assert "/TrimBox" not in pdf_page and "/BleedBox" not in pdf_page
+
+
+def test_bleed_and_trim_boxes_are_recorded(renderer):
+    result, _ = _small(renderer, renderers.RectFrame("r", (0, 0, 10, 10), "#ff0000"))
+    pdf_page = PdfReader(io.BytesIO(result.data)).pages[0]
+    assert [float(v) for v in pdf_page.trimbox] == [10, 10, 110, 60]
+    assert [float(v) for v in pdf_page.bleedbox] == [0, 0, 120, 70]
+
+
+def test_the_document_is_titled_and_credited(renderer):
+    result, _ = _small(renderer, renderers.RectFrame("r", (0, 0, 10, 10), "#ff0000"), title="Brief")
+    meta = PdfReader(io.BytesIO(result.data)).metadata
+    assert (meta["/Title"], meta["/Author"], meta["/Creator"]) == ("Brief", "Acme", "tcma renderers")
+    untitled, _ = _small(renderer, renderers.RectFrame("r", (0, 0, 10, 10), "#ff0000"))
+    assert PdfReader(io.BytesIO(untitled.data)).metadata["/Title"] == "Acme"
+    assert (result.media_type, result.extension) == ("application/pdf", "pdf")
+
+
+# The frame spans 20 to 120 pt on the page: 10 pt of bleed, then 10 pt in.
+@pytest.mark.parametrize(("align", "left", "right"), [("left", 20, None), ("right", None, 120),
+                                                      ("center", 70, 70)])
+def test_pdf_text_is_aligned_in_its_frame(renderer, align, left, right):
+    frame = renderers.TextFrame("t", (10, 10, 100, 20), "Hi", "#000000", size=12, align=align)
+    result, _ = _small(renderer, frame)
+    with pdfplumber.open(io.BytesIO(result.data)) as pdf:
+        chars = pdf.pages[0].chars
+    assert "".join(c["text"] for c in chars) == "Hi"
+    assert abs(chars[0]["top"] - 20) < 3  # the first line starts at the frame's top
+    if align == "left":
+        assert chars[0]["x0"] == pytest.approx(left, abs=0.01)
+    elif align == "right":
+        assert chars[-1]["x1"] == pytest.approx(right, abs=0.01)
+    else:
+        assert (chars[0]["x0"] + chars[-1]["x1"]) / 2 == pytest.approx(left, abs=0.01)
+
+
+def test_pdf_lines_are_one_line_height_apart(renderer):
+    frame = renderers.TextFrame("t", (0, 0, 100, 50), "one\ntwo", "#000000", size=10, leading=1.5)
+    result, _ = _small(renderer, frame)
+    with pdfplumber.open(io.BytesIO(result.data)) as pdf:
+        chars = pdf.pages[0].chars
+    assert chars[3]["top"] - chars[0]["top"] == pytest.approx(15, abs=0.01)
+
+
+# Inside 10 pt of bleed and 5 pt of padding the logo has 90 x 40 pt: it is drawn 80 x 40.
+@pytest.mark.parametrize(("align", "left"), [("left", 15), ("center", 20), ("right", 25)])
+def test_a_pdf_logo_is_fitted_and_aligned_inside_its_padding(renderer, align, left):
+    frame = renderers.LogoFrame("logo", (0, 0, 100, 50), "none", align, padding=5)
+    result, page = _small(renderer, frame, logo=_two_colour_logo((400, 200)), background="#ffffff")
+    ink = Image.eval(page.convert("L"), lambda v: 255 if v < 200 else 0).getbbox()
+    assert ink == pytest.approx((left, 15, left + 80, 55), abs=1)  # 80 x 40 pt, centred vertically
+    assert result.warnings == ()
+
+
+def test_a_logo_printed_below_150_dpi_is_reported_with_the_size_to_upload(renderer):
+    logo = _two_colour_logo((300, 150))
+    result, _ = _small(renderer, renderers.LogoFrame("logo", (0, 0, 144, 72)), logo=logo)
+    assert result.warnings == ()  # 300 px over 2 inches: 150 dpi exactly
+    result, _ = _small(renderer, renderers.LogoFrame("logo", (0, 0, 80, 40)),
+                       logo=_two_colour_logo((40, 20)))
+    assert result.warnings == ("logo: logo is 36 dpi at its printed size (1.11 in wide); upload at "
+                               "least 333 px wide for print",)
+
+
+def test_a_pdf_without_a_logo_says_the_frame_is_empty(renderer):
+    result, _ = _small(renderer, renderers.LogoFrame("badge", (0, 0, 80, 40)))
+    assert result.warnings == ("badge: partner has no logo; frame left empty",)
+
+
+def test_a_printed_qr_code_needs_modules_of_0_4_mm(renderer):
+    url = "https://go.example.com/l/abc"  # 29 modules + 8 of quiet zone
+    result, _ = _small(renderer, renderers.QrFrame("qr", (0, 0, 42, 42), url))
+    assert result.warnings == ()
+    result, _ = _small(renderer, renderers.QrFrame("qr", (0, 0, 40, 40), url))
+    assert result.warnings == ("qr: the QR code for this link needs 29 modules; in a 40pt frame "
+                               "each is 1.08pt, under the 1.13pt phones read reliably (make the "
+                               "frame larger)",)
