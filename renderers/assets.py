@@ -119,8 +119,10 @@ class AssetCache:
                                                 max(round(area[3] / 4), 1)))
             sx, sy = thumb.width / area[2], thumb.height / area[3]
             left, top = (box[0] - area[0]) * sx, (box[1] - area[1]) * sy
-            crop = thumb.crop((int(left), int(top), int(left + box[2] * sx) + 1,
-                               int(top + box[3] * sy) + 1))
+            # The +1 takes in partly covered pixels, never pixels past the picture's edge
+            # (crop pads those with black, which darkened backdrops at the edge).
+            crop = thumb.crop((int(left), int(top), min(int(left + box[2] * sx) + 1, thumb.width),
+                               min(int(top + box[3] * sy) + 1, thumb.height)))
             return tuple(round(v) for v in ImageStat.Stat(crop).mean[:3])
         return self._backdrops.get((resource.sha256, tuple(area), tuple(box)), compute)
 
