@@ -69,3 +69,49 @@ def test_an_email_needs_the_partners_postal_address(renderer, brand, address):
         renderer.render(email_spec(brand, partner=(("address", address),)))
     assert str(refused.value) == ("the partner has no postal address; commercial email must show "
                                   "one (add it to the brand kit)")
+
+
+@pytest.mark.parametrize("name", ["unsubscribe_url", "pixel_url"])
+def test_an_email_needs_its_unsubscribe_and_pixel_links(renderer, brand, name):
+    with pytest.raises(renderers.RenderError) as refused:
+        renderer.render(email_spec(brand, **{name: ""}))
+    assert str(refused.value) == f"email needs a value for {name}"
+
+
+def test_the_unsubscribe_link_must_be_in_the_html(renderer, brand):
+    without = MJML.replace('<a href="{{ unsubscribe_url }}">Unsubscribe</a>', "")
+    with pytest.raises(renderers.RenderError) as refused:
+        renderer.render(email_spec(brand, mjml=without))
+    assert str(refused.value) == "email HTML has no unsubscribe link"
+
+
+def test_an_undefined_name_fails_the_render_naming_it(renderer, brand):
+    with pytest.raises(renderers.RenderError) as refused:
+        renderer.render(email_spec(brand, mjml=MJML.replace("{{ headline }}", "{{ headlin }}")))
+    assert str(refused.value) == "email template failed: 'headlin' is undefined"
+
+
+def test_the_pixel_is_added_once_before_the_body_ends(renderer, brand):
+    html = renderer.render(email_spec(brand)).data.decode()
+    pixel = ('<img src="https://go.example.com/p/abc.gif" width="1" height="1" alt="" '
+             'style="display:block;border:0;height:1px;width:1px" /></body>')
+    assert html.count(pixel) == 1 and html.count("</body>") == 1
+    assert html.index(pixel) > html.index("Unsubscribe")
+
+
+def test_an_email_result_is_utf8_html_with_its_subject(renderer, brand):
+    result = renderer.render(email_spec(brand, headline="Grüße"))
+    assert (result.media_type, result.extension) == ("text/html; charset=utf-8", "html")
+    assert "Grüße" in result.data.decode("utf-8") and result.extra == {"subject": "Subject"}
+
+
+def test_text_keeps_its_trailing_newline_and_is_not_html_escaped(renderer, brand):
+    spec = renderers.EmailSpec(MJML, "{{ headline }}\n{{ partner.address }} {{ unsubscribe_url }}\n",
+                               "S", email_spec(brand, headline="A & B <C>").values, brand)
+    assert renderer.render(spec).text == (
+        "A & B <C>\n1 Main St\nSpringfield https://go.example.com/u/abc?x=1&y=2\n")
+
+
+def test_nl2br_escapes_each_line():
+    env = renderers.sandboxed_environment(autoescape=True)
+    assert env.from_string("{{ v | nl2br }}").render(v="<b>1</b>\r\nMain") == "&lt;b&gt;1&lt;/b&gt;<br>Main"
