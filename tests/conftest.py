@@ -5,18 +5,18 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from tcma import create_app
+from tests.support import redis_db
+from tests.support.apps import app_on, base_config
 
 PG_ADMIN_URL = os.environ.get(
     "TCMA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_URL = os.environ.get("TCMA_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 START_PG = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 START_REDIS = (
     'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no'
@@ -32,53 +32,24 @@ def _reachable(url: str, default_port: int) -> bool:
         return False
 
 
-RUN_LOCK = "tcma:test-run-lock"
-# dbs 14 and 15 are the benchmarks'; a run takes the first of these no other live run holds.
-TEST_REDIS_DBS = (13, 12, 11, 10, 9, 8, 7)
-
-
-def _claim_redis_db(url: str) -> str:
-    """Pick a Redis db no concurrent test run is using, so runs never flush each other's jobs."""
-    from redis import Redis
-
-    base, _, _ = url.rpartition("/")
-    for number in TEST_REDIS_DBS:
-        candidate = f"{base}/{number}"
-        client = Redis.from_url(candidate)
-        try:
-            if client.set(RUN_LOCK, os.getpid(), nx=True, ex=3600):
-                return candidate
-        finally:
-            client.close()
-    pytest.exit(f"every test Redis db {TEST_REDIS_DBS} is held by another test run", returncode=3)
-
-
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Give the run's Redis db back."""
-    from redis import Redis
-
-    client = Redis.from_url(REDIS_URL)
-    try:
-        if client.get(RUN_LOCK) == str(os.getpid()).encode():
-            client.flushdb()
-    except OSError:
-        pass
-    finally:
-        client.close()
+    redis_db.release_redis_db()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Fail the run at once, naming the service, when PostgreSQL or Redis is missing."""
-    global REDIS_URL
     missing = []
     if not _reachable(PG_ADMIN_URL, 5432):
         missing.append(f"PostgreSQL is not reachable at {PG_ADMIN_URL}; start it with: {START_PG}")
-    if not _reachable(REDIS_URL, 6379):
-        missing.append(f"Redis is not reachable at {REDIS_URL}; start it with: {START_REDIS}")
+    redis_url = redis_db.DEFAULT_REDIS_URL
+    if not _reachable(redis_url, 6379):
+        missing.append(f"Redis is not reachable at {redis_url}; start it with: {START_REDIS}")
     if missing:
         pytest.exit("\n".join(missing), returncode=3)
-    if "TCMA_TEST_REDIS_URL" not in os.environ:
-        REDIS_URL = _claim_redis_db(REDIS_URL)
+    if "TCMA_TEST_REDIS_URL" not in os.environ and redis_db.claim_redis_db() is None:
+        pytest.exit(f"every test Redis db {redis_db.TEST_REDIS_DBS} is held by another test run",
+                    returncode=3)
 
 
 @pytest.fixture(scope="session")
@@ -93,21 +64,6 @@ def pg_url():
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-
-
-def base_config(tmp_path: Path, **extra) -> dict:
-    """Settings for a test app; `extra` overrides."""
-    config = {
-        "ENV": "testing",
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-" + "x" * 32,
-        "STORAGE": "local",
-        "STORAGE_PATH": str(tmp_path / "files"),
-        "PUBLIC_URL": "http://tcma.test",
-        "REDIS_URL": None,
-    }
-    config.update(extra)
-    return config
 
 
 @pytest.fixture(scope="session")
@@ -127,15 +83,13 @@ def migrated_pg(pg_url, tmp_path_factory):
 
 @pytest.fixture
 def redis_client():
-    """The dedicated Redis db, flushed before each test."""
+    """The run's Redis db, flushed (keeping the run's claim on it) before and after each test."""
     from redis import Redis
 
-    client = Redis.from_url(REDIS_URL)
-    client.flushdb()
-    client.set(RUN_LOCK, os.getpid(), ex=3600)
+    client = Redis.from_url(redis_db.redis_url())
+    redis_db.flush_claimed_db(client)
     yield client
-    client.flushdb()
-    client.set(RUN_LOCK, os.getpid(), ex=3600)
+    redis_db.flush_claimed_db(client)
     client.close()
 
 
@@ -143,35 +97,22 @@ def redis_client():
 def app(migrated_pg, tmp_path):
     """The app on PostgreSQL with in-process jobs; tables are emptied after each test."""
     url, tables = migrated_pg
-    yield from _app_on(base_config(tmp_path, DATABASE_URL=url), tables)
+    yield from app_on(base_config(tmp_path, DATABASE_URL=url), tables)
 
 
 @pytest.fixture
 def rq_app(migrated_pg, tmp_path, redis_client):
     """The app on PostgreSQL and Redis: jobs go to rq and need a worker."""
     url, tables = migrated_pg
-    yield from _app_on(base_config(tmp_path, DATABASE_URL=url, REDIS_URL=REDIS_URL), tables)
+    yield from app_on(base_config(tmp_path, DATABASE_URL=url, REDIS_URL=redis_db.redis_url()), tables)
 
 
 @pytest.fixture
 def rq_s3_app(migrated_pg, tmp_path, redis_client, s3_config):
     """Production-shaped: PostgreSQL, Redis + rq, boto3 against the loopback S3 server."""
     url, tables = migrated_pg
-    config = base_config(tmp_path, DATABASE_URL=url, REDIS_URL=REDIS_URL, **s3_config)
-    yield from _app_on(config, tables)
-
-
-def _app_on(config: dict, tables: list[str]):
-    application = create_app(config)
-    with application.app_context():
-        yield application
-        from tcma.extensions import db
-
-        db.session.remove()
-        with db.engine.begin() as conn:
-            names = ", ".join(f'"{t}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        db.engine.dispose()
+    config = base_config(tmp_path, DATABASE_URL=url, REDIS_URL=redis_db.redis_url(), **s3_config)
+    yield from app_on(config, tables)
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from PIL import Image
 
 from tcma.extensions import db
 from tcma.models import BrandKit, Partner, Region, Tier, Vertical
-from tcma.services.accounts.users import create_user
 from tcma.services.accounts.auth import issue_token
+from tcma.services.accounts.users import create_user
 from tcma.storage import get_storage
 
 _counter = itertools.count(1)

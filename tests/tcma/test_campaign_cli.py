@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from tcma.extensions import db
 from tcma.models import Campaign
-from tcma.services.launch import launches as campaigns
 from tcma.services.accounts.auth import Principal
+from tcma.services.launch import launches as campaigns
 from tests.support.factories import make_partner, make_taxonomy
 
 

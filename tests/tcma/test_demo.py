@@ -6,7 +6,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tcma import create_app
-from tests.conftest import base_config
+from tests.support.apps import base_config
 
 
 def test_demo_seeds_the_vendor_once(tmp_path):

@@ -57,7 +57,7 @@ def test_tokens_keep_working_on_the_embedded_sqlite_default(make_app, tmp_path):
 
 def test_behind_a_proxy_visitors_are_told_apart_by_their_own_address(app, make_app, migrated_pg):
     # `app` empties the tables afterwards; the proxied app shares its database.
-    from tests.tcma.tracking.conftest import build_world, path_of
+    from tests.support.tracking import build_world, path_of
 
     proxied = make_app(DATABASE_URL=migrated_pg[0], PROXY_HOPS=1)
     with proxied.app_context():

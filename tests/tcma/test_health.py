@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import REDIS_URL
+from tests.support.redis_db import redis_url
 
 
 def test_healthz_answers(client):
@@ -30,7 +30,7 @@ def test_readyz_names_redis_when_it_is_down(migrated_pg, make_app):
 
 
 def test_readyz_names_the_database_when_it_is_down(make_app):
-    app = make_app(DATABASE_URL="postgresql://postgres@127.0.0.1:1/none", REDIS_URL=REDIS_URL)
+    app = make_app(DATABASE_URL="postgresql://postgres@127.0.0.1:1/none", REDIS_URL=redis_url())
     response = app.test_client().get("/readyz")
     body = response.get_json()
     assert response.status_code == 503

@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from tcma import create_app
-from tests.conftest import base_config
+from tests.support.apps import base_config
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -60,7 +60,8 @@ def test_channel_names_are_migrated_to_the_one_vocabulary(tmp_path):
 
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(text(
-            "INSERT INTO tier (id, slug, name, rank, created_at, updated_at) VALUES (1,'t','T',1,'2026-01-01','2026-01-01');"))
+            "INSERT INTO tier (id, slug, name, rank, created_at, updated_at) "
+            "VALUES (1,'t','T',1,'2026-01-01','2026-01-01');"))
         for table in ("vertical", "region"):
             conn.execute(text(f"INSERT INTO {table} (id, slug, name, created_at, updated_at) "
                               "VALUES (1,'x','X','2026-01-01','2026-01-01')"))

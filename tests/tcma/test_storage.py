@@ -11,7 +11,7 @@ import pytest
 
 from tcma import create_app
 from tcma.storage import LocalStorage, NotFound, get_storage
-from tests.conftest import base_config
+from tests.support.apps import base_config
 
 
 @pytest.fixture(params=["local", "s3"])

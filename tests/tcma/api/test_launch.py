@@ -4,32 +4,14 @@ from __future__ import annotations
 
 import urllib.request
 
-from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from tcma.extensions import db
 from tcma.models import Asset, Render
-from tcma.queue import get_queue
 from tcma.services.catalogue.templates import import_catalogue
 from tcma.storage import get_storage
 from tests.support.factories import make_partner, make_taxonomy, make_user
-
-OUTPUTS = [{"template": "solution-brief", "output": "pdf"},
-           {"template": "social-card", "output": "png"},
-           {"template": "newsletter", "output": "email"}]
-
-
-def work() -> None:
-    """Drain the queues with a real rq worker."""
-    queue = get_queue()
-    SimpleWorker(queue.all_queues(), connection=queue.redis).work(burst=True)
-
-
-def launch(client, headers, segment=None) -> int:
-    created = client.post("/api/v1/campaigns", headers=headers,
-                          json={"name": "Zero trust launch", "outputs": OUTPUTS, "segment": segment or {}})
-    assert created.status_code == 201, created.json
-    return created.json["id"]
+from tests.support.launch import OUTPUTS, launch, work
 
 
 def stored_render_objects() -> int:

@@ -15,9 +15,9 @@ from tcma.extensions import db
 from tcma.models import Asset, BrandKit, Render
 from tcma.services.catalogue.templates import import_catalogue
 from tcma.storage import get_storage
-from tests import conftest
 from tests.support.factories import logo_png, make_partner, make_taxonomy, make_user
-from tests.tcma.api.test_launch import launch, work
+from tests.support.launch import launch, work
+from tests.support.redis_db import redis_url
 
 TCMA = str(Path(sys.executable).with_name("tcma"))
 
@@ -29,7 +29,7 @@ def _count(status: str) -> int:
 
 def _worker(app, *extra: str) -> subprocess.Popen:
     config = app.config
-    env = dict(os.environ, TCMA_DATABASE_URL=config["DATABASE_URL"], TCMA_REDIS_URL=conftest.REDIS_URL,
+    env = dict(os.environ, TCMA_DATABASE_URL=config["DATABASE_URL"], TCMA_REDIS_URL=redis_url(),
                TCMA_STORAGE="local", TCMA_STORAGE_PATH=config["STORAGE_PATH"],
                TCMA_SECRET_KEY=config["SECRET_KEY"], TCMA_PUBLIC_URL=config["PUBLIC_URL"],
                TCMA_RENDER_LEASE_SECONDS="2", TCMA_RENDER_CHUNK="5", TCMA_ENV="testing")

@@ -10,7 +10,7 @@ from tcma.extensions import db
 from tcma.models import Event, EventRollup
 from tcma.services.tracking import events as tracking
 from tcma.services.tracking.bots import truncate_ip, visitor_key
-from tests.tcma.tracking.conftest import path_of
+from tests.support.tracking import path_of
 
 BROWSER = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
            "Chrome/124.0 Safari/537.36")

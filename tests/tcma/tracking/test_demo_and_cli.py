@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tcma.services.tracking.stats import format_stats
 from tcma.demo.traffic import simulate_demo_traffic
+from tcma.services.tracking.stats import format_stats
 
 
 def test_demo_traffic_counts_people_and_reports_bots_apart(app, world):

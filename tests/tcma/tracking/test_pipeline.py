@@ -17,9 +17,9 @@ import pytest
 from redis import Redis
 from sqlalchemy import func, select
 
+from tcma.clickbuffer import encode_events
 from tcma.extensions import db
 from tcma.models import Event, EventRollup
-from tcma.clickbuffer import encode_events
 from tcma.services.tracking.ingest import (
     buffer_key,
     flush_events,
@@ -28,8 +28,9 @@ from tcma.services.tracking.ingest import (
     ship_spooled_events,
     write_events,
 )
-from tests.conftest import base_config
-from tests.tcma.tracking.conftest import TRACKING_REDIS_URL, build_world, path_of
+from tests.support.apps import SECRET_KEY
+from tests.support.redis_db import redis_url
+from tests.support.tracking import build_world, path_of
 
 BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 Version/17.4 Safari/605.1.15"
 ROOT = Path(__file__).resolve().parents[3]
@@ -167,8 +168,8 @@ def test_a_flusher_killed_mid_batch_loses_and_doubles_nothing(redis_app, world, 
     encoded = [json.dumps(e).encode() for e in synthetic_events(world, total)]
     for start in range(0, total, 2000):
         tracking_redis.rpush(buffer_key(), *encoded[start:start + 2000])
-    env = {**os.environ, "TCMA_DATABASE_URL": migrated_pg[0], "TCMA_REDIS_URL": TRACKING_REDIS_URL,
-           "TCMA_SECRET_KEY": base_config(Path("."))["SECRET_KEY"], "TCMA_ENV": "testing"}
+    env = {**os.environ, "TCMA_DATABASE_URL": migrated_pg[0], "TCMA_REDIS_URL": redis_url(),
+           "TCMA_SECRET_KEY": SECRET_KEY, "TCMA_ENV": "testing"}
     flusher = subprocess.Popen([str(Path(sys.executable).parent / "tcma"), "flusher", "--interval", "0.1",
                                 "--lock-ttl", "2"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from tcma.extensions import db
 from tcma.models import Event, TrackedLink
 from tcma.services.tracking import links as tracking
-from tests.tcma.tracking.conftest import path_of
+from tests.support.tracking import path_of
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from tcma.services.tracking import events as tracking
 from tests.support.factories import make_user
-from tests.tcma.tracking.conftest import path_of
+from tests.support.tracking import path_of
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
 CRAWLER = "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"

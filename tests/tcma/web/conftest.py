@@ -1,35 +1,12 @@
-"""Portal fixtures: a catalogue, partners with signed-in browsers, a helper to post forms."""
+"""Portal fixtures: a catalogue, and partners and marketers with signed-in browsers."""
 
 from __future__ import annotations
-
-import re
 
 import pytest
 
 from tcma.services.catalogue.templates import import_catalogue
 from tests.support.factories import make_partner, make_taxonomy, make_user
-
-PASSWORD = "correct horse battery"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_from(html: str) -> str:
-    """The CSRF token in a rendered page."""
-    match = CSRF.search(html)
-    assert match, "the page has no CSRF token"
-    return match.group(1)
-
-
-def sign_in(client, user, password: str = PASSWORD):
-    """Sign in through the login form, as a browser would."""
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    return client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
-
-
-def post_form(client, page_url: str, url: str, data: dict):
-    """POST a form with the CSRF token taken from the page it lives on."""
-    token = csrf_from(client.get(page_url).get_data(as_text=True))
-    return client.post(url, data={**data, "csrf_token": token})
+from tests.support.portal import sign_in
 
 
 @pytest.fixture

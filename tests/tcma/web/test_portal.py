@@ -9,11 +9,11 @@ from sqlalchemy import select, update
 from tcma.extensions import db
 from tcma.models import Asset, Campaign
 from tcma.services.accounts.auth import Principal
-from tcma.services.launch.launches import create_campaign, launch_campaign
 from tcma.services.catalogue.library import render_for_partner
 from tcma.services.catalogue.templates import get_version, publish_version
+from tcma.services.launch.launches import create_campaign, launch_campaign
 from tests.support.factories import make_partner, make_user
-from tests.tcma.web.conftest import csrf_from, post_form, sign_in
+from tests.support.portal import csrf_from, post_form, sign_in
 
 BRIEF = "/portal/templates/solution-brief"
 

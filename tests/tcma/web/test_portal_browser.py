@@ -14,7 +14,7 @@ from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import make_server
 
 from tests.support.factories import make_partner, make_taxonomy, make_user
-from tests.tcma.web.conftest import PASSWORD
+from tests.support.portal import PASSWORD
 
 CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
