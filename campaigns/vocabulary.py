@@ -45,10 +45,17 @@ def tier_allows(tiers: tuple[str, ...] | list[str] | None, tier: str) -> bool:
     return not tiers or tier.strip().lower() in {t.lower() for t in tiers}
 
 
+# Who signs in: the vendor's admins and marketers, and partners' users (a partner admin also
+# manages the colleagues of their own partner).
+VENDOR_ROLES = ("admin", "marketer")
+PARTNER_ROLES = ("partner", "partner_admin")
+ROLES = (*VENDOR_ROLES, *PARTNER_ROLES)
+
 ASSET_STATUSES = ("queued", "running", "done", "failed")
 PARTNER_STATUSES = ("active", "suspended", "archived")
 CAMPAIGN_STATUSES = ("draft", "launching", "running", "paused", "completed", "archived")
 POST_STATUSES = ("awaiting_approval", "scheduled", "claimed", "published", "failed", "cancelled")
+MAIL_STATUSES = ("queued", "sending", "sent", "failed")
 EVENT_KINDS = ("click", "open", "download", "post", "send", "render", "unsubscribe")
 
 # Row ids are 32-bit integers in every table: larger numbers can name no row.

@@ -56,6 +56,30 @@ class Settings:
     proxy_hops: int = 0
     click_ship_interval: float = 0.2
     max_upload_bytes: int = 10 * 1024 * 1024
+    # Mail (tcma.mail): outbox (a folder of .eml files), smtp or ses.
+    mail_backend: str = "outbox"
+    mail_from: str = "tcma <no-reply@tcma.localhost>"
+    mail_reply_to: str | None = None
+    mail_outbox_dir: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = dataclasses.field(default=None, repr=False)
+    smtp_timeout: float = 30.0
+    smtp_ca_file: str | None = None
+    ses_region: str | None = None
+    ses_endpoint_url: str | None = None
+    ses_access_key_id: str | None = None
+    ses_secret_access_key: str | None = dataclasses.field(default=None, repr=False)
+    ses_configuration_set: str | None = None
+    # People and access.
+    session_idle_minutes: int = 120
+    session_max_hours: int = 168
+    token_default_days: int = 90
+    token_max_days: int = 365
+    invitation_valid_hours: int = 72
+    password_reset_valid_minutes: int = 60
 
     @property
     def is_production(self) -> bool:
@@ -153,6 +177,17 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "PROXY_HOPS": lambda n, v: parse_positive_int(n, v, minimum=0),
     # 0 turns the background shipper off: spooled clicks go out on `tcma events flush`.
     "CLICK_SHIP_INTERVAL": parse_seconds,
+    "MAIL_BACKEND": _choice("outbox", "smtp", "ses"),
+    "SMTP_PORT": parse_positive_int,
+    "SMTP_SECURITY": _choice("none", "starttls", "tls"),
+    "SMTP_TIMEOUT": parse_seconds,
+    "SES_ENDPOINT_URL": _url("http", "https"),
+    "SESSION_IDLE_MINUTES": parse_positive_int,
+    "SESSION_MAX_HOURS": parse_positive_int,
+    "TOKEN_DEFAULT_DAYS": parse_positive_int,
+    "TOKEN_MAX_DAYS": parse_positive_int,
+    "INVITATION_VALID_HOURS": parse_positive_int,
+    "PASSWORD_RESET_VALID_MINUTES": parse_positive_int,
 }
 NAMES = tuple(f.name.upper() for f in fields(Settings))
 
@@ -179,6 +214,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
         raise ConfigError("TCMA_S3_BUCKET is required when TCMA_STORAGE=s3")
     if not settings.secret_key:
         raise ConfigError("TCMA_SECRET_KEY must be a non-empty string")
+    if settings.token_default_days > settings.token_max_days:
+        raise ConfigError("TCMA_TOKEN_DEFAULT_DAYS must not exceed TCMA_TOKEN_MAX_DAYS "
+                          f"({settings.token_default_days} > {settings.token_max_days})")
     if settings.is_production:
         _check_production(settings)
     return settings
@@ -198,6 +236,9 @@ def _check_production(settings: Settings) -> None:
     if not settings.redis_url:
         raise ConfigError("TCMA_REDIS_URL is required in production: without it jobs run inside "
                           "web requests (set TCMA_ALLOW_EMBEDDED=true to run that way on purpose)")
+    if settings.mail_backend == "outbox":
+        raise ConfigError("TCMA_MAIL_BACKEND must be smtp or ses in production: the outbox folder "
+                          "sends nothing (set TCMA_ALLOW_EMBEDDED=true to keep mail in the folder)")
 
 
 def database_uri(url: str | None, instance_path: str) -> str:
@@ -215,6 +256,8 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> Settings:
     os.makedirs(app.instance_path, exist_ok=True)
     if settings.storage_path is None:
         settings = dataclasses.replace(settings, storage_path=str(Path(app.instance_path) / "files"))
+    if settings.mail_outbox_dir is None:
+        settings = dataclasses.replace(settings, mail_outbox_dir=str(Path(app.instance_path) / "outbox"))
     app.config.update(settings.as_flask_config(app.instance_path))
     app.extensions["tcma.settings"] = settings
     return settings

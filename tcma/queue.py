@@ -41,6 +41,7 @@ class JobCall:
     args: tuple[Any, ...] = ()
     job_id: str | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
+    delay: float | None = None  # seconds to wait before running (rq's scheduler holds it)
 
 
 @dataclass
@@ -120,8 +121,18 @@ class TaskQueue:
         """Enqueue many jobs in one Redis round trip (or run them in order, in-process)."""
         calls = list(calls)
         if not self.is_async:
-            return [run_inline(call) for call in calls]
-        return self._enqueue_rq(calls)
+            return [run_inline(call) if not call.delay else _held(call) for call in calls]
+        later = [self._enqueue_later(call) for call in calls if call.delay]
+        return self._enqueue_rq([call for call in calls if not call.delay]) + later
+
+    def _enqueue_later(self, call: JobCall) -> Any:
+        from datetime import timedelta
+
+        func = resolve_job(call.func)
+        opts = options_of(func)
+        return self.rq_queue(opts.queue).enqueue_in(
+            timedelta(seconds=call.delay), func, *call.args, job_id=call.job_id, job_timeout=opts.timeout,
+            ttl=opts.ttl, result_ttl=opts.result_ttl, failure_ttl=opts.failure_ttl, **call.kwargs)
 
     def _enqueue_rq(self, calls: list[JobCall]) -> list[Any]:
         from rq import Queue
@@ -170,6 +181,12 @@ def run_inline(call: JobCall) -> InlineJob:
         log.exception("job %s (%s) failed in-process", job_id, func.__name__)
         return InlineJob(job_id, "failed", exc_string="".join(traceback.format_exception(exc)))
     return InlineJob(job_id, "finished", result=result)
+
+
+def _held(call: JobCall) -> InlineJob:
+    """In-process there is no scheduler to hold a delayed job: it is logged and not run."""
+    log.warning("job %s asks for a %.0fs delay; without Redis nothing runs it later", call.job_id, call.delay)
+    return InlineJob(call.job_id or uuid.uuid4().hex, "deferred")
 
 
 def get_queue() -> TaskQueue:

@@ -16,7 +16,8 @@ from flask import Flask, current_app
 import renderers
 from tcma.cache import LruCache
 from tcma.clickbuffer import TrackingRuntime
-from tcma.config import Settings
+from tcma.config import ConfigError, Settings
+from tcma.mail import Mailer, MailSettings, build_mailer
 from tcma.queue import TaskQueue
 from tcma.ratelimit import AttemptCounter
 from tcma.storage import Storage, build_storage
@@ -36,13 +37,20 @@ class AppState:
     logos: LruCache  # decoded partner logos, by storage key
     destination_ids: LruCache  # registered destination ids, by (name, url)
     sign_in_failures: AttemptCounter
+    sign_in_clients: AttemptCounter
     tracking: TrackingRuntime
+    mail_settings: MailSettings
+    mailer: Mailer
 
 
 def init_state(app: Flask, settings: Settings,
                write_events: Callable[[list[dict[str, Any]]], int]) -> AppState:
     """Build the app's state; `write_events` is where tracked events go when Redis cannot take them."""
     queue = TaskQueue(settings.redis_url, settings.queue_prefix)
+    try:
+        mail_settings = MailSettings.from_config(app.config)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     spool = Path(settings.click_spool_dir or Path(app.instance_path) / "clickspool")
     state = AppState(
         settings=settings,
@@ -54,7 +62,11 @@ def init_state(app: Flask, settings: Settings,
         destination_ids=LruCache(4096),
         sign_in_failures=AttemptCounter("sign-in-failures", SIGN_IN_WINDOW,
                                         queue.redis if queue.is_async else None),
+        sign_in_clients=AttemptCounter("sign-in-clients", SIGN_IN_WINDOW,
+                                       queue.redis if queue.is_async else None),
         tracking=TrackingRuntime(app, queue, settings, spool, write_events),
+        mail_settings=mail_settings,
+        mailer=build_mailer(mail_settings),
     )
     app.extensions["tcma"] = state
     return state

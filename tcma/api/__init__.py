@@ -17,7 +17,8 @@ class TcmaApi(Api):
 
 api = TcmaApi()
 
-BLUEPRINTS: list[str] = ["auth", "vendor", "partners", "templates", "campaigns", "assets", "library", "stats"]
+BLUEPRINTS: list[str] = ["auth", "vendor", "partners", "templates", "campaigns", "assets", "library", "stats",
+                         "users"]
 
 
 def init_app(app: Flask) -> None:
@@ -30,4 +31,5 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     for name in BLUEPRINTS:
         module = __import__(f"tcma.api.{name}", fromlist=["blp"])
-        api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.url_prefix}")
+        for blueprint in (getattr(module, attr) for attr in dir(module) if attr.endswith("blp")):
+            api.register_blueprint(blueprint, url_prefix=f"/api/v1/{blueprint.url_prefix}")

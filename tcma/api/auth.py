@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, request
 from flask_smorest import Blueprint
 
 from tcma.api.security import ANY_ROLE, auth_required
@@ -17,7 +17,7 @@ blp = Blueprint("auth", __name__, url_prefix="auth", description="Sign-in and AP
 @blp.response(201, NewTokenSchema)
 def issue_token(args):
     """Exchange email and password for an API token; its value is shown only here."""
-    user = auth.sign_in(args["email"], args["password"])
+    user = auth.sign_in(args["email"], args["password"], request.remote_addr)
     if user is None:
         abort(401, description="wrong email or password")
     raw, token = auth.issue_token(user.id, args["name"], args.get("expires_in_days"))

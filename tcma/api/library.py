@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from tcma.api.security import auth_required
+from tcma.api.security import PARTNER, auth_required
 from tcma.api.templates import template_view
 from tcma.schemas.assets import AssetSchema
 from tcma.schemas.templates import CustomizationSchema, RenderArgsSchema, TemplateSchema
@@ -20,7 +20,7 @@ def customization_view(slug, custom) -> dict:
 
 
 @blp.get("")
-@auth_required("partner")
+@auth_required(*PARTNER)
 @blp.response(200, TemplateSchema(many=True))
 def list_library(principal):
     """The templates the partner's tier may use."""
@@ -28,7 +28,7 @@ def list_library(principal):
 
 
 @blp.get("/<slug>/customization")
-@auth_required("partner")
+@auth_required(*PARTNER)
 @blp.response(200, CustomizationSchema)
 def get_customization(principal, slug):
     """The partner's values for the template's editable fields."""
@@ -36,7 +36,7 @@ def get_customization(principal, slug):
 
 
 @blp.put("/<slug>/customization")
-@auth_required("partner")
+@auth_required(*PARTNER)
 @blp.arguments(CustomizationSchema)
 @blp.response(200, CustomizationSchema)
 def save_customization(principal, args, slug):
@@ -45,7 +45,7 @@ def save_customization(principal, args, slug):
 
 
 @blp.post("/<slug>/render")
-@auth_required("partner")
+@auth_required(*PARTNER)
 @blp.arguments(RenderArgsSchema)
 @blp.response(202, AssetSchema)
 def render(principal, args, slug):

@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import abort, request, session
 
+from campaigns.vocabulary import PARTNER_ROLES
 from tcma.services.accounts.auth import ANY_ROLE as EVERY_ROLE
-from tcma.services.accounts.auth import VENDOR_ROLES, Principal, principal_for_user, user_for_token
+from tcma.services.accounts.auth import SUSPENDED, VENDOR_ROLES, Principal, principal_for_user, user_for_token
 
 
 def current_principal() -> Principal | None:
@@ -23,7 +24,7 @@ def current_principal() -> Principal | None:
         user = user_for_token(header[7:].strip())
         principal = Principal.of(user) if user else None
     elif _session_may_write():
-        principal = principal_for_user(session.get("user_id"))
+        principal = principal_for_user(getattr(session, "user_id", None))
     request.environ["tcma.principal"] = principal
     return principal
 
@@ -53,6 +54,8 @@ def auth_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
             principal = current_principal()
             if principal is None:
                 abort(401, description="sign in or send an API token (Authorization: Bearer ...)")
+            if not principal.partner_active:
+                abort(403, description=SUSPENDED)
             if roles and principal.role not in roles:
                 abort(403, description=f"this needs one of the roles: {', '.join(roles)}")
             return view(principal, *args, **kwargs)
@@ -63,5 +66,6 @@ def auth_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
 
 
 VENDOR = VENDOR_ROLES
+PARTNER = PARTNER_ROLES
 ANY_ROLE = EVERY_ROLE
 

@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from tcma.config import get_settings
-from tcma.demo.seed import launch_demo_campaign, seed_demo
+from tcma.demo.seed import launch_demo_campaign, seed_demo, send_demo_mail
 from tcma.demo.traffic import simulate_demo_traffic
 from tcma.services.tracking.stats import format_stats
 
@@ -29,8 +29,9 @@ def demo_command(partners: int) -> None:
     for name, count in report.counts.items():
         click.echo(f"  {count:>4} {name}")
     click.echo(f"Database: {current_app.config['SQLALCHEMY_DATABASE_URI']}")
-    if not report.created:
-        return  # the database already had partners: launch nothing, click nothing
+    if not report.created:  # the database already had partners: launch nothing, click nothing
+        _print_logins(report)
+        return
     campaign, progress = launch_demo_campaign()
     click.echo(f"Launched campaign {campaign.id} '{campaign.name}' "
                f"(solution brief PDF, social card PNG, newsletter email) to every partner:")
@@ -41,8 +42,14 @@ def demo_command(partners: int) -> None:
     sent = ", ".join(f"{count} from {who}" for who, count in traffic.sent.items())
     click.echo(f"Clicked the campaign's tracked links: {sent}. Resulting stats:")
     click.echo(format_stats(traffic.stats))
+    sent = send_demo_mail(report.logins[-1][1])
+    click.echo(f"Mailed {' and '.join(sent)}: each is a .eml file in {get_settings().mail_outbox_dir}/")
+    _print_logins(report)
+
+
+def _print_logins(report) -> None:
     for role, email, password in report.logins:
-        click.echo(f"  sign in as {role:<9} {email} / {password}")
+        click.echo(f"  sign in as {role:<13} {email} / {password}")
     click.echo("Open the app: .venv/bin/tcma run  ->  " + get_settings().public_url)
 
 

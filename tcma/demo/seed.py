@@ -48,8 +48,9 @@ class DemoReport:
 
 def seed_demo(partner_count: int = 30) -> DemoReport:
     """Create the demo vendor once; a second call changes nothing and says so."""
-    if db.session.scalar(select(func.count()).select_from(Partner)):
-        return DemoReport(created=False, counts=_counts())
+    first = db.session.scalar(select(Partner).order_by(Partner.id).limit(1))
+    if first is not None:
+        return DemoReport(created=False, counts=_counts(), logins=_logins(first.slug))
     tiers = [Tier(slug=s, name=n, rank=r) for s, n, r in TIERS]
     verticals = [Vertical(slug=s, name=n) for s, n in VERTICALS]
     regions = [Region(slug=s, name=n) for s, n, _, _ in REGIONS]
@@ -58,18 +59,34 @@ def seed_demo(partner_count: int = 30) -> DemoReport:
     partners = [_demo_partner(i, rng, tiers, verticals, regions) for i in range(partner_count)]
     db.session.add_all(partners)
     db.session.flush()
-    report = DemoReport(created=True)
-    report.logins.append(("admin", "admin@demo.tcma.test", DEMO_PASSWORD))
-    report.logins.append(("marketer", "marketer@demo.tcma.test", DEMO_PASSWORD))
     add_user("admin@demo.tcma.test", DEMO_PASSWORD, "admin")
     add_user("marketer@demo.tcma.test", DEMO_PASSWORD, "marketer")
-    for partner in partners:
-        email = f"{partner.slug}@partners.demo.tcma.test"
-        add_user(email, DEMO_PASSWORD, "partner", partner_id=partner.id)
-    report.logins.append(("partner", f"{partners[0].slug}@partners.demo.tcma.test", DEMO_PASSWORD))
+    for index, partner in enumerate(partners):
+        # The first partner's user manages their colleagues (the portal's Team page).
+        add_user(f"{partner.slug}@partners.demo.tcma.test", DEMO_PASSWORD,
+                 "partner_admin" if index == 0 else "partner", partner_id=partner.id)
     commit()
-    report.counts = _counts()
-    return report
+    return DemoReport(created=True, counts=_counts(), logins=_logins(partners[0].slug))
+
+
+def _logins(first_partner_slug: str) -> list[tuple[str, str, str]]:
+    return [("admin", "admin@demo.tcma.test", DEMO_PASSWORD),
+            ("marketer", "marketer@demo.tcma.test", DEMO_PASSWORD),
+            ("partner admin", f"{first_partner_slug}@partners.demo.tcma.test", DEMO_PASSWORD)]
+
+
+def send_demo_mail(partner_admin_email: str) -> list[str]:
+    """The partner admin invites a colleague and the marketer asks for a password reset."""
+    from tcma.services.accounts.auth import Principal
+    from tcma.services.accounts.invitations import invite_user
+    from tcma.services.accounts.passwords import request_password_reset
+    from tcma.services.accounts.team import get_user_by_email
+
+    admin = Principal.of(get_user_by_email(OPERATOR, partner_admin_email))
+    colleague = partner_admin_email.replace("@", ".colleague@", 1)
+    invite_user(admin, colleague, "partner")
+    request_password_reset("marketer@demo.tcma.test")
+    return [f"an invitation to {colleague}", "a password reset for marketer@demo.tcma.test"]
 
 
 def _counts() -> dict[str, int]:

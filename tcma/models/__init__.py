@@ -4,17 +4,19 @@ from tcma.models.asset import Asset, Render
 from tcma.models.base import Base
 from tcma.models.campaign import Campaign, CampaignOutput
 from tcma.models.experiment import Experiment, Variant
+from tcma.models.mail import OutboundMail
 from tcma.models.partner import BrandKit, Partner
 from tcma.models.social import ScheduledPost, SocialAccount
 from tcma.models.template import Customization, Template, TemplateVersion
 from tcma.models.tracking import Destination, Event, EventRollup, TrackedLink
-from tcma.models.user import ROLES, ApiToken, User
+from tcma.models.user import ROLES, ApiToken, Invitation, User, WebSession
 from tcma.models.vendor import Region, Tier, Vertical
 
 __all__ = [
     "ROLES",
     "ApiToken", "Asset", "Base", "BrandKit", "Campaign", "CampaignOutput", "Customization",
-    "Destination", "Event", "EventRollup", "Experiment", "Partner", "Region", "Render",
+    "Destination", "Event", "EventRollup", "Experiment", "Invitation", "OutboundMail", "Partner",
+    "Region", "Render",
     "ScheduledPost", "SocialAccount", "Template", "TemplateVersion", "Tier", "TrackedLink",
-    "User", "Variant", "Vertical",
+    "User", "Variant", "Vertical", "WebSession",
 ]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tcma.models.base import Base, TimestampMixin, enum_check, utcnow
+from campaigns.vocabulary import PARTNER_ROLES, ROLES
+from tcma.models.base import Base, JSONType, TimestampMixin, enum_check, utcnow
 from tcma.models.partner import Partner
-
-ROLES = ("admin", "marketer", "partner")
 
 
 class User(TimestampMixin, Base):
@@ -20,7 +20,8 @@ class User(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint(enum_check("role", ROLES), name="role"),
         CheckConstraint(
-            "(role = 'partner') = (partner_id IS NOT NULL)", name="partner_role_has_partner"
+            "(role IN ('partner', 'partner_admin')) = (partner_id IS NOT NULL)",
+            name="partner_role_has_partner",
         ),
     )
 
@@ -32,8 +33,13 @@ class User(TimestampMixin, Base):
         ForeignKey("partner.id", ondelete="CASCADE"), index=True
     )
     is_active: Mapped[bool] = mapped_column(default=True)
+    password_changed_at: Mapped[datetime | None]
 
     partner: Mapped[Partner | None] = relationship()
+
+    @property
+    def is_partner_side(self) -> bool:
+        return self.role in PARTNER_ROLES
 
 
 class ApiToken(Base):
@@ -51,3 +57,49 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class WebSession(Base):
+    """A portal session kept on the server: the browser holds only an opaque random id.
+
+    Only the id's hash is stored; ending a row (logout, password change, deactivation,
+    suspension) ends the session at once, whatever cookie a browser still replays.
+    """
+
+    __tablename__ = "web_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                                index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+
+
+class Invitation(Base):
+    """An invitation by mail to join tcma in a role; single use, expiring, replaced on re-invite."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (
+        CheckConstraint(enum_check("role", ROLES), name="role"),
+        CheckConstraint(
+            "(role IN ('partner', 'partner_admin')) = (partner_id IS NOT NULL)",
+            name="partner_role_has_partner",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"),
+                                                   index=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    nonce: Mapped[str] = mapped_column(String(43))  # replaced on re-invite: older links stop working
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    partner: Mapped[Partner | None] = relationship()

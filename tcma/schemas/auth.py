@@ -11,7 +11,8 @@ class TokenRequestSchema(Schema):
     email = fields.Email(required=True)
     password = fields.String(required=True, load_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    expires_in_days = fields.Integer(validate=validate.Range(min=1, max=3650))
+    expires_in_days = fields.Integer(load_default=None, allow_none=True,
+                                     validate=validate.Range(min=1, max=3650))
 
 
 class TokenSchema(Schema):

@@ -8,6 +8,9 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the web blueprints."""
     from tcma.web import files, health, media, tracking
+    from tcma.web.sessions import ServerSessionInterface
+
+    app.session_interface = ServerSessionInterface()
 
     app.register_blueprint(health.bp)
     app.register_blueprint(files.bp)

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, redirect, render_template, request, session, url_for
 
+from campaigns.vocabulary import PARTNER_ROLES
 from tcma.errors import DomainError
 from tcma.services.accounts.auth import VENDOR_ROLES, Principal, principal_for_user
 from tcma.services.transaction import rollback
@@ -17,27 +18,26 @@ from tcma.services.transaction import rollback
 CSRF_FIELD = "csrf_token"
 PRINCIPAL_KEY = "tcma.portal_principal"  # cached per request, like the API's principal
 VENDOR = VENDOR_ROLES
-PARTNER = ("partner",)
+PARTNER = PARTNER_ROLES
 
 
 def current_principal() -> Principal | None:
     """The signed-in user of this page request (session cookie only), or None."""
     if PRINCIPAL_KEY not in request.environ:
-        request.environ[PRINCIPAL_KEY] = principal_for_user(session.get("user_id"))
+        request.environ[PRINCIPAL_KEY] = principal_for_user(getattr(session, "user_id", None))
     return request.environ[PRINCIPAL_KEY]
 
 
 def sign_in_session(user_id: int) -> None:
-    """Start a fresh session for the user (a new CSRF token; nothing carried over)."""
-    session.clear()
-    session["user_id"] = user_id
+    """Start a fresh session for the user: a new id (the old one ends) and a new CSRF token."""
+    session.start(user_id)
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
     request.environ.pop(PRINCIPAL_KEY, None)
 
 
 def sign_out_session() -> None:
-    """Forget the signed-in user."""
-    session.clear()
+    """End the session on the server (a replayed cookie no longer signs anyone in)."""
+    session.end()
     request.environ.pop(PRINCIPAL_KEY, None)
 
 
@@ -89,6 +89,8 @@ def page_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
             principal = current_principal()
             if principal is None:
                 return redirect(url_for("portal_auth.login", next=request.full_path.rstrip("?")))
+            if not principal.partner_active:
+                return page("portal/suspended.html", 403)
             if roles and principal.role not in roles:
                 return error_page(403, "Your account cannot open this page.")
             return view(principal, *args, **kwargs)
@@ -134,9 +136,10 @@ def portal_blueprint(name: str, import_name: str, **options: Any) -> Blueprint:
 
 def init_app(app: Flask) -> None:
     """Register the portal's blueprints and its template helpers."""
-    from tcma.web import portal_auth, portal_marketer, portal_partner
+    from tcma.web import portal_auth, portal_marketer, portal_partner, portal_people
 
     app.add_template_global(csrf_token)
     app.register_blueprint(portal_auth.bp)
     app.register_blueprint(portal_partner.bp)
     app.register_blueprint(portal_marketer.bp)
+    app.register_blueprint(portal_people.bp)

@@ -47,7 +47,7 @@ def login():
 def login_submit():
     """Sign in with email and password; a wrong pair shows the form again (401)."""
     email = request.form.get("email", "")
-    user = sign_in(email, request.form.get("password", ""))
+    user = sign_in(email, request.form.get("password", ""), request.remote_addr)
     next_url = _safe_next(request.form.get("next"))
     if user is None:
         return page("portal/login.html", 401, next=next_url, email=email,

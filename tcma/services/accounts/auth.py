@@ -1,25 +1,32 @@
-"""Who is calling: password sign-in, API tokens (stored hashed, shown once, revocable)."""
+"""Who is calling: password sign-in, API tokens (stored hashed, shown once, expiring, revocable)."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from redis.exceptions import RedisError
+from sqlalchemy import select, update
 
-from tcma.errors import InvalidInput, NotFoundError, TooManyAttempts
+from campaigns.vocabulary import PARTNER_ROLES, ROLES, VENDOR_ROLES
+from tcma.config import get_settings
+from tcma.errors import InvalidInput, NotFoundError, PermissionDenied, TooManyAttempts
 from tcma.extensions import db
-from tcma.models import ROLES, ApiToken, User
+from tcma.models import ApiToken, User
 from tcma.models.base import utcnow
-from tcma.services.accounts.users import password_matches
+from tcma.ratelimit import AttemptCounter
+from tcma.services.accounts.users import password_matches, unknown_user_hash
+from tcma.services.tracking.bots import truncate_ip
 from tcma.services.transaction import commit
 from tcma.state import app_state
 
+log = logging.getLogger(__name__)
 TOKEN_PREFIX = "tcma_"
-VENDOR_ROLES = ("admin", "marketer")
 ANY_ROLE = ROLES  # every role a user may hold
+SUSPENDED = "your partner's access to tcma is suspended; ask your vendor contact"
 # Writing last_used_at on every request would turn every API read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
@@ -31,10 +38,12 @@ class Principal:
     user_id: int | None  # None: the operator at the command line
     role: str
     partner_id: int | None = None
+    partner_active: bool = True  # False: the user's partner is suspended or archived
 
     @property
     def is_partner(self) -> bool:
-        return self.role == "partner"
+        """A partner's user (partner or partner_admin): sees only their own partner's rows."""
+        return self.role in PARTNER_ROLES
 
     @property
     def is_vendor(self) -> bool:
@@ -42,7 +51,8 @@ class Principal:
 
     @classmethod
     def of(cls, user: User) -> Principal:
-        return cls(user.id, user.role, user.partner_id)
+        active = user.partner is None or user.partner.status == "active"
+        return cls(user.id, user.role, user.partner_id, active)
 
 
 # The operator at the command line (and the demo tooling): a vendor admin with no user row.
@@ -54,26 +64,51 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-SIGN_IN_ATTEMPTS = 10
-SIGN_IN_WINDOW = 900  # seconds
+SIGN_IN_ATTEMPTS = 10  # failures per email within the window
+CLIENT_ATTEMPTS = 100  # failures per client network (/24, /48) within the window
 
 
-def sign_in(email: str, password: str) -> User | None:
+def sign_in(email: str, password: str, client_ip: str | None = None) -> User | None:
     """The active user with that email and password, or None.
 
-    After SIGN_IN_ATTEMPTS failures for one email within SIGN_IN_WINDOW, every attempt is
-    refused (429) until the window passes: password guessing stays slow.
+    After SIGN_IN_ATTEMPTS failures for one email, or CLIENT_ATTEMPTS from one client network,
+    within 15 minutes, attempts are refused (429) until the window passes. An unknown email
+    costs the same password check as a wrong password, so timing tells nothing. The counters
+    live in Redis when configured; when Redis is unreachable they are skipped (logged), so
+    sign-in never fails because Redis is down.
     """
     email = email.strip().lower()
-    failures = app_state().sign_in_failures
-    if failures.count(email) >= SIGN_IN_ATTEMPTS:
+    state = app_state()
+    client = truncate_ip(client_ip)
+    if _count(state.sign_in_failures, email) >= SIGN_IN_ATTEMPTS:
         raise TooManyAttempts("too many failed sign-ins for this email; try again in 15 minutes")
+    if client and _count(state.sign_in_clients, client) >= CLIENT_ATTEMPTS:
+        raise TooManyAttempts("too many failed sign-ins from your network; try again in 15 minutes")
     user = db.session.scalar(select(User).where(User.email == email))
-    if user is None or not user.is_active or not password_matches(user.password_hash, password):
-        failures.add(email)
+    matches = password_matches(user.password_hash if user else unknown_user_hash(), password)
+    if user is None or not user.is_active or not matches:
+        _add(state.sign_in_failures, email)
+        if client:
+            _add(state.sign_in_clients, client)
         return None
-    failures.clear(email)
+    _guarded(state.sign_in_failures.clear, email)
     return user
+
+
+def _guarded(action, key: str, default: int = 0) -> int:
+    try:
+        return action(key) or default
+    except (RedisError, OSError) as exc:
+        log.warning("sign-in limits skipped: Redis is unreachable (%s)", exc)
+        return default
+
+
+def _count(counter: AttemptCounter, key: str) -> int:
+    return _guarded(counter.count, key)
+
+
+def _add(counter: AttemptCounter, key: str) -> None:
+    _guarded(counter.add, key)
 
 
 def user_by_id(user_id: int) -> User | None:
@@ -88,10 +123,18 @@ def principal_for_user(user_id: int | None) -> Principal | None:
 
 
 def issue_token(user_id: int, name: str, valid_days: int | None = None) -> tuple[str, ApiToken]:
-    """Create a token (valid for `valid_days`, or until revoked); the raw value is returned once."""
-    expires_at = utcnow() + timedelta(days=valid_days) if valid_days else None
+    """Create a token valid for `valid_days` (the default when None); the raw value is returned once."""
+    settings = get_settings()
+    days = settings.token_default_days if valid_days is None else valid_days
+    if not 1 <= days <= settings.token_max_days:
+        raise InvalidInput(f"a token is valid for 1 to {settings.token_max_days} days",
+                           {"expires_in_days": [f"from 1 to {settings.token_max_days}"]})
     if not name.strip():
         raise InvalidInput("a token needs a name", {"name": ["must not be empty"]})
+    user = db.session.get(User, user_id)
+    if user is not None and not Principal.of(user).partner_active:
+        raise PermissionDenied(SUSPENDED)
+    expires_at = utcnow() + timedelta(days=days)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user_id, name=name.strip(), token_hash=hash_token(raw),
                      prefix=raw[: len(TOKEN_PREFIX) + 6], expires_at=expires_at)
@@ -132,3 +175,10 @@ def revoke_token(principal: Principal, token_id: int) -> ApiToken:
         token.revoked_at = utcnow()
         commit()
     return token
+
+
+def revoke_user_tokens(user_ids: list[int]) -> None:
+    """Revoke every live token of these users (part of the caller's unit of work)."""
+    if user_ids:
+        db.session.execute(update(ApiToken).where(ApiToken.user_id.in_(user_ids),
+                                                  ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))

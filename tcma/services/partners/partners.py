@@ -11,6 +11,7 @@ from tcma.errors import InvalidInput
 from tcma.extensions import db
 from tcma.models import BrandKit, Partner, Region, Tier, Vertical
 from tcma.services.accounts.auth import Principal
+from tcma.services.accounts.team import suspend_partner_access
 from tcma.services.partners.taxonomy import PARTNER_FIELDS, flush_new_slug, taxonomy_by_slug, with_slugs
 from tcma.services.scoping import get_scoped, require_vendor, scope_select
 from tcma.services.transaction import commit
@@ -47,8 +48,11 @@ def update_partner(principal: Principal, partner_id: int, values: dict[str, Any]
     partner = get_scoped(Partner, partner_id, principal, partner_attr="id", what="partner")
     values = dict(values)
     _apply_taxonomy(partner, values)
+    was_active = partner.status == "active"
     for name, value in values.items():
         setattr(partner, name, value)
+    if was_active and partner.status != "active":
+        suspend_partner_access(partner.id)  # its users' sessions end, their tokens stop
     commit()
     return partner
 

@@ -9,7 +9,9 @@ import pytest
 from tcma.services.catalogue.templates import import_catalogue
 from tests.support.factories import make_partner, make_taxonomy, make_user
 
-ALL, VENDOR, PARTNER = {"partner", "marketer", "admin"}, {"marketer", "admin"}, {"partner"}
+ALL = {"partner", "partner_admin", "marketer", "admin"}
+VENDOR, PARTNER = {"marketer", "admin"}, {"partner", "partner_admin"}
+MANAGERS = {"admin", "marketer", "partner_admin"}  # who manages people (each within their scope)
 
 # (method, rule) -> roles allowed; anonymous callers are refused everywhere listed here.
 MATRIX = {
@@ -50,8 +52,18 @@ MATRIX = {
     ("GET", "/api/v1/stats"): ALL,
     ("GET", "/api/v1/stats/campaigns/<int:campaign_id>"): ALL,
     ("GET", "/api/v1/stats/export.csv"): ALL,
+    ("GET", "/api/v1/users"): MANAGERS,
+    ("GET", "/api/v1/users/<int:user_id>"): MANAGERS,
+    ("POST", "/api/v1/users/<int:user_id>/deactivate"): MANAGERS,
+    ("POST", "/api/v1/users/<int:user_id>/reactivate"): MANAGERS,
+    ("GET", "/api/v1/invitations"): MANAGERS,
+    ("POST", "/api/v1/invitations"): MANAGERS,
+    ("DELETE", "/api/v1/invitations/<int:invitation_id>"): MANAGERS,
+    ("POST", "/api/v1/auth/password"): ALL,
 }
-PUBLIC = {("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/openapi.json")}
+PUBLIC = {("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/openapi.json"),
+          ("POST", "/api/v1/invitations/accept"), ("POST", "/api/v1/auth/password-reset"),
+          ("POST", "/api/v1/auth/password-reset/confirm")}
 
 
 def _api_rules(app) -> set[tuple[str, str]]:
@@ -70,10 +82,12 @@ def world(app):
     import_catalogue()
     headers = {"anonymous": {}}
     _, headers["partner"] = make_user("partner", partner)
+    _, headers["partner_admin"] = make_user("partner_admin", partner)
     _, headers["marketer"] = make_user("marketer")
     _, headers["admin"] = make_user("admin")
     values = {"token_id": 999999, "kind": "tiers", "row_id": 1, "partner_id": partner.id,
-              "slug": "solution-brief", "version": 1, "campaign_id": 1, "asset_id": 1}
+              "slug": "solution-brief", "version": 1, "campaign_id": 1, "asset_id": 1,
+              "user_id": 999999, "invitation_id": 999999}
     return headers, values
 
 
@@ -81,7 +95,7 @@ def _url(rule: str, values: dict) -> str:
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), rule)
 
 
-@pytest.mark.parametrize("role", ["anonymous", "partner", "marketer", "admin"])
+@pytest.mark.parametrize("role", ["anonymous", "partner", "partner_admin", "marketer", "admin"])
 def test_each_role_gets_exactly_what_the_matrix_allows(app, client, world, role):
     headers, values = world
     wrong = []

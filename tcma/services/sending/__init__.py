@@ -1,0 +1,1 @@
+"""Use cases: sending mail (and, next, campaign emails on partners' behalf)."""
