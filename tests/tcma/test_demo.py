@@ -1,4 +1,4 @@
-"""`tcma demo` on the embedded default (SQLite, local files, in-process jobs)."""
+"""`tcma demo` on the embedded default (SQLite, local files, in-process jobs), and never in production."""
 
 from __future__ import annotations
 
@@ -33,3 +33,10 @@ def test_demo_seeds_the_vendor_once(tmp_path):
         assert Image.open(io.BytesIO(logo)).size[0] > 0
         tiers = {p.tier.slug for p in db.session.scalars(select(Partner))}
         assert tiers == {"registered", "silver", "gold", "platinum"}
+
+
+def test_the_demo_refuses_a_production_database(make_app, tmp_path):
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/p.db", ENV="production", SECRET_KEY="s" * 40,
+                   ALLOW_EMBEDDED=True)
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code != 0 and "production" in result.output

@@ -94,6 +94,13 @@ def test_an_unknown_segment_value_is_refused_naming_it(client):
     assert bad_output.status_code == 422 and "outputs.0.output" in bad_output.json["errors"]
 
 
+def test_an_unknown_template_in_a_campaign_is_named(client):
+    _, headers = make_user("marketer")
+    response = client.post("/api/v1/campaigns", headers=headers,
+                           json={"name": "x", "outputs": [{"template": "nope", "output": "pdf"}]})
+    assert response.status_code == 422 and "outputs.0.template" in response.json["errors"]
+
+
 def test_every_download_is_an_engagement_event(app, client):
     from tcma.models import Event
 

@@ -1,4 +1,4 @@
-"""Launch under failure: a worker killed mid-launch, failed renders and their retries."""
+"""Renders under failure: a worker killed mid-launch, failed renders and retries, stalled renders."""
 
 from __future__ import annotations
 
@@ -128,3 +128,22 @@ def test_a_paused_campaign_renders_nothing_until_resumed(rq_app):
     assert resumed.json["status"] == "running"
     work()
     assert _count("done") == 3
+
+
+def test_a_self_served_render_left_running_by_a_dead_worker_is_recovered(app):
+    from tcma.models.base import utcnow
+    from tcma.services.launch.launches import recover_stalled
+
+    taxonomy = make_taxonomy()
+    partner = make_partner(taxonomy)
+    import_catalogue()
+    from tcma.services.catalogue.templates import get_version
+
+    version = get_version("solution-brief")
+    stale = Asset(partner_id=partner.id, template_version_id=version.id, output="pdf",
+                  fields={}, status="running", updated_at=utcnow().replace(year=2020))
+    db.session.add(stale)
+    db.session.commit()
+    assert recover_stalled() == 1
+    db.session.expire_all()
+    assert db.session.get(Asset, stale.id).status == "done"

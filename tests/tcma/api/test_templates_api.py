@@ -73,6 +73,23 @@ def test_a_new_version_keeps_partner_edits_where_the_fields_still_exist(client):
     assert unchanged.status_code == 409
 
 
+def test_a_carried_customization_drops_every_value_the_new_version_refuses(client):
+    taxonomy = make_taxonomy()
+    partner = make_partner(taxonomy)
+    import_catalogue()
+    _, marketer = make_user("marketer")
+    _, mine = make_user("partner", partner)
+    client.put("/api/v1/library/solution-brief/customization", headers=mine,
+               json={"fields": {"intro": "x" * 400, "contact_cta": "y" * 50}})
+    spec = client.get("/api/v1/templates/solution-brief/versions/1", headers=marketer).json["spec"]
+    spec["manifest"]["fields"]["intro"]["max_length"] = 200  # still above the defaults
+    spec["manifest"]["fields"]["contact_cta"]["max_length"] = 30
+    assert client.post("/api/v1/templates/solution-brief/versions", headers=marketer,
+                       json={"spec": json.loads(json.dumps(spec))}).status_code == 201
+    now = client.get("/api/v1/library/solution-brief/customization", headers=mine).json
+    assert now["fields"] == {} and sorted(now["dropped_fields"]) == ["contact_cta", "intro"]
+
+
 def test_an_invalid_spec_is_refused_naming_the_field(client):
     import_catalogue()
     _, marketer = make_user("marketer")

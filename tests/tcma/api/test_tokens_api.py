@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import select
 
 from tcma.extensions import db
 from tcma.models import ApiToken
 from tcma.services.accounts.users import create_user
+from tests.support.factories import make_user
 
 
 def test_a_token_is_shown_once_stored_hashed_and_revocable(client):
@@ -40,8 +42,6 @@ def test_passwords_are_hashed_with_argon2(app):
 
 
 def test_a_user_cannot_revoke_someone_elses_token(client):
-    from tests.support.factories import make_user
-
     _, mine = make_user("marketer")
     other, theirs = make_user("marketer")
     token = db.session.scalar(select(ApiToken).where(ApiToken.user_id == other.id))
@@ -59,3 +59,12 @@ def test_password_guessing_is_stopped_after_ten_failures(request, fixture):
         assert response.status_code == 401
     blocked = client.post("/api/v1/auth/tokens", json={**guess, "password": "correct horse battery"})
     assert blocked.status_code == 429 and "too many" in blocked.json["message"]
+
+
+def test_tokens_keep_working_on_the_embedded_sqlite_default(make_app, tmp_path):
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/t.db")
+    with app.app_context():
+        upgrade()
+        _, headers = make_user("marketer")
+        client = app.test_client()
+        assert [client.get("/api/v1/auth/me", headers=headers).status_code for _ in range(3)] == [200] * 3

@@ -10,7 +10,7 @@ from tcma.extensions import db
 from tcma.models import Event, EventRollup
 from tcma.services.tracking import events as tracking
 from tcma.services.tracking.bots import truncate_ip, visitor_key
-from tests.support.tracking import path_of
+from tests.support.tracking import build_world, path_of
 
 BROWSER = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
            "Chrome/124.0 Safari/537.36")
@@ -108,3 +108,18 @@ def test_the_open_pixel_records_an_open_and_a_forged_one_records_nothing(client,
     assert (event.kind, event.partner_id, event.variant, event.send_id, event.channel) == (
         "open", acme.id, "b", "send-42", "email")
     assert rollup("open") == (1, 1, 0)
+
+
+def test_behind_a_proxy_visitors_are_told_apart_by_their_own_address(app, make_app, migrated_pg):
+    # `app` empties the tables afterwards; the proxied app shares its database.
+    proxied = make_app(DATABASE_URL=migrated_pg[0], PROXY_HOPS=1)
+    with proxied.app_context():
+        world = build_world()
+        client = proxied.test_client()
+        agent = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0"}
+        for address in ("203.0.113.9", "198.51.100.7"):
+            client.get(path_of(world["links"][world["acme"].slug, "a"]),
+                       headers={**agent, "X-Forwarded-For": address},
+                       environ_base={"REMOTE_ADDR": "10.0.0.2"})
+        visitors = db.session.scalars(select(Event.visitor).where(Event.kind == "click")).all()
+        assert len(visitors) == 2 and len(set(visitors)) == 2

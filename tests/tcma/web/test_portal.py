@@ -13,7 +13,7 @@ from tcma.services.catalogue.library import render_for_partner
 from tcma.services.catalogue.templates import get_version, publish_version
 from tcma.services.launch.launches import create_campaign, launch_campaign
 from tests.support.factories import make_partner, make_user
-from tests.support.portal import csrf_from, post_form, sign_in
+from tests.support.portal import PASSWORD, csrf_from, post_form, session_csrf, sign_in
 
 BRIEF = "/portal/templates/solution-brief"
 
@@ -60,6 +60,16 @@ def test_login_ignores_offsite_next(client, partner_user):
     response = client.post("/login", data={"email": partner_user.email, "password": "correct horse battery",
                                            "csrf_token": token, "next": "//evil.example/"})
     assert response.location == "/portal"
+
+
+def test_sign_in_never_redirects_off_site(client):
+    user, _ = make_user("marketer")
+    client.get("/login")
+    for target in ("/\t/evil.example", "//evil.example", "https://evil.example/", "/\\evil.example"):
+        response = client.post("/login?next=" + target, data={
+            "email": user.email, "password": PASSWORD, "csrf_token": session_csrf(client)})
+        assert response.status_code == 302
+        assert "evil" not in response.headers["Location"]
 
 
 def test_roles_get_403_on_the_other_sides_pages(partner_client, marketer_client):
