@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from campaigns.vocabulary import ROLES
 from tcma.cli.campaigns import ServiceGroup
-from tcma.services.accounts import invitations, team
+from tcma.services.accounts import invitations, sessions, team
 from tcma.services.accounts.auth import OPERATOR
 from tcma.services.accounts.users import create_user
 
@@ -76,6 +76,13 @@ def reactivate_command(email: str) -> None:
     """Let a deactivated user sign in again."""
     user = team.set_user_active(OPERATOR, team.get_user_by_email(OPERATOR, email).id, True)
     click.echo(f"reactivated {user.email}")
+
+
+@users_cli.command("purge-sessions")
+@with_appcontext
+def purge_sessions_command() -> None:
+    """Delete portal sessions that ended or expired more than a day ago (run it daily)."""
+    click.echo(f"deleted {sessions.purge_sessions()} old sessions")
 
 
 COMMANDS = [users_cli]
