@@ -45,7 +45,7 @@ def main() -> None:
 
         rounds = []
         for index in range(ROUNDS):
-            unknown = _median(lambda i: attempt(f"nobody{index}-{i}@bench.test", "a wrong password"))
+            unknown = _median(lambda i, n=index: attempt(f"nobody{n}-{i}@bench.test", "a wrong password"))
             wrong = _median(lambda i: attempt("known@bench.test", f"wrong password {i}"))
             rounds.append((unknown, wrong))
     worst = max(rounds, key=lambda pair: abs(pair[0] / pair[1] - 1))

@@ -38,7 +38,8 @@ def smtp_app(migrated_pg, tmp_path, mailbox):
     url, tables = migrated_pg
     _, port = mailbox
     config = base_config(tmp_path, DATABASE_URL=url, MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1",
-                         SMTP_PORT=port, SMTP_SECURITY="none", MAIL_FROM="Northwind Programme <team@vendor.test>")
+                         SMTP_PORT=port, SMTP_SECURITY="none",
+                         MAIL_FROM="Northwind Programme <team@vendor.test>")
     yield from app_on(config, tables)
 
 
