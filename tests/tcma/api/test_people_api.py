@@ -57,7 +57,8 @@ def _link(handler: RecordingHandler, to: str, path: str) -> str:
 
 
 def _sign_in(api, email: str, password: str = PASSWORD) -> int:
-    return api.post("/api/v1/auth/tokens", json={"email": email, "password": password, "name": "t"}).status_code
+    body = {"email": email, "password": password, "name": "t"}
+    return api.post("/api/v1/auth/tokens", json=body).status_code
 
 
 @pytest.mark.parametrize(("inviter", "role", "for_partner"), [
@@ -142,7 +143,8 @@ def test_deactivation_stops_tokens_at_once_and_reactivation_lets_the_user_back(a
     assert api.get("/api/v1/auth/me", headers=token).status_code == 200
     me, admin = make_user("admin")
     refused = api.post(f"/api/v1/users/{me.id}/deactivate", headers=admin)
-    assert refused.status_code == 409 and refused.json["message"] == "you cannot deactivate or reactivate yourself"
+    assert refused.status_code == 409
+    assert refused.json["message"] == "you cannot deactivate or reactivate yourself"
 
 
 def test_suspending_a_partner_ends_its_users_tokens_and_no_one_elses(api):
@@ -172,7 +174,8 @@ def test_password_reset_by_mail_is_silent_single_use_and_ends_sessions(api, mail
     assert done.status_code == 200
     assert _sign_in(api, user.email, "correct horse battery") == 401
     assert _sign_in(api, user.email) == 201
-    reused = api.post("/api/v1/auth/password-reset/confirm", json={"token": reset, "password": "another one 123"})
+    reused = api.post("/api/v1/auth/password-reset/confirm",
+                      json={"token": reset, "password": "another one 123"})
     assert reused.status_code == 422
     assert reused.json["message"] == "this password reset link is not valid: it was already used or replaced"
 
