@@ -115,3 +115,9 @@ def test_text_keeps_its_trailing_newline_and_is_not_html_escaped(renderer, brand
 def test_nl2br_escapes_each_line():
     env = renderers.sandboxed_environment(autoescape=True)
     assert env.from_string("{{ v | nl2br }}").render(v="<b>1</b>\r\nMain") == "&lt;b&gt;1&lt;/b&gt;<br>Main"
+
+
+def test_marketer_comments_in_mjml_do_not_reach_the_email(renderer, brand):
+    noted = MJML.replace("<mj-text>{{ headline }}</mj-text>",
+                         "<!-- internal: check with legal --><mj-text>{{ headline }}</mj-text>")
+    assert "internal: check with legal" not in renderer.render(email_spec(brand, mjml=noted)).data.decode()
