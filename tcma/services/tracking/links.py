@@ -31,7 +31,7 @@ from campaigns.vocabulary import CHANNELS
 from tcma.config import get_settings
 from tcma.errors import InvalidInput, ServiceUnavailable
 from tcma.extensions import db
-from tcma.models import Campaign, Destination, Partner, TrackedLink
+from tcma.models import Asset, Campaign, Destination, Partner, Template, TemplateVersion, TrackedLink
 from tcma.models.base import insert_for
 from tcma.state import app_state
 
@@ -250,16 +250,22 @@ def load_link(code: str) -> LinkTarget | None:
     if not code or len(code) > 24:
         return None
     row = db.session.execute(
-        select(TrackedLink, Destination.url, Partner.slug, Campaign.slug)
+        select(TrackedLink, Destination.url, Destination.name, Partner.slug, Campaign.slug, Template.slug)
         .join(Destination, TrackedLink.destination_id == Destination.id)
         .join(Partner, TrackedLink.partner_id == Partner.id)
         .outerjoin(Campaign, TrackedLink.campaign_id == Campaign.id)
+        .outerjoin(Asset, TrackedLink.asset_id == Asset.id)
+        .outerjoin(TemplateVersion, Asset.template_version_id == TemplateVersion.id)
+        .outerjoin(Template, TemplateVersion.template_id == Template.id)
         .where(TrackedLink.code == code)
     ).first()
     if row is None:
         return None
-    link, url, partner_slug, campaign_slug = row
-    location = iri_to_uri(merge_utm(url, partner_slug, link.channel, campaign_slug, link.variant))
+    link, url, destination, partner_slug, campaign_slug, template_slug = row
+    # All four UTM parameters, always: a self-served asset is its template's own campaign, and
+    # without a variant the content is the link's destination (which of the asset's links it was).
+    campaign = campaign_slug or (f"self-service-{template_slug}" if template_slug else "self-service")
+    location = iri_to_uri(merge_utm(url, partner_slug, link.channel, campaign, link.variant or destination))
     prefix = json.dumps({"kind": "click", "partner_id": link.partner_id, "campaign_id": link.campaign_id,
                          "asset_id": link.asset_id, "link_id": link.id, "channel": link.channel,
                          "variant": link.variant, "data": {}}, separators=(",", ":"))[:-1]

@@ -75,3 +75,17 @@ def test_a_relaunch_gets_the_same_url_and_a_moved_destination_follows(app, world
     first = moved("docs", "https://docs.vendor.example/", "print")
     second = moved("docs", "https://docs.vendor.example/v2", "print")
     assert first == second  # same destination name: re-registered, same link
+
+
+def test_every_link_carries_all_four_utm_parameters(client, world):
+    destination = tracking.register_destination("pricing", "https://vendor.example/pricing")
+    acme = world["acme"]
+    no_variant = tracking.tracked_url(acme.id, world["campaign"].id, None, "print", None, destination.id)
+    no_campaign = tracking.tracked_url(acme.id, None, None, "linkedin", None, destination.id)
+    db.session.commit()
+    for url, campaign, medium in [(no_variant, world["campaign"].slug, "print"),
+                                  (no_campaign, "self-service", "linkedin")]:
+        location = client.get(path_of(url)).headers["Location"]
+        query = parse_qs(urlsplit(location).query)
+        assert query == {"utm_source": [acme.slug], "utm_medium": [medium], "utm_campaign": [campaign],
+                         "utm_content": ["pricing"]}
