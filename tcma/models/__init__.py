@@ -5,6 +5,7 @@ from tcma.models.base import Base
 from tcma.models.campaign import Campaign, CampaignOutput
 from tcma.models.experiment import Experiment, Variant
 from tcma.models.mail import OutboundMail
+from tcma.models.outbox import JobOutbox as JobOutbox
 from tcma.models.partner import BrandKit, Partner
 from tcma.models.social import ScheduledPost, SocialAccount
 from tcma.models.template import Customization, Template, TemplateVersion
