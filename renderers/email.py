@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 from mjml import mjml2html
@@ -22,11 +25,57 @@ def _nl2br(value: Any) -> Markup:
     return Markup("<br>").join(escape(line) for line in str(value).splitlines())
 
 
+MAX_TEXT = 200_000  # characters (or items) one expression may build
+MAX_EXPONENT = 64
+
+
+class LimitedSandbox(ImmutableSandboxedEnvironment):
+    """The Jinja sandbox, refusing expressions that would build huge values ('x' * 10**9)."""
+
+    intercepted_binops = frozenset({"*", "**", "+"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"an exponent above {MAX_EXPONENT} is not allowed in a template")
+        if operator == "*" and _size(left) * _count(right) + _size(right) * _count(left) > MAX_TEXT:
+            raise SecurityError(f"a template may not build a value of more than {MAX_TEXT} characters")
+        if operator == "+" and _size(left) + _size(right) > MAX_TEXT:
+            raise SecurityError(f"a template may not build a value of more than {MAX_TEXT} characters")
+        return super().call_binop(context, operator, left, right)
+
+
+WIDTH = re.compile(r"%[-+ #0]*(\d+)")
+
+
+def _bounded(func: Any) -> Any:
+    """A filter that refuses widths and counts (center(10**7), "%099999999d"|format) past MAX_TEXT."""
+
+    @functools.wraps(func)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        numbers = [a for a in (*args, *kwargs.values()) if isinstance(a, int) and not isinstance(a, bool)]
+        widths = [int(w) for a in args if isinstance(a, str) for w in WIDTH.findall(a)]
+        if any(abs(n) > MAX_TEXT for n in (*numbers, *widths)):
+            raise SecurityError(f"a template may not build a value of more than {MAX_TEXT} characters")
+        return func(*args, **kwargs)
+
+    return bounded
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, str | list | tuple) else 0
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
 def make_environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
-    """A sandboxed Jinja environment: marketer templates cannot reach Python internals."""
-    env = ImmutableSandboxedEnvironment(
+    """A sandboxed Jinja environment: no Python internals, no huge values, for marketer templates."""
+    env = LimitedSandbox(
         autoescape=autoescape, undefined=StrictUndefined, keep_trailing_newline=True
     )
+    for name, func in list(env.filters.items()):
+        env.filters[name] = _bounded(func)
     env.filters["nl2br"] = _nl2br
     return env
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from jinja2.exceptions import SecurityError
 from sqlalchemy import func, select
 
 import campaigns
+import renderers
 from campaigns.vocabulary import tier_allows
 from tcma.config import get_settings
 from tcma.errors import ConflictError, InvalidInput, NotFoundError
@@ -95,6 +100,7 @@ def import_catalogue(root: str | Path | None = None) -> list[tuple[str, int, boo
     catalogue = campaigns.load_catalogue(Path(root or get_settings().templates_dir))
     published = []
     for tpl in catalogue.values():
+        trial_render(tpl)
         version, created = _publish(tpl)
         published.append((tpl.slug, version.version, created))
     commit()
@@ -110,11 +116,70 @@ def publish_version(principal: Principal, slug: str, spec: dict[str, Any]) -> Te
         tpl = campaigns.template_from_spec(spec, _resource_reader(spec))
     except campaigns.TemplateError as exc:
         raise InvalidInput(f"invalid template: {exc}", {f"spec.{exc.field}": [str(exc)]}) from None
+    trial_render(tpl)
     version, created = _publish(tpl)
     if not created:
         raise ConflictError("nothing changed: the spec equals the latest version")
     commit()
     return version
+
+
+TRIAL_SECONDS = 5.0  # every output and variant of a template, rendered for a stand-in partner
+TRIAL_MAX_BYTES = 20 * 1024 * 1024
+
+
+class TrialTimeout(BaseException):
+    """A trial render ran past its time budget (a BaseException: no `except Exception` may swallow it)."""
+
+
+def trial_render(tpl: campaigns.Template) -> None:
+    """Render every output and variant for a stand-in partner; refuse the template naming the part.
+
+    What a template would do to every partner it does here first, under the sandbox's size limits
+    and a time budget: a template that fails, builds huge values or runs too long never becomes a
+    partner's latest version.
+    """
+    profile = campaigns.PartnerProfile(
+        "Trial Partner GmbH", "trial-partner", (tpl.tiers or ("any",))[0], "any", "any", "en",
+        renderers.BrandKit("Trial Partner GmbH", address="1 Trial Street\nSpringfield"))
+    renderer = app_state().renderer
+    with _time_budget(TRIAL_SECONDS):
+        for output in tpl.outputs:
+            for variant in (None, *tpl.variants):
+                _trial_one(renderer, tpl, profile, output, variant)
+
+
+def _trial_one(renderer, tpl, profile, output: str, variant: str | None) -> None:
+    where = f"outputs.{output}" + (f".variants.{variant}" if variant else "")
+    try:
+        result = renderer.render(campaigns.resolve_request(tpl, profile, output, variant=variant).spec)
+    except TrialTimeout:
+        raise InvalidInput(f"{where} takes longer than {TRIAL_SECONDS:g} s to render for one partner",
+                           {f"spec.{where}": ["too slow to render"]}) from None
+    except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError, SecurityError) as exc:
+        raise InvalidInput(f"{where} does not render: {exc}", {f"spec.{where}": [str(exc)]}) from None
+    if len(result.data) > TRIAL_MAX_BYTES:
+        raise InvalidInput(f"{where} renders {len(result.data)} bytes, more than {TRIAL_MAX_BYTES}",
+                           {f"spec.{where}": ["renders too large a file"]})
+
+
+@contextmanager
+def _time_budget(seconds: float):
+    """Raise TrialTimeout in this thread after `seconds` (main thread only: signals need it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TrialTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _carry_customizations(old: TemplateVersion, new: TemplateVersion, tpl: campaigns.Template) -> None:
