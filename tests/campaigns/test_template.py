@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 
 import pytest
 
@@ -144,3 +145,93 @@ def test_check_text_returns_the_links_used_in_either_spelling():
     check_no_bare_urls("{{ links.a }}", "f", "w")
     with pytest.raises(campaigns.TemplateError, match="contains a literal URL"):
         check_no_bare_urls("see http://a", "f", "w")
+
+
+def test_optional_manifest_tables_default_to_empty():
+    def bare(spec):
+        spec["manifest"] = {"name": "Hello", "description": "A plain post", "outputs": ["post:x"]}
+        spec["posts"]["x"]["text"] = "Hello from {{ partner.name }}"
+    tpl = build(bare)
+    assert (tpl.links, tpl.fields, tpl.rules, tpl.tiers, tpl.locked, tpl.variants) == (
+        (), (), (), (), (), ())
+    assert tpl.pdf is None and tpl.image is None and tpl.email is None
+
+
+def test_a_listed_post_needs_its_text():
+    assert refusal(lambda s: s.pop("posts")) == ("spec:posts", "x.text", "post text is missing")
+
+
+def test_a_spec_is_a_copy_the_caller_may_change():
+    tpl = build()
+    spec = tpl.to_spec()
+    spec["manifest"]["links"]["landing"] = "https://elsewhere.example"
+    assert tpl.to_spec()["manifest"]["links"]["landing"] == "https://vendor.example.com/launch"
+    assert tpl.to_spec()["resources"] == {}
+
+
+def test_a_template_folder_needs_a_manifest(tmp_path):
+    with pytest.raises(campaigns.TemplateError) as refused:
+        campaigns.load_template(tmp_path)
+    assert (refused.value.file, refused.value.field, refused.value.message) == (
+        str(tmp_path / "manifest.toml"), "manifest", "file is missing")
+
+
+def test_a_toml_syntax_error_names_the_file_and_line(template_dir):
+    folder = template_dir("launch-posts")
+    (folder / "posts.toml").write_text('[x]\ntext = "unterminated\n', encoding="utf-8")
+    with pytest.raises(campaigns.TemplateError) as refused:
+        campaigns.load_template(folder)
+    assert (refused.value.file, refused.value.field) == (str(folder / "posts.toml"), "syntax")
+    assert "line 2" in refused.value.message
+
+
+def test_a_template_folder_with_an_email_reads_both_parts(template_dir):
+    folder = template_dir("newsletter")
+    (folder / "email.txt").unlink()
+    with pytest.raises(campaigns.TemplateError) as refused:
+        campaigns.load_template(folder)
+    assert (refused.value.file, refused.value.field) == (str(folder / "email.txt"), "footer")
+
+
+def test_the_catalogue_is_every_visible_template_folder(tmp_path, template_dir):
+    source = template_dir("launch-posts")
+    root = tmp_path / "library"
+    root.mkdir()
+    for name in ("launch-posts", "_draft", ".hidden"):
+        shutil.copytree(source, root / name)
+    (root / "README.md").write_text("not a template", encoding="utf-8")
+    assert list(campaigns.load_catalogue(root)) == ["launch-posts"]
+    with pytest.raises(campaigns.TemplateError) as refused:
+        campaigns.load_catalogue(tmp_path / "missing")
+    assert str(refused.value) == f"{tmp_path / 'missing'}: folder: templates folder does not exist"
+
+
+@pytest.fixture(scope="module")
+def card(catalogue):
+    return catalogue["social-card"]
+
+
+def test_resources_in_a_spec_must_match_their_hashes(card):
+    data = {name: r.data for name, r in card.resources.items()}
+    spec = card.to_spec()
+    name = next(iter(spec["resources"]))
+    assert campaigns.template_from_spec(spec, data.__getitem__).resources[name].data == data[name]
+    spec["resources"][name] = "0" * 64
+    with pytest.raises(campaigns.TemplateError) as refused:
+        campaigns.template_from_spec(spec, data.__getitem__)
+    assert refused.value.file == "spec:image"
+    assert refused.value.message == f"resource {name!r} does not match its sha256"
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("../secret.jpg", "bad resource name '../secret.jpg'"),
+    ("missing.jpg", "resource 'missing.jpg' not found ('missing.jpg')"),
+])
+def test_a_resource_must_be_a_plain_name_that_exists(card, name, message):
+    data = {n: r.data for n, r in card.resources.items()}
+    spec = card.to_spec()
+    spec["image"]["background"] = name
+    with pytest.raises(campaigns.TemplateError) as refused:
+        campaigns.template_from_spec(spec, data.__getitem__)
+    assert (refused.value.file, refused.value.field, refused.value.message) == (
+        "spec:image", "canvas.background", message)
