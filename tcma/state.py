@@ -38,6 +38,7 @@ class AppState:
     destination_ids: LruCache  # registered destination ids, by (name, url)
     sign_in_failures: AttemptCounter
     sign_in_clients: AttemptCounter
+    password_resets: AttemptCounter
     tracking: TrackingRuntime
     mail_settings: MailSettings
     mailer: Mailer
@@ -64,6 +65,7 @@ def init_state(app: Flask, settings: Settings,
                                         queue.redis if queue.is_async else None),
         sign_in_clients=AttemptCounter("sign-in-clients", SIGN_IN_WINDOW,
                                        queue.redis if queue.is_async else None),
+        password_resets=AttemptCounter("password-resets", 3600, queue.redis if queue.is_async else None),
         tracking=TrackingRuntime(app, queue, settings, spool, write_events),
         mail_settings=mail_settings,
         mailer=build_mailer(mail_settings),

@@ -14,7 +14,7 @@ from tcma.errors import DomainError
 from tcma.services.accounts import invitations, passwords, team
 from tcma.services.accounts.auth import Principal, user_by_id
 from tcma.services.accounts.invitations import (  # the service's own rule, not a copy
-    _roles_invitable_by as roles_invitable_by,
+    roles_invitable_by,
 )
 from tcma.services.accounts.users import MIN_PASSWORD_LENGTH
 from tcma.services.partners.partners import list_partners
@@ -196,7 +196,11 @@ def _new_password_page(token: str, status: int = 200, errors: dict[str, str] | N
 
 @bp.get("/password-reset/<token>")
 def new_password(token: str):
-    """The form to choose a new password from a reset link."""
+    """The form to choose a new password from a reset link (a used or expired link says so at once)."""
+    try:
+        passwords.check_reset_token(token)
+    except DomainError as exc:
+        return _link_refused(exc, "password reset")
     return _new_password_page(token)
 
 
@@ -212,9 +216,6 @@ def new_password_submit(token: str):
         if "password" not in exc.errors:
             return _link_refused(exc, "password reset")
         return _new_password_page(token, 422, *_form_errors(exc, ("password",)))
-    # The reset ended this browser's session too, but saving the flash below would store it
-    # again under a new id with the user still in it: keep the flash, drop the user.
-    session.user_id = None
     flash("Your password was changed; sign in with the new one.")
     return redirect(url_for("portal_auth.login"))
 

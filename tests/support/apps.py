@@ -21,6 +21,7 @@ def base_config(tmp_path: Path, **extra) -> dict:
         "SECRET_KEY": SECRET_KEY,
         "STORAGE": "local",
         "STORAGE_PATH": str(tmp_path / "files"),
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),  # never the shared instance/outbox
         "PUBLIC_URL": "http://tcma.test",
         "REDIS_URL": None,
     }

@@ -55,9 +55,35 @@ def test_production_refuses_a_default_or_weak_secret(secret):
 def test_production_starts_with_a_real_secret_postgres_and_redis():
     app = create_app({"ENV": "production", "SECRET_KEY": "k" * 40,
                       "DATABASE_URL": "postgresql://tcma@db.internal/tcma",
-                      "REDIS_URL": "redis://redis.internal:6379/0"})
+                      "REDIS_URL": "redis://redis.internal:6379/0",
+                      "MAIL_BACKEND": "smtp", "SMTP_HOST": "smtp.internal"})
     assert app.config["ENV"] == "production"
     assert get_settings_of(app).is_production
+
+
+def test_production_refuses_the_outbox_mail_backend_unless_allowed():
+    production = {"ENV": "production", "SECRET_KEY": "k" * 40, "DATABASE_URL": "postgresql://u@db/t",
+                  "REDIS_URL": "redis://r:6379/0"}
+    with pytest.raises(ConfigError) as refused:
+        create_app(production)
+    assert str(refused.value) == ("TCMA_MAIL_BACKEND must be smtp or ses in production: the outbox "
+                                  "folder sends nothing (set TCMA_ALLOW_EMBEDDED=true to keep mail in "
+                                  "the folder)")
+    assert create_app({**production, "ALLOW_EMBEDDED": "true"}).config["MAIL_BACKEND"] == "outbox"
+
+
+def test_mail_settings_are_checked_at_start_naming_the_variable():
+    with pytest.raises(ConfigError) as refused:
+        create_app({"MAIL_BACKEND": "smtp"})
+    assert str(refused.value) == "TCMA_SMTP_HOST is required when TCMA_MAIL_BACKEND is smtp"
+    with pytest.raises(ConfigError, match="TCMA_MAIL_BACKEND must be one of outbox, smtp, ses"):
+        create_app({"MAIL_BACKEND": "pigeon"})
+
+
+def test_a_default_token_lifetime_beyond_the_maximum_is_refused():
+    with pytest.raises(ConfigError) as refused:
+        create_app({"TOKEN_DEFAULT_DAYS": "400"})
+    assert str(refused.value) == "TCMA_TOKEN_DEFAULT_DAYS must not exceed TCMA_TOKEN_MAX_DAYS (400 > 365)"
 
 
 def test_production_refuses_sqlite_unless_allowed(tmp_path):

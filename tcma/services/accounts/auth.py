@@ -91,24 +91,25 @@ def sign_in(email: str, password: str, client_ip: str | None = None) -> User | N
         if client:
             _add(state.sign_in_clients, client)
         return None
-    _guarded(state.sign_in_failures.clear, email)
+    guarded(state.sign_in_failures.clear, email)
     return user
 
 
-def _guarded(action, key: str, default: int = 0) -> int:
+def guarded(action, key: str, default: int = 0) -> int:
+    """Run a counter action; when Redis is unreachable, log it and go on as if nothing was counted."""
     try:
         return action(key) or default
     except (RedisError, OSError) as exc:
-        log.warning("sign-in limits skipped: Redis is unreachable (%s)", exc)
+        log.warning("attempt limits skipped: Redis is unreachable (%s)", exc)
         return default
 
 
 def _count(counter: AttemptCounter, key: str) -> int:
-    return _guarded(counter.count, key)
+    return guarded(counter.count, key)
 
 
 def _add(counter: AttemptCounter, key: str) -> None:
-    _guarded(counter.add, key)
+    guarded(counter.add, key)
 
 
 def user_by_id(user_id: int) -> User | None:

@@ -31,7 +31,8 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 INVALID_LINK = "this invitation link is not valid: it was replaced, withdrawn or already used"
 
 
-def _roles_invitable_by(principal: Principal) -> tuple[str, ...]:
+def roles_invitable_by(principal: Principal) -> tuple[str, ...]:
+    """The roles this caller may invite (none for a partner user)."""
     if principal.role == "admin":
         return ROLES
     if principal.role in ("marketer", "partner_admin"):
@@ -42,7 +43,7 @@ def _roles_invitable_by(principal: Principal) -> tuple[str, ...]:
 def invite_user(principal: Principal, email: str, role: str, partner_id: int | None = None) -> Invitation:
     """Invite someone by mail (or send a pending invitation again, with a new link)."""
     email = email.strip().lower()
-    allowed = _roles_invitable_by(principal)
+    allowed = roles_invitable_by(principal)
     if not allowed:
         raise PermissionDenied("your account cannot invite people")
     if principal.role == "partner_admin":
@@ -73,8 +74,12 @@ def _check_invitation(email: str, role: str, partner_id: int | None, allowed: tu
     if (role in PARTNER_ROLES) != (partner_id is not None):
         raise InvalidInput("a partner's user is invited for a partner, and only they are",
                            {"partner_id": [PARTNER_ID_RULE]})
-    if partner_id is not None and db.session.get(Partner, partner_id) is None:
+    partner = db.session.get(Partner, partner_id) if partner_id is not None else None
+    if partner_id is not None and partner is None:
         raise NotFoundError(f"partner {partner_id} not found")
+    if partner is not None and partner.status != "active":
+        raise ConflictError(f"{partner.name} is {partner.status}: its users cannot be invited",
+                            {"partner_id": [f"partner is {partner.status}"]})
     if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise ConflictError("someone already has an account with this email",
                             {"email": ["already registered"]})
@@ -116,7 +121,7 @@ def accept_invitation(token: str, password: str) -> User:
 
 def list_invitations(principal: Principal) -> list[Invitation]:
     """Pending invitations the caller may see (a partner admin: their own partner's)."""
-    if not _roles_invitable_by(principal):
+    if not roles_invitable_by(principal):
         raise PermissionDenied("your account cannot invite people")
     stmt = select(Invitation).where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
     if principal.is_partner:

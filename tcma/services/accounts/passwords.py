@@ -17,21 +17,31 @@ from tcma.errors import InvalidInput
 from tcma.extensions import db
 from tcma.mail import OutgoingMail
 from tcma.models import User
-from tcma.services.accounts.auth import Principal
+from tcma.services.accounts.auth import Principal, guarded
 from tcma.services.accounts.sessions import end_user_sessions
 from tcma.services.accounts.users import password_matches, set_password
 from tcma.services.sending.mail import composer, queue_mail
 from tcma.services.transaction import commit
+from tcma.state import app_state
 
 INVALID_LINK = "this password reset link is not valid: it was already used or replaced"
 
 
+RESETS_PER_HOUR = 3  # reset mails one address receives at most, however often it is asked
+
+
 def request_password_reset(email: str) -> None:
     """Mail a reset link to the active user with this email; says nothing either way."""
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is not None and user.is_active:
-        queue_mail("password_reset", user.id, user.email)
-        commit()
+    email = email.strip().lower()
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None or not user.is_active:
+        return
+    resets = app_state().password_resets
+    if guarded(resets.count, email) >= RESETS_PER_HOUR:
+        return  # nobody can flood a mailbox with reset links
+    guarded(resets.add, email)
+    queue_mail("password_reset", user.id, user.email)
+    commit()
 
 
 def _fingerprint(user: User) -> str:
@@ -49,6 +59,15 @@ def reset_token(user: User) -> str:
 
 def reset_password(token: str, password: str) -> User:
     """Set a new password from a reset link; ends every session of the user."""
+    user = check_reset_token(token)
+    set_password(user, password)
+    end_user_sessions([user.id])
+    commit()
+    return user
+
+
+def check_reset_token(token: str) -> User:
+    """The user a reset link is for, without using it; InvalidInput says what is wrong with it."""
     max_age = get_settings().password_reset_valid_minutes * 60
     try:
         user_id, fingerprint = _signer().loads(token, max_age=max_age)
@@ -60,9 +79,6 @@ def reset_password(token: str, password: str) -> User:
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or not user.is_active or fingerprint != _fingerprint(user):
         raise InvalidInput(INVALID_LINK, {"token": ["not valid"]})
-    set_password(user, password)
-    end_user_sessions([user.id])
-    commit()
     return user
 
 

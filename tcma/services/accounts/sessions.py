@@ -62,7 +62,11 @@ def save_web_session(key: str | None, user_id: int | None, data: dict[str, Any],
     row = None
     if key is not None:
         row = db.session.scalar(select(WebSession).where(WebSession.key_hash == _hash(key)))
-        if row is not None and (rotate or not _live(row)):
+        if row is not None and not rotate and not _live(row):
+            # Ended while this request ran (logout elsewhere, reset, deactivation): whatever the
+            # request stores now goes into a fresh anonymous session, never back to the user.
+            user_id, row = None, None
+        elif row is not None and rotate:
             row.ended_at = row.ended_at or now
             row = None
     if row is None:

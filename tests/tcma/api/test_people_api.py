@@ -257,3 +257,21 @@ def test_the_session_id_changes_at_sign_in(api):
     assert before != after
     api.set_cookie("session", before)
     assert api.get("/api/v1/auth/me").status_code == 401
+
+
+def test_reset_mails_to_one_address_are_capped_per_hour(api, mailbox):
+    handler, _ = mailbox
+    user, _ = make_user("marketer")
+    for _ in range(5):
+        assert api.post("/api/v1/auth/password-reset", json={"email": user.email}).status_code == 202
+    assert len(handler.received) == 3
+
+
+def test_a_suspended_partner_cannot_be_invited_into(api):
+    partner = make_partner(make_taxonomy(), name="Dormant Ltd")
+    update_partner(OPERATOR, partner.id, {"status": "suspended"})
+    _, admin = make_user("admin")
+    refused = api.post("/api/v1/invitations", headers=admin,
+                       json={"email": "z@example.com", "role": "partner", "partner_id": partner.id})
+    assert refused.status_code == 409
+    assert refused.json["message"] == "Dormant Ltd is suspended: its users cannot be invited"
