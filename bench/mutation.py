@@ -27,8 +27,10 @@ MUTMUT_TABLE = f"""
 source_paths = {json.dumps(list(PACKAGES))}
 pytest_add_cli_args_test_selection = {json.dumps(list(TEST_DIRS))}
 also_copy = ["templates", "assets"]
-# A mutant that loops forever is stopped after 3x the CPU time its tests took (default 15x).
+# A mutant is stopped after (its tests' time + 10 s) x 3 (default: (t + 1 s) x 15): enough
+# for collection and a loaded machine, short for a mutant that loops forever.
 timeout_multiplier = 3.0
+timeout_constant = 10.0
 """
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from renderers.fonts import BIDI_CONTROLS, clean_text, covered_characters, pdf_measure
+from renderers.fonts import BIDI_CONTROLS, PillowFonts, clean_text, covered_characters, pdf_measure
 
 RTL = ("right-to-left text (Hebrew, Arabic) is drawn without bidi reordering or shaping: it "
        "reads wrongly in print/image")
@@ -50,3 +50,12 @@ def test_pdf_widths_are_measured_at_size_one():
     regular, bold = pdf_measure("regular"), pdf_measure("bold")
     assert 0.5 < regular("M") < 1.0 and bold("M") > regular("M")
     assert regular("MM") == pytest.approx(2 * regular("M"))
+
+
+def test_pillow_widths_are_measured_at_size_one_and_match_the_pdf_widths():
+    fonts = PillowFonts()
+    regular, bold = fonts.measure("regular"), fonts.measure("bold")
+    assert regular("Hello") == pytest.approx(pdf_measure("regular")("Hello"), rel=0.02)
+    assert bold("Hello") > regular("Hello")
+    assert fonts.font("bold", 24) is fonts.font("bold", 24)
+    assert fonts.font("bold", 24).size == 24 and fonts.font("regular", 12).size == 12

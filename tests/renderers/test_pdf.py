@@ -223,3 +223,14 @@ def test_a_printed_qr_code_needs_modules_of_0_4_mm(renderer):
     assert result.warnings == ("qr: the QR code for this link needs 29 modules; in a 40pt frame "
                                "each is 1.08pt, under the 1.13pt phones read reliably (make the "
                                "frame larger)",)
+
+
+def test_pictures_are_embedded_at_150_dpi(renderer):
+    image = Image.new("RGB", (1000, 1000), (200, 30, 30))
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    picture = renderers.PictureFrame("photo", (0, 0, 72, 36), renderers.Resource("p.jpg", out.getvalue()))
+    result, page = _small(renderer, picture)
+    embedded = PdfReader(io.BytesIO(result.data)).pages[0].images
+    assert [(i.image.width, i.image.height) for i in embedded] == [(150, 75)]
+    assert page.getpixel((20, 20)) == pytest.approx((200, 30, 30), abs=8)
