@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import signal
+import socket
+import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -68,6 +73,13 @@ def resolve_job(func: Callable[..., Any] | str) -> Callable[..., Any]:
 def options_of(func: Callable[..., Any]) -> JobOptions:
     """The JobOptions a function was declared with (defaults otherwise)."""
     return getattr(func, "job_options", JobOptions())
+
+
+def job_name(func: Callable[..., Any] | str) -> str:
+    """The dotted name a job is stored under (the job outbox keeps names, not functions)."""
+    if isinstance(func, str):
+        return func
+    return f"{func.__module__}.{func.__qualname__}"
 
 
 class TaskQueue:
@@ -165,6 +177,16 @@ class TaskQueue:
             pipe.execute()
         return results
 
+    def pending_job_ids(self, job_ids: Iterable[str]) -> set[str]:
+        """The ids among `job_ids` of jobs rq still holds to run (queued, started, scheduled...)."""
+        from rq.job import Job
+
+        ids = list(job_ids)
+        if not self.is_async or not ids:
+            return set()
+        jobs = Job.fetch_many(ids, connection=self.redis)
+        return {job.id for job in jobs if job is not None and job.get_status(refresh=False) in PENDING}
+
     def ping(self) -> None:
         """Raise if Redis is configured and cannot be reached."""
         if self.is_async:
@@ -192,3 +214,127 @@ def _held(call: JobCall) -> InlineJob:
 def get_queue() -> TaskQueue:
     """The current app's TaskQueue."""
     return current_app.extensions["tcma"].queue
+
+
+# The worker: rq's, with a scheduler that cannot outlive it.
+#
+# rq forks its scheduler into a process of its own, which takes one Redis lock per queue
+# (rq:scheduler-lock:<queue>, refreshed every second, expiring 61 s after the last refresh).
+# A worker killed with SIGKILL left that child running as an orphan (parent PID 1), holding
+# the locks, so the worker started in its place ran without a scheduler. Here the child
+# watches its parent and stops (releasing its locks) when the parent is gone, and a worker
+# start releases the locks of a scheduler that died on this host without releasing them.
+
+SCHEDULER_REACQUIRE_SECONDS = 60  # rq's maintenance period: how soon a worker retries the locks
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """In the scheduler process: ask rq's scheduler to stop once the worker that forked it is gone."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.25)
+        os.kill(os.getpid(), signal.SIGTERM)  # rq's handler: stop, release the locks, deregister
+
+    threading.Thread(target=watch, name="tcma-parent-watch", daemon=True).start()
+
+
+def _run_tied_scheduler(scheduler: Any, parent_pid: int) -> None:
+    from rq.scheduler import run
+
+    _watch_parent(parent_pid)
+    run(scheduler)
+
+
+def _scheduler_class() -> type:
+    from multiprocessing import get_context
+
+    from rq.scheduler import RQScheduler
+
+    class TiedScheduler(RQScheduler):
+        """rq's scheduler process, stopped when the worker process that started it dies."""
+
+        def start(self):
+            self._status = self.Status.STARTED
+            self._connection = None  # a Redis connection cannot cross the fork
+            self._process = get_context("fork").Process(
+                target=_run_tied_scheduler, args=(self, os.getpid()), name="Scheduler")
+            self._process.start()
+            return self._process
+
+    return TiedScheduler
+
+
+def release_dead_scheduler_locks(connection: Any, queue_names: Iterable[str]) -> list[str]:
+    """Release scheduler locks held by a scheduler that died on this host; the queues freed.
+
+    A scheduler on another host cannot be checked from here: its locks expire by themselves
+    (61 s) and the worker's maintenance takes them then.
+    """
+    from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
+    from rq.scripts import release_lock
+
+    freed = []
+    for name in queue_names:
+        key = RQScheduler.get_locking_key(name)
+        owner = connection.get(key)
+        if owner is None:
+            continue
+        owner = owner.decode()
+        info = {k.decode(): v.decode() for k, v in connection.hgetall(SCHEDULER_KEY_TEMPLATE % owner).items()}
+        pid = int(info.get("pid") or 0)
+        if info.get("hostname") != socket.gethostname() or not pid or _alive(pid):
+            continue  # alive, elsewhere, or not registered yet (a scheduler starting)
+        if release_lock(connection, key, owner):
+            freed.append(name)
+    return freed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def worker_class(fork: bool) -> type:
+    """rq's Worker (a forked work horse per job) or SimpleWorker, with the tied scheduler."""
+    from rq import SimpleWorker, Worker
+
+    scheduler_class = _scheduler_class()
+
+    class SchedulerTied:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("maintenance_interval", SCHEDULER_REACQUIRE_SECONDS)
+            super().__init__(*args, **kwargs)
+
+        def _start_scheduler(self, burst: bool = False, logging_level: str | None = "INFO",
+                             date_format: str | None = None, log_format: str | None = None) -> None:
+            # rq's own _start_scheduler (rq 2.x), with the tied scheduler, after freeing the
+            # locks a dead scheduler on this host still holds.
+            freed = release_dead_scheduler_locks(self.connection, [q.name for q in self.queues])
+            if freed:
+                log.warning("released the scheduler locks of a dead scheduler: %s", ", ".join(freed))
+            options = {"date_format": date_format, "log_format": log_format}
+            self.scheduler = scheduler_class(
+                self.queues, connection=self.connection, serializer=self.serializer,
+                logging_level=logging_level if logging_level is not None else self.log.level,
+                **{k: v for k, v in options.items() if v is not None})
+            self.scheduler.acquire_locks()
+            if not self.scheduler.acquired_locks:
+                return
+            if burst:
+                try:
+                    self.scheduler.register_birth()
+                    self.scheduler.enqueue_scheduled_jobs()
+                finally:
+                    self.scheduler.release_locks()
+                    self.scheduler.register_death()
+            else:
+                self.scheduler.start()
+
+    base = Worker if fork else SimpleWorker
+    return type(f"Tcma{base.__name__}", (SchedulerTied, base), {})

@@ -1,4 +1,4 @@
-"""Operator commands: the rq worker and queue inspection."""
+"""Operator commands: the rq worker (with the periodic maintenance pass) and queue inspection."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import socket
 import uuid
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
-from tcma.queue import QUEUE_NAMES, get_queue
+from tcma.cli.maintenance import run_pass, start_maintenance
+from tcma.queue import QUEUE_NAMES, get_queue, worker_class
 from tcma.services.catalogue.templates import warm_templates
-from tcma.services.launch.launches import recover_stalled
 from tcma.services.launch.renders import warm_renderer
+from tcma.services.maintenance import maintenance_interval
 from tcma.services.transaction import release_connections_at_fork
 
 
@@ -33,29 +35,37 @@ def _require_redis():
               help="Run each job in a forked work horse (isolates crashes and leaks).")
 @click.option("--with-scheduler/--without-scheduler", default=True, show_default=True,
               help="Also run rq's scheduler for delayed and retried jobs.")
+@click.option("--maintenance-interval", "maintenance_interval_", type=click.FloatRange(min=0), default=None,
+              help="Seconds between maintenance passes in this worker (default: "
+                   "TCMA_MAINTENANCE_INTERVAL, 60; 0: none, run `tcma maintenance` instead).")
 @with_appcontext
-def worker_command(queues, burst, fork, with_scheduler) -> None:
-    """Run an rq worker that executes tcma's background jobs."""
-    from rq import SimpleWorker, Worker
-
+def worker_command(queues, burst, fork, with_scheduler, maintenance_interval_) -> None:
+    """Run an rq worker that executes tcma's background jobs (and the periodic maintenance pass)."""
     queue = _require_redis()
-    recovered = recover_stalled()
-    if recovered:
-        click.echo(f"re-enqueued {recovered} assets left queued or stalled by a dead worker")
+    app = current_app._get_current_object()
+    interval = maintenance_interval() if maintenance_interval_ is None else maintenance_interval_
+    # The first pass now: the outbox a Redis outage left, renders a dead worker held past their lease.
+    click.echo(f"maintenance: {run_pass(app)}")
     warmed = warm_templates()
     outputs = warm_renderer()
     click.echo(f"parsed {warmed} template versions and warmed {outputs} outputs before forking")
     # No transaction of the parent's may stay open while it waits for jobs, and a forked work
     # horse must not share the parent's pooled database connections.
     release_connections_at_fork()
-    worker_class = Worker if fork else SimpleWorker
     names = queues or QUEUE_NAMES
-    worker = worker_class(
+    worker = worker_class(fork)(
         [queue.rq_queue(name) for name in names],
         connection=queue.redis,
         name=f"tcma-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
     )
-    worker.work(burst=burst, with_scheduler=with_scheduler)
+    # Periodic, so a worker restarted at once (before the dead one's leases ran out) still
+    # recovers its renders; a Redis key keeps it to one pass per interval across workers.
+    maintenance = None if burst else start_maintenance(app, interval)
+    try:
+        worker.work(burst=burst, with_scheduler=with_scheduler)
+    finally:
+        if maintenance is not None:
+            maintenance.stop()
 
 
 @click.command("queues")

@@ -219,20 +219,23 @@ def retry_failed(principal: Principal, campaign_id: int, asset_ids: list[int] | 
 def recover_stalled(include_queued: bool = False) -> int:
     """Enqueue again the assets a dead worker held (running past their lease).
 
-    Queued assets still have their job in Redis; `include_queued` re-enqueues them too, for
-    the day Redis itself lost its data.
+    They go back to "queued" as they are enqueued, so the next periodic pass does not enqueue
+    them again while their recovery job waits behind a long launch. Queued assets still have
+    their job in Redis (or in the job outbox); `include_queued` re-enqueues them too, for the
+    day Redis itself lost its data.
     """
     # A dead worker's job still looks "started" to rq, so recovery jobs get ids of their own;
     # claim_assets keeps an asset from rendering twice if the original job runs after all.
     suffix = f"-recover-{secrets.token_hex(4)}"
     lease = timedelta(seconds=get_settings().render_lease_seconds)
-    stale = (Asset.status == "running") & (Asset.updated_at < utcnow() - lease)
-    condition = or_(stale, Asset.status == "queued") if include_queued else stale
     running = select(Campaign.id).where(Campaign.status == "running")
-    ids = list(db.session.scalars(
-        select(Asset.id).where(condition, or_(Asset.campaign_id.is_(None),  # self-served renders
-                                              Asset.campaign_id.in_(running)))
-        .order_by(Asset.id)))
+    live = or_(Asset.campaign_id.is_(None), Asset.campaign_id.in_(running))  # None: self-served
+    stale = list(db.session.scalars(
+        update(Asset).where(Asset.status == "running", Asset.updated_at < utcnow() - lease, live)
+        .values(status="queued", updated_at=utcnow()).returning(Asset.id)))
+    if include_queued:
+        stale = list(db.session.scalars(select(Asset.id).where(Asset.status == "queued", live)))
+    ids = sorted(stale)
     _enqueue_chunks(ids, "recover", suffix)
     commit()
     return len(ids)
