@@ -7,7 +7,9 @@ from flask_smorest import Blueprint
 
 from tcma.api.pagination import page_envelope
 from tcma.api.security import ANY_ROLE, VENDOR, auth_required
-from tcma.errors import InvalidInput
+from tcma.config import get_settings
+from tcma.errors import DomainError, InvalidInput
+from tcma.http_errors import uploads
 from tcma.schemas.partners import (
     BrandKitSchema,
     LogoUploadSchema,
@@ -76,13 +78,19 @@ def update_brand_kit(principal, args, partner_id):
 
 
 @blp.put("/<int:partner_id>/logo")
+@uploads("logo")
 @auth_required(*ANY_ROLE)
 @blp.arguments(LogoUploadSchema, location="files")
 @blp.response(200, BrandKitSchema)
 def upload_logo(principal, args, partner_id):
     """Upload a logo (PNG, JPEG, WebP, GIF); checked for type, size and pixel count."""
-    upload = request.files["logo"]
-    data = upload.read()
+    data = request.files["logo"].read()
     if not data:
         raise InvalidInput("the logo file is empty", {"logo": ["empty file"]})
+    limit = get_settings().max_upload_bytes
+    if len(data) > limit:
+        # The request limit leaves room for the form around the file, so a file a little over
+        # the upload limit gets here; sizes in bytes, so the two numbers never read the same.
+        sizes = f"{len(data):,} bytes; the limit is {limit:,} bytes"
+        raise DomainError(f"logo is {sizes}", {"logo": [sizes]}, status=413)
     return partners.upload_logo(principal, partner_id, data)

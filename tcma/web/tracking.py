@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
+from tcma.http_errors import printable
 from tcma.services.tracking.events import Visit, follow_link, open_pixel
 
 bp = Blueprint("tracking", __name__, template_folder="templates")
@@ -26,7 +27,7 @@ def follow(code: str):
     """Send the visitor on to the link's registered destination, recording the click."""
     location = follow_link(code, _visit())
     if location is None:
-        return render_template("tracking/not_found.html", code=code[:24]), 404, NO_STORE
+        return _unknown_code(code)
     # No HTML body: browsers follow Location, and the location is already a URI.
     return Response(status=302, headers={"Location": location, **NO_STORE})
 
@@ -36,3 +37,15 @@ def pixel(token: str):
     """Answer the open pixel (always an image, so mail clients show nothing broken)."""
     open_pixel(token, _visit())
     return Response(PIXEL, mimetype="image/gif", headers=NO_STORE)
+
+
+def _unknown_code(code: str):
+    return render_template("tracking/not_found.html", code=printable(code[:24])), 404, NO_STORE
+
+
+@bp.errorhandler(404)
+def not_found(exc):
+    """A code or token no link can have (the input gate answered 404): the same answers as unknown ones."""
+    if request.endpoint == "tracking.pixel":
+        return Response(PIXEL, mimetype="image/gif", headers=NO_STORE)
+    return _unknown_code((request.view_args or {}).get("code", ""))
