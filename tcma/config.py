@@ -8,6 +8,7 @@ environment or from the mapping a test or a WSGI file passes.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -228,6 +229,7 @@ def _check_production(settings: Settings) -> None:
         raise ConfigError(
             "TCMA_SECRET_KEY must be set to a random value of at least 32 characters in production"
         )
+    _check_public_url(settings.public_url)
     if settings.allow_embedded:
         return
     if not settings.database_url or settings.database_url.startswith("sqlite"):
@@ -239,6 +241,21 @@ def _check_production(settings: Settings) -> None:
     if settings.mail_backend == "outbox":
         raise ConfigError("TCMA_MAIL_BACKEND must be smtp or ses in production: the outbox folder "
                           "sends nothing (set TCMA_ALLOW_EMBEDDED=true to keep mail in the folder)")
+
+
+def _check_public_url(url: str) -> None:
+    """Every QR code, email link and pixel points at TCMA_PUBLIC_URL: it must be reachable and safe."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    private = host in {"localhost", ""} or host.endswith(".localhost") or (
+        address is not None and (address.is_loopback or address.is_private or address.is_link_local))
+    if parts.scheme != "https" or private:
+        raise ConfigError("TCMA_PUBLIC_URL must be the https address partners and their audience reach "
+                          f"(not a loopback or private address) in production, got {url!r}")
 
 
 def database_uri(url: str | None, instance_path: str) -> str:

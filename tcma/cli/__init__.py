@@ -44,8 +44,21 @@ def serve_command(ctx: click.Context, **options) -> None:
 
     from tcma.state import start_background_work
 
-    start_background_work(ctx.ensure_object(ScriptInfo).load_app())
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    _warn_if_public_url_differs(app, options.get("host") or "127.0.0.1", options.get("port") or 5000)
+    start_background_work(app)
     ctx.invoke(run_command, **options)
+
+
+def _warn_if_public_url_differs(app: Flask, host: str, port: int) -> None:
+    """Links, QR codes and downloads point at TCMA_PUBLIC_URL: say so when it is not where we serve."""
+    from urllib.parse import urlsplit
+
+    public = urlsplit(app.config["PUBLIC_URL"])
+    if (public.port or {"https": 443}.get(public.scheme, 80)) != port:
+        click.secho(f"warning: TCMA_PUBLIC_URL is {app.config['PUBLIC_URL']} but this server listens on "
+                    f"{host}:{port}; tracked links, QR codes, email links and downloads will point at "
+                    "TCMA_PUBLIC_URL (set it to where people reach this server)", fg="yellow", err=True)
 
 
 cli.add_command(serve_command)

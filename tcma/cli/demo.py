@@ -39,9 +39,13 @@ def demo_command(partners: int) -> None:
                f"{progress['queued'] + progress['running']} still queued ({progress['status']})")
     click.echo(f"  files are under {get_settings().storage_path or 'the S3 bucket'}/renders/")
     traffic = simulate_demo_traffic(campaign_id=campaign.id)
-    sent = ", ".join(f"{count} from {who}" for who, count in traffic.sent.items())
-    click.echo(f"Clicked the campaign's tracked links: {sent}. Resulting stats:")
-    click.echo(format_stats(traffic.stats))
+    if traffic.stats is None:
+        click.echo("No tracked links to click yet: the renders wait for a worker "
+                   "(.venv/bin/tcma worker --burst renders them; TCMA_REDIS_URL is set).")
+    else:
+        sent = ", ".join(f"{count} from {who}" for who, count in traffic.sent.items())
+        click.echo(f"Clicked the campaign's tracked links: {sent}. Resulting stats:")
+        click.echo(format_stats(traffic.stats))
     sent = send_demo_mail(report.logins[-1][1])
     click.echo(f"Mailed {' and '.join(sent)}: each is a .eml file in {get_settings().mail_outbox_dir}/")
     _print_logins(report)

@@ -50,7 +50,22 @@ def _parse_fields(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--templates-dir", type=click.Path(path_type=Path),
               default=rendering.DEFAULT_TEMPLATES_DIR, show_default=True)
 def render_command(template, partner, fmt, out, variant, fields, templates_dir) -> None:
-    """Render TEMPLATE for one partner file or a folder of partner files."""
+    """Render TEMPLATE for one partner file or a folder of partner files (no database needed).
+
+    \b
+    A partner file is a JSON object (samples: assets/samples/partners/):
+      {"name": "Acme Cloud Services",          required, at most 200 characters
+       "tier": "gold", "vertical": "healthcare", "region": "emea-de", "locale": "de-DE",
+       "logo": "acme.png",                     PNG/JPEG/WebP beside the file (optional)
+       "colors": {"primary": "#c83c14", "secondary": "#1d2b3a"},
+       "contact": {"name": "...", "email": "...", "phone": "...", "website": "https://..."},
+       "address": "1 Example Street\\n10115 Berlin",   needed by emails
+       "fields": {"contact_cta": "Call us"}}   the template's editable fields (optional)
+
+    \b
+    Example:
+      tcma render solution-brief --partner assets/samples/partners/acme.json --format pdf --out acme.pdf
+    """
     try:
         written = rendering.render_partner_files(
             template, partner, fmt, out, variant=variant, fields=_parse_fields(fields),

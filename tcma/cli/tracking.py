@@ -7,6 +7,7 @@ import time
 
 import click
 from flask.cli import with_appcontext
+from redis.exceptions import RedisError
 
 from campaigns.vocabulary import STATS_DIMENSIONS
 from tcma.config import get_settings
@@ -32,7 +33,11 @@ def flush_command(wait: float) -> None:
     click.echo(f"shipped {shipped} spooled event(s)")
     if not get_settings().redis_url:
         return
-    report = flush_events(wait=wait)
+    try:
+        report = flush_events(wait=wait)
+    except RedisError as exc:
+        raise click.ClickException(f"Redis is unreachable ({exc}); buffered events stay in Redis "
+                                   "and the spool until it is back") from None
     if report.busy:
         raise click.ClickException("another flusher holds the lock; try again or raise --wait")
     click.echo(f"flushed {report.received} event(s) in {report.batches} batch(es): "
@@ -45,7 +50,10 @@ def pending_command() -> None:
     """Show how many events wait in the Redis buffer."""
     if not get_settings().redis_url:
         raise click.ClickException("TCMA_REDIS_URL is not set: events are written directly")
-    click.echo(f"{pending_events()} event(s) waiting")
+    try:
+        click.echo(f"{pending_events()} event(s) waiting")
+    except RedisError as exc:
+        raise click.ClickException(f"Redis is unreachable ({exc})") from None
 
 
 @events_cli.command("stats")

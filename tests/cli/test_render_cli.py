@@ -110,3 +110,24 @@ def test_tier_unavailable_template_is_refused(partners, tmp_path):
         "event-flyer", "--partner", str(partners / "northwind.json"), "--format", "pdf",
         "--out", str(tmp_path / "f.pdf")])
     assert result.exit_code != 0 and "not available to tier 'silver'" in result.output
+
+
+def test_render_help_says_what_a_partner_file_holds():
+    result = CliRunner().invoke(render_command, ["--help"])
+    assert "A partner file is a JSON object (samples: assets/samples/partners/)" in result.output
+    for key in ('"name"', '"tier"', '"logo"', '"colors"', '"contact"', '"address"', '"fields"'):
+        assert key in result.output
+
+
+def test_rendered_files_follow_the_umask_not_0600(partners, tmp_path):
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        out = tmp_path / "brief.pdf"
+        args = ["solution-brief", "--partner", str(partners / "acme.json"), "--format", "pdf", "--out", str(out)]
+        result = CliRunner().invoke(render_command, args)
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_mode & 0o777 == 0o644

@@ -54,6 +54,7 @@ def test_production_refuses_a_default_or_weak_secret(secret):
 
 def test_production_starts_with_a_real_secret_postgres_and_redis():
     app = create_app({"ENV": "production", "SECRET_KEY": "k" * 40,
+                      "PUBLIC_URL": "https://partners.vendor.example",
                       "DATABASE_URL": "postgresql://tcma@db.internal/tcma",
                       "REDIS_URL": "redis://redis.internal:6379/0",
                       "MAIL_BACKEND": "smtp", "SMTP_HOST": "smtp.internal"})
@@ -62,7 +63,8 @@ def test_production_starts_with_a_real_secret_postgres_and_redis():
 
 
 def test_production_refuses_the_outbox_mail_backend_unless_allowed():
-    production = {"ENV": "production", "SECRET_KEY": "k" * 40, "DATABASE_URL": "postgresql://u@db/t",
+    production = {"ENV": "production", "SECRET_KEY": "k" * 40,
+                  "PUBLIC_URL": "https://partners.vendor.example", "DATABASE_URL": "postgresql://u@db/t",
                   "REDIS_URL": "redis://r:6379/0"}
     with pytest.raises(ConfigError) as refused:
         create_app(production)
@@ -87,7 +89,8 @@ def test_a_default_token_lifetime_beyond_the_maximum_is_refused():
 
 
 def test_production_refuses_sqlite_unless_allowed(tmp_path):
-    production = {"ENV": "production", "SECRET_KEY": "k" * 40, "REDIS_URL": "redis://r:6379/0"}
+    production = {"ENV": "production", "SECRET_KEY": "k" * 40,
+                  "PUBLIC_URL": "https://partners.vendor.example", "REDIS_URL": "redis://r:6379/0"}
     with pytest.raises(ConfigError) as refused:
         create_app({**production, "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})
     assert str(refused.value) == ("TCMA_DATABASE_URL must name a PostgreSQL database in production "
@@ -100,7 +103,8 @@ def test_production_refuses_sqlite_unless_allowed(tmp_path):
 
 
 def test_production_refuses_to_run_without_redis_unless_allowed():
-    production = {"ENV": "production", "SECRET_KEY": "k" * 40, "DATABASE_URL": "postgresql://u@db/t"}
+    production = {"ENV": "production", "SECRET_KEY": "k" * 40,
+                  "PUBLIC_URL": "https://partners.vendor.example", "DATABASE_URL": "postgresql://u@db/t"}
     with pytest.raises(ConfigError) as refused:
         create_app(production)
     assert str(refused.value) == ("TCMA_REDIS_URL is required in production: without it jobs run inside "
@@ -149,3 +153,15 @@ def test_importing_reads_no_settings_and_connects_nowhere(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "instance").exists()
+
+
+@pytest.mark.parametrize("url", [
+    "http://partners.vendor.example", "https://127.0.0.1:5000", "https://localhost", "https://10.0.0.8",
+    "https://192.168.1.20/tcma", "https://[::1]:8443", "https://tcma.localhost"])
+def test_production_refuses_a_public_url_partners_cannot_reach(url):
+    with pytest.raises(ConfigError) as refused:
+        create_app({"ENV": "production", "SECRET_KEY": "k" * 40, "ALLOW_EMBEDDED": "true",
+                    "PUBLIC_URL": url})
+    assert str(refused.value) == (
+        "TCMA_PUBLIC_URL must be the https address partners and their audience reach (not a loopback or "
+        f"private address) in production, got {url!r}")

@@ -37,6 +37,6 @@ def test_demo_seeds_the_vendor_once(tmp_path):
 
 def test_the_demo_refuses_a_production_database(make_app, tmp_path):
     app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/p.db", ENV="production", SECRET_KEY="s" * 40,
-                   ALLOW_EMBEDDED=True)
+                   ALLOW_EMBEDDED=True, PUBLIC_URL="https://partners.vendor.example")
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code != 0 and "production" in result.output

@@ -167,15 +167,23 @@ def render_partner_files(
     return write_files_atomically(files)
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def write_files_atomically(files: Mapping[Path, bytes]) -> list[Path]:
     """Write each file via a temporary file and rename, so no reader sees half a file."""
     for path in files:
         path.parent.mkdir(parents=True, exist_ok=True)
     written = []
+    mode = 0o666 & ~_umask()  # what open() would have made: mkstemp's 0600 is for the temp file only
     for path, data in files.items():
         handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        os.chmod(temp, mode)
         os.replace(temp, path)
         written.append(path)
     return written
