@@ -125,7 +125,8 @@ def test_rendered_files_follow_the_umask_not_0600(partners, tmp_path):
     previous = os.umask(0o022)
     try:
         out = tmp_path / "brief.pdf"
-        args = ["solution-brief", "--partner", str(partners / "acme.json"), "--format", "pdf", "--out", str(out)]
+        args = ["solution-brief", "--partner", str(partners / "acme.json"), "--format", "pdf",
+                "--out", str(out)]
         result = CliRunner().invoke(render_command, args)
     finally:
         os.umask(previous)
