@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis.exceptions import LockError
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, text, update
 
 from tcma.extensions import db
 from tcma.models import Event, EventRollup, TrackedLink
@@ -31,6 +31,11 @@ from tcma.state import app_state
 log = logging.getLogger(__name__)
 Deltas = dict[tuple[Any, ...], list[int]]  # rollup key -> [total, uniques, bots] to add
 BATCH_SIZE = 2000  # Lua's unpack() limit is ~8000 values
+# One writer of events at a time, whichever path it comes by: the flusher (under its Redis lock)
+# or a web process writing straight to the database while Redis is down. Uniques and scanner
+# bursts are judged against the events already stored, so two writers side by side would each
+# miss the other's and count one visitor unique twice.
+WRITE_LOCK = 0x74636D61_6576  # "tcmaev": the PostgreSQL advisory lock of write_events
 ROLLUP_KEY = ("campaign_id", "asset_id", "variant", "partner_id", "channel", "day", "kind")
 CLAIM_SCRIPT = """
 local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
@@ -115,6 +120,7 @@ def write_events(events: list[dict[str, Any]]) -> int:
         return 0
     events.sort(key=lambda e: e["at"])
     with db.engine.begin() as conn:
+        _lock_writers(conn)
         links_per_asset = _links_per_asset(conn, events)
         stored_clicks = _clicks_near_a_burst(conn, events, links_per_asset)
         revise = bots.flag_scanners(events, stored_clicks, _send_times(conn, events), links_per_asset)
@@ -125,6 +131,16 @@ def write_events(events: list[dict[str, Any]]) -> int:
             _add_delta(deltas, row, (-1, -1 if row["unique"] else 0, 1))
         _apply_rollups(conn, deltas)
     return len(inserted)
+
+
+def _lock_writers(conn: Connection) -> None:
+    """Wait for any other event writer's transaction to end (held until this one ends).
+
+    Not on SQLite: the embedded setup is meant for one process, and pysqlite starts its
+    transaction only at the first write, after the reads this lock is meant to cover.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK})
 
 
 def _insert(conn: Connection, model: type) -> Any:
