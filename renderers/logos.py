@@ -12,7 +12,10 @@ from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 from .spec import Logo
 
 MAX_LOGO_BYTES = 10 * 1024 * 1024
-MAX_LOGO_PIXELS = 40_000_000
+# A logo never needs more: 2048 px is 17 cm at 300 ppi. Bigger uploads are accepted up to the
+# pixel cap and reduced while decoding, so the worst accepted one costs well under 100 MB.
+MAX_LOGO_SIDE = 2048
+MAX_LOGO_PIXELS = 12_000_000
 ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
 LIGHT_PLATE = (255, 255, 255)
 DARK_PLATE = (34, 34, 34)
@@ -48,18 +51,22 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
 
 
 def _decode(image: Image.Image) -> Image.Image:
-    """Decode to RGBA with EXIF orientation applied; CMYK and palettes become RGB(A)."""
-    if image.format == "JPEG" and max(image.size) > 4000:
-        image.draft("RGB", (image.width // 2, image.height // 2))
+    """Decode to RGBA, at most MAX_LOGO_SIDE on its long side, with EXIF orientation applied."""
+    if image.format == "JPEG" and max(image.size) > MAX_LOGO_SIDE:
+        image.draft(image.mode, (MAX_LOGO_SIDE, MAX_LOGO_SIDE))  # JPEG decodes at 1/2, 1/4, 1/8
     try:
         image.load()
-        image = ImageOps.exif_transpose(image)
+        if image.mode == "CMYK":
+            image = image.convert("RGB")
+        elif image.mode.startswith("I"):  # 16/32-bit greyscale: scale to 8 bits, do not clip
+            image = image.convert("I").point(lambda value: value / 257).convert("L")
+        elif image.mode in ("P", "1", "LA", "PA"):
+            image = image.convert("RGBA")
+        if max(image.size) > MAX_LOGO_SIDE:
+            image.thumbnail((MAX_LOGO_SIDE, MAX_LOGO_SIDE), RESAMPLE, reducing_gap=2.0)
+        image = ImageOps.exif_transpose(image)  # on the reduced image: no full-size copy
     except (OSError, SyntaxError, ValueError) as exc:
         raise LogoError(f"logo image is damaged or truncated: {exc}") from None
-    if image.mode == "CMYK":
-        image = image.convert("RGB")
-    elif image.mode.startswith("I"):  # 16/32-bit greyscale: scale to 8 bits, do not clip
-        image = image.convert("I").point(lambda value: value / 257).convert("L")
     return image.convert("RGBA")
 
 
@@ -95,9 +102,10 @@ def load_logo(
     if not data:
         raise LogoError("logo file is empty")
     if len(data) > max_bytes:
-        raise LogoError(
-            f"logo file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB"
-        )
+        size, limit = f"{len(data) / 1e6:.1f} MB", f"{max_bytes / 1e6:.1f} MB"
+        if size == limit:  # just over: rounded, both would read the same
+            size, limit = f"{len(data):,} bytes", f"{max_bytes:,} bytes"
+        raise LogoError(f"logo file is {size}; the limit is {limit}")
     opened = _open(data, max_pixels)
     source_format = opened.format or ""
     image = _decode(opened)

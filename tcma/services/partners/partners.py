@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,10 +17,7 @@ from tcma.services.accounts.team import suspend_partner_access
 from tcma.services.partners.taxonomy import PARTNER_FIELDS, flush_new_slug, taxonomy_by_slug, with_slugs
 from tcma.services.scoping import get_scoped, require_vendor, scope_select
 from tcma.services.transaction import commit
-from tcma.storage import get_storage
-
-LOGO_MEDIA = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"),
-              "WEBP": ("webp", "image/webp"), "GIF": ("gif", "image/gif")}
+from tcma.storage import NotFound, get_storage
 
 
 def _apply_taxonomy(partner: Partner, values: dict[str, Any]) -> None:
@@ -91,22 +90,25 @@ def update_brand_kit(principal: Principal, partner_id: int, values: dict[str, An
 
 
 def upload_logo(principal: Principal, partner_id: int, data: bytes) -> BrandKit:
-    """Validate an uploaded logo, store it, then point the brand kit at it.
+    """Validate an uploaded logo, store it re-encoded, then point the brand kit at it.
 
     The file is checked before anything is written: a bad upload leaves no row and no file.
+    What is stored is the decoded, trimmed logo written again as a plain PNG: no metadata (EXIF
+    GPS), no trailing bytes (HTML or ZIP appended to an image) survive. The replaced logo's
+    file is deleted once the brand kit points at the new one.
     """
     partner = get_partner(principal, partner_id)
     try:
         logo = renderers.load_logo(data)
     except renderers.LogoError as exc:
         raise InvalidInput(f"logo refused: {exc}", {"logo": [str(exc)]}) from None
-    ext, media_type = LOGO_MEDIA.get(logo.source_format, ("png", "image/png"))
-    key = f"logos/{partner.slug}/{logo.sha256[:24]}.{ext}"
+    clean = _reencoded(logo)
+    key = f"logos/{partner.slug}/{hashlib.sha256(clean).hexdigest()[:24]}.png"
     storage = get_storage()
     existed = storage.exists(key)
-    storage.put(key, data, media_type)
+    storage.put(key, clean, "image/png")
     kit = partner.brand_kit or BrandKit(partner=partner)
-    kit.logo_key = key
+    replaced, kit.logo_key = kit.logo_key, key
     try:
         commit()
     except Exception:
@@ -114,4 +116,16 @@ def upload_logo(principal: Principal, partner_id: int, data: bytes) -> BrandKit:
         if not existed:
             storage.delete(key)
         raise
+    if replaced and replaced != key:
+        try:
+            storage.delete(replaced)
+        except NotFound:
+            pass
     return kit
+
+
+def _reencoded(logo: renderers.Logo) -> bytes:
+    """The logo's pixels alone, as a PNG with no ancillary chunks."""
+    out = io.BytesIO()
+    logo.image.save(out, "PNG", optimize=False, compress_level=6)
+    return out.getvalue()

@@ -81,9 +81,15 @@ def test_a_logo_upload_is_stored_and_used(client, app):
     response = _upload(client, partner.id, logo_png("#AA2200"), headers)
     assert response.status_code == 200, response.json
     key = response.json["logo_key"]
+    from PIL import Image
+
     from tcma.storage import get_storage
 
-    assert get_storage().get(key) == logo_png("#AA2200")
+    stored = Image.open(io.BytesIO(get_storage().get(key)))
+    assert key.endswith(".png") and stored.format == "PNG"
+    # The logo_png factory draws a 300x100 block in the middle of a transparent 600x200 canvas:
+    # what is stored is that block, trimmed, in the same colour.
+    assert stored.size == (300, 100) and stored.convert("RGB").getpixel((150, 50)) == (0xAA, 0x22, 0x00)
 
 
 def test_a_malformed_upload_leaves_no_row_and_no_file(client, app, tmp_path):
