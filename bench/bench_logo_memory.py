@@ -55,8 +55,8 @@ def worst_upload(path: Path) -> tuple[int, int]:
 
 
 def measure(kind: str, path: Path) -> float:
-    done = subprocess.run([sys.executable, "-c", PROBE, kind, str(path)], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[1], check=True)
+    done = subprocess.run([sys.executable, "-c", PROBE, kind, str(path)], capture_output=True,
+                          text=True, cwd=Path(__file__).resolve().parents[1], check=True)
     return json.loads(done.stdout)["above_baseline_mb"]
 
 
@@ -73,7 +73,8 @@ def main() -> None:
     print(f"worst accepted logo: {side}x{side} RGBA PNG, {size / 1e6:.1f} MB; "
           f"load_logo peak {ours:.1f} MB above baseline (floor {floor:.1f} MB, target < 100 MB)")
     path.unlink()
-    write(args.out, [entry("worst logo upload, peak memory above baseline", "MB", ours, floor, 100.0, "lower")])
+    write(args.out, [entry("worst logo upload, peak memory above baseline", "MB", ours, floor, 100.0,
+                           "lower")])
 
 
 if __name__ == "__main__":
