@@ -1,0 +1,121 @@
+"""HTTP plumbing for the connectors: one httpx client, transport failures classified, rate headers read."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from . import Account, ConnectorSettings, RateLimitState, Temporary, UnknownOutcome, scrub
+
+DEFAULT_BACKOFF = timedelta(minutes=5)
+
+
+def make_client(settings: ConnectorSettings) -> httpx.Client:
+    """A client with explicit timeouts that never follows redirects (a redirect may drop our auth header)."""
+    timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
+    return httpx.Client(timeout=timeout, follow_redirects=False,
+                        headers={"User-Agent": settings.user_agent})
+
+
+def send(client: httpx.Client, account: Account, method: str, url: str, *, write: bool = False,
+         **kwargs: Any) -> httpx.Response:
+    """Send one request; a failure before sending is Temporary, after sending a write is UnknownOutcome."""
+    where = httpx.URL(url).host or url
+    try:
+        return client.request(method, url, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as exc:
+        raise Temporary(scrub(f"{account.network}: could not reach {where} "
+                              f"({type(exc).__name__})", account)) from None
+    except httpx.TransportError as exc:
+        reason = scrub(f"{account.network}: no answer from {where} after the request was sent "
+                       f"({type(exc).__name__})", account)
+        # A read-only call or an upload can be sent again; a post may already exist.
+        raise (UnknownOutcome if write else Temporary)(reason) from None
+
+
+def body_json(response: httpx.Response) -> dict[str, Any]:
+    """The response's JSON object, or {} when the body is not one."""
+    try:
+        data = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def body_list(response: httpx.Response) -> list[Any]:
+    """The response's JSON array, or [] when the body is not one."""
+    try:
+        data = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return []
+    return data if isinstance(data, list) else []
+
+
+def clip(text: str, account: Account, limit: int = 300) -> str:
+    """`text` on one line, cut to `limit` characters, the account's credentials removed."""
+    text = scrub(" ".join(text.split()), account)
+    return text[:limit] + ("..." if len(text) > limit else "")
+
+
+def short_body(response: httpx.Response, account: Account, limit: int = 300) -> str:
+    """A short, scrubbed excerpt of the body for an error message."""
+    return clip(response.text, account, limit)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def epoch_time(value: str | None) -> datetime | None:
+    """A reset header in Unix epoch seconds (Bluesky, X)."""
+    try:
+        return datetime.fromtimestamp(float(value), UTC) if value is not None else None
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def iso_time(value: str | None) -> datetime | None:
+    """A reset header in ISO-8601 (Mastodon); naive times are taken as UTC."""
+    try:
+        parsed = datetime.fromisoformat(value) if value is not None else None
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed and parsed.tzinfo is None else parsed
+
+
+def rate_limit_state(headers: httpx.Headers, prefix: str, reset_kind: str) -> RateLimitState | None:
+    """RateLimitState from `<prefix>limit`, `<prefix>remaining`, `<prefix>reset`; None if none is there."""
+    limit, remaining = _int(headers.get(f"{prefix}limit")), _int(headers.get(f"{prefix}remaining"))
+    raw_reset = headers.get(f"{prefix}reset")
+    reset = epoch_time(raw_reset) if reset_kind == "epoch" else iso_time(raw_reset)
+    if limit is None and remaining is None and reset is None:
+        return None
+    return RateLimitState(limit=limit, remaining=remaining, reset=reset)
+
+
+def retry_after(headers: httpx.Headers, now: datetime) -> datetime | None:
+    """The time a Retry-After header (seconds or HTTP date) points to."""
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    if value.strip().isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def rate_limited_until(state: RateLimitState | None, headers: httpx.Headers, now: datetime) -> datetime:
+    """When to try again after a 429: the network's reset, else Retry-After, else a fixed backoff."""
+    for when in (state.reset if state else None, retry_after(headers, now)):
+        if when is not None and when > now:
+            return when
+    return now + DEFAULT_BACKOFF
