@@ -18,7 +18,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 @pytest.fixture
 def settings():
-    return ConnectorSettings(timeout=TIMEOUT, connect_timeout=TIMEOUT, media_poll_interval=0.01, media_wait=1.0)
+    return ConnectorSettings(timeout=TIMEOUT, connect_timeout=TIMEOUT, media_poll_interval=0.01,
+                             media_wait=1.0)
 
 
 def make_post(text: str = "Spring offer from Acme and Globex", *, ref: object = 1, image: bool = False,

@@ -128,8 +128,9 @@ def _mastodon_html(text: str) -> str:
     def link(match: regex.Match) -> str:
         url = match.group()
         scheme, rest = url.split("://", 1)
-        return (f'<a href="{url}" rel="nofollow noopener" target="_blank"><span class="invisible">{scheme}://'
-                f'</span><span class="ellipsis">{rest[:30]}</span><span class="invisible">{rest[30:]}</span></a>')
+        return (f'<a href="{url}" rel="nofollow noopener" target="_blank">'
+                f'<span class="invisible">{scheme}://</span><span class="ellipsis">{rest[:30]}</span>'
+                f'<span class="invisible">{rest[30:]}</span></a>')
 
     paragraphs = [escape(p).replace("\n", "<br />") for p in text.split("\n\n")]
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
@@ -137,7 +138,7 @@ def _mastodon_html(text: str) -> str:
 
 
 class FakeMastodon(FakeNetwork):
-    """A Mastodon instance with one account; Idempotency-Key replay for an hour, media processed after polls."""
+    """A Mastodon instance with one account: Idempotency-Key replay, media processed after some polls."""
 
     TOKEN = "mastodon-token-Zq81xvS0"
     ACCOUNT_ID = "109348"
@@ -185,11 +186,12 @@ class FakeMastodon(FakeNetwork):
     def upload_media(self, request: Request) -> Response:
         upload = request.files.get("file")
         if upload is None or not (upload.mimetype or "").startswith("image/"):
-            return self.json({"error": "Validation failed: File content type is invalid, File is invalid"}, 422)
+            return self.json({"error": "Validation failed: File content type is invalid"}, 422)
         media_id = str(10_000 + next(self.ids))
         data = upload.read()
-        self.media[media_id] = {"id": media_id, "type": "image", "description": request.form.get("description"),
-                                "size": len(data), "polls_left": self.processing_polls}
+        self.media[media_id] = {"id": media_id, "type": "image",
+                                "description": request.form.get("description"), "size": len(data),
+                                "polls_left": self.processing_polls}
         if self.processing_polls:
             return self.json({"id": media_id, "type": "image", "url": None, "preview_url": "p"}, 202)
         return self.json({"id": media_id, "type": "image", "url": f"{self.base_url}/m/{media_id}"})
@@ -222,7 +224,8 @@ class FakeMastodon(FakeNetwork):
                 return self.json({"error": "Cannot attach files that have not finished processing. "
                                            "Try again in a moment!"}, 422)
         status_id = str(110_000_000 + next(self.ids))
-        status = {"id": status_id, "url": f"{self.base_url}/@acme/{status_id}", "content": _mastodon_html(text),
+        status = {"id": status_id, "url": f"{self.base_url}/@acme/{status_id}",
+                  "content": _mastodon_html(text),
                   "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
                   "visibility": request.form.get("visibility"),
                   "media_attachments": [{"id": m, "description": self.media[m]["description"]}
