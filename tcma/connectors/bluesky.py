@@ -22,6 +22,7 @@ from . import (
     RecentPost,
     Rejected,
     Temporary,
+    UnknownOutcome,
     check_image,
     check_text,
     find_published,
@@ -36,6 +37,7 @@ APP_URL = "https://bsky.app"
 # The server does not detect links: each needs a facet. A link ends before trailing punctuation.
 URL = regex.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,:;!?)\]]", regex.IGNORECASE)
 TOKEN_ERRORS = {"ExpiredToken", "InvalidToken"}
+GATEWAY_GAVE_UP = (502, 504)
 
 
 @dataclass
@@ -207,13 +209,16 @@ class BlueskyConnector:
             response = self._xrpc(account, method, nsid, session.access_jwt, write=write, **kwargs)
         state = rate_limit_state(response.headers, "ratelimit-", "epoch")
         if response.status_code != 200:
-            self._raise_for(account, response, state)
+            self._raise_for(account, response, state, write=write)
         return response, state
 
-    def _raise_for(self, account: Account, response: httpx.Response, state: RateLimitState | None) -> None:
+    def _raise_for(self, account: Account, response: httpx.Response, state: RateLimitState | None, *,
+                   write: bool = False) -> None:
         code, data = response.status_code, body_json(response)
         name = str(data.get("error") or "")
         reason = clip(f"bluesky answered {code} {name}: {data.get('message') or response.text}", account)
+        if write and code in GATEWAY_GAVE_UP:  # a proxy stopped waiting; the PDS may have written the record
+            raise UnknownOutcome(reason, rate_limit=state)
         if code == 429 or name == "RateLimitExceeded":
             raise RateLimited(rate_limited_until(state, response.headers, self.clock()), reason,
                               rate_limit=state)

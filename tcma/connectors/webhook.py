@@ -23,6 +23,7 @@ from . import (
     RecentPost,
     Rejected,
     Temporary,
+    UnknownOutcome,
     Unsupported,
     check_image,
     check_text,
@@ -120,14 +121,16 @@ class WebhookConnector:
                    "webhook-signature": sign(key, message_id, timestamp, body)}
         response = send(self.client, account, "POST", account.base_url, write=write, content=body,
                         headers=headers)
-        self._raise_for(account, response)
+        self._raise_for(account, response, write=write)
         return response
 
-    def _raise_for(self, account: Account, response: httpx.Response) -> None:
+    def _raise_for(self, account: Account, response: httpx.Response, *, write: bool) -> None:
         code = response.status_code
         if 200 <= code < 300:
             return
         reason = f"webhook answered {code}: {short_body(response, account)}"
+        if write and code == 504:  # a gateway stopped waiting; the receiver may have taken the event
+            raise UnknownOutcome(reason)
         if code == 429:
             raise RateLimited(rate_limited_until(None, response.headers, self.clock()), reason)
         if code in (401, 403):  # the receiver refuses our signature: the secret must be set again

@@ -10,7 +10,7 @@ import pytest
 from tcma.connectors import Account, AuthExpired, Post, RateLimited, Rejected, Temporary, UnknownOutcome
 from tcma.connectors.bluesky import BlueskyConnector, link_facets
 from tests.tcma.connectors.conftest import SLOW, make_post
-from tests.tcma.connectors.fakes import FakeBluesky
+from tests.tcma.connectors.fake_bluesky import FakeBluesky
 
 CREATE = "/xrpc/com.atproto.repo.createRecord"
 
@@ -122,7 +122,9 @@ def test_429_waits_until_the_epoch_reset(bluesky, bluesky_account, bluesky_fake)
     (400, {"error": "InvalidRequest", "message": "Invalid app.bsky.feed.post record"}, Rejected),
     (401, {"error": "AccountTakedown", "message": "Account has been taken down"}, AuthExpired),
     (500, {"error": "InternalServerError", "message": "Internal Server Error"}, Temporary),
-    (502, "<html>bad gateway</html>", Temporary),
+    (503, "<html>unavailable</html>", Temporary),
+    (502, "<html>bad gateway</html>", UnknownOutcome),  # a proxy gave up: the record may exist
+    (504, "<html>gateway timeout</html>", UnknownOutcome),
 ])
 def test_failures_are_classified(bluesky, bluesky_account, bluesky_fake, status, body, failure):
     bluesky_fake.fail_next(CREATE, status, body)

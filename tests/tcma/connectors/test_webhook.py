@@ -63,7 +63,7 @@ def test_a_malformed_secret_fails_before_sending_and_is_never_shown(webhook, web
 
 @pytest.mark.parametrize(("status", "failure"), [
     (400, Rejected), (404, Rejected), (410, Rejected), (422, Rejected), (403, AuthExpired),
-    (408, Temporary), (500, Temporary), (503, Temporary),
+    (408, Temporary), (500, Temporary), (503, Temporary), (504, UnknownOutcome),
 ])
 def test_answers_are_classified(webhook, webhook_account, webhook_fake, status, failure):
     webhook_fake.fail_next(HOOK, status, {"error": "no"})
