@@ -12,6 +12,7 @@ from tcma.errors import DomainError, InvalidInput
 from tcma.http_errors import uploads
 from tcma.schemas.partners import (
     BrandKitSchema,
+    BrandKitUpdateSchema,
     LogoUploadSchema,
     PartnerFilterArgs,
     PartnerPageSchema,
@@ -70,7 +71,7 @@ def get_brand_kit(principal, partner_id):
 
 @blp.patch("/<int:partner_id>/brand-kit")
 @auth_required(*ANY_ROLE)
-@blp.arguments(BrandKitSchema)
+@blp.arguments(BrandKitUpdateSchema)
 @blp.response(200, BrandKitSchema)
 def update_brand_kit(principal, args, partner_id):
     """Change colours and contact details."""

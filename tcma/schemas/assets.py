@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from campaigns.vocabulary import ASSET_STATUSES as STATUSES
+from campaigns.vocabulary import OUTPUTS
 from tcma.schemas.common import DB_ID, PageArgs, page_of
 
 
@@ -38,4 +39,4 @@ class AssetListArgs(PageArgs):
     campaign_id = fields.Integer(validate=DB_ID)
     partner_id = fields.Integer(validate=DB_ID)
     status = fields.String(validate=validate.OneOf(STATUSES))
-    output = fields.String()
+    output = fields.String(validate=validate.OneOf(OUTPUTS))

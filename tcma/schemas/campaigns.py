@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from campaigns.vocabulary import CAMPAIGN_STATUSES
 from tcma.schemas.common import DB_ID, SLUG, PageArgs, page_of
 
 
@@ -67,4 +68,4 @@ class RetriedSchema(Schema):
 class CampaignListArgs(PageArgs):
     """Filters for listing campaigns."""
 
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(CAMPAIGN_STATUSES))

@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from campaigns.vocabulary import PARTNER_STATUSES as STATUSES
-from tcma.schemas.common import COLOR, SLUG, PageArgs, page_of
+from tcma.schemas.common import COLOR, SLUG, PageArgs, UpdateSchema, page_of
 
 LOCALE = validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="a locale like en, de-DE or pt-BR")
 
@@ -23,7 +23,11 @@ class BrandKitSchema(Schema):
     website = fields.Url(allow_none=True, schemes={"http", "https"})
     address = fields.String(allow_none=True, validate=validate.Length(max=500))
     disclaimer = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    logo_key = fields.String(dump_only=True)
+    logo_key = fields.String(dump_only=True, allow_none=True)
+
+
+class BrandKitUpdateSchema(BrandKitSchema, UpdateSchema):
+    """Partial brand kit update: at least one field."""
 
 
 class PartnerSchema(Schema):
@@ -46,7 +50,7 @@ class PartnerSchema(Schema):
             raise ValidationError("an IANA time zone like Europe/Berlin")
 
 
-class PartnerUpdateSchema(PartnerSchema):
+class PartnerUpdateSchema(PartnerSchema, UpdateSchema):
     """Partial partner update (the slug stays)."""
 
     class Meta:
@@ -64,9 +68,9 @@ class PartnerUpdateSchema(PartnerSchema):
 class PartnerFilterArgs(PageArgs):
     """Filters for listing partners."""
 
-    tier = fields.List(fields.String())
-    vertical = fields.List(fields.String())
-    region = fields.List(fields.String())
+    tier = fields.List(fields.String(validate=SLUG))
+    vertical = fields.List(fields.String(validate=SLUG))
+    region = fields.List(fields.String(validate=SLUG))
     status = fields.String(validate=validate.OneOf(STATUSES))
     q = fields.String(validate=validate.Length(max=100))
 

@@ -7,10 +7,10 @@ from webargs.fields import DelimitedList
 
 from campaigns.vocabulary import CHANNELS, EVENT_KINDS
 from campaigns.vocabulary import STATS_DIMENSIONS as DIMENSIONS
-from tcma.schemas.common import DB_ID
+from tcma.schemas.common import DB_ID, QueryArgs
 
 
-class StatsArgs(Schema):
+class StatsArgs(QueryArgs):
     """?group_by=partner_id,day&start=&end=&include_bots= plus optional filters."""
 
     partner_id = fields.Integer(validate=DB_ID)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from tcma.schemas.common import SLUG
+from tcma.schemas.common import SLUG, UpdateSchema
 
 
 class TaxonomySchema(Schema):
@@ -16,7 +16,7 @@ class TaxonomySchema(Schema):
     rank = fields.Integer(validate=validate.Range(min=0, max=1000))
 
 
-class TaxonomyUpdateSchema(Schema):
+class TaxonomyUpdateSchema(UpdateSchema):
     """What may change on a tier, vertical or region."""
 
     name = fields.String(validate=validate.Length(min=1, max=120))
