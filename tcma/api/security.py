@@ -31,6 +31,9 @@ def current_principal() -> Principal | None:
 
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SIGN_IN = "sign in or send an API token (Authorization: Bearer ...)"
+CSRF_MISSING = (f"a signed-in browser session may write through the API only with its CSRF token "
+                f"in the {CSRF_HEADER} header")
 
 
 def _session_may_write() -> bool:
@@ -45,6 +48,14 @@ def _session_may_write() -> bool:
     return bool(expected) and hmac.compare_digest(sent.encode(), expected.encode())
 
 
+def _refuse_anonymous() -> None:
+    """401, or 403 naming the header when a signed-in session only lacks its CSRF token."""
+    bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
+    if not bearer and getattr(session, "user_id", None) and not _session_may_write():
+        abort(403, description=CSRF_MISSING)
+    abort(401, description=SIGN_IN)
+
+
 def auth_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Answer 401 to anonymous callers and 403 to roles not in `roles` (any role if none)."""
 
@@ -53,7 +64,7 @@ def auth_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             principal = current_principal()
             if principal is None:
-                abort(401, description="sign in or send an API token (Authorization: Bearer ...)")
+                _refuse_anonymous()
             if not principal.partner_active:
                 abort(403, description=SUSPENDED)
             if roles and principal.role not in roles:
