@@ -3,7 +3,8 @@
 Readers (partner users always get only their own partner's numbers):
 - `query_stats(principal, StatsQuery) -> StatsResult`: any filter, any grouping.
 - `campaign_stats(principal, campaign_id, group_by=("kind",), start=None, end=None,
-  include_bots=False) -> StatsResult`: one campaign (404 if it does not exist).
+  include_bots=False) -> StatsResult`: one campaign (404 if it does not exist; a partner user gets
+  their own numbers, empty for a campaign they are not in, so no answer tells which campaigns exist).
 - `stats_csv(result) -> str` and `format_stats(result) -> str` (for the CLI and the demo).
 
 `count` is people's events (bots added only with include_bots), `uniques` counts one per visitor
@@ -76,7 +77,7 @@ def campaign_stats(principal: Principal, campaign_id: int, group_by: tuple[str, 
                    start: date | None = None, end: date | None = None,
                    include_bots: bool = False, **filters: Any) -> StatsResult:
     """One campaign's numbers (a partner user sees only their own partner's)."""
-    if db.session.get(Campaign, campaign_id) is None:
+    if not principal.is_partner and db.session.get(Campaign, campaign_id) is None:
         raise NotFoundError(f"campaign {campaign_id} not found")
     query = StatsQuery(campaign_id=campaign_id, start=start, end=end, group_by=tuple(group_by),
                        include_bots=include_bots, **filters)
