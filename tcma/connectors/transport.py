@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from . import Account, ConnectorSettings, RateLimitState, Temporary, UnknownOutcome, scrub
+from . import Account, ConnectorSettings, RateLimitState, Rejected, Temporary, UnknownOutcome, scrub
 
 DEFAULT_BACKOFF = timedelta(minutes=5)
 
@@ -27,7 +27,9 @@ def send(client: httpx.Client, account: Account, method: str, url: str, *, write
     where = httpx.URL(url).host or url
     try:
         return client.request(method, url, **kwargs)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as exc:
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+        raise Rejected(f"{account.network} account's base URL is not an http(s) URL") from None
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         raise Temporary(scrub(f"{account.network}: could not reach {where} "
                               f"({type(exc).__name__})", account)) from None
     except httpx.TransportError as exc:

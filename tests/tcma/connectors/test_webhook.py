@@ -121,3 +121,10 @@ def test_the_secret_never_reaches_logs_errors_or_reprs(webhook, webhook_account,
         webhook.publish(webhook_account, make_post())
     webhook.publish(webhook_account, make_post(ref=2))
     assert secret not in caplog.text + str(raised.value) + repr(webhook_account) + repr(webhook)
+
+
+@pytest.mark.parametrize("url", ["", "ftp://files.acme.test/in", "acme.test/hook"])
+def test_a_url_that_is_not_http_is_rejected(webhook, url):
+    account = Account(network="webhook", base_url=url, handle="h", credentials={"secret": generate_secret()})
+    with pytest.raises(Rejected, match="not an http"):
+        webhook.publish(account, make_post())
