@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from jinja2.exceptions import SecurityError
 
 import renderers
 
@@ -121,3 +122,42 @@ def test_marketer_comments_in_mjml_do_not_reach_the_email(renderer, brand):
     noted = MJML.replace("<mj-text>{{ headline }}</mj-text>",
                          "<!-- internal: check with legal --><mj-text>{{ headline }}</mj-text>")
     assert "internal: check with legal" not in renderer.render(email_spec(brand, mjml=noted)).data.decode()
+
+
+TOO_BIG = "a template may not build a value of more than 200000 characters"
+
+
+@pytest.mark.parametrize("source", [
+    "{{ 'x' * 200001 }}", "{{ 200001 * 'x' }}", "{{ ['x'] * 200001 }}", "{{ big + 'x' }}",
+    "{{ 'x' | center(200001) }}", "{{ '%0200001d' | format(1) }}", "{{ 'x' | indent(width=200001) }}",
+])
+def test_the_sandbox_refuses_to_build_huge_values(source):
+    env = renderers.sandboxed_environment(autoescape=False)
+    with pytest.raises(SecurityError) as refused:
+        env.from_string(source).render(big="x" * 200000)
+    assert str(refused.value) == TOO_BIG
+
+
+@pytest.mark.parametrize(("source", "length"), [
+    ("{{ 'x' * 200000 }}", 200000), ("{{ 100000 * 'xy' }}", 200000), ("{{ big + '' }}", 200000),
+    ("{{ 'x' | center(200000) }}", 200000), ("{{ 'ab' * true }}", 2), ("{{ 'ab' * -3 }}", 0),
+])
+def test_the_sandbox_allows_values_up_to_the_limit(source, length):
+    env = renderers.sandboxed_environment(autoescape=False)
+    assert len(env.from_string(source).render(big="x" * 200000)) == length
+
+
+def test_the_sandbox_limits_exponents_to_64():
+    env = renderers.sandboxed_environment(autoescape=False)
+    assert env.from_string("{{ 2 ** 64 }}").render() == str(2**64)
+    assert env.from_string("{{ 2 ** -64 }}").render() == str(2**-64)
+    for source in ("{{ 2 ** 65 }}", "{{ 2 ** -65 }}"):
+        with pytest.raises(SecurityError) as refused:
+            env.from_string(source).render()
+        assert str(refused.value) == "an exponent above 64 is not allowed in a template"
+
+
+def test_a_huge_value_in_an_email_fails_the_render(renderer, brand):
+    with pytest.raises(renderers.RenderError) as refused:
+        renderer.render(email_spec(brand, mjml=MJML.replace("{{ headline }}", "{{ 'x' * 10**7 }}")))
+    assert str(refused.value) == f"email template failed: {TOO_BIG}"
