@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 
+from tcma.schemas.common import MAX_PAGE
 from tcma.services.accounts.auth import Principal
 from tcma.services.launch.assets import list_assets
 from tcma.services.launch.launches import (
@@ -22,7 +23,7 @@ FAILED_PER_PAGE = 50
 
 
 def _page_number() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
 
 
 @bp.get("")

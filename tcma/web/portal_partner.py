@@ -7,6 +7,7 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 
 from tcma.errors import DomainError
+from tcma.schemas.common import MAX_PAGE
 from tcma.services.accounts.auth import Principal
 from tcma.services.catalogue.library import (
     get_customization,
@@ -83,7 +84,7 @@ def template_submit(principal: Principal, slug: str):
 @page_required(*PARTNER)
 def assets(principal: Principal):
     """The partner's own assets with their status; done ones can be downloaded."""
-    page_number = max(request.args.get("page", 1, type=int), 1)
+    page_number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     rows, total = list_assets(principal, {}, page_number, PER_PAGE)
     return page("portal/assets.html", assets=rows, total=total, page_number=page_number,
                 pages=page_count(total, PER_PAGE))

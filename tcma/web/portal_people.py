@@ -11,6 +11,7 @@ from flask import flash, redirect, request, session, url_for
 from campaigns.vocabulary import PARTNER_ROLES
 from tcma.config import get_settings
 from tcma.errors import DomainError
+from tcma.schemas.common import MAX_PAGE
 from tcma.services.accounts import invitations, passwords, team
 from tcma.services.accounts.auth import Principal, user_by_id
 from tcma.services.accounts.invitations import (  # the service's own rule, not a copy
@@ -67,7 +68,7 @@ def _back(user_id: int) -> str:
 def _team_page(principal: Principal, status: int = 200, form: dict[str, Any] | None = None,
                errors: dict[str, str] | None = None, messages: list[str] | None = None):
     """The team page, with the invite form as submitted and its errors when it was refused."""
-    page_number = max(request.args.get("page", 1, type=int), 1)
+    page_number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     users, total = team.list_users(principal, page_number, PER_PAGE)
     partners = [] if principal.is_partner else list_partners(principal, {"status": "active"}, 1,
                                                             PARTNER_CHOICES)[0]

@@ -11,10 +11,17 @@ from sqlalchemy import func, select
 import renderers
 from tcma.errors import InvalidInput
 from tcma.extensions import db
-from tcma.models import BrandKit, Partner, Region, Tier, Vertical
+from tcma.models import BrandKit, Partner
 from tcma.services.accounts.auth import Principal
 from tcma.services.accounts.team import suspend_partner_access
-from tcma.services.partners.taxonomy import PARTNER_FIELDS, flush_new_slug, taxonomy_by_slug, with_slugs
+from tcma.services.partners.taxonomy import (
+    KINDS,
+    PARTNER_FIELDS,
+    flush_new_slug,
+    partner_column,
+    taxonomy_by_slug,
+    with_slugs,
+)
 from tcma.services.scoping import get_scoped, require_vendor, scope_select
 from tcma.services.transaction import commit
 from tcma.storage import NotFound, get_storage
@@ -65,11 +72,14 @@ def list_partners(principal: Principal, filters: dict[str, Any], page: int, per_
                   ) -> tuple[list[Partner], int]:
     """Partners filtered by tier, vertical, region, status or a name search; one page of them."""
     stmt = scope_select(select(Partner), Partner.id, principal)
-    joins = {"tier": (Tier, Partner.tier_id), "vertical": (Vertical, Partner.vertical_id),
-             "region": (Region, Partner.region_id)}
-    for field, (model, column) in joins.items():
+    for kind, field in PARTNER_FIELDS.items():
         if filters.get(field):
-            stmt = stmt.where(with_slugs(model, column, filters[field]))
+            slugs = list(filters[field])
+            known = set(db.session.scalars(select(KINDS[kind].slug).where(KINDS[kind].slug.in_(slugs))))
+            if set(slugs) - known:
+                unknown = ", ".join(sorted(set(slugs) - known))
+                raise InvalidInput(f"unknown {field} {unknown}", {field: [f"no {field} with slug {unknown}"]})
+            stmt = stmt.where(with_slugs(KINDS[kind], partner_column(kind), slugs))
     if filters.get("status"):
         stmt = stmt.where(Partner.status == filters["status"])
     if filters.get("q"):

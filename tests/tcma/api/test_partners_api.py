@@ -104,3 +104,21 @@ def test_a_malformed_upload_leaves_no_row_and_no_file(client, app, tmp_path):
     db.session.expire_all()
     assert db.session.get(Partner, partner.id).brand_kit.logo_key is None
     assert sorted(p for p in (tmp_path / "files").rglob("*") if p.is_file()) == files_before
+
+
+def test_an_unknown_taxonomy_filter_is_refused_naming_it(client):
+    make_taxonomy()
+    _, marketer = make_user("marketer")
+    refused = client.get("/api/v1/partners?tier=no-such", headers=marketer)
+    assert refused.status_code == 422
+    assert refused.json["message"] == "unknown tier no-such"
+    assert refused.json["errors"] == {"tier": ["no tier with slug no-such"]}
+    assert client.get("/api/v1/partners?tier=gold", headers=marketer).status_code == 200
+
+
+def test_a_huge_page_number_on_a_portal_page_is_the_last_page_not_an_error(client):
+    from tests.support.portal import sign_in
+
+    user, _ = make_user("marketer")
+    sign_in(client, user)
+    assert client.get("/portal/campaigns?page=99999999999999999999").status_code == 200

@@ -17,5 +17,8 @@ def test_the_api_refuses_a_session_write_without_the_csrf_header(client):
     token = session_csrf(client)
     body = {"name": "x", "outputs": [{"template": "newsletter", "output": "email"}]}
     assert client.get("/api/v1/auth/me").status_code == 200  # reading with the session is fine
-    assert client.post("/api/v1/campaigns", json=body).status_code == 401  # a cross-site form
+    refused = client.post("/api/v1/campaigns", json=body)  # a cross-site form cannot set the header
+    assert refused.status_code == 403
+    assert refused.json["message"] == ("a signed-in browser session may write through the API only with "
+                                       "its CSRF token in the X-CSRF-Token header")
     assert client.post("/api/v1/campaigns", json=body, headers={"X-CSRF-Token": token}).status_code == 201
