@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import pytest
@@ -189,3 +190,39 @@ def test_png_and_jpeg_results_name_their_type(renderer, brand):
     jpg = renderer.render(card_spec(brand, "jpg"))
     assert (png.media_type, png.extension, png.data[:4]) == ("image/png", "png", b"\x89PNG")
     assert (jpg.media_type, jpg.extension, jpg.data[:3]) == ("image/jpeg", "jpg", b"\xff\xd8\xff")
+
+
+def test_a_picture_covers_exactly_its_box(renderer):
+    photo = Image.new("RGB", (400, 100), (200, 30, 30))
+    out = io.BytesIO()
+    photo.save(out, "PNG")
+    frame = renderers.PictureFrame("photo", (10, 5, 40, 20), renderers.Resource("p.png", out.getvalue()))
+    image, warnings = _draw(renderer, (60, 30), frame, background="#00ff00")
+    assert warnings == ()
+    assert image.getpixel((10, 5)) == image.getpixel((49, 24)) == (200, 30, 30)
+    assert image.getpixel((9, 5)) == image.getpixel((50, 24)) == image.getpixel((10, 25)) == (0, 255, 0)
+
+
+def test_a_plate_fills_the_logo_frame(renderer):
+    logo = renderers.load_logo(_white_mark())
+    frame = renderers.LogoFrame("logo", (10, 10, 120, 60), "auto")
+    image, _ = _draw(renderer, (140, 80), frame, logo=logo)
+    # A white mark on white gets a dark plate over the whole frame, its corners rounded.
+    assert image.getpixel((70, 10)) == image.getpixel((70, 69)) == (34, 34, 34)
+    assert image.getpixel((10, 16)) == image.getpixel((129, 16)) == (34, 34, 34)  # above the mark
+    for outside in ((70, 9), (70, 70), (9, 16), (130, 16), (10, 10)):  # (10, 10): a round corner
+        assert image.getpixel(outside) == (255, 255, 255)
+
+
+def _white_mark() -> bytes:
+    image = Image.new("RGBA", (200, 100))
+    image.paste((250, 250, 250, 255), (20, 20, 180, 80))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_jpeg_quality_is_the_specs(renderer, brand):
+    low = renderer.render(dataclasses.replace(card_spec(brand, "jpg"), jpeg_quality=40)).data
+    high = renderer.render(dataclasses.replace(card_spec(brand, "jpg"), jpeg_quality=95)).data
+    assert len(high) > len(low) * 1.5

@@ -203,6 +203,7 @@ def test_contrast_ratio_is_symmetric_and_21_for_black_on_white():
 @pytest.mark.parametrize(("background", "text"), [
     ("#ffffff", "#1a1a1a"), ("#888888", "#1a1a1a"), ("#777777", "#ffffff"), ("#000000", "#ffffff"),
     ("#f2a900", "#1a1a1a"), ("#1f4e79", "#ffffff"),
+    ("#007eff", "#1a1a1a"), ("#007e00", "#ffffff"),  # the blue channel tips the balance
 ])
 def test_text_on_a_colour_is_near_black_or_white_whichever_reads_better(background, text):
     assert renderers.readable_on(background) == text
@@ -250,3 +251,9 @@ def _bar(size):
     image = Image.new("RGB", size, (255, 0, 0))
     image.paste((0, 0, 255), (size[0] // 2, 0, size[0], size[1]))
     return image
+
+
+def test_an_opaque_logos_ink_is_its_marks_not_its_background(logo_bytes):
+    transparent = measure_ink(renderers.load_logo(logo_bytes("png-alpha")))
+    opaque = measure_ink(renderers.load_logo(logo_bytes("png-opaque")))
+    assert opaque.total == pytest.approx(transparent.total, rel=0.05)  # white not counted

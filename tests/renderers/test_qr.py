@@ -37,6 +37,10 @@ def test_an_image_code_decodes_and_sits_centred_on_white(size):
     assert image.getpixel((9, 9)) == (255, 0, 0)  # nothing drawn outside the square
     assert image.getpixel((size + 9, size + 9)) == (255, 255, 255)
     assert image.getpixel((size + 10, size + 10)) == (255, 0, 0)
+    assert image.getpixel((size + 10, 10)) == image.getpixel((10, size + 10)) == (255, 0, 0)
+    below_finder = 10 + offset + 7 * module  # the finder is 7 modules tall, then a light row
+    assert image.getpixel((10 + offset, below_finder - 1)) == (0, 0, 0)
+    assert image.getpixel((10 + offset, below_finder)) == (255, 255, 255)
     assert image.getpixel((10 + offset, 10 + offset)) == (0, 0, 0)  # finder corner
     assert image.getpixel((9 + offset, 9 + offset)) == (255, 255, 255)
     assert image.getpixel((10 + offset + 7 * module - 1, 10 + offset)) == (0, 0, 0)
