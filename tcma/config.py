@@ -52,6 +52,8 @@ class Settings:
     job_timeout: int = 600
     render_lease_seconds: int = 120
     render_chunk: int = 100
+    # Seconds between maintenance passes run by workers (0: none; run `tcma maintenance` instead).
+    maintenance_interval: float = 60.0
     templates_dir: str = str(ROOT / "templates")
     click_spool_dir: str | None = None
     proxy_hops: int = 0
@@ -178,6 +180,7 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "PROXY_HOPS": lambda n, v: parse_positive_int(n, v, minimum=0),
     # 0 turns the background shipper off: spooled clicks go out on `tcma events flush`.
     "CLICK_SHIP_INTERVAL": parse_seconds,
+    "MAINTENANCE_INTERVAL": parse_seconds,
     "MAIL_BACKEND": _choice("outbox", "smtp", "ses"),
     "SMTP_PORT": parse_positive_int,
     "SMTP_SECURITY": _choice("none", "starttls", "tls"),

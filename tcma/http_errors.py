@@ -147,7 +147,10 @@ def init_app(app: Flask) -> None:
         from tcma.extensions import db
 
         db.session.rollback()
-        return jsonify(error_body(exc.status, exc.message, exc.errors)), exc.status
+        headers = {}
+        if getattr(exc, "retry_after", None):  # 503: when the work can be accepted again
+            headers["Retry-After"] = str(int(exc.retry_after))
+        return jsonify(error_body(exc.status, exc.message, exc.errors)), exc.status, headers
 
     app.register_error_handler(HTTPException, http_error_response)
 

@@ -28,7 +28,6 @@ from tcma.services.launch.launches import recover_stalled
 from tcma.services.sending.mail import MAIL_JOB
 from tcma.services.transaction import commit, drain_outbox, enqueue_after_commit, purge_outbox, rollback
 
-DEFAULT_INTERVAL = 60.0  # until tcma.config.Settings has maintenance_interval
 # A mail row younger than this may still have its job on its way (enqueued after its commit).
 MAIL_GRACE = timedelta(minutes=1)
 log = logging.getLogger(__name__)
@@ -55,7 +54,7 @@ class MaintenanceReport:
 
 def maintenance_interval() -> float:
     """Seconds between passes (TCMA_MAINTENANCE_INTERVAL; 0 turns the periodic pass off)."""
-    return float(getattr(get_settings(), "maintenance_interval", DEFAULT_INTERVAL))
+    return get_settings().maintenance_interval
 
 
 def run_maintenance() -> MaintenanceReport:

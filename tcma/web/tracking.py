@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, session
 
 from tcma.http_errors import printable
+from tcma.services.accounts.auth import principal_for_user
 from tcma.services.tracking.events import Visit, follow_link, open_pixel
 
 bp = Blueprint("tracking", __name__, template_folder="templates")
@@ -19,7 +20,20 @@ NO_STORE = {"Cache-Control": "no-store, max-age=0", "Referrer-Policy": "no-refer
 def _visit() -> Visit:
     # Parsing the query string costs more than the rest of the request; most clicks have none.
     send_id = request.args.get("s") if request.query_string else None
-    return Visit.of(request.method, request.environ.get("HTTP_USER_AGENT"), request.remote_addr, send_id)
+    return Visit.of(request.method, request.environ.get("HTTP_USER_AGENT"), request.remote_addr, send_id,
+                    vendor=_signed_in_vendor())
+
+
+def _signed_in_vendor() -> bool:
+    """Whether the visitor carries a portal session of the vendor's (a marketer testing a link).
+
+    Only a request with tcma's session cookie pays for the look-up: people clicking a partner's
+    link from an email or a post do not have one.
+    """
+    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return False
+    principal = principal_for_user(getattr(session, "user_id", None))
+    return principal is not None and principal.is_vendor
 
 
 @bp.route("/l/<code>", methods=["GET", "HEAD"])

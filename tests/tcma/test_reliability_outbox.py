@@ -83,7 +83,6 @@ def test_a_launch_during_an_outage_renders_every_asset_when_redis_is_back(rq_app
     assert db.session.get(Campaign, campaign_id).status == "completed"
 
 
-@pytest.mark.xfail(strict=True, reason="tcma/http_errors.py does not send Retry-After yet")
 def test_the_503_tells_the_client_when_to_come_back(rq_app, down_client):
     partner = make_partner(make_taxonomy())
     import_catalogue()

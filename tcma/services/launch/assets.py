@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -85,13 +86,19 @@ def download_asset(principal: Principal, asset_id: int, visit: Any = None) -> st
 
     `visit` (tracking.Visit) lets bots be flagged and repeat downloads count once as unique.
     """
-    from tcma.services.tracking.events import record_event
+    from tcma.services.tracking.events import Visit, record_event
 
     asset = get_scoped(Asset, asset_id, principal, what="asset")
     if asset.status != "done" or asset.render is None:
         raise ConflictError(f"asset {asset_id} is {asset.status}, not ready for download")
+    if principal.is_vendor:  # the vendor's own look: recorded apart, never the partner's engagement
+        visit = dataclasses.replace(visit or Visit.of("GET", "", None), vendor=True)
     record_event("download", asset.partner_id, campaign_id=asset.campaign_id, asset_id=asset.id,
                  channel=DOWNLOAD, variant=asset.variant, visit=visit)
+    return _signed_url(asset)
+
+
+def _signed_url(asset: Asset) -> str:
     name = f"{asset.output.replace(':', '-')}-{asset.id}.{asset.render.storage_key.rsplit('.', 1)[-1]}"
     return get_storage().signed_url(asset.render.storage_key,
                                     get_settings().signed_url_ttl, filename=name)

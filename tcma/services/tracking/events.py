@@ -33,6 +33,10 @@ from tcma.services.tracking import bots
 from tcma.services.tracking.links import LinkTarget, load_link
 from tcma.state import app_state
 
+# Activity of the vendor's own signed-in users (downloads, previews, test clicks): flagged like a
+# bot, so it is recorded apart and never counted as a partner's engagement.
+VENDOR_SIDE = "vendor"
+
 
 @dataclass(frozen=True, slots=True)
 class Visit:
@@ -43,12 +47,17 @@ class Visit:
     ip: str | None
     send_id: str | None = None
     at: float = 0.0
+    vendor: bool = False  # a signed-in vendor user: recorded apart, never a partner's engagement
 
     @classmethod
     def of(cls, method: str, user_agent: str | None, ip: str | None,
-           send_id: str | None = None) -> Visit:
+           send_id: str | None = None, vendor: bool = False) -> Visit:
         """A visit happening now."""
-        return cls(method, user_agent or "", ip, (send_id or None) and send_id[:64], time.time())
+        return cls(method, user_agent or "", ip, (send_id or None) and send_id[:64], time.time(), vendor)
+
+    def flag(self) -> str | None:
+        """Why this visit is not counted as engagement (a bot's kind, or vendor-side), or None."""
+        return bots.classify_request(self.method, self.user_agent) or (VENDOR_SIDE if self.vendor else None)
 
 
 def follow_link(code: str, visit: Visit) -> str | None:
@@ -65,7 +74,7 @@ def click_line(target: LinkTarget, visit: Visit, secret: str) -> bytes:
     """The click as one JSON line, built from the link's pre-encoded part (this is the hot path)."""
     day = datetime.fromtimestamp(visit.at, UTC).date()
     visitor = bots.visitor_key(visit.ip, visit.user_agent, secret, day)
-    bot = bots.classify_request(visit.method, visit.user_agent)
+    bot = visit.flag()
     send_id = json.dumps(visit.send_id) if visit.send_id else "null"
     return (f'{target.click_prefix},"uid":"{os.urandom(16).hex()}","at":{visit.at!r},'
             f'"visitor":"{visitor}","bot":{json.dumps(bot)},"send_id":{send_id}}}\n').encode()
@@ -143,5 +152,5 @@ def _event(kind: str, partner_id: int, campaign_id: int | None, asset_id: int | 
         "campaign_id": campaign_id, "asset_id": asset_id, "link_id": link_id,
         "channel": channel, "variant": variant, "send_id": visit.send_id,
         "visitor": bots.visitor_key(visit.ip, visit.user_agent, secret, day),
-        "bot": bots.classify_request(visit.method, visit.user_agent), "data": data or {},
+        "bot": visit.flag(), "data": data or {},
     }
