@@ -13,17 +13,19 @@ from tcma.models.base import Base, JSONType, TimestampMixin, enum_check, utcnow
 from tcma.models.partner import Partner
 
 
+def role_constraints() -> tuple[CheckConstraint, CheckConstraint]:
+    """A known role, and a partner exactly for the partner-side roles (users and invitations)."""
+    partner_side = ", ".join(f"'{role}'" for role in PARTNER_ROLES)
+    return (CheckConstraint(enum_check("role", ROLES), name="role"),
+            CheckConstraint(f"(role IN ({partner_side})) = (partner_id IS NOT NULL)",
+                            name="partner_role_has_partner"))
+
+
 class User(TimestampMixin, Base):
     """Someone who signs in: a vendor admin or marketer, or a partner's user."""
 
     __tablename__ = "user_account"
-    __table_args__ = (
-        CheckConstraint(enum_check("role", ROLES), name="role"),
-        CheckConstraint(
-            "(role IN ('partner', 'partner_admin')) = (partner_id IS NOT NULL)",
-            name="partner_role_has_partner",
-        ),
-    )
+    __table_args__ = role_constraints()
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -82,13 +84,7 @@ class Invitation(Base):
     """An invitation by mail to join tcma in a role; single use, expiring, replaced on re-invite."""
 
     __tablename__ = "invitation"
-    __table_args__ = (
-        CheckConstraint(enum_check("role", ROLES), name="role"),
-        CheckConstraint(
-            "(role IN ('partner', 'partner_admin')) = (partner_id IS NOT NULL)",
-            name="partner_role_has_partner",
-        ),
-    )
+    __table_args__ = role_constraints()
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
