@@ -98,9 +98,9 @@ def measure_ours(count: int, env: dict[str, str]) -> tuple[float, int]:
     from tcma import create_app
     from tcma.extensions import db
     from tcma.models import Asset
-    from tcma.services.launch import launches as campaign_service
     from tcma.services.accounts.auth import Principal
     from tcma.services.catalogue.templates import import_catalogue
+    from tcma.services.launch import launches as campaign_service
 
     app = create_app()
     with app.app_context():

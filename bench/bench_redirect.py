@@ -212,8 +212,7 @@ def drain_and_count(app) -> int:
     """Ship leftover spools, drain Redis with the flusher, count non-bot clicks in the rollups."""
     from tcma.extensions import db
     from tcma.models import EventRollup
-    from tcma.services.tracking.ingest import ship_spooled_events
-    from tcma.services.tracking.ingest import flush_events
+    from tcma.services.tracking.ingest import flush_events, ship_spooled_events
 
     with app.app_context():
         ship_spooled_events()
