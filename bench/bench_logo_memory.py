@@ -1,9 +1,9 @@
-"""Peak memory of accepting the worst logo upload, against the bare-library floor of opening it.
+"""Peak memory of accepting the worst logo upload, against bare Pillow decoding the same file.
 
 The worst accepted upload is the largest image the pixel cap lets through, as a PNG with an
 alpha channel (the format Pillow cannot decode reduced). Each measurement runs in a fresh
-process (ru_maxrss is a high-water mark); value and floor are megabytes above that process's
-baseline after imports.
+process whose peak RSS (VmHWM) is reset after the imports; value and floor are megabytes of peak
+above the resident size at that moment.
 """
 
 from __future__ import annotations
@@ -21,18 +21,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import entry, write  # noqa: E402
 
 PROBE = r"""
-import io, json, resource, sys
+import io, json, sys
 from PIL import Image
 import renderers
-from renderers.logos import MAX_LOGO_PIXELS
+
+def status(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024  # kB -> MB
+
 data = open(sys.argv[2], "rb").read()
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM) after the imports
+base = status("VmRSS")
 if sys.argv[1] == "floor":
-    Image.open(io.BytesIO(data)).size  # headers only: what any upload check costs
+    Image.open(io.BytesIO(data)).load()  # bare Pillow decoding the same file, nothing more
 else:
     renderers.load_logo(data)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"above_baseline_mb": (peak - base) / 1024}))
+print(json.dumps({"above_baseline_mb": status("VmHWM") - base}))
 """
 
 
@@ -70,11 +75,14 @@ def main() -> None:
     rounds = [(measure("ours", path), measure("floor", path)) for _ in range(3)]
     ours = max(r[0] for r in rounds)
     floor = max(max(r[1] for r in rounds), 1.0)
-    print(f"worst accepted logo: {side}x{side} RGBA PNG, {size / 1e6:.1f} MB; "
-          f"load_logo peak {ours:.1f} MB above baseline (floor {floor:.1f} MB, target < 100 MB)")
+    print(f"worst accepted logo: {side}x{side} RGBA PNG, {size / 1e6:.1f} MB; load_logo peak "
+          f"{ours:.1f} MB above baseline (must stay < 100 MB); bare Pillow decode {floor:.1f} MB")
     path.unlink()
-    write(args.out, [entry("worst logo upload, peak memory above baseline", "MB", ours, floor, 100.0,
-                           "lower")])
+    if ours >= 100:
+        raise SystemExit(f"load_logo peaked {ours:.1f} MB above baseline: the limit is 100 MB")
+    # The ratio against a bare decode of the same file: validation, trimming and scaling cost.
+    write(args.out, [entry("worst logo upload, peak memory above baseline (< 100 MB)", "MB", ours, floor,
+                           4.0, "lower")])
 
 
 if __name__ == "__main__":

@@ -121,7 +121,9 @@ class scratch_database:
 def tcma_settings(db_url: str, work: Path) -> dict:
     """Production-shaped settings: PostgreSQL, Redis, a local spool directory."""
     return {"ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": db_url,
-            "REDIS_URL": REDIS_URL, "QUEUE_PREFIX": "bench-redirect", "PUBLIC_URL": "http://127.0.0.1",
+            "REDIS_URL": REDIS_URL, "QUEUE_PREFIX": "bench-redirect",
+            # Production insists on a public https address and real mail; nothing here uses either.
+            "PUBLIC_URL": "https://partners.bench.example", "MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1",
             "STORAGE_PATH": str(work / "files"), "CLICK_SPOOL_DIR": str(work / "spool"),
             "CLICK_SHIP_INTERVAL": 0.2}
 

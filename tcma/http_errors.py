@@ -75,6 +75,9 @@ def _refuse(location: str, label: str, name: str, flaw: str) -> None:
     raise InvalidInput(f"{what} {flaw}", {location: {name or "_schema": [flaw]}})
 
 
+BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def refuse_unstorable_input() -> None:
     """Before each request: refuse NUL and lone surrogates once, for every endpoint.
 
@@ -87,6 +90,8 @@ def refuse_unstorable_input() -> None:
     # checking the raw bytes first keeps the tracking redirect's fast path free of parsing.
     if b"%00" in request.query_string or b"\x00" in request.query_string:
         _refuse_in_pairs("query", "query parameter", request.args)
+    if request.method in BODILESS:
+        return  # no body to read (and no header parsing on the redirect's hot path)
     if request.mimetype in FORM_TYPES:
         _refuse_in_pairs("form", "form field", request.form)
     if request.is_json:

@@ -31,6 +31,8 @@ MEDIA_POLICY = ("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; 
 
 def add_security_headers(response):
     """No content sniffing anywhere; pages and media cannot be framed or run what they should not."""
+    if 300 <= response.status_code < 400:
+        return response  # a redirect has no body to sniff or frame (and /l/ is the hot path)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     mimetype = response.mimetype or ""
     if mimetype == "text/html" or mimetype.startswith("image/"):

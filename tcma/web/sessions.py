@@ -42,6 +42,8 @@ class ServerSessionInterface(SessionInterface):
     """Flask's session interface over tcma's server-side session store."""
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
+        if "HTTP_COOKIE" not in request.environ:  # most tracking requests: nothing to parse
+            return ServerSession()
         key = request.cookies.get(self.get_cookie_name(app))
         found = open_web_session(key) if key else None
         if found is None:

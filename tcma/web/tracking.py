@@ -30,6 +30,8 @@ def _signed_in_vendor() -> bool:
     Only a request with tcma's session cookie pays for the look-up: people clicking a partner's
     link from an email or a post do not have one.
     """
+    if "HTTP_COOKIE" not in request.environ:
+        return False
     if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
         return False
     principal = principal_for_user(getattr(session, "user_id", None))

@@ -166,7 +166,7 @@ def test_size_limits_are_inclusive_and_their_messages_give_the_numbers():
     assert str(refused.value) == "logo file is empty"
     with pytest.raises(renderers.LogoError) as refused:
         renderers.load_logo(_png_header(8000, 6000))
-    assert str(refused.value) == ("logo is 8000x6000 pixels, over the limit of 12,000,000 pixels "
+    assert str(refused.value) == ("logo is 8000x6000 pixels, over the limit of 8,000,000 pixels "
                                   "(possible decompression bomb)")
 
 
