@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cryptography.fernet import Fernet  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from bench.common import entry, write  # noqa: E402
@@ -125,7 +126,7 @@ def tcma_settings(db_url: str, work: Path) -> dict:
             # Production insists on a public https address and real mail; nothing here uses either.
             "PUBLIC_URL": "https://partners.bench.example", "MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1",
             "STORAGE_PATH": str(work / "files"), "CLICK_SPOOL_DIR": str(work / "spool"),
-            "CLICK_SHIP_INTERVAL": 0.2}
+            "CLICK_SHIP_INTERVAL": 0.2, "CREDENTIALS_KEYS": Fernet.generate_key().decode("ascii")}
 
 
 def prepare_tcma(settings: dict):

@@ -83,6 +83,19 @@ class Settings:
     token_max_days: int = 365
     invitation_valid_hours: int = 72
     password_reset_valid_minutes: int = 60
+    # Social accounts: comma-separated Fernet keys sealing stored credentials, newest first (the
+    # first seals, all open). Production refuses to start without them unless TCMA_ALLOW_EMBEDDED;
+    # in development and testing (or embedded production) a key derived from TCMA_SECRET_KEY is
+    # used when unset, so changing the secret key makes stored credentials unreadable there.
+    credentials_keys: str | None = dataclasses.field(default=None, repr=False)
+    # Connectors (tcma.connectors.ConnectorSettings reads these): live networks or the dry-run folder.
+    connectors_backend: str = "live"
+    connectors_timeout: float = 10.0
+    connectors_connect_timeout: float = 5.0
+    connectors_media_poll_interval: float = 1.0
+    connectors_media_wait: float = 120.0
+    connectors_dryrun_dir: str | None = None
+    connectors_user_agent: str = "tcma/0.1 (+through-channel marketing)"
 
     @property
     def is_production(self) -> bool:
@@ -133,6 +146,14 @@ def parse_seconds(name: str, value: Any) -> float:
         raise ConfigError(f"TCMA_{name} must be a number, got {value!r}") from None
     if isinstance(value, bool) or not number >= 0:
         raise ConfigError(f"TCMA_{name} must be a number of seconds (0 or more), got {value!r}")
+    return number
+
+
+def parse_positive_seconds(name: str, value: Any) -> float:
+    """Strictly cast a setting to a number of seconds above 0."""
+    number = parse_seconds(name, value)
+    if not number > 0:
+        raise ConfigError(f"TCMA_{name} must be a number of seconds above 0, got {value!r}")
     return number
 
 
@@ -192,6 +213,11 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "TOKEN_MAX_DAYS": parse_positive_int,
     "INVITATION_VALID_HOURS": parse_positive_int,
     "PASSWORD_RESET_VALID_MINUTES": parse_positive_int,
+    "CONNECTORS_BACKEND": _choice("live", "dryrun"),
+    "CONNECTORS_TIMEOUT": parse_positive_seconds,
+    "CONNECTORS_CONNECT_TIMEOUT": parse_positive_seconds,
+    "CONNECTORS_MEDIA_POLL_INTERVAL": parse_positive_seconds,
+    "CONNECTORS_MEDIA_WAIT": parse_positive_seconds,
 }
 NAMES = tuple(f.name.upper() for f in fields(Settings))
 
@@ -244,6 +270,11 @@ def _check_production(settings: Settings) -> None:
     if settings.mail_backend == "outbox":
         raise ConfigError("TCMA_MAIL_BACKEND must be smtp or ses in production: the outbox folder "
                           "sends nothing (set TCMA_ALLOW_EMBEDDED=true to keep mail in the folder)")
+    if not (settings.credentials_keys or "").strip():
+        raise ConfigError("TCMA_CREDENTIALS_KEYS is required in production: it seals partners' social "
+                          "credentials (make a key with `python -c 'from tcma.crypto import generate_key; "
+                          "print(generate_key())'`, or set TCMA_ALLOW_EMBEDDED=true to derive one from "
+                          "TCMA_SECRET_KEY)")
 
 
 def _check_public_url(url: str) -> None:

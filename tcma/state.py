@@ -6,6 +6,8 @@ when the serving process asks (`start_background_work`), never on a first click.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,8 @@ import renderers
 from tcma.cache import LruCache
 from tcma.clickbuffer import TrackingRuntime
 from tcma.config import ConfigError, Settings
+from tcma.connectors import ConnectorSettings
+from tcma.crypto import CredentialBox, CredentialKeyError, parse_keys
 from tcma.mail import Mailer, MailSettings, build_mailer
 from tcma.queue import TaskQueue
 from tcma.ratelimit import AttemptCounter
@@ -42,6 +46,8 @@ class AppState:
     tracking: TrackingRuntime
     mail_settings: MailSettings
     mailer: Mailer
+    credentials: CredentialBox  # seals and opens social accounts' credentials
+    connectors: ConnectorSettings
 
 
 def init_state(app: Flask, settings: Settings,
@@ -50,6 +56,10 @@ def init_state(app: Flask, settings: Settings,
     queue = TaskQueue(settings.redis_url, settings.queue_prefix)
     try:
         mail_settings = MailSettings.from_config(app.config)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        connectors = ConnectorSettings.from_config(app.config)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     spool = Path(settings.click_spool_dir or Path(app.instance_path) / "clickspool")
@@ -69,9 +79,24 @@ def init_state(app: Flask, settings: Settings,
         tracking=TrackingRuntime(app, queue, settings, spool, write_events),
         mail_settings=mail_settings,
         mailer=build_mailer(mail_settings),
+        credentials=credential_box(settings),
+        connectors=connectors,
     )
     app.extensions["tcma"] = state
     return state
+
+
+def credential_box(settings: Settings) -> CredentialBox:
+    """The box over TCMA_CREDENTIALS_KEYS; unset (never in production without ALLOW_EMBEDDED, see
+    tcma.config): one key derived from the secret key."""
+    keys = parse_keys(settings.credentials_keys or "")
+    if not keys:
+        digest = hashlib.sha256(b"tcma-credentials:" + settings.secret_key.encode("utf-8")).digest()
+        keys = [base64.urlsafe_b64encode(digest).decode("ascii")]
+    try:
+        return CredentialBox(keys)
+    except CredentialKeyError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def app_state() -> AppState:

@@ -24,6 +24,8 @@ def base_config(tmp_path: Path, **extra) -> dict:
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),  # never the shared instance/outbox
         "PUBLIC_URL": "http://tcma.test",
         "REDIS_URL": None,
+        # No test app reaches a real network; tests of live connectors point them at the loopback fakes.
+        "CONNECTORS_BACKEND": "dryrun",
     }
     config.update(extra)
     return config

@@ -6,6 +6,7 @@ import pytest
 
 from tcma import create_app
 from tcma.config import DEV_SECRET, ConfigError, get_settings
+from tcma.crypto import generate_key
 
 
 def test_factory_builds_from_a_mapping(tmp_path):
@@ -34,6 +35,9 @@ def test_postgres_urls_use_psycopg3(tmp_path):
         ("CLICK_SHIP_INTERVAL", "-1", "TCMA_CLICK_SHIP_INTERVAL"),
         ("RENDER_CHUNK", "many", "TCMA_RENDER_CHUNK"),
         ("PROXY_HOPS", "-1", "TCMA_PROXY_HOPS"),
+        ("CONNECTORS_BACKEND", "fake", "TCMA_CONNECTORS_BACKEND"),
+        ("CONNECTORS_TIMEOUT", "0", "TCMA_CONNECTORS_TIMEOUT"),
+        ("CONNECTORS_CONNECT_TIMEOUT", "soon", "TCMA_CONNECTORS_CONNECT_TIMEOUT"),
     ],
 )
 def test_bad_settings_fail_naming_the_setting(setting, value, named):
@@ -57,9 +61,45 @@ def test_production_starts_with_a_real_secret_postgres_and_redis():
                       "PUBLIC_URL": "https://partners.vendor.example",
                       "DATABASE_URL": "postgresql://tcma@db.internal/tcma",
                       "REDIS_URL": "redis://redis.internal:6379/0",
-                      "MAIL_BACKEND": "smtp", "SMTP_HOST": "smtp.internal"})
+                      "MAIL_BACKEND": "smtp", "SMTP_HOST": "smtp.internal",
+                      "CREDENTIALS_KEYS": generate_key()})
     assert app.config["ENV"] == "production"
     assert get_settings_of(app).is_production
+
+
+def test_production_refuses_to_run_without_credential_keys_unless_allowed():
+    production = {"ENV": "production", "SECRET_KEY": "k" * 40, "PUBLIC_URL": "https://partners.vendor.example",
+                  "DATABASE_URL": "postgresql://tcma@db.internal/tcma", "REDIS_URL": "redis://redis.internal:6379/0",
+                  "MAIL_BACKEND": "smtp", "SMTP_HOST": "smtp.internal"}
+    with pytest.raises(ConfigError, match="TCMA_CREDENTIALS_KEYS is required in production"):
+        create_app(production)
+    allowed = create_app({**production, "ALLOW_EMBEDDED": "true"})
+    box = allowed.extensions["tcma"].credentials
+    assert box.open(box.seal({"access_token": "t"})) == {"access_token": "t"}
+
+
+def test_credential_keys_seal_with_the_first_and_a_bad_key_stops_the_start():
+    old, new = generate_key(), generate_key()
+    sealed = create_app({"CREDENTIALS_KEYS": old}).extensions["tcma"].credentials.seal({"a": "b"})
+    rotated = create_app({"CREDENTIALS_KEYS": f"{new}, {old}"}).extensions["tcma"].credentials
+    assert rotated.open(sealed) == {"a": "b"}
+    with pytest.raises(ConfigError, match="TCMA_CREDENTIALS_KEYS key #1") as refused:
+        create_app({"CREDENTIALS_KEYS": "not-a-key"})
+    assert "not-a-key" not in str(refused.value)
+    assert "not-a-key" not in repr(get_settings_of(create_app({"CREDENTIALS_KEYS": old})))
+
+
+def test_development_derives_a_credential_key_from_the_secret_key():
+    first = create_app({"SECRET_KEY": "s" * 40}).extensions["tcma"].credentials
+    again = create_app({"SECRET_KEY": "s" * 40}).extensions["tcma"].credentials
+    assert again.open(first.seal({"a": "b"})) == {"a": "b"}
+
+
+def test_connector_settings_come_from_tcma_connectors_variables():
+    app = create_app({"CONNECTORS_BACKEND": "dryrun", "CONNECTORS_TIMEOUT": "3.5"})
+    connectors = app.extensions["tcma"].connectors
+    assert (connectors.backend, connectors.timeout, connectors.connect_timeout) == ("dryrun", 3.5, 5.0)
+    assert create_app({}).extensions["tcma"].connectors.timeout == 10.0
 
 
 def test_production_refuses_the_outbox_mail_backend_unless_allowed():

@@ -60,6 +60,11 @@ MATRIX = {
     ("POST", "/api/v1/invitations"): MANAGERS,
     ("DELETE", "/api/v1/invitations/<int:invitation_id>"): MANAGERS,
     ("POST", "/api/v1/auth/password"): ALL,
+    ("POST", "/api/v1/social-accounts"): ALL,
+    ("GET", "/api/v1/social-accounts"): ALL,
+    ("GET", "/api/v1/social-accounts/<int:account_id>"): ALL,
+    ("PATCH", "/api/v1/social-accounts/<int:account_id>"): ALL,
+    ("DELETE", "/api/v1/social-accounts/<int:account_id>"): ALL,
 }
 PUBLIC = {("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/openapi.json"),
           ("POST", "/api/v1/invitations/accept"), ("POST", "/api/v1/auth/password-reset"),
@@ -87,7 +92,7 @@ def world(app):
     _, headers["admin"] = make_user("admin")
     values = {"token_id": 999999, "kind": "tiers", "row_id": 1, "partner_id": partner.id,
               "slug": "solution-brief", "version": 1, "campaign_id": 1, "asset_id": 1,
-              "user_id": 999999, "invitation_id": 999999}
+              "user_id": 999999, "invitation_id": 999999, "account_id": 999999}
     return headers, values
 
 

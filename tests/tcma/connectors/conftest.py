@@ -8,9 +8,7 @@ from tcma.connectors import Account, ConnectorSettings, Post, idempotency_key
 from tcma.connectors.bluesky import BlueskyConnector
 from tcma.connectors.mastodon import MastodonConnector
 from tcma.connectors.webhook import WebhookConnector
-from tests.tcma.connectors.fake_bluesky import FakeBluesky
-from tests.tcma.connectors.fake_mastodon import FakeMastodon
-from tests.tcma.connectors.fakes import FakeWebhookReceiver, serve
+from tests.support.fake_networks import FakeBluesky, FakeMastodon, FakeWebhookReceiver, serve
 
 # A slow answer waits SLOW seconds, past the client's read timeout.
 TIMEOUT = 0.4

@@ -9,8 +9,8 @@ import pytest
 
 from tcma.connectors import Account, AuthExpired, Post, RateLimited, Rejected, Temporary, UnknownOutcome
 from tcma.connectors.bluesky import BlueskyConnector, link_facets
+from tests.support.fake_networks import FakeBluesky
 from tests.tcma.connectors.conftest import SLOW, make_post
-from tests.tcma.connectors.fake_bluesky import FakeBluesky
 
 CREATE = "/xrpc/com.atproto.repo.createRecord"
 

@@ -10,9 +10,8 @@ import pytest
 
 from tcma.connectors import Account, AuthExpired, RateLimited, Rejected, Temporary, UnknownOutcome
 from tcma.connectors.mastodon import MastodonConnector, status_text
+from tests.support.fake_networks import FakeMastodon, serve
 from tests.tcma.connectors.conftest import SLOW, make_post
-from tests.tcma.connectors.fake_mastodon import FakeMastodon
-from tests.tcma.connectors.fakes import serve
 
 STATUSES = "/api/v1/statuses"
 

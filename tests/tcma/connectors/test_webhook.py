@@ -10,8 +10,8 @@ import pytest
 
 from tcma.connectors import Account, AuthExpired, RateLimited, Rejected, Temporary, UnknownOutcome
 from tcma.connectors.webhook import WebhookConnector, generate_secret, secret_bytes, sign
+from tests.support.fake_networks import FakeWebhookReceiver
 from tests.tcma.connectors.conftest import PNG, SLOW, make_post
-from tests.tcma.connectors.fakes import FakeWebhookReceiver
 
 HOOK = "/hooks/tcma"
 

@@ -1,0 +1,1 @@
+"""Use cases: syndication (connected social accounts; posting plans and the scheduler come next)."""

@@ -1,0 +1,423 @@
+"""Local fake servers answering as the networks do: Mastodon, Bluesky, a webhook receiver; `serve`.
+
+Each fake is a small WSGI app served on a loopback port (`serve`). Every fake checks the headers the
+real API requires, records what it accepted, and can be told to fail the next calls of a path
+(`fail_next`) or to answer them only after a delay (`slow_next`), after having done the work.
+Used by the connector tests and by the API tests that connect accounts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from html import escape
+from typing import Any
+
+import regex
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from renderers import post_length
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log lines in the test output."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@dataclass
+class Scripted:
+    """An answer the fake gives instead of the real one, `times` times."""
+
+    status: int
+    body: Any
+    headers: dict[str, str]
+    times: int
+
+
+class FakeNetwork:
+    """What every fake shares: scripted failures, slow answers, a request log."""
+
+    def __init__(self) -> None:
+        self.base_url = ""
+        self.calls: list[tuple[str, str]] = []
+        self.failures: dict[str, list[Scripted]] = {}
+        self.delays: dict[str, list[float]] = {}
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.ids = itertools.count(1)
+
+    def fail_next(self, path: str, status: int, body: Any, headers: dict[str, str] | None = None,
+                  times: int = 1) -> None:
+        """Answer the next `times` calls of `path` with `status` and `body` instead of doing the work."""
+        self.failures.setdefault(path, []).append(Scripted(status, body, headers or {}, times))
+
+    def slow_next(self, path: str, seconds: float) -> None:
+        """Do the next call of `path`, then wait `seconds` before answering."""
+        self.delays.setdefault(path, []).append(seconds)
+
+    def count(self, path: str) -> int:
+        """How many calls of `path` arrived."""
+        return sum(1 for _, p in self.calls if p == path)
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        request = Request(environ)
+        with self.lock:
+            self.calls.append((request.method, request.path))
+            scripted = self._scripted(request.path)
+            delay = self.delays[request.path].pop(0) if self.delays.get(request.path) else 0.0
+        try:
+            if scripted:
+                response = self.json(scripted.body, scripted.status, scripted.headers)
+            else:
+                response = self.answer(request)
+        finally:
+            request.close()  # uploaded files are spooled to temporary files
+        if delay:
+            self.stopping.wait(delay)
+        return response(environ, start_response)
+
+    def _scripted(self, path: str) -> Scripted | None:
+        queue = self.failures.get(path)
+        if not queue:
+            return None
+        scripted = queue[0]
+        scripted.times -= 1
+        if scripted.times <= 0:
+            queue.pop(0)
+        return scripted
+
+    def answer(self, request: Request) -> Response:
+        raise NotImplementedError
+
+    def json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        return Response(json.dumps(body), status=status, headers=headers or {}, mimetype="application/json")
+
+
+@contextmanager
+def serve(fake: FakeNetwork) -> Iterator[FakeNetwork]:
+    """Serve `fake` on a free loopback port until the block ends; fake.base_url says where."""
+    server = make_server("127.0.0.1", 0, fake, threaded=True, request_handler=QuietHandler)
+    fake.base_url = f"http://127.0.0.1:{server.port}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        fake.stopping.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+# --- Webhook ------------------------------------------------------------------------------------
+
+@dataclass
+class Delivery:
+    """One verified event the receiver accepted."""
+
+    message_id: str
+    timestamp: int
+    event: dict[str, Any]
+
+
+class FakeWebhookReceiver(FakeNetwork):
+    """A receiver that verifies Standard Webhooks signatures and drops a webhook-id it has already seen."""
+
+    SECRET = "whsec_" + base64.b64encode(b"fake-receiver-secret-0123456789ab").decode()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deliveries: list[Delivery] = []
+
+    def answer(self, request: Request) -> Response:
+        message_id = request.headers.get("webhook-id")
+        timestamp = request.headers.get("webhook-timestamp", "")
+        signature = request.headers.get("webhook-signature", "")
+        if not message_id or not timestamp.isdigit() or not signature:
+            return self.json({"error": "missing webhook headers"}, 400)
+        if abs(time.time() - int(timestamp)) > 300:
+            return self.json({"error": "timestamp too old"}, 400)
+        key = base64.b64decode(self.SECRET.removeprefix("whsec_"))
+        expected = base64.b64encode(hmac.new(key, f"{message_id}.{timestamp}.".encode() + request.get_data(),
+                                             hashlib.sha256).digest()).decode()
+        offered = [part.split(",", 1)[1] for part in signature.split() if part.startswith("v1,")]
+        if not any(hmac.compare_digest(expected, sig) for sig in offered):
+            return self.json({"error": "bad signature"}, 401)
+        if request.mimetype != "application/json":
+            return self.json({"error": "not json"}, 415)
+        known = [d for d in self.deliveries if d.message_id == message_id]
+        if not known:
+            self.deliveries.append(Delivery(message_id, int(timestamp), request.get_json()))
+        return self.json({"id": f"hook-{message_id}", "url": f"{self.base_url}/posts/{message_id}"})
+
+
+def _mastodon_html(text: str) -> str:
+    """Roughly what Mastodon stores: escaped paragraphs, links with the invisible/ellipsis spans."""
+    def link(match: regex.Match) -> str:
+        url = match.group()
+        scheme, rest = url.split("://", 1)
+        return (f'<a href="{url}" rel="nofollow noopener" target="_blank">'
+                f'<span class="invisible">{scheme}://</span><span class="ellipsis">{rest[:30]}</span>'
+                f'<span class="invisible">{rest[30:]}</span></a>')
+
+    paragraphs = [escape(p).replace("\n", "<br />") for p in text.split("\n\n")]
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return regex.sub(r"https?://[^\s<>\"']*[^\s<>\"'.,:;!?)\]]", link, body)
+
+
+class FakeMastodon(FakeNetwork):
+    """A Mastodon instance with one account: Idempotency-Key replay, media processed after some polls."""
+
+    TOKEN = "mastodon-token-Zq81xvS0"
+    ACCOUNT_ID = "109348"
+
+    def __init__(self, max_characters: int = 500, processing_polls: int = 0) -> None:
+        super().__init__()
+        self.max_characters = max_characters
+        self.processing_polls = processing_polls
+        self.statuses: list[dict[str, Any]] = []
+        self.media: dict[str, dict[str, Any]] = {}
+        self.idempotency: dict[str, dict[str, Any]] = {}
+        self.remaining = 300
+
+    def rate_headers(self, remaining: int | None = None) -> dict[str, str]:
+        reset = (datetime.now(UTC) + timedelta(minutes=5)).replace(second=0)
+        return {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": str(remaining if remaining is not None
+                                                                          else self.remaining),
+                "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+
+    def answer(self, request: Request) -> Response:
+        path = request.path
+        if path == "/api/v2/instance":
+            return self.json({"domain": "fake.social", "configuration": {
+                "statuses": {"max_characters": self.max_characters, "max_media_attachments": 4},
+                "media_attachments": {"image_size_limit": 16777216}}})
+        if request.headers.get("Authorization") != f"Bearer {self.TOKEN}":
+            return self.json({"error": "The access token is invalid"}, 401)
+        self.remaining -= 1
+        route = {("GET", "/api/v1/accounts/verify_credentials"): self.verify_credentials,
+                 ("POST", "/api/v2/media"): self.upload_media,
+                 ("POST", "/api/v1/statuses"): self.post_status,
+                 ("GET", f"/api/v1/accounts/{self.ACCOUNT_ID}/statuses"): self.list_statuses}
+        handler = route.get((request.method, path))
+        if handler is None and request.method == "GET" and path.startswith("/api/v1/media/"):
+            handler = self.poll_media
+        if handler is None:
+            return self.json({"error": "Record not found"}, 404)
+        response = handler(request)
+        response.headers.update(self.rate_headers())
+        return response
+
+    def verify_credentials(self, request: Request) -> Response:
+        return self.json({"id": self.ACCOUNT_ID, "username": "acme", "acct": "acme"})
+
+    def upload_media(self, request: Request) -> Response:
+        upload = request.files.get("file")
+        if upload is None or not (upload.mimetype or "").startswith("image/"):
+            return self.json({"error": "Validation failed: File content type is invalid"}, 422)
+        media_id = str(10_000 + next(self.ids))
+        data = upload.read()
+        self.media[media_id] = {"id": media_id, "type": "image",
+                                "description": request.form.get("description"), "size": len(data),
+                                "polls_left": self.processing_polls}
+        if self.processing_polls:
+            return self.json({"id": media_id, "type": "image", "url": None, "preview_url": "p"}, 202)
+        return self.json({"id": media_id, "type": "image", "url": f"{self.base_url}/m/{media_id}"})
+
+    def poll_media(self, request: Request) -> Response:
+        media = self.media.get(request.path.rsplit("/", 1)[-1])
+        if media is None:
+            return self.json({"error": "Record not found"}, 404)
+        if media["polls_left"] > 0:
+            media["polls_left"] -= 1
+            return self.json({"id": media["id"], "url": None}, 206)
+        return self.json({"id": media["id"], "url": f"{self.base_url}/m/{media['id']}"})
+
+    def post_status(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        if not key:  # optional for Mastodon; the connector must always send it
+            return self.json({"error": "fake: Idempotency-Key header missing"}, 400)
+        if key in self.idempotency:
+            return self.json(self.idempotency[key])
+        text, media_ids = request.form.get("status", ""), request.form.getlist("media_ids[]")
+        if not text and not media_ids:
+            return self.json({"error": "Validation failed: Text can't be blank"}, 422)
+        if post_length("mastodon", text) > self.max_characters:
+            return self.json({"error": f"Validation failed: Text character limit of "
+                                       f"{self.max_characters} exceeded"}, 422)
+        for media_id in media_ids:
+            if media_id not in self.media:
+                return self.json({"error": "Record not found"}, 404)
+            if self.media[media_id]["polls_left"] > 0:
+                return self.json({"error": "Cannot attach files that have not finished processing. "
+                                           "Try again in a moment!"}, 422)
+        status_id = str(110_000_000 + next(self.ids))
+        status = {"id": status_id, "url": f"{self.base_url}/@acme/{status_id}",
+                  "content": _mastodon_html(text),
+                  "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                  "visibility": request.form.get("visibility"),
+                  "media_attachments": [{"id": m, "description": self.media[m]["description"]}
+                                        for m in media_ids]}
+        self.statuses.append(status)
+        self.idempotency[key] = status
+        return self.json(status)
+
+    def list_statuses(self, request: Request) -> Response:
+        limit = int(request.args.get("limit", 20))
+        return self.json(list(reversed(self.statuses))[:limit])
+
+
+class FakeBluesky(FakeNetwork):
+    """A PDS with one account: sessions with rotating refresh tokens, blobs, strictly checked post records."""
+
+    HANDLE = "acme.bsky.social"
+    APP_PASSWORD = "abcd-efgh-ijkl-mnop"
+    DID = "did:plc:acme7kq3zvx"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.access: dict[str, bool] = {}  # token -> expired
+        self.refresh: set[str] = set()
+        self.blobs: dict[str, dict[str, Any]] = {}
+        self.records: list[dict[str, Any]] = []
+        self.sessions_created = 0
+        self.refreshes = 0
+
+    def expire_access_tokens(self) -> None:
+        """Every access token given so far now answers ExpiredToken."""
+        self.access = dict.fromkeys(self.access, True)
+
+    def expire_refresh_tokens(self) -> None:
+        """Every refresh token given so far now answers ExpiredToken."""
+        self.refresh.clear()
+
+    def rate_headers(self, remaining: int = 2999) -> dict[str, str]:
+        reset = int(time.time()) + 300
+        return {"ratelimit-limit": "3000", "ratelimit-remaining": str(remaining),
+                "ratelimit-reset": str(reset), "ratelimit-policy": "3000;w=300"}
+
+    def xrpc_error(self, status: int, name: str, message: str) -> Response:
+        return self.json({"error": name, "message": message}, status, self.rate_headers())
+
+    def answer(self, request: Request) -> Response:
+        nsid = request.path.removeprefix("/xrpc/")
+        if nsid == "com.atproto.server.createSession":
+            return self.create_session(request)
+        if nsid == "com.atproto.server.refreshSession":
+            return self.refresh_session(request)
+        if nsid == "com.atproto.repo.listRecords":  # public, like the real PDS
+            return self.list_records(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.access:
+            return self.xrpc_error(400, "InvalidToken", "Token could not be verified")
+        if self.access[token]:
+            return self.xrpc_error(400, "ExpiredToken", "Token has expired")
+        if nsid == "com.atproto.repo.uploadBlob" and request.method == "POST":
+            return self.upload_blob(request)
+        if nsid == "com.atproto.repo.createRecord" and request.method == "POST":
+            return self.create_record(request)
+        return self.xrpc_error(501, "MethodNotImplemented", "Method Not Implemented")
+
+    def _new_session(self) -> Response:
+        access, refresh = f"access-{next(self.ids)}-jwt", f"refresh-{next(self.ids)}-jwt"
+        self.access[access] = False
+        self.refresh.add(refresh)
+        return self.json({"did": self.DID, "handle": self.HANDLE, "accessJwt": access, "refreshJwt": refresh,
+                          "active": True}, 200, self.rate_headers())
+
+    def create_session(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        if body.get("identifier") != self.HANDLE or body.get("password") != self.APP_PASSWORD:
+            return self.xrpc_error(401, "AuthenticationRequired", "Invalid identifier or password")
+        self.sessions_created += 1
+        return self._new_session()
+
+    def refresh_session(self, request: Request) -> Response:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.refresh:
+            return self.xrpc_error(400, "ExpiredToken", "Token has expired")
+        self.refresh.discard(token)  # refresh tokens rotate
+        self.refreshes += 1
+        return self._new_session()
+
+    def upload_blob(self, request: Request) -> Response:
+        mime = request.headers.get("Content-Type", "")
+        if not mime.startswith("image/"):
+            return self.xrpc_error(400, "InvalidRequest", "unsupported blob type")
+        data = request.get_data()
+        link = "bafkrei" + hashlib.sha256(data).hexdigest()[:40]
+        blob = {"$type": "blob", "ref": {"$link": link}, "mimeType": mime, "size": len(data)}
+        self.blobs[link] = blob
+        return self.json({"blob": blob}, 200, self.rate_headers())
+
+    def create_record(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        record = body.get("record") or {}
+        problem = self.check_record(body, record)
+        if problem:
+            return self.xrpc_error(400, "InvalidRequest", problem)
+        rkey = f"3l{next(self.ids):011d}"
+        uri = f"at://{self.DID}/app.bsky.feed.post/{rkey}"
+        self.records.append({"uri": uri, "cid": "bafyrei" + rkey, "value": record})
+        return self.json({"uri": uri, "cid": "bafyrei" + rkey, "validationStatus": "valid"}, 200,
+                         self.rate_headers())
+
+    def check_record(self, body: dict[str, Any], record: dict[str, Any]) -> str | None:
+        """What the PDS would refuse in a createRecord, or None."""
+        if body.get("repo") not in (self.DID, self.HANDLE) or body.get("collection") != "app.bsky.feed.post":
+            return "Invalid repo or collection"
+        if record.get("$type") != "app.bsky.feed.post" or not isinstance(record.get("text"), str):
+            return "Invalid app.bsky.feed.post record: must have text"
+        try:
+            created = datetime.fromisoformat(record.get("createdAt", ""))
+        except (TypeError, ValueError):
+            return "Invalid app.bsky.feed.post record: createdAt must be a datetime"
+        if created.tzinfo is None:
+            return "Invalid app.bsky.feed.post record: createdAt must have a timezone"
+        if len(regex.findall(r"\X", record["text"])) > 300:
+            return "Invalid app.bsky.feed.post record: text must not be longer than 300 graphemes"
+        return self.check_facets(record) or self.check_embed(record)
+
+    def check_facets(self, record: dict[str, Any]) -> str | None:
+        data = record["text"].encode("utf-8")
+        for facet in record.get("facets", []):
+            start, end = facet["index"]["byteStart"], facet["index"]["byteEnd"]
+            if not 0 <= start < end <= len(data):
+                return "Invalid facet: byte range outside the text"
+            try:
+                covered = data[start:end].decode("utf-8")
+            except UnicodeDecodeError:
+                return "Invalid facet: byte range splits a character"
+            for feature in facet["features"]:
+                if feature.get("$type") == "app.bsky.richtext.facet#link" and feature.get("uri") != covered:
+                    return f"Invalid facet: bytes {start}-{end} are {covered!r}, not the link"
+        return None
+
+    def check_embed(self, record: dict[str, Any]) -> str | None:
+        embed = record.get("embed")
+        if embed is None:
+            return None
+        if embed.get("$type") != "app.bsky.embed.images" or not 1 <= len(embed.get("images", [])) <= 4:
+            return "Invalid embed"
+        for image in embed["images"]:
+            if "alt" not in image or image.get("image", {}).get("ref", {}).get("$link") not in self.blobs:
+                return "Invalid image: needs alt and an uploaded blob"
+        return None
+
+    def list_records(self, request: Request) -> Response:
+        if request.args.get("repo") != self.DID or request.args.get("collection") != "app.bsky.feed.post":
+            return self.xrpc_error(400, "InvalidRequest", "Could not find repo")
+        limit = int(request.args.get("limit", 50))
+        return self.json({"records": list(reversed(self.records))[:limit]}, 200, self.rate_headers())
