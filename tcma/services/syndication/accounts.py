@@ -7,12 +7,15 @@ credentials are sealed with `AppState.credentials` and never leave this module.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from tcma.config import get_settings
 from tcma.connectors import (
     LIVE_NETWORKS,
     Account,
@@ -63,11 +66,35 @@ def _text(values: Mapping[str, Any], name: str, limit: int) -> str:
     return value
 
 
-def _address(name: str, value: str) -> str:
+def _address(name: str, value: str, public_only: bool | None = None) -> str:
+    """A partner-given server address; in production https and never an internal address.
+
+    tcma calls this address from inside the vendor's network, so a partner must not be able to
+    point it at a loopback, private or link-local host (the metadata service, the database...).
+    """
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(f"{name} must be an http(s) URL", {name: ["an http or https URL"]})
+    if public_only if public_only is not None else get_settings().is_production:
+        if parts.scheme != "https":
+            raise InvalidInput(f"{name} must be an https URL", {name: ["an https URL"]})
+        if not _public_host(parts.hostname, parts.port or 443):
+            raise InvalidInput(f"{name} must be a public address",
+                               {name: ["not a loopback, private or link-local address"]})
     return value.rstrip("/")
+
+
+def _public_host(host: str, port: int) -> bool:
+    """Whether every address the host name resolves to is public (unresolvable: not public)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return False
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if not address.is_global:
+            return False
+    return bool(infos)
 
 
 def _account(network: str, values: Mapping[str, Any]) -> Account:

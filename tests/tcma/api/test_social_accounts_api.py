@@ -166,3 +166,22 @@ def test_pause_auto_publish_and_disconnect(client, world, webhook_fake):
     assert client.patch(f"{URL}/{account_id}", headers=world["acme_user"], json={}).status_code == 422
     assert client.delete(f"{URL}/{account_id}", headers=world["acme_user"]).status_code == 204
     assert client.get(f"{URL}/{account_id}", headers=world["acme_user"]).status_code == 404
+
+
+def test_in_production_a_partner_cannot_point_tcma_at_an_internal_address(app):
+    import pytest
+
+    from tcma.errors import InvalidInput
+    from tcma.services.syndication.accounts import _address
+
+    for url, problem in [("http://mastodon.example", "an https URL"),
+                         ("https://127.0.0.1", "not a loopback, private or link-local address"),
+                         ("https://localhost:8443", "not a loopback, private or link-local address"),
+                         ("https://169.254.169.254/latest", "not a loopback, private or link-local address"),
+                         ("https://10.1.2.3", "not a loopback, private or link-local address"),
+                         ("https://[::1]", "not a loopback, private or link-local address")]:
+        with pytest.raises(InvalidInput) as refused:
+            _address("instance_url", url, public_only=True)
+        assert refused.value.errors == {"instance_url": [problem]}, url
+    assert _address("instance_url", "https://8.8.8.8/", public_only=True) == "https://8.8.8.8"
+    assert _address("instance_url", "http://127.0.0.1:8080/", public_only=False) == "http://127.0.0.1:8080"
