@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
 import random
 import re
 import smtplib
 import ssl
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -22,6 +20,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from tcma.fileio import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -352,14 +352,7 @@ class OutboxMailer:
         path = self.folder / f"{date.astimezone(UTC):%Y%m%dT%H%M%SZ}-{safe_id}.eml"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(message.as_bytes(policy=WIRE_POLICY))
-                os.replace(temporary, path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            write_atomically(path, message.as_bytes(policy=WIRE_POLICY))
         except OSError as exc:
             raise PermanentMailError(f"outbox {self.folder} cannot be written: {exc.strerror}") from exc
         return str(path)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from tcma.fileio import write_atomically
 
 from . import (
     IMAGE_TYPES,
@@ -45,17 +45,6 @@ class DryRunRecord:
     def as_json(self) -> dict[str, Any]:
         """The record as written to the folder."""
         return {**self.__dict__, "at": self.at.isoformat()}
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 class DryRunConnector:
@@ -111,6 +100,6 @@ class DryRunConnector:
         self.folder.mkdir(parents=True, exist_ok=True)
         if post.image is not None:
             extension = EXTENSIONS.get(post.image_type or "", "bin")
-            _write_atomically(self.folder / f"{record.external_id}.{extension}", post.image)
+            write_atomically(self.folder / f"{record.external_id}.{extension}", post.image)
         document = json.dumps(record.as_json(), ensure_ascii=False, indent=2).encode("utf-8")
-        _write_atomically(self.folder / f"{record.external_id}.json", document)
+        write_atomically(self.folder / f"{record.external_id}.json", document)

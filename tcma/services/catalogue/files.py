@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import campaigns
 import renderers
 from tcma.config import ROOT
+from tcma.fileio import write_atomically
 
 DEFAULT_TEMPLATES_DIR = ROOT / "templates"
 FORMATS = ("pdf", "png", "jpg", "html", "txt")
@@ -180,10 +180,6 @@ def write_files_atomically(files: Mapping[Path, bytes]) -> list[Path]:
     written = []
     mode = 0o666 & ~_umask()  # what open() would have made: mkstemp's 0600 is for the temp file only
     for path, data in files.items():
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temp, mode)
-        os.replace(temp, path)
+        write_atomically(path, data, mode)
         written.append(path)
     return written
