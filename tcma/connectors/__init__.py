@@ -6,8 +6,9 @@ Public API:
 - ``Connector``: ``publish(account, post) -> Published``, ``verify(account) -> (handle, external_id)``,
   ``recent_posts(account) -> list[RecentPost]``, ``reconcile(account, post, since) -> Published | None``,
   ``close()``.
-- ``Published(external_id, url, rate_limit)``, ``RecentPost``, ``RateLimitState(limit, remaining, reset)``.
-- Failures, all ``ConnectorError`` (each carries the ``rate_limit`` the network reported):
+- ``Published(external_id, url, rate_limit, app_rate_limit)``, ``RecentPost``, ``RateLimitState(limit, remaining, reset)``.
+- Failures, all ``ConnectorError`` (each carries the ``rate_limit`` and ``app_rate_limit`` the network
+  reported; ``RateLimited.app_wide`` says the whole app, not only the account, must wait):
   ``RateLimited(until)``, ``AuthExpired``, ``Rejected(reason)`` (never retry), ``Temporary(reason)``
   (retry with backoff), ``UnknownOutcome(reason)`` (the request was sent and no answer came: reconcile
   before retrying), ``Unsupported``.
@@ -99,7 +100,8 @@ class Published:
 
     external_id: str
     url: str | None
-    rate_limit: RateLimitState | None = None
+    rate_limit: RateLimitState | None = None  # the account's (or the endpoint's for this account)
+    app_rate_limit: RateLimitState | None = None  # the whole app's, where the network says (X, Facebook)
 
 
 @dataclass(frozen=True)
@@ -117,10 +119,12 @@ class ConnectorError(Exception):
 
     retryable = False
 
-    def __init__(self, reason: str, *, rate_limit: RateLimitState | None = None) -> None:
+    def __init__(self, reason: str, *, rate_limit: RateLimitState | None = None,
+                 app_rate_limit: RateLimitState | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.rate_limit = rate_limit
+        self.app_rate_limit = app_rate_limit
 
 
 class RateLimited(ConnectorError):
@@ -129,9 +133,12 @@ class RateLimited(ConnectorError):
     retryable = True
 
     def __init__(self, until: datetime, reason: str = "rate limited", *,
-                 rate_limit: RateLimitState | None = None) -> None:
-        super().__init__(f"{reason} until {until.isoformat()}", rate_limit=rate_limit)
+                 rate_limit: RateLimitState | None = None, app_rate_limit: RateLimitState | None = None,
+                 app_wide: bool = False) -> None:
+        super().__init__(f"{reason} until {until.isoformat()}", rate_limit=rate_limit,
+                         app_rate_limit=app_rate_limit)
         self.until = until
+        self.app_wide = app_wide  # True: every account of the app must wait, not only this one
 
 
 class AuthExpired(ConnectorError):
