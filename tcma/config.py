@@ -96,6 +96,20 @@ class Settings:
     connectors_media_wait: float = 120.0
     connectors_dryrun_dir: str | None = None
     connectors_user_agent: str = "tcma/0.1 (+through-channel marketing)"
+    # The OAuth networks: the vendor's app on each, and where each network answers.
+    connectors_linkedin_client_id: str | None = None
+    connectors_linkedin_client_secret: str | None = dataclasses.field(default=None, repr=False)
+    connectors_linkedin_auth_url: str = "https://www.linkedin.com/oauth/v2"
+    connectors_linkedin_api_url: str = "https://api.linkedin.com"
+    connectors_linkedin_version: str = "202610"
+    connectors_x_client_id: str | None = None
+    connectors_x_client_secret: str | None = dataclasses.field(default=None, repr=False)
+    connectors_x_auth_url: str = "https://x.com/i/oauth2/authorize"
+    connectors_x_api_url: str = "https://api.x.com"
+    connectors_facebook_app_id: str | None = None
+    connectors_facebook_app_secret: str | None = dataclasses.field(default=None, repr=False)
+    connectors_facebook_auth_url: str = "https://www.facebook.com/v24.0/dialog/oauth"
+    connectors_facebook_graph_url: str = "https://graph.facebook.com/v24.0"
 
     @property
     def is_production(self) -> bool:
@@ -218,6 +232,12 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "CONNECTORS_CONNECT_TIMEOUT": parse_positive_seconds,
     "CONNECTORS_MEDIA_POLL_INTERVAL": parse_positive_seconds,
     "CONNECTORS_MEDIA_WAIT": parse_positive_seconds,
+    "CONNECTORS_LINKEDIN_AUTH_URL": _url("http", "https"),
+    "CONNECTORS_LINKEDIN_API_URL": _url("http", "https"),
+    "CONNECTORS_X_AUTH_URL": _url("http", "https"),
+    "CONNECTORS_X_API_URL": _url("http", "https"),
+    "CONNECTORS_FACEBOOK_AUTH_URL": _url("http", "https"),
+    "CONNECTORS_FACEBOOK_GRAPH_URL": _url("http", "https"),
 }
 NAMES = tuple(f.name.upper() for f in fields(Settings))
 
