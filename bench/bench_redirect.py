@@ -126,6 +126,7 @@ def tcma_settings(db_url: str, work: Path) -> dict:
             # Production insists on a public https address and real mail; nothing here uses either.
             "PUBLIC_URL": "https://partners.bench.example", "MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1",
             "STORAGE_PATH": str(work / "files"), "CLICK_SPOOL_DIR": str(work / "spool"),
+            "CONNECTORS_BACKEND": "live",
             "CLICK_SHIP_INTERVAL": 0.2, "CREDENTIALS_KEYS": Fernet.generate_key().decode("ascii")}
 
 

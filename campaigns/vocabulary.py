@@ -54,7 +54,11 @@ ROLES = (*VENDOR_ROLES, *PARTNER_ROLES)
 ASSET_STATUSES = ("queued", "running", "done", "failed")
 PARTNER_STATUSES = ("active", "suspended", "archived")
 CAMPAIGN_STATUSES = ("draft", "launching", "running", "paused", "completed", "archived")
-POST_STATUSES = ("awaiting_approval", "scheduled", "claimed", "published", "failed", "cancelled")
+# "held": the account needs reconnecting; the post waits for it instead of failing.
+POST_STATUSES = ("awaiting_approval", "scheduled", "claimed", "held", "published", "failed", "cancelled")
+# A social account as its partner sees it: publishing, paused by them, or waiting for a reconnect
+# (its token was revoked or expired beyond refresh, or its login no longer works).
+SOCIAL_ACCOUNT_STATES = ("active", "paused", "needs_reconnect")
 MAIL_STATUSES = ("queued", "sending", "sent", "failed")
 EVENT_KINDS = ("click", "open", "download", "post", "send", "render", "unsubscribe")
 

@@ -89,7 +89,8 @@ class Settings:
     # used when unset, so changing the secret key makes stored credentials unreadable there.
     credentials_keys: str | None = dataclasses.field(default=None, repr=False)
     # Connectors (tcma.connectors.ConnectorSettings reads these): live networks or the dry-run folder.
-    connectors_backend: str = "live"
+    # dryrun (the default outside production, like the mail outbox) records posts as files; live sends.
+    connectors_backend: str = "dryrun"
     connectors_timeout: float = 10.0
     connectors_connect_timeout: float = 5.0
     connectors_media_poll_interval: float = 1.0
@@ -290,6 +291,9 @@ def _check_production(settings: Settings) -> None:
     if settings.mail_backend == "outbox":
         raise ConfigError("TCMA_MAIL_BACKEND must be smtp or ses in production: the outbox folder "
                           "sends nothing (set TCMA_ALLOW_EMBEDDED=true to keep mail in the folder)")
+    if settings.connectors_backend != "live":
+        raise ConfigError("TCMA_CONNECTORS_BACKEND must be live in production: the dry-run connector "
+                          "publishes nothing (set TCMA_ALLOW_EMBEDDED=true to keep posts in the folder)")
     if not (settings.credentials_keys or "").strip():
         raise ConfigError("TCMA_CREDENTIALS_KEYS is required in production: it seals partners' social "
                           "credentials (make a key with `python -c 'from tcma.crypto import generate_key; "
@@ -329,6 +333,9 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> Settings:
         settings = dataclasses.replace(settings, storage_path=str(Path(app.instance_path) / "files"))
     if settings.mail_outbox_dir is None:
         settings = dataclasses.replace(settings, mail_outbox_dir=str(Path(app.instance_path) / "outbox"))
+    if settings.connectors_dryrun_dir is None:
+        settings = dataclasses.replace(settings,
+                                       connectors_dryrun_dir=str(Path(app.instance_path) / "social-dryrun"))
     app.config.update(settings.as_flask_config(app.instance_path))
     app.extensions["tcma.settings"] = settings
     return settings

@@ -7,7 +7,7 @@ from tcma.models.experiment import Experiment, Variant
 from tcma.models.mail import OutboundMail
 from tcma.models.outbox import JobOutbox as JobOutbox
 from tcma.models.partner import BrandKit, Partner
-from tcma.models.social import ScheduledPost, SocialAccount
+from tcma.models.social import OAuthConnection, ScheduledPost, SocialAccount
 from tcma.models.template import Customization, Template, TemplateVersion
 from tcma.models.tracking import Destination, Event, EventRollup, TrackedLink
 from tcma.models.user import ROLES, ApiToken, Invitation, User, WebSession
@@ -16,8 +16,8 @@ from tcma.models.vendor import Region, Tier, Vertical
 __all__ = [
     "ROLES",
     "ApiToken", "Asset", "Base", "BrandKit", "Campaign", "CampaignOutput", "Customization",
-    "Destination", "Event", "EventRollup", "Experiment", "Invitation", "OutboundMail", "Partner",
-    "Region", "Render",
-    "ScheduledPost", "SocialAccount", "Template", "TemplateVersion", "Tier", "TrackedLink",
+    "Destination", "Event", "EventRollup", "Experiment", "Invitation", "OAuthConnection", "OutboundMail",
+    "Partner", "Region", "Render", "ScheduledPost", "SocialAccount", "Template", "TemplateVersion", "Tier",
+    "TrackedLink",
     "User", "Variant", "Vertical", "WebSession",
 ]

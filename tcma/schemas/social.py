@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
-from campaigns.vocabulary import NETWORKS
-from tcma.schemas.common import DB_ID, UpdateSchema
+from campaigns.vocabulary import NETWORKS, SOCIAL_ACCOUNT_STATES
+from tcma.schemas.common import DB_ID, QueryArgs, UpdateSchema
 
 URL = validate.Length(max=500)
 SECRET = validate.Length(min=1, max=2000)
@@ -18,11 +18,17 @@ class SocialAccountSchema(Schema):
     partner_id = fields.Integer(dump_only=True)
     network = fields.String(dump_only=True)
     handle = fields.String(dump_only=True)
+    display_name = fields.String(dump_only=True, allow_none=True)
     external_id = fields.String(dump_only=True, allow_none=True)
     base_url = fields.String(dump_only=True, allow_none=True)
     auto_publish = fields.Boolean(dump_only=True)
     paused = fields.Function(lambda a: not a.is_active, dump_only=True)
+    state = fields.String(dump_only=True, metadata={"enum": list(SOCIAL_ACCOUNT_STATES)})
+    reconnect_reason = fields.String(dump_only=True, allow_none=True)
+    needs_reconnect_since = fields.DateTime(dump_only=True, allow_none=True)
     token_expires_at = fields.DateTime(dump_only=True, allow_none=True)
+    reconnect_by = fields.DateTime(dump_only=True, allow_none=True, metadata={
+        "description": "when the partner must connect the account again (tcma cannot renew it past this)"})
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
@@ -53,3 +59,39 @@ class SocialAccountFilterArgs(Schema):
     """Narrow the list to one partner."""
 
     partner_id = fields.Integer(validate=DB_ID)
+
+
+class ConnectStartArgs(QueryArgs):
+    """Start connecting an account through the network's consent page."""
+
+    partner_id = fields.Integer(validate=DB_ID, metadata={
+        "description": "the partner the account is for (a partner's user: their own, the default)"})
+    return_to = fields.String(validate=validate.Length(max=500), metadata={
+        "description": "a path on this site the browser returns to after the consent"})
+    instance_url = fields.String(validate=URL, metadata={
+        "description": "Mastodon only: the partner's server"})
+
+
+class ConnectStartSchema(Schema):
+    """Where to send the partner's browser (the answer is also a 302 there)."""
+
+    authorization_url = fields.String()
+    expires_in = fields.Integer(metadata={"description": "seconds the consent may take"})
+
+
+class CallbackArgs(Schema):
+    """What the network appends to the callback URL."""
+
+    class Meta:
+        unknown = EXCLUDE  # networks add their own parameters (e.g. Facebook's #_=_, LinkedIn's scope)
+
+    state = fields.String(validate=validate.Length(max=200))
+    code = fields.String(validate=validate.Length(max=4000))
+    error = fields.String(validate=validate.Length(max=200))
+    error_description = fields.String(validate=validate.Length(max=1000))
+
+
+class ExpiringArgs(QueryArgs):
+    """How far ahead the report looks."""
+
+    days = fields.Integer(load_default=14, validate=validate.Range(min=1, max=365))

@@ -62,7 +62,7 @@ def test_production_starts_with_a_real_secret_postgres_and_redis():
                       "DATABASE_URL": "postgresql://tcma@db.internal/tcma",
                       "REDIS_URL": "redis://redis.internal:6379/0",
                       "MAIL_BACKEND": "smtp", "SMTP_HOST": "smtp.internal",
-                      "CREDENTIALS_KEYS": generate_key()})
+                      "CONNECTORS_BACKEND": "live", "CREDENTIALS_KEYS": generate_key()})
     assert app.config["ENV"] == "production"
     assert get_settings_of(app).is_production
 
@@ -70,7 +70,7 @@ def test_production_starts_with_a_real_secret_postgres_and_redis():
 def test_production_refuses_to_run_without_credential_keys_unless_allowed():
     production = {"ENV": "production", "SECRET_KEY": "k" * 40, "PUBLIC_URL": "https://partners.vendor.example",
                   "DATABASE_URL": "postgresql://tcma@db.internal/tcma", "REDIS_URL": "redis://redis.internal:6379/0",
-                  "MAIL_BACKEND": "smtp", "SMTP_HOST": "smtp.internal"}
+                  "MAIL_BACKEND": "smtp", "SMTP_HOST": "smtp.internal", "CONNECTORS_BACKEND": "live"}
     with pytest.raises(ConfigError, match="TCMA_CREDENTIALS_KEYS is required in production"):
         create_app(production)
     allowed = create_app({**production, "ALLOW_EMBEDDED": "true"})
@@ -100,6 +100,22 @@ def test_connector_settings_come_from_tcma_connectors_variables():
     connectors = app.extensions["tcma"].connectors
     assert (connectors.backend, connectors.timeout, connectors.connect_timeout) == ("dryrun", 3.5, 5.0)
     assert create_app({}).extensions["tcma"].connectors.timeout == 10.0
+
+
+def test_outside_production_posts_go_to_the_dry_run_folder_and_production_refuses_it(tmp_path):
+    connectors = create_app({}).extensions["tcma"].connectors
+    assert connectors.backend == "dryrun"
+    assert str(connectors.dryrun_dir).endswith("/instance/social-dryrun")
+    production = {"ENV": "production", "SECRET_KEY": "k" * 40,
+                  "PUBLIC_URL": "https://partners.vendor.example", "DATABASE_URL": "postgresql://u@db/t",
+                  "REDIS_URL": "redis://r:6379/0", "MAIL_BACKEND": "smtp", "SMTP_HOST": "smtp.internal",
+                  "CREDENTIALS_KEYS": generate_key()}
+    with pytest.raises(ConfigError) as refused:
+        create_app(production)
+    assert str(refused.value) == ("TCMA_CONNECTORS_BACKEND must be live in production: the dry-run "
+                                  "connector publishes nothing (set TCMA_ALLOW_EMBEDDED=true to keep posts "
+                                  "in the folder)")
+    assert create_app({**production, "ALLOW_EMBEDDED": "true"}).extensions["tcma"].connectors.backend == "dryrun"
 
 
 def test_production_refuses_the_outbox_mail_backend_unless_allowed():
