@@ -6,7 +6,8 @@ Public API:
 - ``Connector``: ``publish(account, post) -> Published``, ``verify(account) -> (handle, external_id)``,
   ``recent_posts(account) -> list[RecentPost]``, ``reconcile(account, post, since) -> Published | None``,
   ``close()``.
-- ``Published(external_id, url, rate_limit, app_rate_limit)``, ``RecentPost``, ``RateLimitState(limit, remaining, reset)``.
+- ``Published(external_id, url, rate_limit, app_rate_limit)``, ``RecentPost``,
+  ``RateLimitState(limit, remaining, reset)``.
 - Failures, all ``ConnectorError`` (each carries the ``rate_limit`` and ``app_rate_limit`` the network
   reported; ``RateLimited.app_wide`` says the whole app, not only the account, must wait):
   ``RateLimited(until)``, ``AuthExpired``, ``Rejected(reason)`` (never retry), ``Temporary(reason)``
@@ -14,26 +15,32 @@ Public API:
   before retrying), ``Unsupported``.
 - ``ConnectorSettings`` and ``build_connector(network, settings)``: the live connector for a network,
   or the dry-run one when ``settings.backend == "dryrun"``.
-- ``check_text(network, text, limit=None)``, ``idempotency_key(post_ref, account_ref)``.
+- ``check_text(network, text, limit=None)``, ``check_image(network, post, max_bytes, types)``,
+  ``idempotency_key(post_ref, account_ref)``.
+
+Connecting an account by OAuth (LinkedIn, X, Facebook, Mastodon) is ``tcma.connectors.oauth``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 from pathlib import Path
 from typing import Any, Protocol
 
 from renderers import NETWORKS, POST_LIMITS, post_length
 
 BACKENDS = ("live", "dryrun")
-LIVE_NETWORKS = ("mastodon", "bluesky", "webhook")
+LIVE_NETWORKS = ("linkedin", "x", "facebook", "mastodon", "bluesky", "webhook")
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 Clock = Callable[[], datetime]
+LINKEDIN_VERSION = re.compile(r"20\d{4}(\.\d{2})?")
 
 
 def utc_now() -> datetime:
@@ -198,12 +205,12 @@ def check_text(network: str, text: str, limit: int | None = None) -> int:
     return length
 
 
-def check_image(network: str, post: Post, max_bytes: int) -> None:
+def check_image(network: str, post: Post, max_bytes: int, types: tuple[str, ...] = IMAGE_TYPES) -> None:
     """Rejected before any request when the post's image cannot go to the network."""
     if post.image is None:
         return
-    if post.image_type not in IMAGE_TYPES:
-        raise Rejected(f"{network} takes images of type {', '.join(IMAGE_TYPES)}, not {post.image_type!r}")
+    if post.image_type not in types:
+        raise Rejected(f"{network} takes images of type {', '.join(types)}, not {post.image_type!r}")
     if len(post.image) > max_bytes:
         raise Rejected(f"{network} takes images up to {max_bytes} bytes; this one is {len(post.image)}")
 
@@ -242,6 +249,21 @@ class ConnectorSettings:
     media_wait: float = 120.0
     dryrun_dir: str | Path | None = None
     user_agent: str = "tcma/0.1 (+through-channel marketing)"
+    # The OAuth networks: the vendor's app on each, and where each network answers. The connectors of
+    # these networks call these URLs, never an account's own base_url.
+    linkedin_client_id: str | None = None
+    linkedin_client_secret: str | None = field(default=None, repr=False)
+    linkedin_auth_url: str = "https://www.linkedin.com/oauth/v2"
+    linkedin_api_url: str = "https://api.linkedin.com"
+    linkedin_version: str = "202610"
+    x_client_id: str | None = None
+    x_client_secret: str | None = field(default=None, repr=False)
+    x_auth_url: str = "https://x.com/i/oauth2/authorize"
+    x_api_url: str = "https://api.x.com"
+    facebook_app_id: str | None = None
+    facebook_app_secret: str | None = field(default=None, repr=False)
+    facebook_auth_url: str = "https://www.facebook.com/v24.0/dialog/oauth"
+    facebook_graph_url: str = "https://graph.facebook.com/v24.0"
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -252,12 +274,23 @@ class ConnectorSettings:
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
                 raise ValueError(f"TCMA_CONNECTORS_{name.upper()} must be a number of seconds above 0, "
                                  f"not {value!r}")
+        version = self.linkedin_version
+        if not isinstance(version, str) or not LINKEDIN_VERSION.fullmatch(version):
+            raise ValueError(f"TCMA_CONNECTORS_LINKEDIN_VERSION must be a LinkedIn API version, YYYYMM "
+                             f"(or YYYYMM.RR), not {self.linkedin_version!r}")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ConnectorSettings:
         """Settings from a config mapping keyed CONNECTORS_<FIELD> (TCMA_ prefix removed)."""
         keys = {f.name: f"CONNECTORS_{f.name.upper()}" for f in fields(cls)}
         return cls(**{name: config[key] for name, key in keys.items() if key in config})
+
+
+_LIVE_CONNECTORS = {
+    "linkedin": ("linkedin", "LinkedInConnector"), "x": ("x", "XConnector"),
+    "facebook": ("facebook", "FacebookConnector"), "mastodon": ("mastodon", "MastodonConnector"),
+    "bluesky": ("bluesky", "BlueskyConnector"), "webhook": ("webhook", "WebhookConnector"),
+}
 
 
 def build_connector(network: str, settings: ConnectorSettings, *, clock: Clock = utc_now) -> Connector:
@@ -268,19 +301,10 @@ def build_connector(network: str, settings: ConnectorSettings, *, clock: Clock =
         from .dryrun import DryRunConnector
 
         return DryRunConnector(network, folder=settings.dryrun_dir, clock=clock)
-    if network == "mastodon":
-        from .mastodon import MastodonConnector
-
-        return MastodonConnector(settings, clock=clock)
-    if network == "bluesky":
-        from .bluesky import BlueskyConnector
-
-        return BlueskyConnector(settings, clock=clock)
-    if network == "webhook":
-        from .webhook import WebhookConnector
-
-        return WebhookConnector(settings, clock=clock)
-    raise Unsupported(f"{network} needs an OAuth connection, which tcma does not offer yet")
+    module_name, class_name = _LIVE_CONNECTORS[network]
+    kind = getattr(import_module(f".{module_name}", __name__), class_name)
+    connector: Connector = kind(settings, clock=clock)
+    return connector
 
 
 __all__ = [

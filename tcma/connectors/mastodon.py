@@ -102,12 +102,18 @@ class MastodonConnector:
 
     def verify(self, account: Account) -> tuple[str, str]:
         """The token's account as (@user@instance, account id)."""
+        profile = self.profile(account)
+        return profile["handle"], profile["id"]
+
+    def profile(self, account: Account) -> dict[str, str]:
+        """The token's account: id, handle (@user@instance) and display_name."""
         response, _ = self._call(account, "GET", "/api/v1/accounts/verify_credentials")
         data = body_json(response)
         if "id" not in data:
             raise Temporary("mastodon answered verify_credentials without an account id")
         host = httpx.URL(self._base(account)).host
-        return f"@{data.get('username') or data.get('acct')}@{host}", str(data["id"])
+        return {"id": str(data["id"]), "handle": f"@{data.get('username') or data.get('acct')}@{host}",
+                "display_name": str(data.get("display_name") or "")}
 
     def recent_posts(self, account: Account, limit: int = 20) -> list[RecentPost]:
         """The account's latest statuses, newest first, their HTML turned back into text."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -59,7 +60,15 @@ def body_list(response: httpx.Response) -> list[Any]:
 
 def clip(text: str, account: Account, limit: int = 300) -> str:
     """`text` on one line, cut to `limit` characters, the account's credentials removed."""
-    text = scrub(" ".join(text.split()), account)
+    return clip_secrets(text, account.secrets(), limit)
+
+
+def clip_secrets(text: str, secrets: Iterable[str | None], limit: int = 300) -> str:
+    """`text` on one line, every one of `secrets` replaced by ***, cut to `limit` characters."""
+    text = " ".join(text.split())
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
     return text[:limit] + ("..." if len(text) > limit else "")
 
 
@@ -115,9 +124,26 @@ def retry_after(headers: httpx.Headers, now: datetime) -> datetime | None:
         return None
 
 
+def next_utc_midnight(now: datetime) -> datetime:
+    """The next 00:00 UTC after `now`, when daily quotas (LinkedIn's) start again."""
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today + timedelta(days=1)
+
+
 def rate_limited_until(state: RateLimitState | None, headers: httpx.Headers, now: datetime) -> datetime:
     """When to try again after a 429: the network's reset, else Retry-After, else a fixed backoff."""
     for when in (state.reset if state else None, retry_after(headers, now)):
         if when is not None and when > now:
             return when
     return now + DEFAULT_BACKOFF
+
+
+def tighter(first: RateLimitState | None, second: RateLimitState | None) -> RateLimitState | None:
+    """The state closer to exhaustion (an exhausted one, else the one with fewer calls left)."""
+    if first is None or second is None:
+        return first or second
+    if first.exhausted != second.exhausted:
+        return first if first.exhausted else second
+    if second.remaining is not None and (first.remaining is None or second.remaining < first.remaining):
+        return second
+    return first

@@ -4,6 +4,14 @@ Each fake is a small WSGI app served on a loopback port (`serve`). Every fake ch
 real API requires, records what it accepted, and can be told to fail the next calls of a path
 (`fail_next`) or to answer them only after a delay (`slow_next`), after having done the work.
 Used by the connector tests and by the API tests that connect accounts.
+
+`OAuthServer` is the authorization-server half of a fake (consent page, codes, tokens, refresh, revoke),
+used by FakeMastodon here and by the LinkedIn, X and Facebook fakes in `fake_oauth_networks`;
+`follow_consent(url)` plays the partner approving on a fake's consent page.
+
+FakeMastodon also connects by OAuth: `POST /api/v1/apps` registers an app (kept in `apps`),
+`GET /oauth/authorize` is the consent page (PKCE S256 checked when sent; `deny = True` refuses),
+`POST /oauth/token` gives a token that works like `TOKEN`, `POST /oauth/revoke` revokes it.
 """
 
 from __future__ import annotations
@@ -13,15 +21,18 @@ import hashlib
 import hmac
 import itertools
 import json
+import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import httpx
 import regex
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
@@ -121,6 +132,199 @@ def serve(fake: FakeNetwork) -> Iterator[FakeNetwork]:
         thread.join(5)
 
 
+# --- OAuth ----------------------------------------------------------------------------------------
+
+def follow_consent(url: str) -> dict[str, str]:
+    """Open a fake's consent page as the partner would and return the query the network redirects back
+    with: {"code", "state"} when approved, {"error", "error_description", "state"} when denied."""
+    answer = httpx.get(url, follow_redirects=False, timeout=5)
+    if answer.status_code != 302:
+        raise AssertionError(f"the consent page answered {answer.status_code}: {answer.text[:300]}")
+    return dict(parse_qsl(urlsplit(answer.headers["location"]).query))
+
+
+def with_query(url: str, params: dict[str, str], fragment: str = "") -> str:
+    """`url` with `params` added to its query (and `fragment` as its fragment)."""
+    parts = urlsplit(url)
+    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), *params.items()])
+    return urlunsplit(parts._replace(query=query, fragment=fragment))
+
+
+def s256(verifier: str) -> str:
+    """The PKCE S256 code challenge of a verifier."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
+
+
+@dataclass
+class IssuedCode:
+    """An authorization code the consent page gave."""
+
+    client_id: str
+    redirect_uri: str
+    scopes: list[str]
+    challenge: str | None
+    subject: str
+    used: bool = False
+
+
+@dataclass
+class IssuedToken:
+    """An access or refresh token; `state` is "ok", "expired" or "revoked"."""
+
+    client_id: str
+    subject: str
+    scopes: list[str]
+    state: str = "ok"
+    refresh: str | None = None  # an access token's refresh token
+
+
+@dataclass
+class OAuthServer:
+    """The authorization-server half of a fake network: consent page, codes, tokens, refresh, revoke.
+
+    `clients` maps client id to secret; `client_auth` is how the token endpoint takes them ("post": in
+    the form, "basic": HTTP Basic, "any"); `required_scopes` must all be asked for; `pkce` requires an
+    S256 challenge. `deny = True` makes the consent page refuse (error=access_denied).
+    """
+
+    clients: dict[str, str]
+    prefix: str
+    client_auth: str = "any"
+    required_scopes: tuple[str, ...] = ()
+    scope_separator: str = " "
+    pkce: bool = False
+    access_ttl: int | None = None  # expires_in given with each access token
+    refresh_tokens: bool = True
+    rotate: bool = False  # each refresh gives a new refresh token and retires the old one
+    redirect_uris: list[str] | None = None  # None: any http(s) redirect URI is registered
+    deny: bool = False
+    subject: str = "user"
+    codes: dict[str, IssuedCode] = field(default_factory=dict)
+    tokens: dict[str, IssuedToken] = field(default_factory=dict)
+    refreshes: dict[str, IssuedToken] = field(default_factory=dict)
+    counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def consent(self, request: Request, error_page: Callable[[int, str], Response],
+                fragment: str = "") -> Response:
+        """GET authorize: check the request, then redirect back with a code (or access_denied)."""
+        args = request.args
+        client_id, redirect_uri = args.get("client_id", ""), args.get("redirect_uri", "")
+        state = args.get("state")
+        if client_id not in self.clients:
+            return error_page(400, f"fake: unknown client_id {client_id!r}")
+        allowed = self.redirect_uris
+        if urlsplit(redirect_uri).scheme not in ("http", "https") or (allowed is not None
+                                                                     and redirect_uri not in allowed):
+            return error_page(400, f"fake: redirect_uri {redirect_uri!r} is not registered for this app")
+        if args.get("response_type") != "code":
+            return error_page(400, "fake: response_type must be code")
+        if not state:
+            return error_page(400, "fake: state is required")
+        scopes = [s for s in args.get("scope", "").split(self.scope_separator) if s]
+        missing = [s for s in self.required_scopes if s not in scopes]
+        challenge, method = args.get("code_challenge"), args.get("code_challenge_method")
+        if missing:
+            refused = {"error": "invalid_scope", "error_description": f"missing scope {' '.join(missing)}"}
+            return self.redirect(redirect_uri, {**refused, "state": state}, fragment)
+        if (self.pkce and not challenge) or (challenge and method != "S256"):
+            return error_page(400, "fake: an S256 code_challenge is required")
+        if self.deny:
+            return self.redirect(redirect_uri, {"error": "access_denied", "error_description":
+                                                "The user denied the request", "state": state}, fragment)
+        code = f"{self.prefix}-code-{next(self.counter)}-{secrets.token_hex(6)}"
+        self.codes[code] = IssuedCode(client_id, redirect_uri, scopes, challenge, self.subject)
+        return self.redirect(redirect_uri, {"code": code, "state": state}, fragment)
+
+    def redirect(self, redirect_uri: str, params: dict[str, str], fragment: str = "") -> Response:
+        return Response("", status=302, headers={"Location": with_query(redirect_uri, params, fragment)})
+
+    def client(self, request: Request) -> str | None:
+        """The client id the request authenticated as, or None."""
+        if request.authorization and request.authorization.type == "basic" and self.client_auth != "post":
+            found = request.authorization.username, request.authorization.password
+        elif "client_secret" in request.values and self.client_auth != "basic":
+            found = request.values.get("client_id"), request.values.get("client_secret")
+        else:
+            return None
+        if request.values.get("client_id") not in (None, found[0]):
+            return None
+        return found[0] if found[0] in self.clients and self.clients[found[0]] == found[1] else None
+
+    def exchange(self, request: Request) -> tuple[str, IssuedCode | IssuedToken | None]:
+        """Check a token request: ("", what it is for) or (error, error_description) in the first slot.
+
+        Codes are spent once; a rotated refresh token is spent once too.
+        """
+        client = self.client(request)
+        if client is None:
+            return "invalid_client", None
+        values = request.values
+        grant = values.get("grant_type")
+        if grant == "authorization_code":
+            issued = self.codes.get(values.get("code", ""))
+            if issued is None or issued.used or issued.client_id != client:
+                return "invalid_grant", None
+            issued.used = True
+            if values.get("redirect_uri") != issued.redirect_uri:
+                return "invalid_grant", None
+            verifier = values.get("code_verifier")
+            if issued.challenge and (not verifier or s256(verifier) != issued.challenge):
+                return "invalid_grant", None
+            return "", issued
+        if grant == "refresh_token":
+            old = self.refreshes.get(values.get("refresh_token", ""))
+            if old is None or old.state != "ok" or old.client_id != client:
+                return "invalid_grant", None
+            return "", old
+        return "unsupported_grant_type", None
+
+    def issue(self, client_id: str, subject: str, scopes: list[str],
+              refresh: str | None = None) -> dict[str, Any]:
+        """A token answer; `refresh` is the refresh token being used (kept unless tokens rotate)."""
+        access = f"{self.prefix}-access-{next(self.counter)}-{secrets.token_hex(8)}"
+        answer: dict[str, Any] = {"access_token": access, "token_type": "bearer"}
+        if self.access_ttl:
+            answer["expires_in"] = self.access_ttl
+        if self.refresh_tokens:
+            if refresh is None or self.rotate:
+                if refresh is not None:
+                    self.refreshes.pop(refresh, None)
+                refresh = f"{self.prefix}-refresh-{next(self.counter)}-{secrets.token_hex(8)}"
+                self.refreshes[refresh] = IssuedToken(client_id, subject, scopes)
+            answer["refresh_token"] = refresh
+        self.tokens[access] = IssuedToken(client_id, subject, scopes, refresh=refresh)
+        return answer
+
+    def bearer(self, request: Request) -> tuple[str, IssuedToken | None]:
+        """The request's bearer token as ("ok" | "expired" | "revoked" | "unknown", token)."""
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        token = self.tokens.get(value) if scheme.lower() in ("bearer", "oauth") else None
+        return (token.state if token else "unknown"), token
+
+    def revoke(self, token: str) -> None:
+        """Revoke an access or refresh token (a refresh token takes its access tokens along)."""
+        if token in self.tokens:
+            self.tokens[token].state = "revoked"
+        if token in self.refreshes:
+            self.refreshes.pop(token).state = "revoked"
+            for access in self.tokens.values():
+                if access.refresh == token:
+                    access.state = "revoked"
+
+    def expire_access_tokens(self) -> None:
+        """Every access token given so far now answers as expired."""
+        for token in self.tokens.values():
+            if token.state == "ok":
+                token.state = "expired"
+
+    def revoke_all(self) -> None:
+        """Every token given so far, access and refresh, is revoked."""
+        for token in self.tokens.values():
+            token.state = "revoked"
+        self.refreshes.clear()
+
+
 # --- Webhook ------------------------------------------------------------------------------------
 
 @dataclass
@@ -182,6 +386,7 @@ class FakeMastodon(FakeNetwork):
 
     TOKEN = "mastodon-token-Zq81xvS0"
     ACCOUNT_ID = "109348"
+    DISPLAY_NAME = "Acme Outdoor"
 
     def __init__(self, max_characters: int = 500, processing_polls: int = 0) -> None:
         super().__init__()
@@ -191,6 +396,17 @@ class FakeMastodon(FakeNetwork):
         self.media: dict[str, dict[str, Any]] = {}
         self.idempotency: dict[str, dict[str, Any]] = {}
         self.remaining = 300
+        self.apps: dict[str, dict[str, Any]] = {}  # client_id -> the registered app
+        self.oauth = OAuthServer(clients={}, prefix="mastodon", refresh_tokens=False, subject=self.ACCOUNT_ID)
+
+    @property
+    def deny(self) -> bool:
+        """True: the consent page answers access_denied, as if the partner said no."""
+        return self.oauth.deny
+
+    @deny.setter
+    def deny(self, value: bool) -> None:
+        self.oauth.deny = value
 
     def rate_headers(self, remaining: int | None = None) -> dict[str, str]:
         reset = (datetime.now(UTC) + timedelta(minutes=5)).replace(second=0)
@@ -204,7 +420,12 @@ class FakeMastodon(FakeNetwork):
             return self.json({"domain": "fake.social", "configuration": {
                 "statuses": {"max_characters": self.max_characters, "max_media_attachments": 4},
                 "media_attachments": {"image_size_limit": 16777216}}})
-        if request.headers.get("Authorization") != f"Bearer {self.TOKEN}":
+        oauth = {("POST", "/api/v1/apps"): self.register_app, ("GET", "/oauth/authorize"): self.authorize,
+                 ("POST", "/oauth/token"): self.token, ("POST", "/oauth/revoke"): self.revoke}
+        if (request.method, path) in oauth:
+            return oauth[(request.method, path)](request)
+        pasted = request.headers.get("Authorization") == f"Bearer {self.TOKEN}"
+        if not pasted and self.oauth.bearer(request)[0] != "ok":
             return self.json({"error": "The access token is invalid"}, 401)
         self.remaining -= 1
         route = {("GET", "/api/v1/accounts/verify_credentials"): self.verify_credentials,
@@ -221,7 +442,52 @@ class FakeMastodon(FakeNetwork):
         return response
 
     def verify_credentials(self, request: Request) -> Response:
-        return self.json({"id": self.ACCOUNT_ID, "username": "acme", "acct": "acme"})
+        return self.json({"id": self.ACCOUNT_ID, "username": "acme", "acct": "acme",
+                          "display_name": self.DISPLAY_NAME})
+
+    def register_app(self, request: Request) -> Response:
+        """POST /api/v1/apps: a new client id and secret for the redirect URIs and scopes asked."""
+        uris = request.form.get("redirect_uris", "").split()
+        if not uris or any(urlsplit(u).scheme not in ("http", "https") for u in uris):
+            return self.json({"error": "Validation failed: Redirect URI must be an absolute URI."}, 422)
+        client_id = f"mastodon-client-{next(self.ids)}-{secrets.token_hex(4)}"
+        app = {"id": str(next(self.ids)), "name": request.form.get("client_name", ""), "website": None,
+               "redirect_uri": "\n".join(uris), "redirect_uris": uris, "client_id": client_id,
+               "client_secret": f"mastodon-secret-{secrets.token_hex(12)}",
+               "scopes": request.form.get("scopes", "read").split()}
+        self.apps[client_id] = app
+        self.oauth.clients[client_id] = app["client_secret"]
+        return self.json(app)
+
+    def authorize(self, request: Request) -> Response:
+        """GET /oauth/authorize: the consent page of a registered app (its redirect URIs and scopes)."""
+        app = self.apps.get(request.args.get("client_id", ""))
+        if app is None or request.args.get("redirect_uri") not in app["redirect_uris"]:
+            return self.json({"error": "invalid_client", "error_description": "fake: unknown app or "
+                              "redirect_uri not registered"}, 400)
+        asked = request.args.get("scope", "").split()
+        if any(scope not in app["scopes"] for scope in asked):
+            return self.json({"error": "invalid_scope", "error_description": "fake: scope not registered"},
+                             400)
+        return self.oauth.consent(request, lambda status, message: self.json({"error": message}, status))
+
+    def token(self, request: Request) -> Response:
+        error, issued = self.oauth.exchange(request)
+        if error or not isinstance(issued, IssuedCode):
+            status = 401 if error == "invalid_client" else 400
+            description = ("The provided authorization grant is invalid, expired, revoked, does not match "
+                           "the redirection URI used in the authorization request, or was issued to another "
+                           "client.")
+            return self.json({"error": error or "invalid_grant", "error_description": description}, status)
+        answer = self.oauth.issue(issued.client_id, issued.subject, issued.scopes)
+        return self.json({**answer, "scope": " ".join(issued.scopes), "created_at": int(time.time())})
+
+    def revoke(self, request: Request) -> Response:
+        if self.oauth.client(request) is None:
+            return self.json({"error": "unauthorized_client", "error_description": "You are not authorized "
+                              "to revoke this token"}, 403)
+        self.oauth.revoke(request.form.get("token", ""))
+        return self.json({})
 
     def upload_media(self, request: Request) -> Response:
         upload = request.files.get("file")

@@ -8,18 +8,29 @@ import httpx
 import pytest
 
 from tcma.connectors import (
+    LIVE_NETWORKS,
     Account,
+    ConnectorSettings,
     Post,
     RateLimited,
     RateLimitState,
     RecentPost,
     Rejected,
     Unsupported,
+    build_connector,
     check_text,
     find_published,
     idempotency_key,
 )
-from tcma.connectors.transport import rate_limit_state, rate_limited_until, retry_after
+from tcma.connectors.oauth import OAUTH_NETWORKS, build_oauth_flow
+from tcma.connectors.transport import (
+    clip_secrets,
+    next_utc_midnight,
+    rate_limit_state,
+    rate_limited_until,
+    retry_after,
+    tighter,
+)
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -30,6 +41,7 @@ NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
     ("bluesky", "é" * 301, 300),
     ("mastodon", "a" * 501, 500),
     ("linkedin", "a" * 3001, 3000),
+    ("facebook", "a" * 63_207, 63_206),
 ])
 def test_text_over_a_networks_limit_is_rejected(network, text, limit):
     with pytest.raises(Rejected, match=f"limit is {limit}"):
@@ -113,3 +125,42 @@ def test_find_published_matches_text_after_the_attempt():
     post = Post(text="Spring offer", idempotency_key="k")
     assert find_published(recent, post).external_id == "2"
     assert find_published(recent[1:], post, since=NOW) is None
+
+
+@pytest.mark.parametrize("network", LIVE_NETWORKS)
+def test_every_live_connector_offers_the_whole_contract(network):
+    connector = build_connector(network, ConnectorSettings())
+    try:
+        assert connector.network == network
+        for name in ("publish", "verify", "recent_posts", "reconcile", "close"):
+            assert callable(getattr(connector, name)), name
+    finally:
+        connector.close()
+
+
+@pytest.mark.parametrize("network", OAUTH_NETWORKS)
+def test_every_oauth_flow_offers_the_whole_interface(network):
+    flow = build_oauth_flow(network, ConnectorSettings())
+    try:
+        assert flow.network == network
+        for name in ("configured", "authorization_url", "complete", "refresh", "revoke", "close"):
+            assert callable(getattr(flow, name)), name
+    finally:
+        flow.close()
+
+
+def test_the_tighter_of_two_limits_is_the_one_closer_to_exhaustion():
+    window, day, spent = RateLimitState(200, 150), RateLimitState(17, 3), RateLimitState(1500, 0)
+    assert tighter(window, day) == day and tighter(day, window) == day
+    assert tighter(day, spent) == spent and tighter(None, window) == window and tighter(None, None) is None
+    assert tighter(RateLimitState(100, None), day) == day
+
+
+def test_daily_quotas_start_again_at_midnight_utc():
+    assert next_utc_midnight(NOW) == datetime(2025, 3, 2, tzinfo=UTC)
+    assert next_utc_midnight(datetime(2025, 3, 1, 0, 0, tzinfo=UTC)) == datetime(2025, 3, 2, tzinfo=UTC)
+
+
+def test_clip_secrets_removes_every_secret_and_cuts():
+    assert clip_secrets("code abc and\n secret xyz", ["abc", "xyz", None, ""]) == "code *** and secret ***"
+    assert clip_secrets("a" * 20, [], limit=5) == "aaaaa..."

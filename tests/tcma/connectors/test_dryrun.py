@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tcma.connectors import (
+    LIVE_NETWORKS,
     Account,
     ConnectorSettings,
     Rejected,
@@ -16,8 +17,11 @@ from tcma.connectors import (
 )
 from tcma.connectors.bluesky import BlueskyConnector
 from tcma.connectors.dryrun import DryRunConnector
+from tcma.connectors.facebook import FacebookConnector
+from tcma.connectors.linkedin import LinkedInConnector
 from tcma.connectors.mastodon import MastodonConnector
 from tcma.connectors.webhook import WebhookConnector
+from tcma.connectors.x import XConnector
 from tests.tcma.connectors.conftest import PNG, make_post
 
 ACCOUNT = Account(network="x", base_url="", handle="@acme", credentials={"token": "dry-secret-123"})
@@ -64,6 +68,7 @@ def test_the_dryrun_backend_serves_every_network(network, tmp_path):
 
 @pytest.mark.parametrize(("network", "kind"), [
     ("mastodon", MastodonConnector), ("bluesky", BlueskyConnector), ("webhook", WebhookConnector),
+    ("linkedin", LinkedInConnector), ("x", XConnector), ("facebook", FacebookConnector),
 ])
 def test_the_live_backend_picks_the_networks_connector(network, kind):
     connector = build_connector(network, ConnectorSettings())
@@ -73,10 +78,12 @@ def test_the_live_backend_picks_the_networks_connector(network, kind):
         connector.close()
 
 
-@pytest.mark.parametrize("network", ["linkedin", "x", "facebook", "myspace"])
-def test_networks_without_a_live_connector_say_so(network):
-    with pytest.raises(Unsupported):
-        build_connector(network, ConnectorSettings())
+def test_an_unknown_network_has_no_connector():
+    with pytest.raises(Unsupported) as raised:
+        build_connector("myspace", ConnectorSettings())
+    assert raised.value.reason == ("unknown network 'myspace'; expected one of linkedin, x, facebook, "
+                                   "mastodon, bluesky, webhook")
+    assert LIVE_NETWORKS == ("linkedin", "x", "facebook", "mastodon", "bluesky", "webhook")
 
 
 @pytest.mark.parametrize(("config", "message"), [
