@@ -484,9 +484,16 @@ def test_facebook_consent_url_asks_for_page_posting(facebook_flow, facebook_fake
     assert authorization.keep == {}
 
 
-def test_facebook_connects_each_page_the_person_may_post_to(facebook_flow, facebook_fake, facebook_settings):
+def test_facebook_connects_each_page_the_person_may_post_to(facebook_flow, facebook_fake, facebook_settings,
+                                                            caplog):
+    caplog.set_level(logging.DEBUG)
     facebook_fake.accounts_page_size = 1  # three list pages: every one is read, never by its "next" URL
     outdoor, outlet = _connect(facebook_flow)
+    user_tokens = list(facebook_fake.oauth.tokens)
+    assert len(user_tokens) == 2 and [c for c in facebook_fake.calls if c[1] == "/v24.0/me/accounts"] == [
+        ("GET", "/v24.0/me/accounts")] * 3
+    tokens = user_tokens + list(facebook_fake.page_tokens)
+    assert caplog.records and not [t for t in tokens if t in caplog.text]
 
     assert (outdoor.handle, outdoor.external_id, outdoor.display_name) == (
         "acmeoutdoor", "104815924761239", "Acme Outdoor")
