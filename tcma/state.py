@@ -19,7 +19,8 @@ import renderers
 from tcma.cache import LruCache
 from tcma.clickbuffer import TrackingRuntime
 from tcma.config import ConfigError, Settings
-from tcma.connectors import ConnectorSettings
+from tcma.connectors import Connector, ConnectorSettings, build_connector
+from tcma.connectors.limits import LimitedConnector, SharedLimiter
 from tcma.crypto import CredentialBox, CredentialKeyError, parse_keys
 from tcma.mail import Mailer, MailSettings, build_mailer
 from tcma.queue import TaskQueue
@@ -48,6 +49,11 @@ class AppState:
     mailer: Mailer
     credentials: CredentialBox  # seals and opens social accounts' credentials
     connectors: ConnectorSettings
+    social_limits: SharedLimiter  # the networks' rate limits, shared by every worker (Redis) or this process
+
+    def connector(self, network: str) -> Connector:
+        """The connector for `network`, behind the shared rate limiter; close it after use."""
+        return LimitedConnector(build_connector(network, self.connectors), self.social_limits)
 
 
 def init_state(app: Flask, settings: Settings,
@@ -81,6 +87,8 @@ def init_state(app: Flask, settings: Settings,
         mailer=build_mailer(mail_settings),
         credentials=credential_box(settings),
         connectors=connectors,
+        social_limits=SharedLimiter(queue.redis if queue.is_async else None,
+                                    prefix=f"{settings.queue_prefix}:social-limits"),
     )
     app.extensions["tcma"] = state
     return state

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from tcma.config import get_settings
 from tcma.demo.seed import launch_demo_campaign, seed_demo, send_demo_mail
+from tcma.demo.social import connect_and_post
 from tcma.demo.traffic import simulate_demo_traffic
 from tcma.services.tracking.stats import format_stats
 
@@ -48,6 +49,11 @@ def demo_command(partners: int) -> None:
         click.echo(format_stats(traffic.stats))
     sent = send_demo_mail(report.logins[-1][1])
     click.echo(f"Mailed {' and '.join(sent)}: each is a .eml file in {get_settings().mail_outbox_dir}/")
+    if get_settings().connectors_backend == "dryrun":
+        posted = connect_and_post(campaign.id)
+        click.echo(f"Connected {posted.accounts} dry-run social accounts (a Mastodon account and a LinkedIn "
+                   f"page per partner) and posted {posted.posts} launch announcements: nothing left tcma; "
+                   f"each post is a .json file (with its image) under {posted.folder}/")
     _print_logins(report)
 
 

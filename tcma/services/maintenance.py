@@ -1,10 +1,11 @@
 """The maintenance pass: what must finish by itself when a worker, a job or Redis was lost.
 
 One pass enqueues the jobs committed use cases left in the outbox, re-enqueues renders a dead
-worker held past their lease, re-enqueues mail whose job is gone, and purges ended portal
-sessions and old outbox rows. Workers run it every TCMA_MAINTENANCE_INTERVAL seconds (and
-`tcma maintenance` for cron or a supervisor); a Redis key lets one pass run per interval
-whatever the number of workers. Each step is idempotent, so a pass run twice does no harm.
+worker held past their lease, re-enqueues mail whose job is gone, purges ended portal
+sessions and old outbox rows, and renews social tokens about to end. Workers run it every
+TCMA_MAINTENANCE_INTERVAL seconds (and `tcma maintenance` for cron or a supervisor); a Redis
+key lets one pass run per interval whatever the number of workers. Each step is idempotent, so
+a pass run twice does no harm.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tcma.queue import JobCall, get_queue
 from tcma.services.accounts.sessions import purge_sessions
 from tcma.services.launch.launches import recover_stalled
 from tcma.services.sending.mail import MAIL_JOB
+from tcma.services.syndication.tokens import refresh_due_tokens
 from tcma.services.transaction import commit, drain_outbox, enqueue_after_commit, purge_outbox, rollback
 
 # A mail row younger than this may still have its job on its way (enqueued after its commit).
@@ -42,13 +44,14 @@ class MaintenanceReport:
     mail: int = 0
     sessions: int = 0
     outbox_purged: int = 0
+    tokens: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line for logs and the command line."""
         text = (f"enqueued {self.outbox} outbox jobs, recovered {self.assets} assets, "
                 f"re-enqueued {self.mail} mails, purged {self.sessions} sessions "
-                f"and {self.outbox_purged} outbox rows")
+                f"and {self.outbox_purged} outbox rows, renewed {self.tokens} social tokens")
         return text + "".join(f"; {step} failed: {error}" for step, error in self.errors.items())
 
 
@@ -62,7 +65,7 @@ def run_maintenance() -> MaintenanceReport:
     report = MaintenanceReport()
     steps: dict[str, Callable[[], int]] = {
         "outbox": drain_outbox, "assets": recover_stalled, "mail": requeue_lost_mail,
-        "sessions": purge_sessions, "outbox_purged": purge_outbox,
+        "sessions": purge_sessions, "outbox_purged": purge_outbox, "tokens": refresh_social_tokens,
     }
     for name, step in steps.items():
         try:
@@ -86,6 +89,11 @@ def run_maintenance_if_due(interval: float) -> MaintenanceReport | None:
         if not queue.redis.set(key, owner, nx=True, px=max(1, int(interval * 1000))):
             return None
     return run_maintenance()
+
+
+def refresh_social_tokens() -> int:
+    """Renew the social tokens that end soon; accounts that cannot be renewed turn needs_reconnect."""
+    return len(refresh_due_tokens().refreshed)
 
 
 def requeue_lost_mail() -> int:

@@ -26,6 +26,7 @@ def base_config(tmp_path: Path, **extra) -> dict:
         "REDIS_URL": None,
         # No test app reaches a real network; tests of live connectors point them at the loopback fakes.
         "CONNECTORS_BACKEND": "dryrun",
+        "CONNECTORS_DRYRUN_DIR": str(tmp_path / "social-dryrun"),  # never the shared instance/
     }
     config.update(extra)
     return config

@@ -115,7 +115,8 @@ def test_outside_production_posts_go_to_the_dry_run_folder_and_production_refuse
     assert str(refused.value) == ("TCMA_CONNECTORS_BACKEND must be live in production: the dry-run "
                                   "connector publishes nothing (set TCMA_ALLOW_EMBEDDED=true to keep posts "
                                   "in the folder)")
-    assert create_app({**production, "ALLOW_EMBEDDED": "true"}).extensions["tcma"].connectors.backend == "dryrun"
+    allowed = create_app({**production, "ALLOW_EMBEDDED": "true"})
+    assert allowed.extensions["tcma"].connectors.backend == "dryrun"
 
 
 def test_production_refuses_the_outbox_mail_backend_unless_allowed():

@@ -1,23 +1,27 @@
-"""Partners' social accounts on the networks connected without an OAuth dance.
+"""Partners' social accounts: connecting with pasted credentials, and each account's life after.
 
 Mastodon (a pasted access token), Bluesky (an app password) and webhooks (a URL and a signing
-secret). Connecting verifies the credentials against the network before anything is stored; the
-credentials are sealed with `AppState.credentials` and never leave this module.
+secret) connect here; the consent-page networks connect in `oauth`. Connecting verifies the
+credentials against the network before anything is stored; credentials are sealed with
+`AppState.credentials` and opened only into a connector's `Account`. An account whose
+credentials stop working for good turns `needs_reconnect`: its scheduled posts are held (not
+failed) until the partner connects it again.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tcma.config import get_settings
 from tcma.connectors import (
-    LIVE_NETWORKS,
     Account,
     AuthExpired,
     ConnectorError,
@@ -28,13 +32,16 @@ from tcma.connectors import (
 )
 from tcma.errors import InvalidInput, ServiceUnavailable
 from tcma.extensions import db
-from tcma.models import Partner, SocialAccount
+from tcma.models import Partner, ScheduledPost, SocialAccount
+from tcma.models.base import utcnow
 from tcma.services.accounts.auth import Principal
 from tcma.services.scoping import get_scoped, scope_select
 from tcma.services.transaction import commit
 from tcma.state import app_state
 
 BLUESKY_PDS = "https://bsky.social"
+EXPIRY_REPORT_DAYS = 14
+log = logging.getLogger(__name__)
 
 
 class _Form:
@@ -66,7 +73,7 @@ def _text(values: Mapping[str, Any], name: str, limit: int) -> str:
     return value
 
 
-def _address(name: str, value: str, public_only: bool | None = None) -> str:
+def public_address(name: str, value: str, public_only: bool | None = None) -> str:
     """A partner-given server address; in production https and never an internal address.
 
     tcma calls this address from inside the vendor's network, so a partner must not be able to
@@ -100,8 +107,9 @@ def _public_host(host: str, port: int) -> bool:
 def _account(network: str, values: Mapping[str, Any]) -> Account:
     """The unverified account the values describe, or InvalidInput naming the field."""
     if network not in FORMS:
-        reason = (f"{network} needs an OAuth connection, which tcma does not offer yet" if network
-                  in ("linkedin", "x", "facebook") else f"one of {', '.join(LIVE_NETWORKS)}")
+        reason = (f"{network} accounts connect through their consent page: "
+                  f"GET /api/v1/social-accounts/connect/{network}" if network in ("linkedin", "x", "facebook")
+                  else f"one of {', '.join(FORMS)}")
         raise InvalidInput(f"cannot connect a {network} account", {"network": [reason]})
     form = FORMS[network]
     stray = sorted(k for k in values if k not in form.fields and values[k] is not None)
@@ -110,15 +118,15 @@ def _account(network: str, values: Mapping[str, Any]) -> Account:
                            {k: [f"not a {network} field"] for k in stray})
     secret = _text(values, form.secret, 2000)
     if network == "mastodon":
-        base = _address("instance_url", _text(values, "instance_url", 500))
+        base = public_address("instance_url", _text(values, "instance_url", 500))
         return Account(network=network, base_url=base, handle=urlsplit(base).hostname or base,
                        credentials={"access_token": secret})
     if network == "bluesky":
         pds = values.get("pds_url") or BLUESKY_PDS
-        base = _address("pds_url", _text({"pds_url": pds}, "pds_url", 500))
+        base = public_address("pds_url", _text({"pds_url": pds}, "pds_url", 500))
         handle = _text(values, "handle", 200).removeprefix("@")
         return Account(network=network, base_url=base, handle=handle, credentials={"app_password": secret})
-    url = _address("url", _text(values, "url", 500))
+    url = public_address("url", _text(values, "url", 500))
     return Account(network=network, base_url=url, handle=urlsplit(url).hostname or url,
                    credentials={"secret": secret})
 
@@ -171,9 +179,84 @@ def connect_account(principal: Principal, partner_id: int, network: str,
     row.base_url = account.base_url
     row.credentials = app_state().credentials.seal(account.credentials)
     row.token_expires_at = None
+    row.reconnect_by = None
     row.is_active = True
+    row.connected_by_id = principal.user_id
+    if row.needs_reconnect_since is not None:
+        row.needs_reconnect_since = row.reconnect_reason = None
+        if row.id is not None:
+            release_held_posts(row.id)
     commit()
     return row
+
+
+def opened(row: SocialAccount) -> Account:
+    """The connector's view of a stored account, its credentials opened."""
+    credentials = app_state().credentials.open(row.credentials) if row.credentials else {}
+    return Account(network=row.network, base_url=row.base_url or "", handle=row.handle,
+                   external_id=row.external_id, credentials=credentials)
+
+
+def release_held_posts(account_id: int) -> int:
+    """Posts held while the account needed reconnecting go back to the schedule."""
+    result = db.session.execute(update(ScheduledPost).where(
+        ScheduledPost.social_account_id == account_id, ScheduledPost.status == "held",
+    ).values(status="scheduled", next_attempt_at=None, error=None))
+    return result.rowcount or 0
+
+
+def mark_needs_reconnect(row: SocialAccount, reason: str) -> int:
+    """The credentials stopped working for good: flag the account and hold its scheduled posts.
+
+    Answers how many posts were held; the caller commits. Nothing is failed: the posts go out
+    once the partner connects the account again (if their time has not passed by too far).
+    """
+    if row.needs_reconnect_since is None:
+        row.needs_reconnect_since = utcnow()
+    row.reconnect_reason = reason[:500]
+    result = db.session.execute(update(ScheduledPost).where(
+        ScheduledPost.social_account_id == row.id, ScheduledPost.status == "scheduled",
+    ).values(status="held", error=f"held until the account is connected again: {reason[:300]}"))
+    log.warning("%s account %s needs reconnecting: %s", row.network, row.id, reason)
+    return result.rowcount or 0
+
+
+def check_connection(principal: Principal, account_id: int) -> SocialAccount:
+    """Ask the network now whether the stored credentials still work (a "test connection").
+
+    Credentials refused for good turn the account `needs_reconnect`; working ones clear it.
+    """
+    row = get_account(principal, account_id)
+    connector = build_connector(row.network, app_state().connectors)
+    try:
+        connector.verify(opened(row))
+    except (AuthExpired, Rejected) as exc:
+        mark_needs_reconnect(row, f"{row.network} refused the credentials: {exc.reason}")
+    except ConnectorError as exc:
+        raise ServiceUnavailable(f"{row.network} could not be reached to check the account: "
+                                 f"{exc.reason}") from None
+    else:
+        if row.needs_reconnect_since is not None and not _expired(row):
+            row.needs_reconnect_since = row.reconnect_reason = None
+            release_held_posts(row.id)
+    finally:
+        connector.close()
+    commit()
+    return row
+
+
+def _expired(row: SocialAccount) -> bool:
+    return row.token_expires_at is not None and row.token_expires_at <= utcnow()
+
+
+def expiring_accounts(principal: Principal, days: int = EXPIRY_REPORT_DAYS) -> list[SocialAccount]:
+    """Accounts the partner must connect again within `days` (their consent ends and tcma cannot
+    renew it), and those that already need reconnecting; soonest first."""
+    horizon = utcnow() + timedelta(days=days)
+    stmt = scope_select(select(SocialAccount), SocialAccount.partner_id, principal).where(
+        (SocialAccount.reconnect_by <= horizon) | SocialAccount.needs_reconnect_since.is_not(None))
+    rows = list(db.session.scalars(stmt))
+    return sorted(rows, key=lambda r: (r.needs_reconnect_since is None, r.reconnect_by or horizon, r.id))
 
 
 def list_accounts(principal: Principal, partner_id: int | None = None) -> list[SocialAccount]:
@@ -219,7 +302,40 @@ def update_account(principal: Principal, account_id: int, *, paused: bool | None
 
 
 def disconnect(principal: Principal, account_id: int) -> None:
-    """Forget the account and its credentials (its scheduled posts go with it)."""
+    """Revoke tcma's access where the network allows, then forget the account and its credentials
+    (its scheduled posts go with it). A network that cannot be reached does not stop it.
+
+    One consent may have connected several accounts (a LinkedIn member and their pages share a
+    token; Facebook revokes per person, not per Page): the revoke waits for the last of them.
+    """
+    from tcma.connectors.oauth import OAUTH_NETWORKS, build_oauth_flow
+
     row = get_account(principal, account_id)
+    if row.network in OAUTH_NETWORKS and row.credentials and row.needs_reconnect_since is None:
+        account = opened(row)
+        if not _consent_shared(row, account):
+            flow = build_oauth_flow(row.network, app_state().connectors)
+            try:
+                flow.revoke(account)
+            except Unsupported:
+                pass
+            except ConnectorError as exc:
+                log.warning("%s account %s: revoking at the network failed (%s); disconnected anyway",
+                            row.network, row.id, exc.reason)
+            finally:
+                flow.close()
     db.session.delete(row)
     commit()
+
+
+def _consent_shared(row: SocialAccount, account: Account) -> bool:
+    """Whether another account of the partner came from the same consent (same person or token)."""
+    identity = account.credentials.get("user_id") or account.credentials.get("access_token")
+    others = db.session.scalars(select(SocialAccount).where(
+        SocialAccount.partner_id == row.partner_id, SocialAccount.network == row.network,
+        SocialAccount.id != row.id, SocialAccount.needs_reconnect_since.is_(None)))
+    for other in others:
+        credentials = opened(other).credentials
+        if identity and identity in (credentials.get("user_id"), credentials.get("access_token")):
+            return True
+    return False

@@ -65,10 +65,15 @@ MATRIX = {
     ("GET", "/api/v1/social-accounts/<int:account_id>"): ALL,
     ("PATCH", "/api/v1/social-accounts/<int:account_id>"): ALL,
     ("DELETE", "/api/v1/social-accounts/<int:account_id>"): ALL,
+    ("POST", "/api/v1/social-accounts/<int:account_id>/check"): ALL,
+    ("GET", "/api/v1/social-accounts/expiring"): ALL,
+    ("GET", "/api/v1/social-accounts/connect/<network>"): ALL,
 }
 PUBLIC = {("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/openapi.json"),
           ("POST", "/api/v1/invitations/accept"), ("POST", "/api/v1/auth/password-reset"),
-          ("POST", "/api/v1/auth/password-reset/confirm")}
+          ("POST", "/api/v1/auth/password-reset/confirm"),
+          # The network sends the partner's browser back here; the one-time state says who asked.
+          ("GET", "/api/v1/social-accounts/callback/<network>")}
 
 
 def _api_rules(app) -> set[tuple[str, str]]:
@@ -92,7 +97,8 @@ def world(app):
     _, headers["admin"] = make_user("admin")
     values = {"token_id": 999999, "kind": "tiers", "row_id": 1, "partner_id": partner.id,
               "slug": "solution-brief", "version": 1, "campaign_id": 1, "asset_id": 1,
-              "user_id": 999999, "invitation_id": 999999, "account_id": 999999}
+              "user_id": 999999, "invitation_id": 999999, "account_id": 999999,
+              "network": "linkedin"}
     return headers, values
 
 

@@ -130,7 +130,9 @@ def test_missing_and_foreign_fields_and_oauth_networks_are_refused_by_name(clien
     assert foreign.status_code == 422 and list(foreign.get_json()["errors"]) == ["app_password"]
     oauth = client.post(URL, headers=world["acme_user"], json={"partner_id": world["acme"],
                                                                "network": "linkedin"})
-    assert oauth.status_code == 422 and "OAuth" in oauth.get_json()["errors"]["network"][0]
+    assert oauth.status_code == 422
+    assert oauth.get_json()["errors"]["network"] == [
+        "linkedin accounts connect through their consent page: GET /api/v1/social-accounts/connect/linkedin"]
 
 
 def test_another_partners_account_answers_404(client, world, mastodon_fake):
@@ -172,7 +174,7 @@ def test_in_production_a_partner_cannot_point_tcma_at_an_internal_address(app):
     import pytest
 
     from tcma.errors import InvalidInput
-    from tcma.services.syndication.accounts import _address
+    from tcma.services.syndication.accounts import public_address
 
     for url, problem in [("http://mastodon.example", "an https URL"),
                          ("https://127.0.0.1", "not a loopback, private or link-local address"),
@@ -181,7 +183,7 @@ def test_in_production_a_partner_cannot_point_tcma_at_an_internal_address(app):
                          ("https://10.1.2.3", "not a loopback, private or link-local address"),
                          ("https://[::1]", "not a loopback, private or link-local address")]:
         with pytest.raises(InvalidInput) as refused:
-            _address("instance_url", url, public_only=True)
+            public_address("instance_url", url, public_only=True)
         assert refused.value.errors == {"instance_url": [problem]}, url
-    assert _address("instance_url", "https://8.8.8.8/", public_only=True) == "https://8.8.8.8"
-    assert _address("instance_url", "http://127.0.0.1:8080/", public_only=False) == "http://127.0.0.1:8080"
+    assert public_address("instance_url", "https://8.8.8.8/", public_only=True) == "https://8.8.8.8"
+    assert public_address("instance_url", "http://127.0.0.1:8080/", public_only=False) == "http://127.0.0.1:8080"
