@@ -196,7 +196,20 @@ class _RedisStore:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
 
+    def _read(self, keys: Sequence[str]) -> list[State]:
+        with self.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hgetall(key)
+            return [{k.decode(): int(v) for k, v in found.items()} for found in pipe.execute()]
+
     def transact(self, keys: Sequence[str], change: Change[T], now: int) -> T:
+        # The common case changes nothing (no limit near, nothing held): one round trip reads the
+        # states and, when the change leaves them as they are, that read is the answer. Only a
+        # change to write takes the WATCH/MULTI path, which reads again under the watch.
+        old = self._read(keys)
+        new, result = change(old)
+        if new is None or new == old:
+            return result
         with self.client.pipeline(transaction=True) as pipe:
             for attempt in range(WATCH_ATTEMPTS):
                 try:
