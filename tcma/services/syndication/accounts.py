@@ -142,7 +142,7 @@ def _verify(account: Account) -> tuple[str, str]:
         return connector.verify(account)
     except (AuthExpired, Rejected) as exc:
         raise InvalidInput(f"{account.network} refused the credentials: {exc.reason}",
-                           {form.secret: [f"{account.network} answered: {exc.reason}"]}) from None
+                           {form.secret: [_said(account.network, exc.reason)]}) from None
     except RateLimited as exc:
         raise ServiceUnavailable(
             f"{account.network} asks to wait before connecting again: {exc.reason}") from None
@@ -152,6 +152,11 @@ def _verify(account: Account) -> tuple[str, str]:
                            {form.address: [reason]}) from None
     finally:
         connector.close()
+
+
+def _said(network: str, reason: str) -> str:
+    """The network's answer as a field error, naming the network once."""
+    return reason if reason.startswith(f"{network} ") else f"{network} answered: {reason}"
 
 
 def connect_account(principal: Principal, partner_id: int, network: str,

@@ -109,7 +109,7 @@ def test_a_bad_token_answers_422_naming_the_networks_answer(client, world, masto
     _no_secret(refused)
     errors = refused.get_json()["errors"]
     assert list(errors) == ["access_token"]
-    assert "The access token is invalid" in errors["access_token"][0]
+    assert errors["access_token"] == ["mastodon answered 401: The access token is invalid"]
 
     bad_password = client.post(URL, headers=world["acme_user"], json={
         "partner_id": world["acme"], "network": "bluesky", "handle": FakeBluesky.HANDLE,
