@@ -54,8 +54,17 @@ ROLES = (*VENDOR_ROLES, *PARTNER_ROLES)
 ASSET_STATUSES = ("queued", "running", "done", "failed")
 PARTNER_STATUSES = ("active", "suspended", "archived")
 CAMPAIGN_STATUSES = ("draft", "launching", "running", "paused", "completed", "archived")
-# "held": the account needs reconnecting; the post waits for it instead of failing.
-POST_STATUSES = ("awaiting_approval", "scheduled", "claimed", "held", "published", "failed", "cancelled")
+# A scheduled post's life: waiting (scheduled: goes out on its own; awaiting_approval -> approved),
+# claimed by a scheduler, publishing (a worker sent it), then published, failed (with the
+# network's reason), held (for a person: the account needs reconnecting, or an unknown outcome
+# could not be reconciled), expired (not approved in time) or cancelled.
+POST_STATUSES = ("awaiting_approval", "scheduled", "approved", "claimed", "publishing", "held", "published",
+                 "failed", "expired", "cancelled")
+POST_WAITING = ("scheduled", "approved")  # due posts in these states are claimed
+POST_OUTCOMES = ("published", "reconciled", "rate_limited", "temporary", "rejected", "auth_expired",
+                 "unknown_outcome", "held")
+PLAN_TIMINGS = ("local_time", "window", "on_approval")
+PLAN_STATUSES = ("active", "cancelled")
 # A social account as its partner sees it: publishing, paused by them, or waiting for a reconnect
 # (its token was revoked or expired beyond refresh, or its login no longer works).
 SOCIAL_ACCOUNT_STATES = ("active", "paused", "needs_reconnect")

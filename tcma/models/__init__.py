@@ -7,7 +7,7 @@ from tcma.models.experiment import Experiment, Variant
 from tcma.models.mail import OutboundMail
 from tcma.models.outbox import JobOutbox as JobOutbox
 from tcma.models.partner import BrandKit, Partner
-from tcma.models.social import OAuthConnection, ScheduledPost, SocialAccount
+from tcma.models.social import OAuthConnection, PostAttempt, PostPlan, ScheduledPost, SocialAccount
 from tcma.models.template import Customization, Template, TemplateVersion
 from tcma.models.tracking import Destination, Event, EventRollup, TrackedLink
 from tcma.models.user import ROLES, ApiToken, Invitation, User, WebSession
@@ -17,7 +17,7 @@ __all__ = [
     "ROLES",
     "ApiToken", "Asset", "Base", "BrandKit", "Campaign", "CampaignOutput", "Customization",
     "Destination", "Event", "EventRollup", "Experiment", "Invitation", "OAuthConnection", "OutboundMail",
-    "Partner", "Region", "Render", "ScheduledPost", "SocialAccount", "Template", "TemplateVersion", "Tier",
-    "TrackedLink",
+    "Partner", "PostAttempt", "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
+    "TemplateVersion", "Tier", "TrackedLink",
     "User", "Variant", "Vertical", "WebSession",
 ]

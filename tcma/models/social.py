@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaigns.vocabulary import NETWORKS, POST_STATUSES
-from tcma.models.base import Base, TimestampMixin, enum_check, utcnow
+from campaigns.vocabulary import NETWORKS, PLAN_STATUSES, POST_OUTCOMES, POST_STATUSES
+from tcma.models.base import Base, JSONType, TimestampMixin, enum_check, utcnow
 from tcma.models.partner import Partner
 
 
@@ -70,11 +71,42 @@ class OAuthConnection(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class PostPlan(TimestampMixin, Base):
+    """A post a marketer plans once for a campaign: every opted-in partner account publishes it.
+
+    The text of each network's post is the campaign's `post:<network>` output rendered for the
+    partner (tracked links included); the image, when `image_output` is set, is the partner's
+    render of that campaign output. `timing` says when, in each partner's own time zone.
+    """
+
+    __tablename__ = "post_plan"
+    __table_args__ = (CheckConstraint(enum_check("status", PLAN_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    networks: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    image_output: Mapped[str | None] = mapped_column(String(40))
+    # {"kind": "local_time", "local": "2027-03-09T10:00"} | {"kind": "window", "start_local", "end_local"}
+    # | {"kind": "on_approval"}; local times are wall-clock times at the partner.
+    timing: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    requires_approval: Mapped[bool] = mapped_column(default=False)
+    allow_late: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+
 class ScheduledPost(TimestampMixin, Base):
     """One post for one account at one time; `idempotency_key` keeps it from posting twice."""
 
     __tablename__ = "scheduled_post"
-    __table_args__ = (CheckConstraint(enum_check("status", POST_STATUSES), name="status"),)
+    __table_args__ = (
+        CheckConstraint(enum_check("status", POST_STATUSES), name="status"),
+        # A plan makes one post per account: planning again (a partner joined) adds only the new ones.
+        UniqueConstraint("plan_id", "social_account_id"),
+        # The scheduler's question: which waiting posts are due?
+        Index("ix_scheduled_post_due", "status", "scheduled_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     social_account_id: Mapped[int] = mapped_column(
@@ -82,10 +114,15 @@ class ScheduledPost(TimestampMixin, Base):
     )
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("post_plan.id", ondelete="CASCADE"), index=True)
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
+    image_asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
     variant: Mapped[str | None] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
     media_key: Mapped[str | None] = mapped_column(String(255))
+    # When, as the partner sees it: a wall-clock time in their zone (None: as soon as approved).
+    local_at: Mapped[str | None] = mapped_column(String(19))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     scheduled_at: Mapped[datetime] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -93,9 +130,29 @@ class ScheduledPost(TimestampMixin, Base):
     claimed_until: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     external_id: Mapped[str | None] = mapped_column(String(200))
     external_url: Mapped[str | None] = mapped_column(String(500))
     error: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None]
 
     account: Mapped[SocialAccount] = relationship()
+    plan: Mapped[PostPlan | None] = relationship()
+
+
+class PostAttempt(Base):
+    """One try at publishing a post: when, by whom, what the network answered."""
+
+    __tablename__ = "post_attempt"
+    __table_args__ = (CheckConstraint(enum_check("outcome", POST_OUTCOMES), name="outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("scheduled_post.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(Text)
+    # What the network said about its limits on this answer: {"limit", "remaining", "reset"}.
+    rate_limit: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
