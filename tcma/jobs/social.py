@@ -1,0 +1,18 @@
+"""Social jobs: publish one claimed post; reconcile one whose outcome is unknown."""
+
+from __future__ import annotations
+
+from tcma.jobs import job
+from tcma.services.syndication import scheduler
+
+
+@job(queue="default", timeout=300, result_ttl=600)
+def publish_post(post_id: int) -> str:
+    """Publish the post if it is still claimed (a second run of the job does nothing)."""
+    return scheduler.publish_post(post_id)
+
+
+@job(queue="default", timeout=300, result_ttl=600)
+def reconcile_post(post_id: int) -> str:
+    """Look for a post that may have gone out before sending it again."""
+    return scheduler.reconcile_post(post_id)

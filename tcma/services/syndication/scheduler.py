@@ -1,0 +1,338 @@
+"""The scheduler: due posts claimed under a lease and published exactly once, whatever dies when.
+
+A pass (`run_pass`, from `tcma scheduler`):
+1. makes the posts of active plans for partners and accounts that arrived since (`fill_active_plans`);
+2. expires posts still awaiting approval past their time (unless their plan allows late posts);
+3. recovers leases that ran out: a `claimed` post whose job never ran goes back to waiting; a
+   `publishing` post (a worker died after sending, or before) is reconciled, never sent blindly;
+4. claims due waiting posts in batches (`FOR UPDATE SKIP LOCKED`: two schedulers never claim the
+   same post) and enqueues one publish job per post, after the commit (the job outbox).
+
+A publish job (`publish_post`) takes the post only if it is still `claimed`, marks it `publishing`
+(committed before the network is called), publishes through the account's connector behind the
+shared rate limiter, and records the attempt. Rate limited: wait for the network's reset. Temporary:
+back off with jitter (failed after MAX_ATTEMPTS). Rejected: failed with the network's reason.
+Credentials refused: the account needs reconnecting and its posts are held. No answer after
+sending: reconciled by reading the account's recent posts; when that cannot tell, held for a person.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+
+from tcma.connectors import (
+    AuthExpired,
+    ConnectorError,
+    Post,
+    Published,
+    RateLimited,
+    RateLimitState,
+    Rejected,
+    UnknownOutcome,
+    Unsupported,
+)
+from tcma.extensions import db
+from tcma.models import Asset, PostAttempt, PostPlan, ScheduledPost, SocialAccount
+from tcma.models.base import utcnow
+from tcma.queue import JobCall
+from tcma.services.syndication.accounts import mark_needs_reconnect, opened
+from tcma.services.syndication.plans import fill_active_plans
+from tcma.services.transaction import commit, enqueue_after_commit, rollback
+from tcma.state import app_state
+
+PUBLISH_JOB = "tcma.jobs.social.publish_post"
+RECONCILE_JOB = "tcma.jobs.social.reconcile_post"
+LEASE = timedelta(minutes=5)
+BATCH = 200
+MAX_ATTEMPTS = 8
+RENDER_WAIT = timedelta(minutes=2)  # a post whose text is still rendering is looked at again then
+BACKOFF_BASE = 30  # seconds; doubled per attempt, capped at BACKOFF_CAP, with +-25 % jitter
+BACKOFF_CAP = 3600
+WAITING = ("scheduled", "approved")
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    """Who claims or publishes: host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+@dataclass
+class PassReport:
+    """What one scheduler pass did."""
+
+    filled: int = 0
+    expired: int = 0
+    released: int = 0
+    reconciling: int = 0
+    claimed: int = 0
+
+    def summary(self) -> str:
+        return (f"claimed {self.claimed} due posts, made {self.filled} new posts, expired {self.expired}, "
+                f"released {self.released} lapsed claims, reconciling {self.reconciling}")
+
+
+def run_pass(now: datetime | None = None, *, batch: int = BATCH, max_batches: int = 50) -> PassReport:
+    """One scheduler pass (see the module docstring); safe to run in several processes at once."""
+    now = now or utcnow()
+    report = PassReport()
+    report.filled = fill_active_plans()
+    commit()
+    report.expired = _expire_unapproved(now)
+    report.released, report.reconciling = _recover_leases(now)
+    for _ in range(max_batches):
+        claimed = claim_due(now, batch)
+        report.claimed += claimed
+        if claimed < batch:
+            break
+    return report
+
+
+def _expire_unapproved(now: datetime) -> int:
+    """Posts still awaiting approval at their time are expired, unless the plan allows late posts."""
+    late_ok = select(PostPlan.id).where(PostPlan.allow_late.is_(True))
+    result = db.session.execute(update(ScheduledPost).where(
+        ScheduledPost.status == "awaiting_approval", ScheduledPost.local_at.is_not(None),
+        ScheduledPost.scheduled_at <= now,
+        or_(ScheduledPost.plan_id.is_(None), ScheduledPost.plan_id.not_in(late_ok)),
+    ).values(status="expired", error="not approved by its time", updated_at=now))
+    commit()
+    return result.rowcount or 0
+
+
+def _recover_leases(now: datetime) -> tuple[int, int]:
+    """Claims whose lease ran out: never started -> waiting again; started -> reconcile."""
+    released = db.session.execute(update(ScheduledPost).where(
+        ScheduledPost.status == "claimed", ScheduledPost.claimed_until < now,
+    ).values(status="scheduled", claimed_by=None, claimed_until=None, updated_at=now)).rowcount or 0
+    # An approved post goes back to approved, not to scheduled.
+    db.session.execute(update(ScheduledPost).where(
+        ScheduledPost.status == "scheduled", ScheduledPost.approved_at.is_not(None),
+    ).values(status="approved"))
+    lost = list(db.session.scalars(select(ScheduledPost).where(
+        ScheduledPost.status == "publishing", ScheduledPost.claimed_until < now,
+    ).with_for_update(skip_locked=True).limit(BATCH)))
+    for post in lost:
+        post.claimed_until = now + LEASE
+        job_id = f"reconcile-{post.id}-{post.attempts}"
+        enqueue_after_commit(JobCall(RECONCILE_JOB, (post.id,), job_id=job_id))
+    commit()
+    return released, len(lost)
+
+
+def claim_due(now: datetime, batch: int = BATCH) -> int:
+    """Claim up to `batch` due waiting posts (skipping rows another scheduler holds) and enqueue them."""
+    rows = list(db.session.scalars(select(ScheduledPost).where(
+        ScheduledPost.status.in_(WAITING), ScheduledPost.scheduled_at <= now,
+        or_(ScheduledPost.next_attempt_at.is_(None), ScheduledPost.next_attempt_at <= now),
+    ).order_by(ScheduledPost.scheduled_at, ScheduledPost.id).limit(batch).with_for_update(skip_locked=True)))
+    me = worker_name()
+    for post in rows:
+        post.status, post.claimed_by, post.claimed_until = "claimed", me, now + LEASE
+        job_id = f"publish-{post.id}-{post.attempts + 1}"
+        enqueue_after_commit(JobCall(PUBLISH_JOB, (post.id,), job_id=job_id))
+    commit()
+    return len(rows)
+
+
+# --- publishing ------------------------------------------------------------------------------------
+
+def _lock(post_id: int) -> ScheduledPost | None:
+    stmt = select(ScheduledPost).where(ScheduledPost.id == post_id).with_for_update()
+    return db.session.scalars(stmt).first()
+
+
+def _asset_bytes(asset_id: int | None) -> tuple[bytes, str] | None:
+    """The rendered bytes and media type of a done asset, or None while it is not rendered."""
+    if asset_id is None:
+        return None
+    asset = db.session.get(Asset, asset_id)
+    if asset is None or asset.status != "done" or asset.render is None:
+        return None
+    return app_state().storage.get(asset.render.storage_key), asset.render.media_type
+
+
+def post_text(post: ScheduledPost) -> str | None:
+    """The text that goes out: the partner's edit, else the render of the campaign's post output."""
+    if post.text:
+        return post.text
+    found = _asset_bytes(post.asset_id)
+    return found[0].decode("utf-8").strip() if found else None
+
+
+def _outgoing(post: ScheduledPost, text: str) -> Post:
+    image = _asset_bytes(post.image_asset_id)
+    alt = f"{post.account.partner.name}: {post.plan.name}" if post.plan else ""
+    return Post(text=text, idempotency_key=post.idempotency_key,
+                image=image[0] if image else None, image_type=image[1] if image else None,
+                alt_text=alt[:1000])
+
+
+def _waiting_state(post: ScheduledPost) -> str:
+    return "approved" if post.approved_at is not None else "scheduled"
+
+
+def _limits(state: RateLimitState | None) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    return {"limit": state.limit, "remaining": state.remaining,
+            "reset": state.reset.isoformat() if state.reset else None}
+
+
+def _attempt(post: ScheduledPost, started: datetime, outcome: str, detail: str | None,
+             rate_limit: RateLimitState | None = None) -> None:
+    db.session.add(PostAttempt(post_id=post.id, started_at=started, finished_at=utcnow(),
+                               worker=worker_name(), outcome=outcome, detail=(detail or "")[:2000] or None,
+                               rate_limit=_limits(rate_limit)))
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """How long to wait after the `attempts`-th temporary failure: doubling, capped, +-25 % jitter."""
+    base = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=base * (rng or random).uniform(0.75, 1.25))
+
+
+def publish_post(post_id: int) -> str:
+    """Publish one claimed post (a job); answers what happened. Idempotent: anything but a
+    `claimed` post is left alone, so a job run twice publishes once."""
+    post = _lock(post_id)
+    if post is None or post.status != "claimed":
+        rollback()
+        return "skipped"
+    account: SocialAccount = post.account
+    now = utcnow()
+    if account.needs_reconnect_since is not None or not account.is_active:
+        reason = ("the account needs connecting again" if account.needs_reconnect_since is not None
+                  else "the account is paused")
+        post.status, post.error, post.claimed_by, post.claimed_until = "held", reason, None, None
+        commit()
+        return "held"
+    text = post_text(post)
+    if text is None:  # the campaign's render of this partner's post has not finished yet
+        post.status, post.claimed_by, post.claimed_until = _waiting_state(post), None, None
+        post.next_attempt_at, post.error = now + RENDER_WAIT, "waiting for the post's render"
+        commit()
+        return "waiting"
+    outgoing = _outgoing(post, text)
+    post.text = text
+    post.status, post.attempts, post.claimed_until = "publishing", post.attempts + 1, now + LEASE
+    commit()  # from here on, a crash means "maybe sent": the lease runs out and the post is reconciled
+    connector = app_state().connector(account.network)
+    try:
+        published = connector.publish(opened(account), outgoing)
+    except ConnectorError as exc:
+        return _failed(post_id, now, exc, connector, outgoing)
+    finally:
+        connector.close()
+    return _published(post_id, now, published, "published")
+
+
+def _published(post_id: int, started: datetime, published: Published, outcome: str) -> str:
+    post = _lock(post_id)
+    assert post is not None
+    post.status, post.external_id, post.external_url = "published", published.external_id[:200], (
+        published.url or None) and published.url[:500]
+    post.published_at, post.error, post.claimed_by, post.claimed_until = utcnow(), None, None, None
+    _attempt(post, started, outcome, published.url, published.rate_limit)
+    _record_post_event(post)
+    commit()
+    return outcome
+
+
+def _record_post_event(post: ScheduledPost) -> None:
+    """The post joins the engagement data beside the clicks (kind "post", channel = the network)."""
+    from tcma.services.tracking.events import record_event
+
+    try:
+        record_event("post", post.partner_id, post.campaign_id, post.asset_id, channel=post.account.network,
+                     variant=post.variant, uid=f"post-{post.id}")
+    except Exception:  # the post is out; losing its event must not make it look unpublished
+        log.exception("recording the post event of post %s failed", post.id)
+
+
+def _failed(post_id: int, started: datetime, exc: ConnectorError, connector: Any, outgoing: Post) -> str:
+    post = _lock(post_id)
+    assert post is not None
+    now = utcnow()
+    if isinstance(exc, RateLimited):
+        _attempt(post, started, "rate_limited", exc.reason, exc.rate_limit)
+        post.status, post.next_attempt_at = _waiting_state(post), exc.until
+        post.attempts -= 1  # waiting for a reset is not a failed try
+    elif isinstance(exc, AuthExpired):
+        _attempt(post, started, "auth_expired", exc.reason, exc.rate_limit)
+        mark_needs_reconnect(post.account, f"{post.account.network} refused the credentials: {exc.reason}")
+        post.status, post.error = "held", f"the account needs connecting again: {exc.reason}"[:2000]
+    elif isinstance(exc, Rejected | Unsupported):
+        _attempt(post, started, "rejected", exc.reason, exc.rate_limit)
+        post.status, post.error = "failed", f"{post.account.network} refused the post: {exc.reason}"[:2000]
+    elif isinstance(exc, UnknownOutcome):
+        _attempt(post, started, "unknown_outcome", exc.reason, exc.rate_limit)
+        commit()
+        return reconcile_post(post_id, connector=connector, outgoing=outgoing, since=started)
+    else:  # Temporary and anything unforeseen: nothing was published
+        _attempt(post, started, "temporary", exc.reason, exc.rate_limit)
+        if post.attempts >= MAX_ATTEMPTS:
+            post.status, post.error = "failed", f"gave up after {post.attempts} tries: {exc.reason}"[:2000]
+        else:
+            post.status, post.next_attempt_at = _waiting_state(post), now + backoff(post.attempts)
+            post.error = exc.reason[:2000]
+    post.claimed_by, post.claimed_until = None, None
+    commit()
+    return post.status
+
+
+def reconcile_post(post_id: int, *, connector: Any = None, outgoing: Post | None = None,
+                   since: datetime | None = None) -> str:
+    """A post that may have gone out: look for it on the account before anything is sent again.
+
+    Found: published. Not there (or the network drops a resend of the same key): waiting again.
+    The network cannot tell (no way to read the account's posts, or no answer): held for a person.
+    """
+    post = _lock(post_id)
+    if post is None or post.status != "publishing":
+        rollback()
+        return "skipped"
+    account = post.account
+    outgoing = outgoing or _outgoing(post, post.text)
+    since = since or (post.updated_at - LEASE if post.updated_at else None)
+    started = utcnow()
+    commit()
+    own = connector is None
+    connector = connector or app_state().connector(account.network)
+    try:
+        found = connector.reconcile(opened(account), outgoing, since)
+    except ConnectorError as exc:
+        post = _lock(post_id)
+        assert post is not None
+        _attempt(post, started, "held", f"could not check whether it went out: {exc.reason}")
+        post.status, post.claimed_by, post.claimed_until = "held", None, None
+        post.error = (f"{account.network} may or may not have published it, and cannot tell "
+                      f"({exc.reason}): check the account, then retry or cancel")[:2000]
+        commit()
+        return "held"
+    finally:
+        if own:
+            connector.close()
+    if found is not None:
+        return _published(post_id, started, found, "reconciled")
+    post = _lock(post_id)
+    assert post is not None
+    post.status, post.claimed_by, post.claimed_until = _waiting_state(post), None, None
+    post.next_attempt_at = utcnow()
+    commit()
+    return post.status
+
+
+def due_count(now: datetime | None = None) -> int:
+    """How many waiting posts are due now (for operators and the scheduler's log)."""
+    now = now or utcnow()
+    return len(db.session.scalars(select(ScheduledPost.id).where(and_(
+        ScheduledPost.status.in_(WAITING), ScheduledPost.scheduled_at <= now))).all())

@@ -1,0 +1,210 @@
+"""Syndicated posts end to end in one process: plan -> posts in each partner's zone -> scheduler pass
+-> publish jobs (in-process) -> the fake Mastodon; each failure class, exactly once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tcma.extensions import db
+from tcma.models import PostAttempt, ScheduledPost, SocialAccount
+from tcma.models.base import utcnow
+from tcma.services.accounts.auth import OPERATOR
+from tcma.services.catalogue.templates import import_catalogue
+from tcma.services.syndication.accounts import connect_account
+from tcma.services.syndication.plans import cancel_plan, create_plan
+from tcma.services.syndication.scheduler import run_pass
+from tests.support.apps import app_on, base_config
+from tests.support.factories import make_partner, make_taxonomy, make_user
+from tests.support.fake_networks import FakeMastodon, serve
+
+OUTPUTS = [{"template": "launch-posts", "output": "post:mastodon"},
+           {"template": "social-card", "output": "png"}]
+
+
+@pytest.fixture
+def app(migrated_pg, tmp_path):
+    url, tables = migrated_pg
+    yield from app_on(base_config(tmp_path, DATABASE_URL=url, CONNECTORS_BACKEND="live",
+                                  CONNECTORS_TIMEOUT=0.5, CONNECTORS_CONNECT_TIMEOUT=0.5,
+                                  CONNECTORS_MEDIA_POLL_INTERVAL=0.01), tables)
+
+
+@pytest.fixture
+def fake():
+    with serve(FakeMastodon()) as fake:
+        yield fake
+
+
+@pytest.fixture
+def world(app, client, fake):
+    """Two partners (New York, Berlin) with a Mastodon account each, in a launched campaign."""
+    import_catalogue()
+    taxonomy = make_taxonomy()
+    ny, berlin = make_partner(taxonomy), make_partner(taxonomy)
+    ny.time_zone, berlin.time_zone = "America/New_York", "Europe/Berlin"
+    db.session.commit()
+    accounts = []
+    for partner in (ny, berlin):
+        row = connect_account(OPERATOR, partner.id, "mastodon",
+                              {"instance_url": fake.base_url, "access_token": FakeMastodon.TOKEN})
+        row.auto_publish = True
+        accounts.append(row)
+    db.session.commit()
+    _, marketer = make_user("marketer")
+    created = client.post("/api/v1/campaigns", headers=marketer,
+                          json={"name": "Spring launch", "outputs": OUTPUTS, "segment": {}})
+    assert created.status_code == 201, created.json
+    campaign_id = created.json["id"]
+    launched = client.post(f"/api/v1/campaigns/{campaign_id}/launch", headers=marketer)
+    assert launched.status_code == 202 and launched.json["done"] == 4, launched.json
+    return {"campaign": campaign_id, "ny": ny, "berlin": berlin, "accounts": accounts, "marketer": marketer}
+
+
+def _plan(world, **extra):
+    values = {"name": "Spring post", "networks": ["mastodon"], "image_output": "png",
+              "timing": {"kind": "local_time", "local": "2027-03-09T10:00"}}
+    values.update(extra)
+    return create_plan(OPERATOR, world["campaign"], **values)
+
+
+def _posts():
+    return list(db.session.scalars(select(ScheduledPost).order_by(ScheduledPost.partner_id)))
+
+
+def test_a_plan_makes_one_post_per_account_due_at_ten_in_each_partners_zone(world):
+    plan = _plan(world)
+    ny, berlin = _posts()
+    assert (ny.local_at, ny.time_zone, ny.scheduled_at) == (
+        "2027-03-09T10:00", "America/New_York", datetime(2027, 3, 9, 15, 0, tzinfo=UTC))
+    assert (berlin.local_at, berlin.scheduled_at) == (
+        "2027-03-09T10:00", datetime(2027, 3, 9, 9, 0, tzinfo=UTC))
+    assert {p.status for p in (ny, berlin)} == {"scheduled"}
+    assert ny.plan_id == plan.id and ny.image_asset_id is not None
+    # Planning again (a partner joined) adds nothing twice.
+    from tcma.services.syndication.plans import fill_plan
+
+    assert fill_plan(plan) == 0
+
+
+def test_due_posts_are_published_once_with_their_image_and_tracked_link(world, fake):
+    _plan(world)
+    early = run_pass(now=datetime(2027, 3, 9, 8, 59, tzinfo=UTC))
+    assert early.claimed == 0 and fake.statuses == []
+    report = run_pass(now=datetime(2027, 3, 9, 9, 0, tzinfo=UTC))  # 10:00 in Berlin, 04:00 in New York
+    assert report.claimed == 1
+    assert len(fake.statuses) == 1 and fake.statuses[0]["media_attachments"]
+    berlin = _posts()[1]
+    assert berlin.status == "published" and berlin.external_id == fake.statuses[0]["id"]
+    assert "/l/" in berlin.text or "http" in berlin.text  # the partner's tracked link is in the text
+    run_pass(now=datetime(2027, 3, 9, 15, 0, tzinfo=UTC))
+    run_pass(now=datetime(2027, 3, 9, 16, 0, tzinfo=UTC))
+    assert len(fake.statuses) == 2
+    assert {p.status for p in _posts()} == {"published"}
+    attempts = db.session.scalar(select(func.count()).select_from(PostAttempt))
+    assert attempts == 2
+
+
+def test_content_the_network_rejects_fails_at_once_with_its_reason(world, fake):
+    _plan(world)
+    fake.fail_next("/api/v1/statuses", 422, {"error": "Validation failed: Text character limit exceeded"})
+    run_pass(now=datetime(2027, 3, 9, 9, 0, tzinfo=UTC))
+    berlin = _posts()[1]
+    assert berlin.status == "failed"
+    assert berlin.error.startswith("mastodon refused the post: ")
+    assert "character limit" in berlin.error
+
+
+def test_a_rate_limited_post_waits_for_the_reset_without_asking_again(world, fake):
+    _plan(world)
+    reset = datetime(2027, 3, 9, 9, 30, tzinfo=UTC)
+    fake.fail_next("/api/v1/statuses", 429, {"error": "Too many requests"},
+                   headers={"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                            "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.000Z")})
+    run_pass(now=datetime(2027, 3, 9, 9, 0, tzinfo=UTC))
+    berlin = _posts()[1]
+    assert berlin.status == "scheduled" and berlin.next_attempt_at == reset
+    calls = len(fake.calls)
+    run_pass(now=datetime(2027, 3, 9, 9, 29, tzinfo=UTC))
+    assert len(fake.calls) == calls  # nothing sent before the reset
+    outcomes = list(db.session.scalars(select(PostAttempt.outcome)))
+    assert outcomes == ["rate_limited"]
+
+
+def test_a_temporary_failure_backs_off_then_publishes(world, fake):
+    _plan(world)
+    fake.fail_next("/api/v1/statuses", 503, {"error": "Service Unavailable"})
+    run_pass(now=datetime(2027, 3, 9, 9, 0, tzinfo=UTC))
+    berlin = _posts()[1]
+    assert berlin.status == "scheduled" and berlin.attempts == 1
+    # Backed off about 30 s (+-25 % jitter) from the job's own clock.
+    wait = berlin.next_attempt_at - utcnow()
+    assert timedelta(seconds=15) < wait <= timedelta(seconds=38)
+    assert berlin.error == "mastodon answered 503: Service Unavailable"
+    run_pass(now=datetime(2027, 3, 9, 9, 1, tzinfo=UTC))
+    db.session.refresh(berlin)
+    assert berlin.status == "published" and len(fake.statuses) == 1
+
+
+def test_revoked_credentials_hold_the_accounts_posts_and_ask_for_a_reconnect(world, fake):
+    _plan(world)
+    fake.fail_next("/api/v1/statuses", 401, {"error": "The access token was revoked"}, times=5)
+    run_pass(now=datetime(2027, 3, 9, 9, 0, tzinfo=UTC))
+    berlin = _posts()[1]
+    account = db.session.get(SocialAccount, berlin.social_account_id)
+    assert berlin.status == "held" and account.state == "needs_reconnect"
+    assert berlin.error.startswith("the account needs connecting again: ")
+
+
+def test_no_answer_after_sending_is_reconciled_without_a_duplicate(world, fake):
+    _plan(world)
+    fake.slow_next("/api/v1/statuses", 1.0)  # the fake publishes, then answers past the timeout
+    run_pass(now=datetime(2027, 3, 9, 9, 0, tzinfo=UTC))
+    berlin = _posts()[1]
+    assert len(fake.statuses) == 1
+    # Mastodon drops a resend of the same Idempotency-Key: the retry gets the same status back.
+    run_pass(now=datetime(2027, 3, 9, 9, 1, tzinfo=UTC))
+    db.session.refresh(berlin)
+    assert berlin.status == "published" and len(fake.statuses) == 1
+    outcomes = list(db.session.scalars(select(PostAttempt.outcome).order_by(PostAttempt.id)))
+    assert outcomes[0] == "unknown_outcome" and outcomes[-1] in ("published", "reconciled")
+
+
+def test_a_worker_lost_mid_publish_is_reconciled_not_sent_again(world, fake):
+    _plan(world)
+    run_pass(now=datetime(2027, 3, 9, 9, 0, tzinfo=UTC))
+    berlin = _posts()[1]
+    assert len(fake.statuses) == 1
+    # As if the worker died after the network accepted it, before recording it.
+    berlin.status, berlin.external_id = "publishing", None
+    berlin.claimed_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    run_pass(now=utcnow())
+    db.session.refresh(berlin)
+    assert berlin.status == "published" and len(fake.statuses) == 1
+    assert list(db.session.scalars(select(PostAttempt.outcome).order_by(PostAttempt.id)))[-1] == "reconciled"
+
+
+def test_posts_awaiting_approval_expire_at_their_time_and_a_cancelled_plan_sends_nothing(world, fake):
+    plan = _plan(world, requires_approval=True)
+    assert {p.status for p in _posts()} == {"awaiting_approval"}
+    run_pass(now=datetime(2027, 3, 9, 9, 0, tzinfo=UTC))
+    assert [p.status for p in _posts()] == ["awaiting_approval", "expired"]
+    cancel_plan(OPERATOR, plan.id)
+    assert [p.status for p in _posts()] == ["cancelled", "expired"]
+    run_pass(now=datetime(2027, 3, 9, 16, 0, tzinfo=UTC))
+    assert fake.statuses == []
+
+
+def test_a_partner_who_connects_later_gets_the_posts_still_to_come(world, fake):
+    plan = _plan(world)
+    db.session.delete(world["accounts"][0])
+    db.session.commit()
+    assert len(_posts()) == 1
+    connect_account(OPERATOR, world["ny"].id, "mastodon",
+                    {"instance_url": fake.base_url, "access_token": FakeMastodon.TOKEN})
+    report = run_pass(now=datetime(2027, 3, 9, 9, 0, tzinfo=UTC))
+    assert report.filled == 1 and len(_posts()) == 2
+    assert plan.id == _posts()[0].plan_id
