@@ -208,3 +208,13 @@ def test_a_partner_who_connects_later_gets_the_posts_still_to_come(world, fake):
     report = run_pass(now=datetime(2027, 3, 9, 9, 0, tzinfo=UTC))
     assert report.filled == 1 and len(_posts()) == 2
     assert plan.id == _posts()[0].plan_id
+
+
+def test_tcma_scheduler_once_runs_one_pass_from_the_command_line(app, world, fake):
+    _plan(world, timing={"kind": "on_approval"})
+    posts = _posts()
+    assert {p.status for p in posts} == {"scheduled"}  # auto-publish accounts: due at once
+    result = app.test_cli_runner().invoke(args=["scheduler", "--once"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("claimed 2 due posts, made 0 new posts, expired 0")
+    assert len(fake.statuses) == 2
