@@ -51,9 +51,13 @@ def demo_command(partners: int) -> None:
     click.echo(f"Mailed {' and '.join(sent)}: each is a .eml file in {get_settings().mail_outbox_dir}/")
     if get_settings().connectors_backend == "dryrun":
         posted = connect_and_post(campaign.id)
+        states = ", ".join(f"{count} {state.replace('_', ' ')}"
+                           for state, count in sorted(posted.states.items()))
         click.echo(f"Connected {posted.accounts} dry-run social accounts (a Mastodon account and a LinkedIn "
-                   f"page per partner) and posted {posted.posts} launch announcements: nothing left tcma; "
-                   f"each post is a .json file (with its image) under {posted.folder}/")
+                   f"page per partner) and planned the campaign's post to each: {states}. "
+                   f"Nothing left tcma: each published post is a .json file (with its image) under "
+                   f"{posted.folder}/; the others wait for their partner's approval "
+                   f"(.venv/bin/tcma posts list --status awaiting_approval)")
     _print_logins(report)
 
 

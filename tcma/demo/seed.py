@@ -156,7 +156,10 @@ def generate_logo(name: str, color: str, kind: str) -> bytes:
 DEMO_CAMPAIGN = "Zero-trust launch (demo)"
 DEMO_OUTPUTS = [{"template": "solution-brief", "output": "pdf"},
                 {"template": "social-card", "output": "png"},
-                {"template": "newsletter", "output": "email"}]
+                {"template": "newsletter", "output": "email"},
+                # Each partner's post text per network (tracked links included) for the syndicated post.
+                {"template": "launch-posts", "output": "post:mastodon"},
+                {"template": "launch-posts", "output": "post:linkedin"}]
 
 
 def launch_demo_campaign() -> tuple[Campaign, dict[str, int]]:

@@ -19,16 +19,18 @@ def test_demo_seeds_the_vendor_once(tmp_path):
     assert first.exit_code == 0, first.output
     assert "30 partners" in first.output
     assert "sign in as marketer" in first.output
-    # Every partner gets dry-run Mastodon and LinkedIn accounts; each posted its announcement once,
-    # with its co-branded social card, into the dry-run folder (nothing left the machine).
+    # Every partner gets dry-run Mastodon and LinkedIn accounts and the campaign's planned post: two
+    # partners in three auto-publish (published at once into the dry-run folder, with their social
+    # card), the others' posts wait for their approval. Nothing left the machine.
     assert "Connected 60 dry-run social accounts" in first.output
+    assert "planned the campaign's post to each: 20 awaiting approval, 40 published." in first.output
     assert f"under {tmp_path / 'social-dryrun'}/" in first.output
     posts = sorted((tmp_path / "social-dryrun").glob("*/*.json"))
-    assert len(posts) == 60
-    record = json.loads(posts[-1].read_text())
-    assert record["text"].startswith("Zero trust, deployed by people you know: ")
-    assert record["image_type"] == "image/png" and record["image_bytes"] > 10_000
+    assert len(posts) == 40
     assert {p.parent.name for p in posts} == {"mastodon", "linkedin"}
+    records = [json.loads(p.read_text()) for p in posts]
+    assert all(r["image_type"] == "image/png" and r["image_bytes"] > 10_000 for r in records)
+    assert all("http" in r["text"] for r in records)  # the partner's tracked link
     second = runner.invoke(args=["demo"])
     assert "already there" in second.output and "30 partners" in second.output
     with app.app_context():
