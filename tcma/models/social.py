@@ -136,6 +136,10 @@ class ScheduledPost(TimestampMixin, Base):
     external_url: Mapped[str | None] = mapped_column(String(500))
     error: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None]
+    # The published post's numbers as the network last gave them ({"likes", "reposts", "replies",
+    # "impressions"}; a network that does not say leaves it out), and when they were read.
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    metrics_at: Mapped[datetime | None]
 
     account: Mapped[SocialAccount] = relationship()
     plan: Mapped[PostPlan | None] = relationship()
