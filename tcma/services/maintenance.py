@@ -2,7 +2,8 @@
 
 One pass enqueues the jobs committed use cases left in the outbox, re-enqueues renders a dead
 worker held past their lease, re-enqueues mail whose job is gone, purges ended portal
-sessions and old outbox rows, and renews social tokens about to end. Workers run it every
+sessions and old outbox rows, renews social tokens about to end and mails partners a digest of
+posts awaiting their approval. Workers run it every
 TCMA_MAINTENANCE_INTERVAL seconds (and `tcma maintenance` for cron or a supervisor); a Redis
 key lets one pass run per interval whatever the number of workers. Each step is idempotent, so
 a pass run twice does no harm.
@@ -27,6 +28,7 @@ from tcma.queue import JobCall, get_queue
 from tcma.services.accounts.sessions import purge_sessions
 from tcma.services.launch.launches import recover_stalled
 from tcma.services.sending.mail import MAIL_JOB
+from tcma.services.syndication.digests import queue_approval_digests
 from tcma.services.syndication.tokens import refresh_due_tokens
 from tcma.services.transaction import commit, drain_outbox, enqueue_after_commit, purge_outbox, rollback
 
@@ -45,13 +47,15 @@ class MaintenanceReport:
     sessions: int = 0
     outbox_purged: int = 0
     tokens: int = 0
+    digests: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line for logs and the command line."""
         text = (f"enqueued {self.outbox} outbox jobs, recovered {self.assets} assets, "
                 f"re-enqueued {self.mail} mails, purged {self.sessions} sessions "
-                f"and {self.outbox_purged} outbox rows, renewed {self.tokens} social tokens")
+                f"and {self.outbox_purged} outbox rows, renewed {self.tokens} social tokens, "
+                f"queued {self.digests} approval digests")
         return text + "".join(f"; {step} failed: {error}" for step, error in self.errors.items())
 
 
@@ -66,6 +70,7 @@ def run_maintenance() -> MaintenanceReport:
     steps: dict[str, Callable[[], int]] = {
         "outbox": drain_outbox, "assets": recover_stalled, "mail": requeue_lost_mail,
         "sessions": purge_sessions, "outbox_purged": purge_outbox, "tokens": refresh_social_tokens,
+        "digests": queue_approval_digests,
     }
     for name, step in steps.items():
         try:
