@@ -1,4 +1,5 @@
-"""Social account commands for operators: who must reconnect soon, and renewing tokens now."""
+"""Social commands for operators: who must reconnect soon, renewing tokens now, the scheduler, and
+each scheduled post with every attempt at publishing it."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import logging
 import signal
 import threading
 import time
+from datetime import datetime
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from campaigns.vocabulary import POST_STATUSES
 from tcma.cli.campaigns import ServiceGroup
 from tcma.services.accounts.auth import OPERATOR
-from tcma.services.syndication import accounts, scheduler, tokens
+from tcma.services.syndication import accounts, posts, scheduler, tokens
 from tcma.services.transaction import rollback
 
 log = logging.getLogger(__name__)
@@ -84,4 +87,70 @@ def scheduler_command(once: bool, interval: float, batch: int) -> None:
             return
 
 
-COMMANDS = [social_cli, scheduler_command]
+@click.group("posts", cls=ServiceGroup)
+def posts_cli() -> None:
+    """Scheduled social posts: their state and every attempt at publishing them."""
+
+
+def _utc(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M:%S} UTC" if value is not None else "-"
+
+
+def _limits(rate_limit: dict | None) -> str:
+    if not rate_limit:
+        return "-"
+    left = f"{rate_limit.get('remaining')}/{rate_limit.get('limit')} left"
+    return f"{left}, resets {rate_limit['reset']}" if rate_limit.get("reset") else left
+
+
+@posts_cli.command("show")
+@click.argument("post_id", type=int)
+@with_appcontext
+def show_command(post_id: int) -> None:
+    """A post: where it goes, its state, the text that goes out, and every attempt (time, worker,
+    outcome, the network's answer, its rate limit)."""
+    post = posts.show_post(OPERATOR, post_id)
+    when = f"{post.local_at} {post.time_zone}" if post.local_at else "as soon as approved"
+    lines = [
+        f"post {post.id}: {post.status}",
+        f"account:   {post.network} {post.handle} (account {post.account_id}, partner {post.partner_id})",
+        f"campaign:  {post.campaign_id or '-'}, plan {post.plan_id or '-'}",
+        f"due:       {when} ({_utc(post.scheduled_at)})",
+        f"approved:  {_utc(post.approved_at)}",
+        f"attempts:  {post.attempts}, next not before {_utc(post.next_attempt_at)}",
+        f"error:     {post.error or '-'}",
+        f"published: {_utc(post.published_at)} {post.external_url or post.external_id or ''}".rstrip(),
+        f"image:     {'yes' if post.image_url else 'none'}",
+        "text:",
+        *(f"  {line}" for line in (post.text or "(not rendered yet)").splitlines()),
+    ]
+    tries = posts.attempts(OPERATOR, post_id)
+    lines.append(f"{len(tries)} attempt{'' if len(tries) == 1 else 's'}:")
+    for attempt in tries:
+        lines.append(f"  {_utc(attempt.started_at)}  {attempt.outcome:<15} by {attempt.worker or '-'}")
+        lines.append(f"    detail: {attempt.detail or '-'}")
+        lines.append(f"    rate limit: {_limits(attempt.rate_limit)}")
+    click.echo("\n".join(lines))
+
+
+@posts_cli.command("list")
+@click.option("--status", type=click.Choice(POST_STATUSES), help="Only posts in this state.")
+@click.option("--plan", "plan_id", type=click.IntRange(1), help="Only the posts of this plan.")
+@click.option("--limit", type=click.IntRange(1, 500), default=100, show_default=True,
+              help="Show at most this many (soonest due first).")
+@with_appcontext
+def list_command(status: str | None, plan_id: int | None, limit: int) -> None:
+    """Posts, soonest due first: id, state, network and account, partner, due time, error."""
+    rows, total = posts.list_posts(OPERATOR, {"status": status, "plan_id": plan_id}, 1, limit)
+    if not rows:
+        click.echo("No posts.")
+        return
+    for post in rows:
+        click.echo(f"{post.id:>7}  {post.status:<17} {post.account.network:<9} {post.account.handle:<30} "
+                   f"partner {post.partner_id:<6} {_utc(post.scheduled_at)}"
+                   + (f"  {post.error}" if post.error else ""))
+    if total > len(rows):
+        click.echo(f"... and {total - len(rows)} more (--limit)")
+
+
+COMMANDS = [social_cli, scheduler_command, posts_cli]

@@ -68,6 +68,20 @@ MATRIX = {
     ("POST", "/api/v1/social-accounts/<int:account_id>/check"): ALL,
     ("GET", "/api/v1/social-accounts/expiring"): ALL,
     ("GET", "/api/v1/social-accounts/connect/<network>"): ALL,
+    # Marketers plan; a partner's users approve, reject, edit and reschedule their own posts.
+    ("POST", "/api/v1/campaigns/<int:campaign_id>/post-plans"): VENDOR,
+    ("GET", "/api/v1/campaigns/<int:campaign_id>/post-plans"): VENDOR,
+    ("GET", "/api/v1/post-plans/<int:plan_id>"): VENDOR,
+    ("POST", "/api/v1/post-plans/<int:plan_id>/cancel"): VENDOR,
+    ("POST", "/api/v1/post-plans/<int:plan_id>/retry-failed"): VENDOR,
+    ("GET", "/api/v1/posts"): ALL,
+    ("GET", "/api/v1/posts/<int:post_id>"): ALL,
+    ("PATCH", "/api/v1/posts/<int:post_id>"): PARTNER,
+    ("POST", "/api/v1/posts/<int:post_id>/approve"): PARTNER,
+    ("POST", "/api/v1/posts/<int:post_id>/reject"): PARTNER,
+    ("POST", "/api/v1/posts/<int:post_id>/cancel"): ALL,
+    ("POST", "/api/v1/posts/<int:post_id>/retry"): ALL,
+    ("GET", "/api/v1/posts/<int:post_id>/attempts"): ALL,
 }
 PUBLIC = {("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/openapi.json"),
           ("POST", "/api/v1/invitations/accept"), ("POST", "/api/v1/auth/password-reset"),
@@ -98,7 +112,7 @@ def world(app):
     values = {"token_id": 999999, "kind": "tiers", "row_id": 1, "partner_id": partner.id,
               "slug": "solution-brief", "version": 1, "campaign_id": 1, "asset_id": 1,
               "user_id": 999999, "invitation_id": 999999, "account_id": 999999,
-              "network": "linkedin"}
+              "network": "linkedin", "plan_id": 999999, "post_id": 999999}
     return headers, values
 
 

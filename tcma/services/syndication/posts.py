@@ -1,0 +1,373 @@
+"""Scheduled posts as people handle them: list and read (scoped), approve, reject, edit, reschedule,
+cancel, retry, and every publishing attempt; plans with their posts counted by state.
+
+Who may do what: a partner's users approve, reject, edit and reschedule their own partner's posts
+(the post goes out from the partner's account: it is their say); vendor users (admin, marketer) and
+the partner may cancel and retry a post; only vendor users plan, cancel plans and retry a plan's
+failures. Another partner's post answers 404, exactly like a missing one.
+
+Every state change locks the post's row (the scheduler and the publish jobs lock it too) and is
+refused from a wrong state with a ConflictError naming the state the post is in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import joinedload
+
+from campaigns.timing import resolve_local
+from campaigns.vocabulary import POST_STATUSES
+from tcma.config import get_settings
+from tcma.connectors import ConnectorError, check_text
+from tcma.errors import ConflictError, InvalidInput, PermissionDenied
+from tcma.extensions import db
+from tcma.models import Asset, PostAttempt, PostPlan, ScheduledPost, SocialAccount
+from tcma.models.base import utcnow
+from tcma.services.accounts.auth import Principal
+from tcma.services.scoping import get_scoped, scope_select
+from tcma.services.syndication.plans import get_plan
+from tcma.services.syndication.scheduler import post_text
+from tcma.services.transaction import commit
+from tcma.storage import get_storage
+
+EDITABLE = ("awaiting_approval", "scheduled", "approved")
+RESCHEDULABLE = (*EDITABLE, "expired")
+# Not sent yet: a claimed post's job finds it cancelled and leaves it alone; a publishing one may be out.
+CANCELLABLE = ("awaiting_approval", "scheduled", "approved", "claimed", "held", "failed")
+RETRYABLE = ("failed", "held")
+# What each action needs, and how the refusal says it.
+_NEEDS = {
+    "approve": (("awaiting_approval",), "only a post awaiting approval can be approved"),
+    "reject": (("awaiting_approval",), "only a post awaiting approval can be rejected"),
+    "edit": (EDITABLE, "only a post awaiting approval, scheduled or approved can be edited"),
+    "reschedule": (RESCHEDULABLE,
+                   "only a post awaiting approval, scheduled, approved or expired can be rescheduled"),
+    "cancel": (CANCELLABLE, "only a post not sent yet (awaiting approval, scheduled, approved, claimed, "
+                            "held or failed) can be cancelled"),
+    "retry": (RETRYABLE, "only a failed or held post can be retried"),
+}
+PARTNERS_ONLY = "only the partner's own users approve, reject, edit or reschedule its posts"
+LATE = "this post's time has passed: reschedule it first"
+
+
+@dataclass(frozen=True)
+class PostView:
+    """A post as shown: where it goes, its state, the exact text (and image) that will go out, when."""
+
+    id: int
+    partner_id: int
+    campaign_id: int | None
+    plan_id: int | None
+    account_id: int
+    network: str
+    handle: str
+    status: str
+    text: str | None
+    image_url: str | None
+    local_at: str | None
+    time_zone: str | None
+    scheduled_at: datetime
+    attempts: int
+    next_attempt_at: datetime | None
+    error: str | None
+    external_id: str | None
+    external_url: str | None
+    published_at: datetime | None
+    approved_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PlanView:
+    """A plan with its posts counted by state (every state, zeros included)."""
+
+    id: int
+    campaign_id: int
+    name: str
+    networks: list[str]
+    image_output: str | None
+    timing: dict[str, Any]
+    requires_approval: bool
+    allow_late: bool
+    status: str
+    created_at: datetime
+    counts: dict[str, int]
+    total: int
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+def view(post: ScheduledPost) -> PostView:
+    """The post as shown; an unedited post's text is its render (what will go out)."""
+    account: SocialAccount = post.account
+    return PostView(
+        id=post.id, partner_id=post.partner_id, campaign_id=post.campaign_id, plan_id=post.plan_id,
+        account_id=post.social_account_id, network=account.network, handle=account.handle,
+        status=post.status, text=post_text(post), image_url=_image_url(post.image_asset_id),
+        local_at=post.local_at, time_zone=post.time_zone, scheduled_at=post.scheduled_at,
+        attempts=post.attempts, next_attempt_at=post.next_attempt_at, error=post.error,
+        external_id=post.external_id, external_url=post.external_url, published_at=post.published_at,
+        approved_at=post.approved_at, created_at=post.created_at, updated_at=post.updated_at)
+
+
+def _image_url(asset_id: int | None) -> str | None:
+    """A signed, expiring URL of the post's rendered image (inline, for previews), if rendered."""
+    if asset_id is None:
+        return None
+    asset = db.session.get(Asset, asset_id)
+    if asset is None or asset.status != "done" or asset.render is None:
+        return None
+    return get_storage().signed_url(asset.render.storage_key, get_settings().signed_url_ttl)
+
+
+def _preload_assets(posts: Iterable[ScheduledPost]) -> None:
+    """Load the page's text and image assets with their renders in one query (views read them)."""
+    ids = {i for p in posts for i in ((None if p.text else p.asset_id), p.image_asset_id) if i is not None}
+    if ids:
+        list(db.session.scalars(select(Asset).options(joinedload(Asset.render)).where(Asset.id.in_(ids))))
+
+
+def list_posts(principal: Principal, filters: Mapping[str, Any], page: int, per_page: int
+               ) -> tuple[list[ScheduledPost], int]:
+    """Posts the caller may see (a partner's user: their partner's), soonest first, one page, with
+    their accounts and renders loaded (`view` shows each).
+
+    Filters: status, partner_id, network, campaign_id, plan_id.
+    """
+    stmt = scope_select(select(ScheduledPost).join(SocialAccount), ScheduledPost.partner_id, principal)
+    for name in ("status", "partner_id", "campaign_id", "plan_id"):
+        if filters.get(name) is not None:
+            stmt = stmt.where(getattr(ScheduledPost, name) == filters[name])
+    if filters.get("network") is not None:
+        stmt = stmt.where(SocialAccount.network == filters["network"])
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = list(db.session.scalars(stmt.options(joinedload(ScheduledPost.account))
+                                   .order_by(ScheduledPost.scheduled_at, ScheduledPost.id)
+                                   .limit(per_page).offset((page - 1) * per_page)))
+    _preload_assets(rows)
+    return rows, total
+
+
+def get_post(principal: Principal, post_id: int) -> ScheduledPost:
+    """One post; another partner's answers 404."""
+    return get_scoped(ScheduledPost, post_id, principal, what="post")
+
+
+def show_post(principal: Principal, post_id: int) -> PostView:
+    """One post as shown."""
+    return view(get_post(principal, post_id))
+
+
+def image(principal: Principal, post_id: int) -> tuple[bytes, str] | None:
+    """The rendered image that goes out with the post and its media type; None without one."""
+    post = get_post(principal, post_id)
+    if post.image_asset_id is None:
+        return None
+    asset = db.session.get(Asset, post.image_asset_id)
+    if asset is None or asset.status != "done" or asset.render is None:
+        return None
+    return get_storage().get(asset.render.storage_key), asset.render.media_type
+
+
+def attempts(principal: Principal, post_id: int) -> list[PostAttempt]:
+    """Every try at publishing the post, oldest first."""
+    post = get_post(principal, post_id)
+    return list(db.session.scalars(select(PostAttempt).where(PostAttempt.post_id == post.id)
+                                   .order_by(PostAttempt.started_at, PostAttempt.id)))
+
+
+# --- changing one post -----------------------------------------------------------------------------
+
+def _locked(principal: Principal, post_id: int, action: str) -> ScheduledPost:
+    """The post, row-locked against the scheduler and the jobs, in a state `action` accepts."""
+    post = get_post(principal, post_id)
+    db.session.refresh(post, with_for_update=True)
+    _check_state(post, action)
+    return post
+
+
+def _check_state(post: ScheduledPost, action: str) -> None:
+    states, needs = _NEEDS[action]
+    if post.status not in states:
+        raise ConflictError(f"post {post.id} is {post.status.replace('_', ' ')}: {needs}")
+
+
+def _require_partner(principal: Principal) -> None:
+    if not principal.is_partner:
+        raise PermissionDenied(PARTNERS_ONLY)
+
+
+def approve(principal: Principal, post_id: int) -> ScheduledPost:
+    """Approve a post awaiting approval: it goes out at its time (an on-approval post: now).
+
+    A post whose time has passed goes out now if its plan allows late posts; otherwise it must
+    be rescheduled first.
+    """
+    _require_partner(principal)
+    post = _locked(principal, post_id, "approve")
+    now = utcnow()
+    if post.local_at is None:
+        post.scheduled_at = now
+    elif post.scheduled_at < now:
+        if post.plan is None or not post.plan.allow_late:
+            raise ConflictError(LATE, {"local_at": [LATE]})
+        post.scheduled_at = now
+    post.status, post.approved_at, post.approved_by_id = "approved", now, principal.user_id
+    post.error = None
+    commit()
+    return post
+
+
+def reject(principal: Principal, post_id: int, reason: str | None = None) -> ScheduledPost:
+    """Reject a post awaiting approval: it is cancelled, with the partner's reason."""
+    _require_partner(principal)
+    post = _locked(principal, post_id, "reject")
+    reason = (reason or "").strip()
+    post.status, post.error = "cancelled", (f"rejected: {reason}" if reason else "rejected")[:2000]
+    commit()
+    return post
+
+
+def _checked_text(post: ScheduledPost, text: str) -> str:
+    """The text, or InvalidInput on `text` when the network would refuse it (its limit, named)."""
+    try:
+        check_text(post.account.network, text)
+    except ConnectorError as exc:
+        raise InvalidInput(exc.reason, {"text": [exc.reason]}) from None
+    return text
+
+
+def _resolved(post: ScheduledPost, local_at: datetime) -> tuple[datetime, str]:
+    """When `local_at` (the partner's wall clock) is in UTC, and the wall time it really shows.
+
+    A time that does not exist (spring forward) moves to the end of the gap; the time shown is that.
+    """
+    zone = post.time_zone or "UTC"
+    wall = local_at.replace(microsecond=0, tzinfo=None)
+    try:
+        due = resolve_local(wall, zone)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInput(f"local_at: {exc}", {"local_at": [str(exc)]}) from None
+    if due <= utcnow():
+        message = f"{_wall_text(wall)} in {zone} has passed: choose a time to come"
+        raise InvalidInput(message, {"local_at": [message]})
+    return due, _wall_text(due.astimezone(ZoneInfo(zone)).replace(tzinfo=None))
+
+
+def _wall_text(wall: datetime) -> str:
+    """2027-03-09T10:00 (with seconds only when there are some), as plans write local times."""
+    return wall.isoformat(timespec="seconds" if wall.second else "minutes")
+
+
+def edit_text(principal: Principal, post_id: int, text: str) -> ScheduledPost:
+    """Replace the text that will go out (within the network's limit); the approval state stays."""
+    return update_post(principal, post_id, text=text)
+
+
+def reschedule(principal: Principal, post_id: int, local_at: datetime) -> ScheduledPost:
+    """Move the post to a wall-clock time in its partner's zone; the approval state stays.
+
+    An expired post (not approved in time) awaits approval again at its new time.
+    """
+    return update_post(principal, post_id, local_at=local_at)
+
+
+def update_post(principal: Principal, post_id: int, *, text: str | None = None,
+                local_at: datetime | None = None) -> ScheduledPost:
+    """Edit the text and/or reschedule, both checked before either is applied."""
+    _require_partner(principal)
+    if text is None and local_at is None:
+        raise InvalidInput("nothing to change: send text or local_at",
+                           {"text": ["text or local_at is required"]})
+    post = _locked(principal, post_id, "edit" if local_at is None else "reschedule")
+    if text is not None:
+        _check_state(post, "edit")
+    new_text = _checked_text(post, text) if text is not None else None
+    when = _resolved(post, local_at) if local_at is not None else None
+    if new_text is not None:
+        post.text = new_text
+    if when is not None:
+        post.scheduled_at, post.local_at = when
+        if post.status == "expired":
+            post.status, post.error = "awaiting_approval", None
+    commit()
+    return post
+
+
+def cancel(principal: Principal, post_id: int) -> ScheduledPost:
+    """Cancel a post not sent yet (vendor users: any; a partner's user: their own)."""
+    post = _locked(principal, post_id, "cancel")
+    who = "the partner" if principal.is_partner else "the vendor"
+    post.status, post.error = "cancelled", f"cancelled by {who}"
+    post.claimed_by, post.claimed_until = None, None
+    commit()
+    return post
+
+
+def retry(principal: Principal, post_id: int) -> ScheduledPost:
+    """A failed or held post waits again (approved if it was approved) and goes out at the next pass."""
+    post = _locked(principal, post_id, "retry")
+    _check_retryable(post)
+    post.status = "approved" if post.approved_at is not None else "scheduled"
+    post.next_attempt_at, post.error, post.claimed_by, post.claimed_until = None, None, None, None
+    commit()
+    return post
+
+
+def _check_retryable(post: ScheduledPost) -> None:
+    """A post of a cancelled plan, or of an account that cannot publish, is not retried."""
+    if post.plan is not None and post.plan.status == "cancelled":
+        raise ConflictError(f"post {post.id} belongs to the cancelled plan {post.plan.id}: it is not retried")
+    account: SocialAccount = post.account
+    if account.needs_reconnect_since is not None:
+        raise ConflictError(f"the {account.network} account {account.handle} needs connecting again: "
+                            f"reconnect it, then retry")
+    if not account.is_active:
+        raise ConflictError(f"the {account.network} account {account.handle} is paused: "
+                            f"resume it, then retry")
+
+
+# --- plans -----------------------------------------------------------------------------------------
+
+def plan_views(plans: list[PostPlan]) -> list[PlanView]:
+    """The plans with their posts counted by state (one query)."""
+    counts: dict[int, dict[str, int]] = {p.id: dict.fromkeys(POST_STATUSES, 0) for p in plans}
+    if plans:
+        rows = db.session.execute(select(ScheduledPost.plan_id, ScheduledPost.status, func.count())
+                                  .where(ScheduledPost.plan_id.in_(counts))
+                                  .group_by(ScheduledPost.plan_id, ScheduledPost.status))
+        for plan_id, status, count in rows:
+            counts[plan_id][status] = count
+    return [PlanView(id=p.id, campaign_id=p.campaign_id, name=p.name, networks=list(p.networks),
+                     image_output=p.image_output, timing=dict(p.timing),
+                     requires_approval=p.requires_approval, allow_late=p.allow_late, status=p.status,
+                     created_at=p.created_at, counts=counts[p.id], total=sum(counts[p.id].values()))
+            for p in plans]
+
+
+def plan_view(plan: PostPlan) -> PlanView:
+    """One plan with its posts counted by state."""
+    return plan_views([plan])[0]
+
+
+def retry_failed(principal: Principal, plan_id: int) -> int:
+    """Every failed post of the plan waits again (vendor users); answers how many."""
+    plan = get_plan(principal, plan_id)
+    if plan.status == "cancelled":
+        raise ConflictError(f"post plan {plan.id} is cancelled: its posts are not retried")
+    usable = select(SocialAccount.id).where(SocialAccount.is_active.is_(True),
+                                            SocialAccount.needs_reconnect_since.is_(None))
+    result = db.session.execute(update(ScheduledPost).where(
+        ScheduledPost.plan_id == plan.id, ScheduledPost.status == "failed",
+        ScheduledPost.social_account_id.in_(usable),
+    ).values(status=case((ScheduledPost.approved_at.is_not(None), "approved"), else_="scheduled"),
+             next_attempt_at=None, error=None, claimed_by=None, claimed_until=None, updated_at=utcnow()))
+    commit()
+    return result.rowcount or 0
