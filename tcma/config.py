@@ -111,6 +111,11 @@ class Settings:
     connectors_facebook_app_secret: str | None = dataclasses.field(default=None, repr=False)
     connectors_facebook_auth_url: str = "https://www.facebook.com/v24.0/dialog/oauth"
     connectors_facebook_graph_url: str = "https://graph.facebook.com/v24.0"
+    # Syndicated posts: how long a scheduler's claim, and a worker's publish in flight, hold a post
+    # before a pass takes it back (a claim is released; a publish is reconciled, never resent).
+    # Keep it above the longest publish (connector timeouts, media processing) and the publish
+    # job's timeout, or a slow publish is reconciled while it is still under way.
+    social_lease_seconds: float = 300.0
 
     @property
     def is_production(self) -> bool:
@@ -233,6 +238,7 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "CONNECTORS_CONNECT_TIMEOUT": parse_positive_seconds,
     "CONNECTORS_MEDIA_POLL_INTERVAL": parse_positive_seconds,
     "CONNECTORS_MEDIA_WAIT": parse_positive_seconds,
+    "SOCIAL_LEASE_SECONDS": parse_positive_seconds,
     "CONNECTORS_LINKEDIN_AUTH_URL": _url("http", "https"),
     "CONNECTORS_LINKEDIN_API_URL": _url("http", "https"),
     "CONNECTORS_X_AUTH_URL": _url("http", "https"),

@@ -38,6 +38,7 @@ def test_postgres_urls_use_psycopg3(tmp_path):
         ("CONNECTORS_BACKEND", "fake", "TCMA_CONNECTORS_BACKEND"),
         ("CONNECTORS_TIMEOUT", "0", "TCMA_CONNECTORS_TIMEOUT"),
         ("CONNECTORS_CONNECT_TIMEOUT", "soon", "TCMA_CONNECTORS_CONNECT_TIMEOUT"),
+        ("SOCIAL_LEASE_SECONDS", "0", "TCMA_SOCIAL_LEASE_SECONDS"),
     ],
 )
 def test_bad_settings_fail_naming_the_setting(setting, value, named):
@@ -179,6 +180,18 @@ def test_settings_are_typed():
     app = create_app({"RENDER_CHUNK": "25", "CLICK_SHIP_INTERVAL": "0.5", "TESTING": "on"})
     settings = get_settings_of(app)
     assert (settings.render_chunk, settings.click_ship_interval, settings.testing) == (25, 0.5, True)
+
+
+def test_the_social_lease_is_five_minutes_unless_set(monkeypatch):
+    from datetime import timedelta
+
+    from tcma.services.syndication.scheduler import lease
+
+    with create_app({}).app_context():
+        assert lease() == timedelta(minutes=5)
+    monkeypatch.setenv("TCMA_SOCIAL_LEASE_SECONDS", "2.5")
+    with create_app({}).app_context():
+        assert lease() == timedelta(seconds=2.5)
 
 
 def get_settings_of(app):

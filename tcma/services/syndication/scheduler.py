@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
+from tcma.config import get_settings
 from tcma.connectors import (
     AuthExpired,
     ConnectorError,
@@ -50,7 +51,6 @@ from tcma.state import app_state
 
 PUBLISH_JOB = "tcma.jobs.social.publish_post"
 RECONCILE_JOB = "tcma.jobs.social.reconcile_post"
-LEASE = timedelta(minutes=5)
 BATCH = 200
 MAX_ATTEMPTS = 8
 RENDER_WAIT = timedelta(minutes=2)  # a post whose text is still rendering is looked at again then
@@ -58,6 +58,11 @@ BACKOFF_BASE = 30  # seconds; doubled per attempt, capped at BACKOFF_CAP, with +
 BACKOFF_CAP = 3600
 WAITING = ("scheduled", "approved")
 log = logging.getLogger(__name__)
+
+
+def lease() -> timedelta:
+    """How long a claim, or a publish in flight, holds a post (TCMA_SOCIAL_LEASE_SECONDS, 5 minutes)."""
+    return timedelta(seconds=get_settings().social_lease_seconds)
 
 
 def worker_name() -> str:
@@ -120,8 +125,9 @@ def _recover_leases(now: datetime) -> tuple[int, int]:
     lost = list(db.session.scalars(select(ScheduledPost).where(
         ScheduledPost.status == "publishing", ScheduledPost.claimed_until < now,
     ).with_for_update(skip_locked=True).limit(BATCH)))
+    held_until = now + lease()
     for post in lost:
-        post.claimed_until = now + LEASE
+        post.claimed_until = held_until
         job_id = f"reconcile-{post.id}-{post.attempts}"
         enqueue_after_commit(JobCall(RECONCILE_JOB, (post.id,), job_id=job_id))
     commit()
@@ -134,9 +140,9 @@ def claim_due(now: datetime, batch: int = BATCH) -> int:
         ScheduledPost.status.in_(WAITING), ScheduledPost.scheduled_at <= now,
         or_(ScheduledPost.next_attempt_at.is_(None), ScheduledPost.next_attempt_at <= now),
     ).order_by(ScheduledPost.scheduled_at, ScheduledPost.id).limit(batch).with_for_update(skip_locked=True)))
-    me = worker_name()
+    me, held_until = worker_name(), now + lease()
     for post in rows:
-        post.status, post.claimed_by, post.claimed_until = "claimed", me, now + LEASE
+        post.status, post.claimed_by, post.claimed_until = "claimed", me, held_until
         job_id = f"publish-{post.id}-{post.attempts + 1}"
         enqueue_after_commit(JobCall(PUBLISH_JOB, (post.id,), job_id=job_id))
     commit()
@@ -223,7 +229,7 @@ def publish_post(post_id: int) -> str:
         return "waiting"
     outgoing = _outgoing(post, text)
     post.text = text
-    post.status, post.attempts, post.claimed_until = "publishing", post.attempts + 1, now + LEASE
+    post.status, post.attempts, post.claimed_until = "publishing", post.attempts + 1, now + lease()
     commit()  # from here on, a crash means "maybe sent": the lease runs out and the post is reconciled
     connector = app_state().connector(account.network)
     try:
@@ -302,7 +308,7 @@ def reconcile_post(post_id: int, *, connector: Any = None, outgoing: Post | None
         return "skipped"
     account = post.account
     outgoing = outgoing or _outgoing(post, post.text)
-    since = since or (post.updated_at - LEASE if post.updated_at else None)
+    since = since or (post.updated_at - lease() if post.updated_at else None)
     started = utcnow()
     commit()
     own = connector is None
