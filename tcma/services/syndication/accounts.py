@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import case, or_, select, update
 
 from tcma.config import get_settings
 from tcma.connectors import (
@@ -202,11 +202,22 @@ def opened(row: SocialAccount) -> Account:
                    external_id=row.external_id, credentials=credentials)
 
 
+# Why a post is held, as its error says: only these are released by a reconnect or a resume. A post
+# held because the network could not say whether it went out waits for a person, whatever happens.
+HELD_FOR_RECONNECT = "held until the account is connected again"
+HELD_AUTH = "the account needs connecting again"
+HELD_PAUSED = "the account is paused"
+
+
 def release_held_posts(account_id: int) -> int:
-    """Posts held while the account needed reconnecting go back to the schedule."""
+    """Posts held for the account's sake (reconnect, pause) go back to the schedule, approved ones
+    to approved; posts held for a person (an unknown outcome) stay held."""
     result = db.session.execute(update(ScheduledPost).where(
         ScheduledPost.social_account_id == account_id, ScheduledPost.status == "held",
-    ).values(status="scheduled", next_attempt_at=None, error=None))
+        or_(ScheduledPost.error.startswith(HELD_FOR_RECONNECT), ScheduledPost.error.startswith(HELD_AUTH),
+            ScheduledPost.error == HELD_PAUSED),
+    ).values(status=case((ScheduledPost.approved_at.is_not(None), "approved"), else_="scheduled"),
+             next_attempt_at=None, error=None))
     return result.rowcount or 0
 
 
@@ -220,8 +231,8 @@ def mark_needs_reconnect(row: SocialAccount, reason: str) -> int:
         row.needs_reconnect_since = utcnow()
     row.reconnect_reason = reason[:500]
     result = db.session.execute(update(ScheduledPost).where(
-        ScheduledPost.social_account_id == row.id, ScheduledPost.status == "scheduled",
-    ).values(status="held", error=f"held until the account is connected again: {reason[:300]}"))
+        ScheduledPost.social_account_id == row.id, ScheduledPost.status.in_(("scheduled", "approved")),
+    ).values(status="held", error=f"{HELD_FOR_RECONNECT}: {reason[:300]}"))
     log.warning("%s account %s needs reconnecting: %s", row.network, row.id, reason)
     return result.rowcount or 0
 
@@ -281,6 +292,8 @@ def get_account(principal: Principal, account_id: int) -> SocialAccount:
 def set_paused(principal: Principal, account_id: int, paused: bool) -> SocialAccount:
     """Pause (nothing is published to it) or resume an account."""
     row = get_account(principal, account_id)
+    if not paused and not row.is_active:
+        release_held_posts(row.id)
     row.is_active = not paused
     commit()
     return row
@@ -299,6 +312,8 @@ def update_account(principal: Principal, account_id: int, *, paused: bool | None
     """Change `paused` and/or `auto_publish` in one unit of work."""
     row = get_account(principal, account_id)
     if paused is not None:
+        if not paused and not row.is_active:
+            release_held_posts(row.id)
         row.is_active = not paused
     if auto_publish is not None:
         row.auto_publish = auto_publish

@@ -172,3 +172,30 @@ def test_tcma_scheduler_once_runs_one_pass_from_the_command_line(app, world, fak
     assert result.exit_code == 0, result.output
     assert result.output.startswith("claimed 2 due posts, made 0 new posts, expired 0")
     assert len(fake.statuses) == 2
+
+
+def test_a_reconnect_releases_posts_held_for_the_account_but_not_those_held_for_a_person(world, fake):
+    _plan(world)
+    ny, berlin = _posts()
+    berlin.status, berlin.approved_at = "held", utcnow()
+    berlin.error = "mastodon may or may not have published it, and cannot tell (timeout): check the account"
+    db.session.commit()
+    fake.fail_next("/api/v1/accounts/verify_credentials", 401, {"error": "The access token was revoked"})
+    from tcma.services.syndication.accounts import check_connection, update_account
+
+    check_connection(OPERATOR, ny.social_account_id)
+    db.session.refresh(ny)
+    assert ny.status == "held" and ny.error.startswith("held until the account is connected again: ")
+    connect_account(OPERATOR, world["ny"].id, "mastodon",
+                    {"instance_url": fake.base_url, "access_token": FakeMastodon.TOKEN})
+    db.session.refresh(ny)
+    db.session.refresh(berlin)
+    assert (ny.status, ny.error) == ("scheduled", None)
+    assert berlin.status == "held"  # only a person may decide whether it went out
+    # A paused account's held posts go back when it resumes, an approved one to approved.
+    berlin.status, berlin.error = "held", "the account is paused"
+    db.session.commit()
+    update_account(OPERATOR, berlin.social_account_id, paused=True)
+    update_account(OPERATOR, berlin.social_account_id, paused=False)
+    db.session.refresh(berlin)
+    assert berlin.status == "approved"
