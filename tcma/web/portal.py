@@ -136,7 +136,14 @@ def portal_blueprint(name: str, import_name: str, **options: Any) -> Blueprint:
 
 def init_app(app: Flask) -> None:
     """Register the portal's blueprints and its template helpers."""
-    from tcma.web import portal_auth, portal_marketer, portal_partner, portal_people, portal_social
+    from tcma.web import (
+        portal_auth,
+        portal_marketer,
+        portal_partner,
+        portal_people,
+        portal_posts,
+        portal_social,
+    )
 
     app.add_template_global(csrf_token)
     app.register_blueprint(portal_auth.bp)
@@ -144,3 +151,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(portal_marketer.bp)
     app.register_blueprint(portal_people.bp)
     app.register_blueprint(portal_social.bp)
+    app.register_blueprint(portal_posts.bp)
