@@ -5,9 +5,11 @@ Public API:
 - ``Account``, ``Post``: what to publish where (frozen; credentials and image bytes never in reprs).
 - ``Connector``: ``publish(account, post) -> Published``, ``verify(account) -> (handle, external_id)``,
   ``recent_posts(account) -> list[RecentPost]``, ``reconcile(account, post, since) -> Published | None``,
-  ``close()``.
+  ``metrics(account, external_id) -> PostMetrics``, ``close()``.
 - ``Published(external_id, url, rate_limit, app_rate_limit)``, ``RecentPost``,
   ``RateLimitState(limit, remaining, reset)``.
+- ``PostMetrics(likes, reposts, replies, impressions)``: a published post's numbers (None where the network
+  does not say); ``METRIC_FIELDS`` names the numbers each network gives.
 - Failures, all ``ConnectorError`` (each carries the ``rate_limit`` and ``app_rate_limit`` the network
   reported; ``RateLimited.app_wide`` says the whole app, not only the account, must wait):
   ``RateLimited(until)``, ``AuthExpired``, ``Rejected(reason)`` (never retry), ``Temporary(reason)``
@@ -121,6 +123,52 @@ class RecentPost:
     created_at: datetime | None
 
 
+# The numbers of a published post each network's API gives (to an app reading its own account's posts).
+# Likes are every kind of reaction where the network has several (Facebook, LinkedIn); reposts leave out
+# quotes; impressions only X gives without an insights product.
+METRIC_FIELDS: dict[str, tuple[str, ...]] = {
+    "mastodon": ("likes", "reposts", "replies"),  # favourites, boosts, replies
+    "bluesky": ("likes", "reposts", "replies"),
+    "x": ("likes", "reposts", "replies", "impressions"),  # public_metrics
+    "facebook": ("likes", "reposts", "replies"),  # reactions, shares, comments
+    "linkedin": ("likes", "replies"),  # reactions, comments (socialMetadata)
+    "webhook": (),  # a webhook cannot be read back
+}
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+@dataclass(frozen=True)
+class PostMetrics:
+    """A published post's numbers as the network gives them now; None where it does not say.
+
+    `rate_limit` and `app_rate_limit` are what the answer said about the limits (not compared).
+    """
+
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    impressions: int | None = None
+    rate_limit: RateLimitState | None = field(default=None, compare=False)
+    app_rate_limit: RateLimitState | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, likes: Any = None, reposts: Any = None, replies: Any = None, impressions: Any = None, *,
+           rate_limit: RateLimitState | None = None,
+           app_rate_limit: RateLimitState | None = None) -> PostMetrics:
+        """The numbers read from an answer: anything but a count of 0 or more becomes None."""
+        return cls(_count(likes), _count(reposts), _count(replies), _count(impressions), rate_limit,
+                   app_rate_limit)
+
+    def numbers(self) -> dict[str, int]:
+        """The numbers the network gave, by name (those it did not give left out)."""
+        found = {"likes": self.likes, "reposts": self.reposts, "replies": self.replies,
+                 "impressions": self.impressions}
+        return {name: value for name, value in found.items() if value is not None}
+
+
 class ConnectorError(Exception):
     """A classified failure of a connector call; the message never holds a credential."""
 
@@ -187,6 +235,13 @@ class Connector(Protocol):
     def reconcile(self, account: Account, post: Post, since: datetime | None = None) -> Published | None:
         """After UnknownOutcome: the post if it was published (since `since`); None when publishing
         again makes no duplicate (it was not found, or the network drops a resend of the same key)."""
+
+    def metrics(self, account: Account, external_id: str) -> PostMetrics:
+        """The numbers of the account's published post `external_id` (its id as `publish` gave it).
+
+        Rejected naming the post when the network no longer has it (deleted); Unsupported where the
+        network (or the app's access to it) gives no numbers; other failures classified as for publish.
+        """
 
     def close(self) -> None:
         """Release the connections the connector holds."""
@@ -308,8 +363,8 @@ def build_connector(network: str, settings: ConnectorSettings, *, clock: Clock =
 
 
 __all__ = [
-    "BACKENDS", "IMAGE_TYPES", "LIVE_NETWORKS", "Account", "AuthExpired", "Connector", "ConnectorError",
-    "ConnectorSettings", "Post", "Published", "RateLimitState", "RateLimited", "RecentPost", "Rejected",
-    "Temporary", "UnknownOutcome", "Unsupported", "build_connector", "check_image", "check_text",
-    "find_published", "idempotency_key", "scrub", "utc_now",
+    "BACKENDS", "IMAGE_TYPES", "LIVE_NETWORKS", "METRIC_FIELDS", "Account", "AuthExpired", "Connector",
+    "ConnectorError", "ConnectorSettings", "Post", "PostMetrics", "Published", "RateLimitState",
+    "RateLimited", "RecentPost", "Rejected", "Temporary", "UnknownOutcome", "Unsupported", "build_connector",
+    "check_image", "check_text", "find_published", "idempotency_key", "scrub", "utc_now",
 ]

@@ -16,6 +16,7 @@ from . import (
     Clock,
     ConnectorSettings,
     Post,
+    PostMetrics,
     Published,
     RateLimited,
     RateLimitState,
@@ -129,6 +130,22 @@ class BlueskyConnector:
     def reconcile(self, account: Account, post: Post, since: datetime | None = None) -> Published | None:
         """The post if the repo holds a record with its text (Bluesky has no idempotency key)."""
         return find_published(self.recent_posts(account), post, since)
+
+    def metrics(self, account: Account, external_id: str) -> PostMetrics:
+        """The post's likes, reposts and replies from app.bsky.feed.getPosts (the PDS asks the app view);
+        Bluesky counts no views. A deleted post is left out of the answer: Rejected naming it."""
+        if not isinstance(external_id, str) or not external_id.startswith("at://"):
+            raise Rejected(f"bluesky post ids are at:// URIs, not {external_id!r}")
+        response, state = self._call(account, "GET", "app.bsky.feed.getPosts", params={"uris": external_id})
+        posts = body_json(response).get("posts")
+        if not isinstance(posts, list):
+            raise Temporary("bluesky answered getPosts without a list of posts", rate_limit=state)
+        found = next((p for p in posts if isinstance(p, dict) and p.get("uri") == external_id), None)
+        if found is None:
+            raise Rejected(f"bluesky no longer has post {external_id} (getPosts did not return it)",
+                           rate_limit=state)
+        return PostMetrics.of(found.get("likeCount"), found.get("repostCount"), found.get("replyCount"),
+                              rate_limit=state)
 
     def _image_embed(self, account: Account, post: Post) -> dict[str, Any]:
         response, state = self._call(account, "POST", "com.atproto.repo.uploadBlob", content=post.image,

@@ -14,12 +14,15 @@ from tcma.fileio import write_atomically
 
 from . import (
     IMAGE_TYPES,
+    METRIC_FIELDS,
     Account,
     Clock,
     Post,
+    PostMetrics,
     Published,
     RecentPost,
     Rejected,
+    Unsupported,
     check_text,
     find_published,
     utc_now,
@@ -90,6 +93,19 @@ class DryRunConnector:
     def reconcile(self, account: Account, post: Post, since: datetime | None = None) -> Published | None:
         """The recorded post with this text, if any."""
         return find_published(self.recent_posts(account), post, since)
+
+    def metrics(self, account: Account, external_id: str) -> PostMetrics:
+        """Nobody saw a dry-run post: 0 for each number the network gives (what it recorded), none for
+        the numbers it does not give (a webhook gives none: Unsupported, as the live one)."""
+        fields = METRIC_FIELDS.get(self.network, ())
+        if not fields:
+            raise Unsupported(f"{self.network} gives no numbers of a post (dry run)")
+        with self._lock:
+            known = any(r.external_id == external_id for r in self.sent)
+        # Another process's dry run recorded it when the id is one of ours (each connector starts empty).
+        if not known and not str(external_id).startswith("dryrun-"):
+            raise Rejected(f"{self.network} dry run has no post {external_id}")
+        return PostMetrics.of(**dict.fromkeys(fields, 0))
 
     def _url(self, external_id: str) -> str | None:
         return (self.folder / f"{external_id}.json").resolve().as_uri() if self.folder else None

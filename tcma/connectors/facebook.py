@@ -20,6 +20,7 @@ from . import (
     Clock,
     ConnectorSettings,
     Post,
+    PostMetrics,
     Published,
     RateLimited,
     RateLimitState,
@@ -32,7 +33,7 @@ from . import (
     find_published,
     utc_now,
 )
-from .transport import body_json, clip, iso_time, make_client, send, short_body, tighter
+from .transport import body_json, clip, iso_time, make_client, path_id, send, short_body, tighter
 
 MAX_IMAGE_BYTES = 4 * 1024 * 1024  # Graph's limit for photos
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
@@ -43,6 +44,9 @@ TRANSIENT_CODES = frozenset({1, 2})  # unknown error, service temporarily unavai
 THROTTLE_BACKOFF = timedelta(hours=1)  # Graph's windows roll over an hour; it rarely says when
 USAGE_FIELDS = ("call_count", "total_time", "total_cputime")
 PAGE_FIELDS = "id,name,username"
+# A post's numbers: reactions of every kind, shares, comments; summaries only (limit(0): no lists).
+# Impressions need the Page insights (read_insights), which tcma does not ask for.
+METRICS_QUERY = "reactions.summary(total_count).limit(0),shares,comments.summary(total_count).limit(0)"
 
 
 def post_url(post_id: str) -> str:
@@ -162,6 +166,32 @@ class FacebookConnector:
     def reconcile(self, account: Account, post: Post, since: datetime | None = None) -> Published | None:
         """The post if the Page's feed shows it (Graph has no idempotency key)."""
         return find_published(self.recent_posts(account), post, since)
+
+    def metrics(self, account: Account, external_id: str) -> PostMetrics:
+        """The post's reactions (every kind), shares and comments; Graph gives no impressions without
+        insights. A deleted post answers code 100 (subcode 33): Rejected naming it."""
+        try:
+            response, limits = self._call(account, "GET", f"/{path_id(account, external_id)}",
+                                          params={"fields": METRICS_QUERY})
+        except Rejected as exc:
+            reason = clip(f"facebook no longer shows post {external_id} to the Page ({exc.reason})", account,
+                          500)
+            raise Rejected(reason, rate_limit=exc.rate_limit, app_rate_limit=exc.app_rate_limit) from None
+        data = body_json(response)
+
+        def total(name: str) -> Any:
+            found = data.get(name)
+            return (found.get("summary") or {}).get("total_count") if isinstance(found, dict) else None
+
+        shares = data.get("shares")
+        # Graph leaves `shares` out of the answer while a post has none.
+        reposts = shares.get("count") if isinstance(shares, dict) else 0 if "id" in data else None
+        numbers = PostMetrics.of(total("reactions"), reposts, total("comments"), rate_limit=limits[0],
+                                 app_rate_limit=limits[1])
+        if numbers.likes is None or numbers.replies is None:
+            raise Temporary(f"facebook answered post {external_id} without its reaction and comment "
+                            "summaries", rate_limit=limits[0], app_rate_limit=limits[1])
+        return numbers
 
     def user_get(self, account: Account, path: str, **params: Any) -> dict[str, Any]:
         """A read with a user access token (connecting: /me, /me/permissions, /me/accounts)."""

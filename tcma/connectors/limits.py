@@ -17,9 +17,9 @@ WATCH/MULTI transaction, retried when another worker changed the same keys meanw
 behind a lock (the embedded default runs one process). Both stores run the same transition functions below,
 so they behave the same.
 
-``LimitedConnector`` wraps any connector: it asks the limiter before each publish, reconcile or
-recent_posts and raises ``RateLimited`` without sending anything while a scope is held, and records what
-the network said after every call.
+``LimitedConnector`` wraps any connector: it asks the limiter before each publish, reconcile, recent_posts
+or metrics and raises ``RateLimited`` without sending anything while a scope is held, and records what the
+network said after every call.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from . import (
     Connector,
     ConnectorError,
     Post,
+    PostMetrics,
     Published,
     RateLimited,
     RateLimitState,
@@ -314,8 +315,8 @@ class SharedLimiter:
 class LimitedConnector:
     """`connector` behind `limiter`: held calls raise RateLimited before anything is sent.
 
-    publish, reconcile and recent_posts ask the limiter first; verify (connecting an account, rare and
-    user-facing) is never held. Every call's rate-limit states are recorded, and a RateLimited blocks the
+    publish, reconcile, recent_posts and metrics ask the limiter first; verify (connecting an account, rare
+    and user-facing) is never held. Every call's rate-limit states are recorded, and a RateLimited blocks the
     account or the app. If the limiter's Redis fails before a call, the call is not sent (Temporary); if it
     fails after, the network's answer is returned anyway and the failure logged.
     """
@@ -336,6 +337,9 @@ class LimitedConnector:
 
     def reconcile(self, account: Account, post: Post, since: datetime | None = None) -> Published | None:
         return self._held(account, lambda: self.connector.reconcile(account, post, since))
+
+    def metrics(self, account: Account, external_id: str) -> PostMetrics:
+        return self._held(account, lambda: self.connector.metrics(account, external_id))
 
     def close(self) -> None:
         self.connector.close()
@@ -363,7 +367,7 @@ class LimitedConnector:
             if isinstance(exc, RateLimited):
                 self._safely(self.limiter.block, self.network, key, exc.until, app_wide=exc.app_wide)
             raise
-        if isinstance(result, Published):
+        if isinstance(result, Published | PostMetrics):
             self._safely(self.limiter.record, self.network, key, account=result.rate_limit,
                          app=result.app_rate_limit)
         return result

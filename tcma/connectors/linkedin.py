@@ -22,6 +22,7 @@ from . import (
     Clock,
     ConnectorSettings,
     Post,
+    PostMetrics,
     Published,
     RateLimited,
     RateLimitState,
@@ -42,6 +43,7 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
 PROTOCOL_VERSION = "2.0.0"
 POSTING_ROLES = ("ADMINISTRATOR", "CONTENT_ADMINISTRATOR")  # organization roles that may post as the page
 AUTHOR = re.compile(r"urn:li:(person|organization):([A-Za-z0-9_-]+)")
+POST_URN = re.compile(r"urn:li:(share|ugcPost):[0-9]+")
 RESERVED = frozenset("\\|{}@[]()<>#*_~")  # the little text format's reserved characters
 _ESCAPED = re.compile(r"\\(.)", re.DOTALL)
 
@@ -180,6 +182,36 @@ class LinkedInConnector:
     def reconcile(self, account: Account, post: Post, since: datetime | None = None) -> Published | None:
         """The post if the author's recent posts show it (LinkedIn has no idempotency key)."""
         return find_published(self.recent_posts(account), post, since)
+
+    def metrics(self, account: Account, external_id: str) -> PostMetrics:
+        """The post's reactions (every kind) and comments from socialMetadata; LinkedIn gives reposts and
+        impressions only through organization share statistics, not read here.
+
+        Reading needs r_organization_social (a page's posts) or r_member_social (a member's, which LinkedIn
+        rarely grants): a 403 is Unsupported. A deleted post answers 404: Rejected naming it.
+        """
+        if not isinstance(external_id, str) or not POST_URN.fullmatch(external_id):
+            raise Rejected(f"linkedin post ids are share or ugcPost URNs, not {external_id!r}")
+        response = self._call(account, "GET", f"/rest/socialMetadata/{quote(external_id, safe='')}",
+                              accept=(200, 403, 404, 410))
+        data = body_json(response)
+        if response.status_code != 200:
+            message = clip(str(data.get("message") or response.text), account, 200)
+            if response.status_code == 403:
+                raise Unsupported(f"linkedin does not let tcma read the numbers of {external_id} "
+                                  f"(403: {message})")
+            raise Rejected(f"linkedin no longer has post {external_id} ({response.status_code}: {message})")
+        comments = data.get("commentSummary")
+        if not isinstance(comments, dict):
+            raise Temporary(f"linkedin answered socialMetadata of {external_id} without its commentSummary")
+        # reactionSummaries maps each reaction type (LIKE, PRAISE, EMPATHY...) to its count; a type
+        # nobody used is not there, and a post without reactions may have no map at all.
+        summaries = data.get("reactionSummaries") or {}
+        summaries = list(summaries.values()) if isinstance(summaries, dict) else summaries
+        counts = [s.get("count") for s in summaries if isinstance(s, dict)] if isinstance(summaries, list) \
+            else []
+        likes = sum(c for c in counts if isinstance(c, int) and not isinstance(c, bool) and c > 0)
+        return PostMetrics.of(likes, None, comments.get("count"))
 
     def _upload(self, account: Account, author: str, post: Post) -> str:
         """initializeUpload, then PUT the bytes to the upload URL; return the image URN."""

@@ -19,6 +19,7 @@ from . import (
     Clock,
     ConnectorSettings,
     Post,
+    PostMetrics,
     Published,
     RateLimited,
     RateLimitState,
@@ -36,6 +37,7 @@ from .transport import (
     clip,
     iso_time,
     make_client,
+    path_id,
     rate_limit_state,
     rate_limited_until,
     send,
@@ -128,6 +130,24 @@ class MastodonConnector:
     def reconcile(self, account: Account, post: Post, since: datetime | None = None) -> Published | None:
         """The status if the account shows it; None otherwise (the Idempotency-Key also guards a resend)."""
         return find_published(self.recent_posts(account), post, since)
+
+    def metrics(self, account: Account, external_id: str) -> PostMetrics:
+        """The status's favourites, boosts and replies (GET /api/v1/statuses/:id); Mastodon counts no views.
+
+        A deleted status answers 404: Rejected naming it.
+        """
+        response, state = self._call(account, "GET", f"/api/v1/statuses/{path_id(account, external_id)}",
+                                     accept=(200, 404, 410))
+        status = body_json(response)
+        if response.status_code != 200:
+            error = str(status.get("error") or short_body(response, account))
+            raise Rejected(clip(f"mastodon no longer has status {external_id} "
+                                f"(answered {response.status_code}: {error})", account), rate_limit=state)
+        numbers = PostMetrics.of(status.get("favourites_count"), status.get("reblogs_count"),
+                                 status.get("replies_count"), rate_limit=state)
+        if not numbers.numbers():
+            raise Temporary(f"mastodon answered status {external_id} without its counts", rate_limit=state)
+        return numbers
 
     def instance_rules(self, account: Account) -> InstanceRules:
         """The instance's status length and image size, read from /api/v2/instance once an hour."""

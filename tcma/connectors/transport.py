@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -38,6 +39,13 @@ def send(client: httpx.Client, account: Account, method: str, url: str, *, write
                        f"({type(exc).__name__})", account)
         # A read-only call or an upload can be sent again; a post may already exist.
         raise (UnknownOutcome if write else Temporary)(reason) from None
+
+
+def path_id(account: Account, external_id: str) -> str:
+    """A post's id as one URL path segment (every reserved character escaped); Rejected when empty."""
+    if not isinstance(external_id, str) or not external_id.strip():
+        raise Rejected(f"{account.network} post has no id to read")
+    return quote(external_id.strip(), safe="")
 
 
 def body_json(response: httpx.Response) -> dict[str, Any]:

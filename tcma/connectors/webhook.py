@@ -18,6 +18,7 @@ from . import (
     Clock,
     ConnectorSettings,
     Post,
+    PostMetrics,
     Published,
     RateLimited,
     RecentPost,
@@ -108,6 +109,10 @@ class WebhookConnector:
     def reconcile(self, account: Account, post: Post, since: datetime | None = None) -> Published | None:
         """None: resending carries the same webhook-id, which receivers use to drop duplicates."""
         return None
+
+    def metrics(self, account: Account, external_id: str) -> PostMetrics:
+        """A webhook cannot say how a post did."""
+        raise Unsupported("a webhook cannot report a post's likes, reposts, replies or impressions")
 
     def _deliver(self, account: Account, message_id: str, event: str, data: dict[str, Any], *,
                  write: bool) -> httpx.Response:

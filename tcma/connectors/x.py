@@ -23,6 +23,7 @@ from . import (
     Clock,
     ConnectorSettings,
     Post,
+    PostMetrics,
     Published,
     RateLimited,
     RateLimitState,
@@ -40,6 +41,7 @@ from .transport import (
     clip,
     iso_time,
     make_client,
+    path_id,
     rate_limit_state,
     rate_limited_until,
     send,
@@ -138,6 +140,30 @@ class XConnector:
     def reconcile(self, account: Account, post: Post, since: datetime | None = None) -> Published | None:
         """The post if the user's timeline shows it (X has no idempotency key)."""
         return find_published(self.recent_posts(account), post, since)
+
+    def metrics(self, account: Account, external_id: str) -> PostMetrics:
+        """The post's likes, reposts, replies and impressions (GET /2/tweets/:id, public_metrics).
+
+        X answers a deleted (or no longer visible) post with 200 and only `errors`, or with 404:
+        Rejected naming it. Quotes and bookmarks are not counted.
+        """
+        response, limits = self._call(account, "GET", f"/2/tweets/{path_id(account, external_id)}",
+                                      accept=(200, 404), params={"tweet.fields": "public_metrics"})
+        states = {"rate_limit": limits.account, "app_rate_limit": limits.app_day}
+        data = body_json(response)
+        tweet = data.get("data")
+        if response.status_code == 404 or not isinstance(tweet, dict):
+            errors = [e for e in data.get("errors") or [] if isinstance(e, dict)]
+            if response.status_code == 200 and not errors:
+                raise Temporary(f"x answered post {external_id} without the post or an error", **states)
+            detail = "; ".join(str(e.get("detail") or e.get("title") or e) for e in errors) or \
+                data.get("detail") or short_body(response, account)
+            raise Rejected(clip(f"x no longer shows post {external_id} ({detail})", account), **states)
+        counts = tweet.get("public_metrics")
+        if not isinstance(counts, dict):
+            raise Temporary(f"x answered post {external_id} without its public_metrics", **states)
+        return PostMetrics.of(counts.get("like_count"), counts.get("retweet_count"),
+                              counts.get("reply_count"), counts.get("impression_count"), **states)
 
     def _url(self, account: Account, tweet_id: str) -> str:
         return f"https://x.com/{account.handle.removeprefix('@') or 'i/web'}/status/{tweet_id}"

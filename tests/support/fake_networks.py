@@ -5,6 +5,11 @@ real API requires, records what it accepted, and can be told to fail the next ca
 (`fail_next`) or to answer them only after a delay (`slow_next`), after having done the work.
 Used by the connector tests and by the API tests that connect accounts.
 
+A published post's numbers: every fake that publishes answers its network's read of a post with the
+counts `set_metrics(post_id, likes=, reposts=, replies=, impressions=)` set (0 until set; `post_id` is
+the id the fake gave: a status id, an at:// URI, a tweet id, a Page post id, a LinkedIn URN), and
+`delete_post(post_id)` makes it answer as the network does for a deleted post.
+
 `OAuthServer` is the authorization-server half of a fake (consent page, codes, tokens, refresh, revoke),
 used by FakeMastodon here and by the LinkedIn, X and Facebook fakes in `fake_oauth_networks`;
 `follow_consent(url)` plays the partner approving on a fake's consent page.
@@ -39,6 +44,8 @@ from werkzeug.wrappers import Request, Response
 
 from renderers import post_length
 
+METRICS = ("likes", "reposts", "replies", "impressions")
+
 
 class QuietHandler(WSGIRequestHandler):
     """No access log lines in the test output."""
@@ -68,6 +75,18 @@ class FakeNetwork:
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.ids = itertools.count(1)
+        self.numbers: dict[str, dict[str, int]] = {}  # post id -> its likes, reposts, replies, impressions
+
+    def set_metrics(self, post_id: str, **numbers: int) -> None:
+        """The counts the fake answers for its post `post_id` from now on (those not given are kept)."""
+        unknown = sorted(set(numbers) - set(METRICS))
+        if unknown:
+            raise TypeError(f"set_metrics takes {', '.join(METRICS)}, not {', '.join(unknown)}")
+        self.numbers.setdefault(str(post_id), dict.fromkeys(METRICS, 0)).update(numbers)
+
+    def metrics_of(self, post_id: str) -> dict[str, int]:
+        """The counts of the post `post_id` (0 each until set)."""
+        return dict(self.numbers.get(str(post_id)) or dict.fromkeys(METRICS, 0))
 
     def fail_next(self, path: str, status: int, body: Any, headers: dict[str, str] | None = None,
                   times: int = 1) -> None:
@@ -435,6 +454,8 @@ class FakeMastodon(FakeNetwork):
         handler = route.get((request.method, path))
         if handler is None and request.method == "GET" and path.startswith("/api/v1/media/"):
             handler = self.poll_media
+        if handler is None and request.method == "GET" and path.startswith("/api/v1/statuses/"):
+            handler = self.get_status
         if handler is None:
             return self.json({"error": "Record not found"}, 404)
         response = handler(request)
@@ -516,7 +537,7 @@ class FakeMastodon(FakeNetwork):
         if not key:  # optional for Mastodon; the connector must always send it
             return self.json({"error": "fake: Idempotency-Key header missing"}, 400)
         if key in self.idempotency:
-            return self.json(self.idempotency[key])
+            return self.json(self.counted(self.idempotency[key]))
         text, media_ids = request.form.get("status", ""), request.form.getlist("media_ids[]")
         if not text and not media_ids:
             return self.json({"error": "Validation failed: Text can't be blank"}, 422)
@@ -538,11 +559,29 @@ class FakeMastodon(FakeNetwork):
                                         for m in media_ids]}
         self.statuses.append(status)
         self.idempotency[key] = status
-        return self.json(status)
+        return self.json(self.counted(status))
 
     def list_statuses(self, request: Request) -> Response:
         limit = int(request.args.get("limit", 20))
-        return self.json(list(reversed(self.statuses))[:limit])
+        return self.json([self.counted(s) for s in reversed(self.statuses)][:limit])
+
+    def counted(self, status: dict[str, Any]) -> dict[str, Any]:
+        """The status with its counts as they are now."""
+        numbers = self.metrics_of(status["id"])
+        return {**status, "favourites_count": numbers["likes"], "reblogs_count": numbers["reposts"],
+                "replies_count": numbers["replies"]}
+
+    def get_status(self, request: Request) -> Response:
+        """GET /api/v1/statuses/:id: the status with its favourites, boosts and replies; 404 once deleted."""
+        wanted = request.path.rsplit("/", 1)[-1]
+        found = next((s for s in self.statuses if s["id"] == wanted), None)
+        if found is None:
+            return self.json({"error": "Record not found"}, 404)
+        return self.json(self.counted(found))
+
+    def delete_post(self, status_id: str) -> None:
+        """The status is deleted: reading it answers 404 Record not found."""
+        self.statuses = [s for s in self.statuses if s["id"] != status_id]
 
 
 class FakeBluesky(FakeNetwork):
@@ -594,6 +633,8 @@ class FakeBluesky(FakeNetwork):
             return self.upload_blob(request)
         if nsid == "com.atproto.repo.createRecord" and request.method == "POST":
             return self.create_record(request)
+        if nsid == "app.bsky.feed.getPosts" and request.method == "GET":
+            return self.get_posts(request)
         return self.xrpc_error(501, "MethodNotImplemented", "Method Not Implemented")
 
     def _new_session(self) -> Response:
@@ -681,6 +722,30 @@ class FakeBluesky(FakeNetwork):
             if "alt" not in image or image.get("image", {}).get("ref", {}).get("$link") not in self.blobs:
                 return "Invalid image: needs alt and an uploaded blob"
         return None
+
+    def get_posts(self, request: Request) -> Response:
+        """app.bsky.feed.getPosts (the app view, through the PDS): a post view with its counts for each
+        known URI asked for; unknown or deleted posts are left out, as the app view does."""
+        uris = request.args.getlist("uris")
+        if not 1 <= len(uris) <= 25:
+            return self.xrpc_error(400, "InvalidRequest", "uris must have 1 to 25 items")
+        records = {r["uri"]: r for r in self.records}
+        posts = []
+        for uri in uris:
+            record = records.get(uri)
+            if record is None:
+                continue
+            numbers = self.metrics_of(uri)
+            author = {"did": self.DID, "handle": self.HANDLE}
+            posts.append({"uri": uri, "cid": record["cid"], "author": author,
+                          "record": record["value"], "replyCount": numbers["replies"],
+                          "repostCount": numbers["reposts"], "likeCount": numbers["likes"], "quoteCount": 0,
+                          "indexedAt": record["value"].get("createdAt")})
+        return self.json({"posts": posts}, 200, self.rate_headers())
+
+    def delete_post(self, uri: str) -> None:
+        """The record is deleted: getPosts leaves it out, listRecords no longer shows it."""
+        self.records = [r for r in self.records if r["uri"] != uri]
 
     def list_records(self, request: Request) -> Response:
         if request.args.get("repo") != self.DID or request.args.get("collection") != "app.bsky.feed.post":

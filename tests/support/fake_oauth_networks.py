@@ -44,6 +44,16 @@ Every fake: `deny`, `oauth` (the `OAuthServer`: its `expire_access_tokens()` and
 API answer as the network does for a dead token: LinkedIn 401 EXPIRED_ACCESS_TOKEN or
 REVOKED_ACCESS_TOKEN, X 401, Facebook 190 with subcode 463 or 458), `issue_token()` for a working token
 without the consent step, `fail_next`/`slow_next` for scripted answers and answers past the timeout.
+
+A published post's numbers (`set_metrics(post_id, likes=, reposts=, replies=, impressions=)`, 0 until set;
+`delete_post(post_id)` deletes it):
+- FakeLinkedIn: GET /rest/socialMetadata/{URN, encoded} -> reactionSummaries {"LIKE": likes} and
+  commentSummary {"count": replies}; a page's post needs r_organization_social, a member's post
+  r_member_social (`member_posts_readable`), else 403 ACCESS_DENIED; a deleted post 404 NOT_FOUND.
+- FakeX: GET /2/tweets/:id?tweet.fields=public_metrics -> like, retweet, reply and impression counts;
+  a deleted post answers 200 with only `errors` (Not Found Error), as X does.
+- FakeFacebook: GET /{post-id}?fields=reactions.summary(total_count),shares,comments.summary(total_count)
+  -> the summaries (`shares` left out while 0); a deleted post 400 code 100 subcode 33.
 """
 
 from __future__ import annotations
@@ -127,7 +137,8 @@ class FakeLinkedIn(FakeNetwork):
         return {f"CONNECTORS_{key.upper()}": value for key, value in self.settings().items()}
 
     def issue_token(self, scopes: tuple[str, ...] = ("openid", "profile", "w_member_social",
-                                                     "w_organization_social", "r_organization_admin")) -> str:
+                                                     "w_organization_social", "r_organization_social",
+                                                     "r_organization_admin")) -> str:
         """A working access token for the member, as a finished consent would give."""
         return str(self.oauth.issue(self.CLIENT_ID, self.MEMBER_ID, list(scopes))["access_token"])
 
@@ -183,6 +194,8 @@ class FakeLinkedIn(FakeNetwork):
             return self.create_post(request)
         if path == "/rest/posts" and method == "GET":
             return self.find_posts(request)
+        if path.startswith("/rest/socialMetadata/") and method == "GET":
+            return self.social_metadata(request, token)
         return self.error(404, "NOT_FOUND", f"fake: no resource {method} {path}")
 
     def token(self, request: Request) -> Response:
@@ -315,6 +328,31 @@ class FakeLinkedIn(FakeNetwork):
         return self.json({"elements": elements, "paging": {"start": 0, "count": count, "links": []}})
 
 
+    def social_metadata(self, request: Request, token: IssuedToken) -> Response:
+        """GET /rest/socialMetadata/{URN}: the post's reactions by type and its comments."""
+        raw = str(request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or "")
+        if "/rest/socialMetadata/urn%3Ali%3A" not in raw:
+            return self.error(400, None, "Syntax exception in path variables: encode the URN")
+        urn = request.path.removeprefix("/rest/socialMetadata/")
+        post = next((p for p in self.posts if p["id"] == urn), None)
+        if post is None:
+            return self.error(404, "NOT_FOUND", f"Not found: {urn}")
+        member_post = post["author"] == self.MEMBER_URN
+        if (member_post and not self.member_posts_readable) or (
+                not member_post and "r_organization_social" not in token.scopes):
+            return self.error(403, "ACCESS_DENIED", "Not enough permissions to access: "
+                              "socialMetadata.GET.20260101", 100)
+        numbers = self.metrics_of(urn)
+        reactions = {"LIKE": {"reactionType": "LIKE", "count": numbers["likes"]}} if numbers["likes"] else {}
+        comments = {"count": numbers["replies"], "topLevelCount": numbers["replies"]}
+        return self.json({"entity": urn, "reactionSummaries": reactions, "commentsState": "OPEN",
+                          "commentSummary": comments})
+
+    def delete_post(self, urn: str) -> None:
+        """The post is deleted: socialMetadata answers 404."""
+        self.posts = [p for p in self.posts if p["id"] != urn]
+
+
 def _tco(url: str) -> str:
     return "https://t.co/" + base64.urlsafe_b64encode(hashlib.sha256(url.encode()).digest())[:10].decode()
 
@@ -395,10 +433,13 @@ class FakeX(FakeNetwork):
                   ("POST", "/2/media/metadata"): (self.media_metadata, 500),
                   ("GET", f"/2/users/{self.USER_ID}/tweets"): (self.user_tweets, 900)}
         handler, limit = routes.get((method, path), (None, 0))
+        window = path
+        if handler is None and method == "GET" and path.startswith("/2/tweets/"):
+            handler, limit, window = self.lookup_tweet, 900, "/2/tweets/:id"
         if handler is None:
             return self.problem(404, "Not Found Error", f"fake: no route {method} {path}")
         response = handler(request, token)
-        response.headers.update(self.window_headers(path, limit))
+        response.headers.update(self.window_headers(window, limit))
         return response
 
     def token(self, request: Request) -> Response:
@@ -519,6 +560,32 @@ class FakeX(FakeNetwork):
             data.append(shown)
         return self.json({"data": data, "meta": {"result_count": len(data)}} if data else
                          {"meta": {"result_count": 0}})
+
+
+    def lookup_tweet(self, request: Request, token: IssuedToken) -> Response:
+        """GET /2/tweets/:id: the post (with public_metrics when asked); a deleted one answers 200 with only
+        `errors`, as X does."""
+        if "tweet.read" not in token.scopes:
+            return self.problem(403, "Forbidden", "You are not permitted to perform this action.")
+        tweet_id = request.path.rsplit("/", 1)[-1]
+        tweet = next((t for t in self.tweets if t["id"] == tweet_id), None)
+        if tweet is None:
+            return self.json({"errors": [{
+                "value": tweet_id, "detail": f"Could not find tweet with id: [{tweet_id}].",
+                "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
+                "resource_id": tweet_id, "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
+        shown: dict[str, Any] = {"id": tweet["id"], "text": tweet["text"],
+                                 "edit_history_tweet_ids": [tweet["id"]]}
+        if "public_metrics" in request.args.get("tweet.fields", "").split(","):
+            numbers = self.metrics_of(tweet_id)
+            shown["public_metrics"] = {"retweet_count": numbers["reposts"], "reply_count": numbers["replies"],
+                                       "like_count": numbers["likes"], "quote_count": 0, "bookmark_count": 0,
+                                       "impression_count": numbers["impressions"]}
+        return self.json({"data": shown})
+
+    def delete_post(self, tweet_id: str) -> None:
+        """The post is deleted: looking it up answers 200 with a Not Found Error."""
+        self.tweets = [t for t in self.tweets if t["id"] != tweet_id]
 
 
 class FakeFacebook(FakeNetwork):
@@ -720,6 +787,8 @@ class FakeFacebook(FakeNetwork):
 
     def page_call(self, request: Request, path: str, method: str, page_id: str) -> Response:
         target = path.strip("/").split("/")
+        if method == "GET" and len(target) == 1 and "_" in target[0]:
+            return self.read_post(request, page_id, target[0])
         if target[0] != page_id:
             return self.error(403, 200, "(#200) The page token may only act on its own Page")
         if method == "GET" and len(target) == 1:
@@ -741,6 +810,33 @@ class FakeFacebook(FakeNetwork):
             data = [{k: v for k, v in post.items() if k in fields} for post in reversed(self.posts[page_id])]
             return self.json({"data": data[:limit]})
         return self.error(400, 100, f"fake: unsupported {method} {path}")
+
+    def read_post(self, request: Request, page_id: str, post_id: str) -> Response:
+        """GET /{post-id}?fields=...: the post's reaction, share and comment numbers as Graph gives them."""
+        post = next((p for p in self.posts[page_id] if p["id"] == post_id), None)
+        if post is None:  # deleted, or another Page's: Graph cannot tell the two apart for the caller
+            body = {"error": {"message": f"Unsupported get request. Object with ID '{post_id}' does not "
+                              "exist, cannot be loaded due to missing permissions, or does not support this "
+                              "operation. Please read the Graph API documentation at "
+                              "https://developers.facebook.com/docs/graph-api",
+                              "type": "GraphMethodException", "code": 100, "error_subcode": 33,
+                              "fbtrace_id": "AbCdEfGh124"}}
+            return self.json(body, 400)
+        numbers = self.metrics_of(post_id)
+        asked = {f.split(".", 1)[0]: f for f in request.args.get("fields", "id").split(",")}
+        answer: dict[str, Any] = {"id": post_id}
+        for name, counted in (("reactions", "likes"), ("comments", "replies")):
+            if name in asked:
+                answer[name] = {"data": []}
+                if "summary(total_count)" in asked[name]:
+                    answer[name]["summary"] = {"total_count": numbers[counted]}
+        if "shares" in asked and numbers["reposts"]:
+            answer["shares"] = {"count": numbers["reposts"]}
+        return self.json(answer)
+
+    def delete_post(self, post_id: str) -> None:
+        """The post is deleted: reading it answers 400 code 100 subcode 33."""
+        self.posts = {page: [p for p in posts if p["id"] != post_id] for page, posts in self.posts.items()}
 
     def create_post(self, page_id: str, message: str | None, photo: dict[str, Any] | None) -> Response:
         if not message and photo is None:

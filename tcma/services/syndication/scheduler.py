@@ -45,6 +45,7 @@ from tcma.models import Asset, PostAttempt, PostPlan, ScheduledPost, SocialAccou
 from tcma.models.base import utcnow
 from tcma.queue import JobCall
 from tcma.services.syndication.accounts import mark_needs_reconnect, opened
+from tcma.services.syndication.metrics import fetch_due_metrics
 from tcma.services.syndication.plans import fill_active_plans
 from tcma.services.transaction import commit, enqueue_after_commit, rollback
 from tcma.state import app_state
@@ -79,14 +80,17 @@ class PassReport:
     released: int = 0
     reconciling: int = 0
     claimed: int = 0
+    metrics: int = 0  # published posts whose numbers were read
 
     def summary(self) -> str:
         return (f"claimed {self.claimed} due posts, made {self.filled} new posts, expired {self.expired}, "
-                f"released {self.released} lapsed claims, reconciling {self.reconciling}")
+                f"released {self.released} lapsed claims, reconciling {self.reconciling}, "
+                f"read the numbers of {self.metrics} published posts")
 
 
 def run_pass(now: datetime | None = None, *, batch: int = BATCH, max_batches: int = 50) -> PassReport:
-    """One scheduler pass (see the module docstring); safe to run in several processes at once."""
+    """One scheduler pass (see the module docstring), then the published posts' numbers that are due
+    (`metrics.fetch_due_metrics`); safe to run in several processes at once."""
     now = now or utcnow()
     report = PassReport()
     report.filled = fill_active_plans()
@@ -98,6 +102,11 @@ def run_pass(now: datetime | None = None, *, batch: int = BATCH, max_batches: in
         report.claimed += claimed
         if claimed < batch:
             break
+    try:  # last, and never in the way of claiming: a failure here is logged and the pass goes on
+        report.metrics = fetch_due_metrics(now)
+    except Exception:
+        rollback()
+        log.exception("reading published posts' numbers failed; the next pass tries again")
     return report
 
 

@@ -132,7 +132,7 @@ def test_every_live_connector_offers_the_whole_contract(network):
     connector = build_connector(network, ConnectorSettings())
     try:
         assert connector.network == network
-        for name in ("publish", "verify", "recent_posts", "reconcile", "close"):
+        for name in ("publish", "verify", "recent_posts", "reconcile", "metrics", "close"):
             assert callable(getattr(connector, name)), name
     finally:
         connector.close()
