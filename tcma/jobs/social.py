@@ -1,9 +1,15 @@
-"""Social jobs: publish one claimed post; reconcile one whose outcome is unknown."""
+"""Social jobs: publish claimed posts (a chunk, or one); reconcile one whose outcome is unknown."""
 
 from __future__ import annotations
 
 from tcma.jobs import job
 from tcma.services.syndication import scheduler
+
+
+@job(queue="default", timeout=1800, result_ttl=600)
+def publish_posts(post_ids: list[int]) -> dict[str, int]:
+    """Publish each post of the chunk that is still claimed (a second run of the job does nothing)."""
+    return scheduler.publish_posts(post_ids)
 
 
 @job(queue="default", timeout=300, result_ttl=600)

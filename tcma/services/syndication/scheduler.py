@@ -18,6 +18,7 @@ sending: reconciled by reading the account's recent posts; when that cannot tell
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import random
@@ -50,7 +51,8 @@ from tcma.services.syndication.plans import fill_active_plans
 from tcma.services.transaction import commit, enqueue_after_commit, rollback
 from tcma.state import app_state
 
-PUBLISH_JOB = "tcma.jobs.social.publish_post"
+PUBLISH_JOB = "tcma.jobs.social.publish_posts"
+PUBLISH_CHUNK = 20  # posts per publish job
 RECONCILE_JOB = "tcma.jobs.social.reconcile_post"
 BATCH = 200
 MAX_ATTEMPTS = 8
@@ -152,8 +154,13 @@ def claim_due(now: datetime, batch: int = BATCH) -> int:
     me, held_until = worker_name(), now + lease()
     for post in rows:
         post.status, post.claimed_by, post.claimed_until = "claimed", me, held_until
-        job_id = f"publish-{post.id}-{post.attempts + 1}"
-        enqueue_after_commit(JobCall(PUBLISH_JOB, (post.id,), job_id=job_id))
+    # One job per chunk: a worker forks once and keeps one connection (and an instance's rules)
+    # per network for the chunk. Each post is still taken, marked and published on its own.
+    for start in range(0, len(rows), PUBLISH_CHUNK):
+        chunk = rows[start:start + PUBLISH_CHUNK]
+        tries = ",".join(f"{post.id}:{post.attempts + 1}" for post in chunk)
+        job_id = f"publish-{chunk[0].id}-{hashlib.sha256(tries.encode()).hexdigest()[:16]}"
+        enqueue_after_commit(JobCall(PUBLISH_JOB, ([post.id for post in chunk],), job_id=job_id))
     commit()
     return len(rows)
 
@@ -215,9 +222,31 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
     return timedelta(seconds=base * (rng or random).uniform(0.75, 1.25))
 
 
-def publish_post(post_id: int) -> str:
-    """Publish one claimed post (a job); answers what happened. Idempotent: anything but a
-    `claimed` post is left alone, so a job run twice publishes once."""
+def publish_posts(post_ids: list[int]) -> dict[str, int]:
+    """Publish a chunk of claimed posts (a job), one connector per network for the chunk; how many
+    ended how. A post that fails unexpectedly is left `publishing` (its lease lapses and it is
+    reconciled) and the chunk goes on."""
+    connectors: dict[str, Any] = {}
+    outcomes: dict[str, int] = {}
+    try:
+        for post_id in post_ids:
+            try:
+                outcome = publish_post(post_id, connectors=connectors)
+            except Exception:
+                rollback()
+                log.exception("publishing post %s failed", post_id)
+                outcome = "error"
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    finally:
+        for connector in connectors.values():
+            connector.close()
+    return outcomes
+
+
+def publish_post(post_id: int, *, connectors: dict[str, Any] | None = None) -> str:
+    """Publish one claimed post; answers what happened. Idempotent: anything but a `claimed` post
+    is left alone, so a job run twice publishes once. `connectors`: reused by network (and kept
+    open for the caller to close); None: one is made and closed for this post."""
     post = _lock(post_id)
     if post is None or post.status != "claimed":
         rollback()
@@ -240,13 +269,17 @@ def publish_post(post_id: int) -> str:
     post.text = text
     post.status, post.attempts, post.claimed_until = "publishing", post.attempts + 1, now + lease()
     commit()  # from here on, a crash means "maybe sent": the lease runs out and the post is reconciled
-    connector = app_state().connector(account.network)
+    own = connectors is None
+    connector = (None if own else connectors.get(account.network)) or app_state().connector(account.network)
+    if not own:
+        connectors[account.network] = connector
     try:
         published = connector.publish(opened(account), outgoing)
     except ConnectorError as exc:
         return _failed(post_id, now, exc, connector, outgoing)
     finally:
-        connector.close()
+        if own:
+            connector.close()
     return _published(post_id, now, published, "published")
 
 
