@@ -223,75 +223,128 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
 
 
 def publish_posts(post_ids: list[int]) -> dict[str, int]:
-    """Publish a chunk of claimed posts (a job), one connector per network for the chunk; how many
-    ended how. A post that fails unexpectedly is left `publishing` (its lease lapses and it is
-    reconciled) and the chunk goes on."""
-    connectors: dict[str, Any] = {}
+    """Publish a chunk of claimed posts (a job); how many ended how.
+
+    Three steps, so a chunk costs two commits, not two per post: the chunk's still-claimed posts
+    are taken and marked `publishing` together (committed before anything is sent: from then on a
+    crash means "maybe sent", and a lapsed lease is reconciled, never resent); each is sent through
+    one connector per network; every outcome is recorded in one transaction (if that is lost, the
+    posts are still `publishing` and are reconciled: found on the account, recorded once).
+    """
+    taken = _take(post_ids)
     outcomes: dict[str, int] = {}
+    if not taken:
+        return {"skipped": len(post_ids)}
+    connectors: dict[str, Any] = {}
+    sent: list[tuple[int, datetime, Published | ConnectorError]] = []
     try:
-        for post_id in post_ids:
+        for post_id, network, account, outgoing in taken:
+            if network not in connectors:
+                connectors[network] = app_state().connector(network)
+            connector = connectors[network]
+            started = utcnow()
             try:
-                outcome = publish_post(post_id, connectors=connectors)
-            except Exception:
-                rollback()
-                log.exception("publishing post %s failed", post_id)
-                outcome = "error"
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+                sent.append((post_id, started, connector.publish(account, outgoing)))
+            except ConnectorError as exc:
+                sent.append((post_id, started, exc))
     finally:
         for connector in connectors.values():
             connector.close()
+    unknown = []
+    rows = {post.id: post for post in db.session.scalars(select(ScheduledPost).where(
+        ScheduledPost.id.in_([post_id for post_id, _, _ in sent])).with_for_update())}
+    for post_id, started, result in sent:
+        post = rows[post_id]
+        if post.status != "publishing":  # taken back by a pass meanwhile (a lease far too short)
+            outcome = "skipped"
+        elif isinstance(result, Published):
+            outcome = _apply_published(post, started, result, "published")
+        else:
+            outcome = _apply_failure(post, started, result)
+            if outcome == "unknown_outcome":
+                unknown.append(post_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    commit()
+    for post_id in unknown:  # rare: look for each on its account before anything is sent again
+        reconcile_post(post_id)
     return outcomes
 
 
-def publish_post(post_id: int, *, connectors: dict[str, Any] | None = None) -> str:
+def _take(post_ids: list[int]) -> list[tuple[int, str, Any, Post]]:
+    """Lock the chunk's posts still claimed, hold or postpone those that cannot go now, mark the
+    rest `publishing` (one commit); answers (post id, network, opened account, what to send)."""
+    now = utcnow()
+    taken = []
+    posts = db.session.scalars(select(ScheduledPost).where(
+        ScheduledPost.id.in_(post_ids), ScheduledPost.status == "claimed",
+    ).order_by(ScheduledPost.id).with_for_update())
+    for post in posts:
+        prepared = _prepare(post, now)
+        if prepared is not None:
+            taken.append((post.id, post.account.network, opened(post.account), prepared))
+    commit()
+    return taken
+
+
+def _prepare(post: ScheduledPost, now: datetime) -> Post | None:
+    """A claimed post marked `publishing` with what to send; None when it is held or must wait."""
+    account: SocialAccount = post.account
+    if account.needs_reconnect_since is not None or not account.is_active:
+        reason = ("the account needs connecting again" if account.needs_reconnect_since is not None
+                  else "the account is paused")
+        post.status, post.error, post.claimed_by, post.claimed_until = "held", reason, None, None
+        return None
+    text = post_text(post)
+    if text is None:  # the campaign's render of this partner's post has not finished yet
+        post.status, post.claimed_by, post.claimed_until = _waiting_state(post), None, None
+        post.next_attempt_at, post.error = now + RENDER_WAIT, "waiting for the post's render"
+        return None
+    outgoing = _outgoing(post, text)
+    post.text = text
+    post.status, post.attempts, post.claimed_until = "publishing", post.attempts + 1, now + lease()
+    return outgoing
+
+
+def publish_post(post_id: int) -> str:
     """Publish one claimed post; answers what happened. Idempotent: anything but a `claimed` post
-    is left alone, so a job run twice publishes once. `connectors`: reused by network (and kept
-    open for the caller to close); None: one is made and closed for this post."""
+    is left alone, so a job run twice publishes once."""
     post = _lock(post_id)
     if post is None or post.status != "claimed":
         rollback()
         return "skipped"
     account: SocialAccount = post.account
     now = utcnow()
-    if account.needs_reconnect_since is not None or not account.is_active:
-        reason = ("the account needs connecting again" if account.needs_reconnect_since is not None
-                  else "the account is paused")
-        post.status, post.error, post.claimed_by, post.claimed_until = "held", reason, None, None
-        commit()
-        return "held"
-    text = post_text(post)
-    if text is None:  # the campaign's render of this partner's post has not finished yet
-        post.status, post.claimed_by, post.claimed_until = _waiting_state(post), None, None
-        post.next_attempt_at, post.error = now + RENDER_WAIT, "waiting for the post's render"
-        commit()
-        return "waiting"
-    outgoing = _outgoing(post, text)
-    post.text = text
-    post.status, post.attempts, post.claimed_until = "publishing", post.attempts + 1, now + lease()
+    outgoing = _prepare(post, now)
     commit()  # from here on, a crash means "maybe sent": the lease runs out and the post is reconciled
-    own = connectors is None
-    connector = (None if own else connectors.get(account.network)) or app_state().connector(account.network)
-    if not own:
-        connectors[account.network] = connector
+    if outgoing is None:
+        return post.status
+    connector = app_state().connector(account.network)
     try:
         published = connector.publish(opened(account), outgoing)
     except ConnectorError as exc:
-        return _failed(post_id, now, exc, connector, outgoing)
+        post = _lock(post_id)
+        assert post is not None
+        outcome = _apply_failure(post, now, exc)
+        commit()
+        if outcome == "unknown_outcome":
+            return reconcile_post(post_id, connector=connector, outgoing=outgoing, since=now)
+        return outcome
     finally:
-        if own:
-            connector.close()
-    return _published(post_id, now, published, "published")
-
-
-def _published(post_id: int, started: datetime, published: Published, outcome: str) -> str:
+        connector.close()
     post = _lock(post_id)
     assert post is not None
+    outcome = _apply_published(post, now, published, "published")
+    commit()
+    return outcome
+
+
+def _apply_published(post: ScheduledPost, started: datetime, published: Published, outcome: str) -> str:
+    """Record a post the network accepted (the caller commits)."""
     post.status, post.external_id, post.external_url = "published", published.external_id[:200], (
         published.url or None) and published.url[:500]
     post.published_at, post.error, post.claimed_by, post.claimed_until = utcnow(), None, None, None
     _attempt(post, started, outcome, published.url, published.rate_limit)
     _record_post_event(post)
-    commit()
     return outcome
 
 
@@ -306,9 +359,8 @@ def _record_post_event(post: ScheduledPost) -> None:
         log.exception("recording the post event of post %s failed", post.id)
 
 
-def _failed(post_id: int, started: datetime, exc: ConnectorError, connector: Any, outgoing: Post) -> str:
-    post = _lock(post_id)
-    assert post is not None
+def _apply_failure(post: ScheduledPost, started: datetime, exc: ConnectorError) -> str:
+    """Record a classified failure (the caller commits); "unknown_outcome": the caller reconciles."""
     now = utcnow()
     if isinstance(exc, RateLimited):
         _attempt(post, started, "rate_limited", exc.reason, exc.rate_limit)
@@ -323,8 +375,7 @@ def _failed(post_id: int, started: datetime, exc: ConnectorError, connector: Any
         post.status, post.error = "failed", f"{post.account.network} refused the post: {exc.reason}"[:2000]
     elif isinstance(exc, UnknownOutcome):
         _attempt(post, started, "unknown_outcome", exc.reason, exc.rate_limit)
-        commit()
-        return reconcile_post(post_id, connector=connector, outgoing=outgoing, since=started)
+        return "unknown_outcome"  # still `publishing` under its lease
     else:  # Temporary and anything unforeseen: nothing was published
         _attempt(post, started, "temporary", exc.reason, exc.rate_limit)
         if post.attempts >= MAX_ATTEMPTS:
@@ -333,7 +384,6 @@ def _failed(post_id: int, started: datetime, exc: ConnectorError, connector: Any
             post.status, post.next_attempt_at = _waiting_state(post), now + backoff(post.attempts)
             post.error = exc.reason[:2000]
     post.claimed_by, post.claimed_until = None, None
-    commit()
     return post.status
 
 
@@ -370,7 +420,11 @@ def reconcile_post(post_id: int, *, connector: Any = None, outgoing: Post | None
         if own:
             connector.close()
     if found is not None:
-        return _published(post_id, started, found, "reconciled")
+        post = _lock(post_id)
+        assert post is not None
+        outcome = _apply_published(post, started, found, "reconciled")
+        commit()
+        return outcome
     post = _lock(post_id)
     assert post is not None
     post.status, post.claimed_by, post.claimed_until = _waiting_state(post), None, None
