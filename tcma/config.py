@@ -116,6 +116,11 @@ class Settings:
     # Keep it above the longest publish (connector timeouts, media processing) and the publish
     # job's timeout, or a slow publish is reconciled while it is still under way.
     social_lease_seconds: float = 300.0
+    # Frequency caps: no account publishes more tcma posts than these per day and per ISO week
+    # (Monday to Sunday), counted on the partner's wall clock. A plan that would break them moves a
+    # window's post to another day of the window or skips the account, and says which.
+    social_posts_per_day: int = 3
+    social_posts_per_week: int = 10
 
     @property
     def is_production(self) -> bool:
@@ -239,6 +244,8 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "CONNECTORS_MEDIA_POLL_INTERVAL": parse_positive_seconds,
     "CONNECTORS_MEDIA_WAIT": parse_positive_seconds,
     "SOCIAL_LEASE_SECONDS": parse_positive_seconds,
+    "SOCIAL_POSTS_PER_DAY": parse_positive_int,
+    "SOCIAL_POSTS_PER_WEEK": parse_positive_int,
     "CONNECTORS_LINKEDIN_AUTH_URL": _url("http", "https"),
     "CONNECTORS_LINKEDIN_API_URL": _url("http", "https"),
     "CONNECTORS_X_AUTH_URL": _url("http", "https"),

@@ -16,7 +16,7 @@ from flask.cli import with_appcontext
 from campaigns.vocabulary import POST_STATUSES
 from tcma.cli.campaigns import ServiceGroup
 from tcma.services.accounts.auth import OPERATOR
-from tcma.services.syndication import accounts, posts, scheduler, tokens
+from tcma.services.syndication import accounts, plans, posts, scheduler, tokens
 from tcma.services.transaction import rollback
 
 log = logging.getLogger(__name__)
@@ -144,13 +144,18 @@ def list_command(status: str | None, plan_id: int | None, limit: int) -> None:
     rows, total = posts.list_posts(OPERATOR, {"status": status, "plan_id": plan_id}, 1, limit)
     if not rows:
         click.echo("No posts.")
-        return
     for post in rows:
         click.echo(f"{post.id:>7}  {post.status:<17} {post.account.network:<9} {post.account.handle:<30} "
                    f"partner {post.partner_id:<6} {_utc(post.scheduled_at)}"
                    + (f"  {post.error}" if post.error else ""))
     if total > len(rows):
         click.echo(f"... and {total - len(rows)} more (--limit)")
+    skipped = (plans.get_plan(OPERATOR, plan_id).skipped or []) if plan_id is not None else []
+    if skipped:
+        click.echo(f"Skipped by the frequency caps ({len(skipped)}):")
+    for entry in skipped:
+        click.echo(f"{'-':>7}  {'skipped':<17} {entry['network']:<9} {entry['handle']:<30} "
+                   f"partner {entry['partner_id']:<6} {entry['reason']}")
 
 
 COMMANDS = [social_cli, scheduler_command, posts_cli]

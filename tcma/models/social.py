@@ -94,6 +94,10 @@ class PostPlan(TimestampMixin, Base):
     allow_late: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # Accounts that got no post because it would break their frequency caps, and why:
+    # [{"account_id", "partner_id", "network", "handle", "reason"}]; an account leaves the list
+    # when a later fill finds it room.
+    skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
 
 
 class ScheduledPost(TimestampMixin, Base):

@@ -46,6 +46,17 @@ class PostPlanCreateSchema(Schema):
         "description": "a post approved after its time goes out at once instead of expiring"})
 
 
+class SkippedAccountSchema(Schema):
+    """An account the plan made no post for, because it would break the account's frequency caps."""
+
+    account_id = fields.Integer()
+    partner_id = fields.Integer()
+    network = fields.String()
+    handle = fields.String()
+    reason = fields.String(metadata={
+        "description": "which cap, e.g. 3 posts already on 2027-03-09 (the limit is 3 a day)"})
+
+
 class PostPlanSchema(Schema):
     """A plan and its posts counted by state."""
 
@@ -62,6 +73,9 @@ class PostPlanSchema(Schema):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
         "description": "the plan's posts by state (every state, zeros included)"})
     total = fields.Integer()
+    skipped = fields.List(fields.Nested(SkippedAccountSchema), metadata={
+        "description": "accounts that got no post: one more would break their posts-per-day or "
+                       "per-week cap (TCMA_SOCIAL_POSTS_PER_DAY, TCMA_SOCIAL_POSTS_PER_WEEK)"})
 
 
 class PostSchema(Schema):

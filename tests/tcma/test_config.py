@@ -39,6 +39,8 @@ def test_postgres_urls_use_psycopg3(tmp_path):
         ("CONNECTORS_TIMEOUT", "0", "TCMA_CONNECTORS_TIMEOUT"),
         ("CONNECTORS_CONNECT_TIMEOUT", "soon", "TCMA_CONNECTORS_CONNECT_TIMEOUT"),
         ("SOCIAL_LEASE_SECONDS", "0", "TCMA_SOCIAL_LEASE_SECONDS"),
+        ("SOCIAL_POSTS_PER_DAY", "0", "TCMA_SOCIAL_POSTS_PER_DAY"),
+        ("SOCIAL_POSTS_PER_WEEK", "often", "TCMA_SOCIAL_POSTS_PER_WEEK"),
     ],
 )
 def test_bad_settings_fail_naming_the_setting(setting, value, named):
@@ -192,6 +194,15 @@ def test_the_social_lease_is_five_minutes_unless_set(monkeypatch):
     monkeypatch.setenv("TCMA_SOCIAL_LEASE_SECONDS", "2.5")
     with create_app({}).app_context():
         assert lease() == timedelta(seconds=2.5)
+
+
+def test_frequency_caps_are_three_a_day_and_ten_a_week_unless_set(monkeypatch):
+    settings = get_settings_of(create_app({}))
+    assert (settings.social_posts_per_day, settings.social_posts_per_week) == (3, 10)
+    monkeypatch.setenv("TCMA_SOCIAL_POSTS_PER_DAY", "1")
+    monkeypatch.setenv("TCMA_SOCIAL_POSTS_PER_WEEK", "4")
+    settings = get_settings_of(create_app({}))
+    assert (settings.social_posts_per_day, settings.social_posts_per_week) == (1, 4)
 
 
 def get_settings_of(app):

@@ -6,19 +6,27 @@ links already point at the partner, the campaign and the network); the image, if
 partner's render of the plan's image output. Posts are made in bulk at planning time; `fill_plan`
 adds the ones for partners and accounts that arrived later (it runs on every scheduler pass),
 never one whose time has passed.
+
+Frequency caps (TCMA_SOCIAL_POSTS_PER_DAY, TCMA_SOCIAL_POSTS_PER_WEEK): no account gets more tcma
+posts on one day or in one ISO week of its partner's wall clock than the caps allow, counting every
+post that is or may still go out (cancelled, expired and failed ones do not count). A post at a
+local time that would break a cap is not made; a window's post moves to a slot of the window on
+another day with room, else it is not made; a post due on approval is checked when it is approved.
+Each account left out is recorded on the plan (`PostPlan.skipped`) with the cap it would break.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
-from campaigns.timing import Timing, due_at, spread_slot
+from campaigns.timing import Timing, caps_exceeded, due_at, spread_slot
 from campaigns.vocabulary import FILE_OUTPUTS, NETWORKS, post_output
+from tcma.config import get_settings
 from tcma.connectors import idempotency_key
 from tcma.errors import ConflictError, InvalidInput, NotFoundError
 from tcma.extensions import db
@@ -30,6 +38,10 @@ from tcma.services.transaction import commit
 
 IMAGE_OUTPUTS = ("png", "jpg")
 BATCH = 1000
+SLOTS = 1000  # a window's posts are spread over this many slots
+# Posts that will not go out do not count against an account's caps.
+UNCOUNTED = ("cancelled", "expired", "failed")
+_MARGIN = timedelta(days=8)  # a week either side, and a day for the zones
 
 
 def timing_from(values: Mapping[str, Any]) -> Timing:
@@ -77,7 +89,7 @@ def create_plan(principal: Principal, campaign_id: int, *, name: str, networks: 
     plan = PostPlan(campaign_id=campaign.id, name=name.strip()[:200] or campaign.name,
                     networks=list(networks), image_output=image_output, timing=_timing_json(parsed),
                     requires_approval=requires_approval, allow_late=allow_late,
-                    created_by_id=principal.user_id)
+                    created_by_id=principal.user_id, skipped=[])
     db.session.add(plan)
     db.session.flush()
     fill_plan(plan)
@@ -101,24 +113,33 @@ def fill_plan(plan: PostPlan, now: datetime | None = None) -> int:
         assets[(partner_id, output)] = asset_id
     accounts = db.session.execute(
         select(SocialAccount.id, SocialAccount.partner_id, SocialAccount.network, SocialAccount.auto_publish,
-               Partner.time_zone)
+               Partner.time_zone, SocialAccount.handle)
         .join(Partner, Partner.id == SocialAccount.partner_id)
         .where(SocialAccount.network.in_(plan.networks), SocialAccount.is_active.is_(True),
                SocialAccount.needs_reconnect_since.is_(None), Partner.status == "active")
         .where(~select(ScheduledPost.id).where(ScheduledPost.plan_id == plan.id,
                                                ScheduledPost.social_account_id == SocialAccount.id).exists())
         .order_by(SocialAccount.id)).all()
+    accounts = [row for row in accounts if (row.partner_id, post_output(row.network)) in assets]
+    caps = _Caps(timing, now) if timing.kind != "on_approval" and accounts else None
+    if caps is not None:
+        caps.load(row.id for row in accounts)
     rows = []
+    skipped: list[dict[str, Any]] = []
     stamp = utcnow()
-    for account_id, partner_id, network, auto_publish, zone in accounts:
-        text_asset = assets.get((partner_id, post_output(network)))
-        if text_asset is None:  # the partner is not in the campaign's segment (or its tier lacks it)
-            continue
+    for account_id, partner_id, network, auto_publish, zone, handle in accounts:
+        text_asset = assets[(partner_id, post_output(network))]
         zone = zone or "UTC"
-        slot = spread_slot(f"{plan.id}:{account_id}", 1000) if timing.kind == "window" else 0
-        due = due_at(timing, zone, slot=slot, slots=1000 if timing.kind == "window" else 1)
+        slot = spread_slot(f"{plan.id}:{account_id}", SLOTS) if timing.kind == "window" else 0
+        due = due_at(timing, zone, slot=slot, slots=SLOTS if timing.kind == "window" else 1)
         if due is not None and due < now and not plan.allow_late:
             continue
+        if caps is not None and due is not None:
+            due, reason = caps.place(account_id, zone, due, slot)
+            if due is None:
+                skipped.append({"account_id": account_id, "partner_id": partner_id, "network": network,
+                                "handle": handle, "reason": reason})
+                continue
         approval = plan.requires_approval or not auto_publish
         rows.append({
             "social_account_id": account_id, "partner_id": partner_id, "campaign_id": plan.campaign_id,
@@ -135,7 +156,108 @@ def fill_plan(plan: PostPlan, now: datetime | None = None) -> int:
         insert = insert_for(db.session.get_bind().dialect.name, ScheduledPost).on_conflict_do_nothing()
         for start in range(0, len(rows), BATCH):
             db.session.execute(insert, rows[start:start + BATCH])
+    if caps is not None:
+        _record_skips(plan, caps.considered, skipped)
     return len(rows)
+
+
+def cap_limits() -> tuple[int, int]:
+    """How many tcma posts an account may publish a day and a week (the settings)."""
+    settings = get_settings()
+    return settings.social_posts_per_day, settings.social_posts_per_week
+
+
+def counted_times(account_ids: Iterable[int], low: datetime, high: datetime, *,
+                  exclude_post: int | None = None) -> dict[int, list[datetime]]:
+    """When each account's posts that count against its caps go out (or went out), low..high.
+
+    A post counts unless it is cancelled, expired or failed; a post awaiting approval with no time
+    of its own (due on approval) counts once approved. A published post counts when it went out.
+    """
+    times: dict[int, list[datetime]] = {}
+    ids = sorted(set(account_ids))
+    for start in range(0, len(ids), BATCH):
+        stmt = (select(ScheduledPost.social_account_id, ScheduledPost.scheduled_at,
+                       ScheduledPost.published_at)
+                .where(ScheduledPost.social_account_id.in_(ids[start:start + BATCH]),
+                       ScheduledPost.status.not_in(UNCOUNTED),
+                       ~((ScheduledPost.status == "awaiting_approval") & ScheduledPost.local_at.is_(None)),
+                       or_(ScheduledPost.scheduled_at.between(low, high),
+                           ScheduledPost.published_at.between(low, high))))
+        if exclude_post is not None:
+            stmt = stmt.where(ScheduledPost.id != exclude_post)
+        for account_id, scheduled_at, published_at in db.session.execute(stmt):
+            times.setdefault(account_id, []).append(published_at or scheduled_at)
+    return times
+
+
+def cap_reason(account_id: int, when: datetime, zone: str, *, exclude_post: int | None = None) -> str | None:
+    """Which cap one more post of the account at `when` would break (in `zone`), or None."""
+    per_day, per_week = cap_limits()
+    times = counted_times([account_id], when - _MARGIN, when + _MARGIN, exclude_post=exclude_post)
+    return caps_exceeded(times.get(account_id, []), when, zone, per_day=per_day, per_week=per_week)
+
+
+class _Caps:
+    """One fill's view of its accounts' caps: their posts that count, and the ones this fill adds."""
+
+    def __init__(self, timing: Timing, now: datetime) -> None:
+        self.timing, self.now = timing, now
+        self.per_day, self.per_week = cap_limits()
+        first = timing.local or timing.start_local
+        last = timing.local or timing.end_local
+        assert first is not None and last is not None
+        self.low, self.high = first.replace(tzinfo=UTC) - _MARGIN, last.replace(tzinfo=UTC) + _MARGIN
+        self.times: dict[int, list[datetime]] = {}
+        self.considered: set[int] = set()
+        self._days: dict[date, list[int]] | None = None
+
+    def load(self, account_ids: Iterable[int]) -> None:
+        self.times = counted_times(account_ids, self.low, self.high)
+
+    def place(self, account_id: int, zone: str, due: datetime, slot: int) -> tuple[datetime | None, str]:
+        """When the account's post goes out within its caps (`due`, or a window slot on another
+        day), or None and the cap it would break."""
+        self.considered.add(account_id)
+        times = self.times.setdefault(account_id, [])
+        reason = caps_exceeded(times, due, zone, per_day=self.per_day, per_week=self.per_week)
+        if reason is not None and self.timing.kind == "window":
+            for other in self._other_days(slot):
+                moved = due_at(self.timing, zone, slot=other, slots=SLOTS)
+                if moved is not None and moved >= self.now and caps_exceeded(
+                        times, moved, zone, per_day=self.per_day, per_week=self.per_week) is None:
+                    due, reason = moved, None
+                    break
+        if reason is not None:
+            return None, reason
+        times.append(due)
+        return due, ""
+
+    def _other_days(self, slot: int) -> list[int]:
+        """A slot on each other wall-clock day of the window, in order (the same place in the day's
+        share of slots as `slot`, so moved posts still spread)."""
+        if self._days is None:
+            self._days = {}
+            for number in range(SLOTS):
+                self._days.setdefault(_slot_wall(self.timing, number).date(), []).append(number)
+        own = _slot_wall(self.timing, slot).date()
+        return [slots[slot % len(slots)] for day, slots in self._days.items() if day != own]
+
+
+def _slot_wall(timing: Timing, slot: int) -> datetime:
+    """The wall-clock time of a window's slot (as `due_at` places it, before the zone applies)."""
+    assert timing.start_local is not None and timing.end_local is not None
+    span = timing.end_local - timing.start_local
+    second = timedelta(seconds=1)
+    return timing.start_local + span * (2 * slot + 1) / (2 * SLOTS) // second * second
+
+
+def _record_skips(plan: PostPlan, considered: set[int], skipped: list[dict[str, Any]]) -> None:
+    """The plan's skipped accounts: this fill's, and earlier ones this fill did not look at again."""
+    kept = [entry for entry in plan.skipped or [] if entry["account_id"] not in considered]
+    entries = sorted(kept + skipped, key=lambda entry: entry["account_id"])
+    if entries != list(plan.skipped or []):
+        plan.skipped = entries
 
 
 def _local(timing: Timing, due: datetime | None, zone: str) -> str | None:

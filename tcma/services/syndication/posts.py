@@ -31,7 +31,7 @@ from tcma.models import Asset, PostAttempt, PostPlan, ScheduledPost, SocialAccou
 from tcma.models.base import utcnow
 from tcma.services.accounts.auth import Principal
 from tcma.services.scoping import get_scoped, scope_select
-from tcma.services.syndication.plans import get_plan
+from tcma.services.syndication.plans import cap_reason, get_plan
 from tcma.services.syndication.scheduler import post_text
 from tcma.services.transaction import commit
 from tcma.storage import get_storage
@@ -100,6 +100,7 @@ class PlanView:
     created_at: datetime
     counts: dict[str, int]
     total: int
+    skipped: list[dict[str, Any]]
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -208,17 +209,24 @@ def approve(principal: Principal, post_id: int) -> ScheduledPost:
     """Approve a post awaiting approval: it goes out at its time (an on-approval post: now).
 
     A post whose time has passed goes out now if its plan allows late posts; otherwise it must
-    be rescheduled first.
+    be rescheduled first. A post that would break its account's frequency caps (posts a day or a
+    week, on the partner's wall clock) is refused, naming the cap.
     """
     _require_partner(principal)
     post = _locked(principal, post_id, "approve")
     now = utcnow()
+    due = post.scheduled_at
     if post.local_at is None:
-        post.scheduled_at = now
+        due = now
     elif post.scheduled_at < now:
         if post.plan is None or not post.plan.allow_late:
             raise ConflictError(LATE, {"local_at": [LATE]})
-        post.scheduled_at = now
+        due = now
+    capped = cap_reason(post.social_account_id, due, post.time_zone or "UTC", exclude_post=post.id)
+    if capped is not None:
+        account: SocialAccount = post.account
+        raise ConflictError(f"the {account.network} account {account.handle} would post too often: {capped}")
+    post.scheduled_at = due
     post.status, post.approved_at, post.approved_by_id = "approved", now, principal.user_id
     post.error = None
     commit()
@@ -348,7 +356,8 @@ def plan_views(plans: list[PostPlan]) -> list[PlanView]:
     return [PlanView(id=p.id, campaign_id=p.campaign_id, name=p.name, networks=list(p.networks),
                      image_output=p.image_output, timing=dict(p.timing),
                      requires_approval=p.requires_approval, allow_late=p.allow_late, status=p.status,
-                     created_at=p.created_at, counts=counts[p.id], total=sum(counts[p.id].values()))
+                     created_at=p.created_at, counts=counts[p.id], total=sum(counts[p.id].values()),
+                     skipped=[dict(entry) for entry in p.skipped or []])
             for p in plans]
 
 

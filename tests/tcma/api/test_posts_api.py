@@ -109,7 +109,7 @@ def test_a_marketer_plans_and_sees_each_partners_post_at_ten_in_their_zone(clien
         "id": plan["id"], "campaign_id": world["campaign"], "name": "Spring post", "networks": ["mastodon"],
         "image_output": "png", "timing": {"kind": "local_time", "local": "2027-03-09T10:00"},
         "requires_approval": False, "allow_late": False, "status": "active",
-        "counts": {**ZERO_COUNTS, "scheduled": 2}, "total": 2}
+        "counts": {**ZERO_COUNTS, "scheduled": 2}, "total": 2, "skipped": []}
     listed = client.get(f"/api/v1/campaigns/{world['campaign']}/post-plans", headers=world["marketer"])
     assert [p["id"] for p in listed.json] == [plan["id"]]
     assert client.get(f"/api/v1/post-plans/{plan['id']}", headers=world["marketer"]).json["total"] == 2
