@@ -72,7 +72,8 @@ MAIL_STATUSES = ("queued", "sending", "sent", "failed")
 # like, repost, reply: one event per like (repost, reply) a published post gained, read from its network
 # (tcma.services.syndication.metrics). Impressions are no event: rollups count events, and a post's
 # impressions run to thousands; they stay in the post's metrics.
-EVENT_KINDS = ("click", "open", "download", "post", "send", "render", "unsubscribe", "like", "repost", "reply")
+EVENT_KINDS = ("click", "open", "download", "post", "send", "render", "unsubscribe",
+               "like", "repost", "reply")
 
 # Row ids are 32-bit integers in every table: larger numbers can name no row.
 MAX_DATABASE_ID = 2**31 - 1
