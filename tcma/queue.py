@@ -13,6 +13,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -291,13 +292,19 @@ def release_dead_scheduler_locks(connection: Any, queue_names: Iterable[str]) ->
 
 
 def _alive(pid: int) -> bool:
+    """Whether the process runs. A zombie (dead, not yet reaped: a killed worker's scheduler whose
+    parent died too, waiting for an init that reaps late) is dead: it will never release its lock."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # someone else's process: alive
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):  # no /proc (not Linux): what kill(0) said
+        return True
+    return state != "Z"
 
 
 def worker_class(fork: bool) -> type:

@@ -53,3 +53,26 @@ def test_without_redis_a_failing_job_is_recorded_not_raised(app):
     job = get_queue().enqueue(refuse, "no such template")
     assert job.get_status() == "failed"
     assert "ValueError: no such template" in job.exc_string
+
+
+def test_a_zombie_scheduler_counts_as_dead_so_its_lock_can_be_taken_over():
+    """A killed worker's scheduler may linger unreaped (a zombie) where init reaps late: it is dead."""
+    import os
+    import subprocess
+    import time
+    from pathlib import Path
+
+    from tcma.queue import _alive
+
+    child = subprocess.Popen(["true"])
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # exited, not yet waited for: a zombie
+        state = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state == "Z":
+            break
+        time.sleep(0.01)
+    assert state == "Z"
+    assert _alive(child.pid) is False
+    assert _alive(os.getpid()) is True
+    child.wait()
+    assert _alive(child.pid) is False
