@@ -231,14 +231,22 @@ def publish_posts(post_ids: list[int]) -> dict[str, int]:
     one connector per network; every outcome is recorded in one transaction (if that is lost, the
     posts are still `publishing` and are reconciled: found on the account, recorded once).
     """
+    taken_at = utcnow()
     taken = _take(post_ids)
     outcomes: dict[str, int] = {}
     if not taken:
         return {"skipped": len(post_ids)}
+    # No send starts after half the lease: a send ends within the connectors' timeouts, so every
+    # post sent is recorded before a pass could find its lease lapsed and reconcile it meanwhile.
+    send_until = taken_at + lease() / 2
     connectors: dict[str, Any] = {}
     sent: list[tuple[int, datetime, Published | ConnectorError]] = []
+    unsent: list[int] = []
     try:
         for post_id, network, account, outgoing in taken:
+            if utcnow() >= send_until:
+                unsent.append(post_id)
+                continue
             if network not in connectors:
                 connectors[network] = app_state().connector(network)
             connector = connectors[network]
@@ -252,7 +260,13 @@ def publish_posts(post_ids: list[int]) -> dict[str, int]:
             connector.close()
     unknown = []
     rows = {post.id: post for post in db.session.scalars(select(ScheduledPost).where(
-        ScheduledPost.id.in_([post_id for post_id, _, _ in sent])).with_for_update())}
+        ScheduledPost.id.in_([post_id for post_id, _, _ in sent] + unsent)).with_for_update())}
+    for post_id in unsent:  # never sent: back to waiting for the next claim, no try spent
+        post = rows[post_id]
+        if post.status == "publishing":
+            post.status, post.claimed_by, post.claimed_until = _waiting_state(post), None, None
+            post.attempts -= 1
+            outcomes["deferred"] = outcomes.get("deferred", 0) + 1
     for post_id, started, result in sent:
         post = rows[post_id]
         if post.status != "publishing":  # taken back by a pass meanwhile (a lease far too short)

@@ -199,3 +199,25 @@ def test_a_reconnect_releases_posts_held_for_the_account_but_not_those_held_for_
     update_account(OPERATOR, berlin.social_account_id, paused=False)
     db.session.refresh(berlin)
     assert berlin.status == "approved"
+
+
+def test_a_chunk_sends_nothing_after_half_its_lease_and_puts_the_rest_back(app, world, fake):
+    """A slow chunk must not send a post whose lease a pass may find lapsed (and reconcile) meanwhile."""
+    import dataclasses
+
+    from tcma.services.syndication import scheduler
+
+    _plan(world, timing={"kind": "on_approval"})
+    ids = [p.id for p in _posts()]
+    for post in _posts():
+        post.status = "claimed"
+    db.session.commit()
+    settings = app.extensions["tcma.settings"]
+    app.extensions["tcma.settings"] = dataclasses.replace(settings, social_lease_seconds=0.6)
+    fake.slow_next("/api/v1/statuses", 0.4)  # published and answered within the 0.5 s timeout
+    outcomes = scheduler.publish_posts(ids)  # the first send ends past half the lease (0.3 s)
+    assert outcomes == {"published": 1, "deferred": 1}
+    assert len(fake.statuses) == 1
+    first, second = sorted(_posts(), key=lambda p: p.id)
+    assert (first.status, second.status) == ("published", "scheduled")
+    assert (second.attempts, second.claimed_until) == (0, None)  # put back untouched, nothing sent
