@@ -54,6 +54,9 @@ ROLES = (*VENDOR_ROLES, *PARTNER_ROLES)
 ASSET_STATUSES = ("queued", "running", "done", "failed")
 PARTNER_STATUSES = ("active", "suspended", "archived")
 CAMPAIGN_STATUSES = ("draft", "launching", "running", "paused", "completed", "archived")
+# Each network's name as people write it.
+NETWORK_LABELS = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "mastodon": "Mastodon",
+                  "bluesky": "Bluesky", "webhook": "Webhook"}
 # A scheduled post's life: waiting (scheduled: goes out on its own; awaiting_approval -> approved),
 # claimed by a scheduler, publishing (a worker sent it), then published, failed (with the
 # network's reason), held (for a person: the account needs reconnecting, or an unknown outcome

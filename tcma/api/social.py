@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from flask import flash, jsonify, redirect, request, session
 from flask_smorest import Blueprint
 
+from campaigns.vocabulary import NETWORK_LABELS
 from tcma.api.security import ANY_ROLE, auth_required
 from tcma.errors import InvalidInput
 from tcma.schemas.social import (
@@ -99,7 +100,7 @@ def finish_connection(args, network):
         raise
     if connected.return_to:
         names = ", ".join(f"{a.display_name or a.handle}" for a in connected.accounts)
-        flash(f"Connected {_NETWORK_NAMES.get(network, network)}: {names}.")
+        flash(f"Connected {NETWORK_LABELS.get(network, network)}: {names}.")
         return redirect(_with_query(connected.return_to, {"connect": "done"}), 303)
     return connected.accounts
 
@@ -137,9 +138,6 @@ def update_account(principal, args, account_id):
 def disconnect_account(principal, account_id):
     """Disconnect the account: its stored credentials are deleted."""
     accounts.disconnect(principal, account_id)
-
-
-_NETWORK_NAMES = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "mastodon": "Mastodon"}
 
 
 def _bearer() -> bool:

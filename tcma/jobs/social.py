@@ -1,4 +1,4 @@
-"""Social jobs: publish claimed posts (a chunk, or one); reconcile one whose outcome is unknown."""
+"""Social jobs: publish a chunk of claimed posts; reconcile one whose outcome is unknown."""
 
 from __future__ import annotations
 
@@ -10,12 +10,6 @@ from tcma.services.syndication import scheduler
 def publish_posts(post_ids: list[int]) -> dict[str, int]:
     """Publish each post of the chunk that is still claimed (a second run of the job does nothing)."""
     return scheduler.publish_posts(post_ids)
-
-
-@job(queue="default", timeout=300, result_ttl=600)
-def publish_post(post_id: int) -> str:
-    """Publish the post if it is still claimed (a second run of the job does nothing)."""
-    return scheduler.publish_post(post_id)
 
 
 @job(queue="default", timeout=300, result_ttl=600)

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, session, url_for
 
+from campaigns.vocabulary import NETWORK_LABELS as NETWORK_NAMES
 from tcma.errors import DomainError
 from tcma.services.accounts.auth import Principal
 from tcma.services.partners.partners import get_partner, list_partners
@@ -27,8 +28,6 @@ from tcma.web.portal import PARTNER, VENDOR, page, page_required, portal_bluepri
 bp = portal_blueprint("portal_social", __name__, url_prefix="/portal/social-accounts")
 EVERYONE = (*PARTNER, *VENDOR)
 PARTNER_CHOICES = 500  # the vendor's partner filter lists this many partners, by id
-NETWORK_NAMES = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "mastodon": "Mastodon",
-                 "bluesky": "Bluesky", "webhook": "Webhook"}
 # What each pasted-credentials form sends: the secret (never shown again) and the other fields.
 PASTED = {"mastodon": ("access_token", ("instance_url",)),
           "bluesky": ("app_password", ("handle", "pds_url")),

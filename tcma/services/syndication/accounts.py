@@ -289,24 +289,6 @@ def get_account(principal: Principal, account_id: int) -> SocialAccount:
     return get_scoped(SocialAccount, account_id, principal, what="social account")
 
 
-def set_paused(principal: Principal, account_id: int, paused: bool) -> SocialAccount:
-    """Pause (nothing is published to it) or resume an account."""
-    row = get_account(principal, account_id)
-    if not paused and not row.is_active:
-        release_held_posts(row.id)
-    row.is_active = not paused
-    commit()
-    return row
-
-
-def set_auto_publish(principal: Principal, account_id: int, auto_publish: bool) -> SocialAccount:
-    """Whether approved posts go out to the account without a further step."""
-    row = get_account(principal, account_id)
-    row.auto_publish = auto_publish
-    commit()
-    return row
-
-
 def update_account(principal: Principal, account_id: int, *, paused: bool | None = None,
                    auto_publish: bool | None = None) -> SocialAccount:
     """Change `paused` and/or `auto_publish` in one unit of work."""

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import escape
 from sqlalchemy import func, select
 
+from campaigns.vocabulary import NETWORK_LABELS
 from tcma.config import get_settings
 from tcma.extensions import db
 from tcma.mail import OutgoingMail
@@ -26,8 +27,6 @@ from tcma.services.transaction import commit
 KIND = "approval_digest"
 DIGEST_EVERY = timedelta(hours=4)
 LISTED = 20  # posts listed in one digest; the rest are counted
-NETWORK_NAMES = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "mastodon": "Mastodon",
-                 "bluesky": "Bluesky", "webhook": "Webhook"}
 
 
 def queue_approval_digests(now: datetime | None = None) -> int:
@@ -81,7 +80,7 @@ def compose_digest(user_id: int, message_id: str) -> OutgoingMail | None:
     by_plan: dict[str, list[str]] = defaultdict(list)
     for post, network, handle in rows[:LISTED]:
         title = post.plan.name if post.plan else "Post"
-        by_plan[title].append(f"{NETWORK_NAMES.get(network, network)} {handle}: {_when(post)}")
+        by_plan[title].append(f"{NETWORK_LABELS.get(network, network)} {handle}: {_when(post)}")
     more = len(rows) - LISTED
     count = f"{len(rows)} post{'s' if len(rows) != 1 else ''}"
     text = [f"Hello,\n\n{count} for {partner.name} wait for your approval before they go out:\n"]

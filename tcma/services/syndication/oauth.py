@@ -224,9 +224,6 @@ def apply_grant(row: SocialAccount, grant: Grant) -> None:
 
 
 def reconnect_by(grant: Grant) -> datetime | None:
-    """When the partner must consent again: the refresh token's end, else the access token's end
-    when it cannot be refreshed; None when neither ends."""
-    refresh_end = getattr(grant, "refresh_expires_at", None)
-    if grant.credentials.get("refresh_token"):
-        return refresh_end
-    return grant.expires_at
+    """When the partner must consent again: the access token's end when it cannot be refreshed; None
+    when a refresh token keeps it alive (no network here gives its end) or it never ends."""
+    return None if grant.credentials.get("refresh_token") else grant.expires_at

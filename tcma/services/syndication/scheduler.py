@@ -6,10 +6,10 @@ A pass (`run_pass`, from `tcma scheduler`):
 3. recovers leases that ran out: a `claimed` post whose job never ran goes back to waiting; a
    `publishing` post (a worker died after sending, or before) is reconciled, never sent blindly;
 4. claims due waiting posts in batches (`FOR UPDATE SKIP LOCKED`: two schedulers never claim the
-   same post) and enqueues one publish job per post, after the commit (the job outbox).
+   same post) and enqueues one publish job per chunk of them, after the commit (the job outbox).
 
-A publish job (`publish_post`) takes the post only if it is still `claimed`, marks it `publishing`
-(committed before the network is called), publishes through the account's connector behind the
+A publish job (`publish_posts`) takes the posts only if they are still `claimed`, marks them
+`publishing` (committed before the network is called), publishes through the account's connector behind the
 shared rate limiter, and records the attempt. Rate limited: wait for the network's reset. Temporary:
 back off with jitter (failed after MAX_ATTEMPTS). Rejected: failed with the network's reason.
 Credentials refused: the account needs reconnecting and its posts are held. No answer after
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 
 from tcma.config import get_settings
 from tcma.connectors import (
@@ -45,7 +45,7 @@ from tcma.extensions import db
 from tcma.models import Asset, PostAttempt, PostPlan, ScheduledPost, SocialAccount
 from tcma.models.base import utcnow
 from tcma.queue import JobCall
-from tcma.services.syndication.accounts import mark_needs_reconnect, opened
+from tcma.services.syndication.accounts import HELD_AUTH, HELD_PAUSED, mark_needs_reconnect, opened
 from tcma.services.syndication.metrics import fetch_due_metrics
 from tcma.services.syndication.plans import fill_active_plans
 from tcma.services.transaction import commit, enqueue_after_commit, rollback
@@ -304,8 +304,7 @@ def _prepare(post: ScheduledPost, now: datetime) -> Post | None:
     """A claimed post marked `publishing` with what to send; None when it is held or must wait."""
     account: SocialAccount = post.account
     if account.needs_reconnect_since is not None or not account.is_active:
-        reason = ("the account needs connecting again" if account.needs_reconnect_since is not None
-                  else "the account is paused")
+        reason = HELD_AUTH if account.needs_reconnect_since is not None else HELD_PAUSED
         post.status, post.error, post.claimed_by, post.claimed_until = "held", reason, None, None
         return None
     text = post_text(post)
@@ -317,39 +316,6 @@ def _prepare(post: ScheduledPost, now: datetime) -> Post | None:
     post.text = text
     post.status, post.attempts, post.claimed_until = "publishing", post.attempts + 1, now + lease()
     return outgoing
-
-
-def publish_post(post_id: int) -> str:
-    """Publish one claimed post; answers what happened. Idempotent: anything but a `claimed` post
-    is left alone, so a job run twice publishes once."""
-    post = _lock(post_id)
-    if post is None or post.status != "claimed":
-        rollback()
-        return "skipped"
-    account: SocialAccount = post.account
-    now = utcnow()
-    outgoing = _prepare(post, now)
-    commit()  # from here on, a crash means "maybe sent": the lease runs out and the post is reconciled
-    if outgoing is None:
-        return post.status
-    connector = app_state().connector(account.network)
-    try:
-        published = connector.publish(opened(account), outgoing)
-    except ConnectorError as exc:
-        post = _lock(post_id)
-        assert post is not None
-        outcome = _apply_failure(post, now, exc)
-        commit()
-        if outcome == "unknown_outcome":
-            return reconcile_post(post_id, connector=connector, outgoing=outgoing, since=now)
-        return outcome
-    finally:
-        connector.close()
-    post = _lock(post_id)
-    assert post is not None
-    outcome = _apply_published(post, now, published, "published")
-    commit()
-    return outcome
 
 
 def _apply_published(post: ScheduledPost, started: datetime, published: Published, outcome: str) -> str:
@@ -383,7 +349,7 @@ def _apply_failure(post: ScheduledPost, started: datetime, exc: ConnectorError) 
     elif isinstance(exc, AuthExpired):
         _attempt(post, started, "auth_expired", exc.reason, exc.rate_limit)
         mark_needs_reconnect(post.account, f"{post.account.network} refused the credentials: {exc.reason}")
-        post.status, post.error = "held", f"the account needs connecting again: {exc.reason}"[:2000]
+        post.status, post.error = "held", f"{HELD_AUTH}: {exc.reason}"[:2000]
     elif isinstance(exc, Rejected | Unsupported):
         _attempt(post, started, "rejected", exc.reason, exc.rate_limit)
         post.status, post.error = "failed", f"{post.account.network} refused the post: {exc.reason}"[:2000]
@@ -401,8 +367,7 @@ def _apply_failure(post: ScheduledPost, started: datetime, exc: ConnectorError) 
     return post.status
 
 
-def reconcile_post(post_id: int, *, connector: Any = None, outgoing: Post | None = None,
-                   since: datetime | None = None) -> str:
+def reconcile_post(post_id: int) -> str:
     """A post that may have gone out: look for it on the account before anything is sent again.
 
     Found: published. Not there (or the network drops a resend of the same key): waiting again.
@@ -413,12 +378,11 @@ def reconcile_post(post_id: int, *, connector: Any = None, outgoing: Post | None
         rollback()
         return "skipped"
     account = post.account
-    outgoing = outgoing or _outgoing(post, post.text)
-    since = since or (post.updated_at - lease() if post.updated_at else None)
+    outgoing = _outgoing(post, post.text)
+    since = post.updated_at - lease() if post.updated_at else None
     started = utcnow()
     commit()
-    own = connector is None
-    connector = connector or app_state().connector(account.network)
+    connector = app_state().connector(account.network)
     try:
         found = connector.reconcile(opened(account), outgoing, since)
     except ConnectorError as exc:
@@ -431,8 +395,7 @@ def reconcile_post(post_id: int, *, connector: Any = None, outgoing: Post | None
         commit()
         return "held"
     finally:
-        if own:
-            connector.close()
+        connector.close()
     if found is not None:
         post = _lock(post_id)
         assert post is not None
@@ -445,10 +408,3 @@ def reconcile_post(post_id: int, *, connector: Any = None, outgoing: Post | None
     post.next_attempt_at = utcnow()
     commit()
     return post.status
-
-
-def due_count(now: datetime | None = None) -> int:
-    """How many waiting posts are due now (for operators and the scheduler's log)."""
-    now = now or utcnow()
-    return len(db.session.scalars(select(ScheduledPost.id).where(and_(
-        ScheduledPost.status.in_(WAITING), ScheduledPost.scheduled_at <= now))).all())
