@@ -258,7 +258,7 @@ def publish_posts(post_ids: list[int]) -> dict[str, int]:
     finally:
         for connector in connectors.values():
             connector.close()
-    unknown = []
+    unknown, events = [], []
     rows = {post.id: post for post in db.session.scalars(select(ScheduledPost).where(
         ScheduledPost.id.in_([post_id for post_id, _, _ in sent] + unsent)).with_for_update())}
     for post_id in unsent:  # never sent: back to waiting for the next claim, no try spent
@@ -273,12 +273,14 @@ def publish_posts(post_ids: list[int]) -> dict[str, int]:
             outcome = "skipped"
         elif isinstance(result, Published):
             outcome = _apply_published(post, started, result, "published")
+            events.append(_post_event(post))
         else:
             outcome = _apply_failure(post, started, result)
             if outcome == "unknown_outcome":
                 unknown.append(post_id)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     commit()
+    _record_post_events(events)
     for post_id in unknown:  # rare: look for each on its account before anything is sent again
         reconcile_post(post_id)
     return outcomes
@@ -319,24 +321,33 @@ def _prepare(post: ScheduledPost, now: datetime) -> Post | None:
 
 
 def _apply_published(post: ScheduledPost, started: datetime, published: Published, outcome: str) -> str:
-    """Record a post the network accepted (the caller commits)."""
+    """Record a post the network accepted (the caller commits, then calls `_record_post_events`)."""
     post.status, post.external_id, post.external_url = "published", published.external_id[:200], (
         published.url or None) and published.url[:500]
     post.published_at, post.error, post.claimed_by, post.claimed_until = utcnow(), None, None, None
     _attempt(post, started, outcome, published.url, published.rate_limit)
-    _record_post_event(post)
     return outcome
 
 
-def _record_post_event(post: ScheduledPost) -> None:
-    """The post joins the engagement data beside the clicks (kind "post", channel = the network)."""
+PostEvent = tuple[int, int, int | None, int | None, str, str | None]
+
+
+def _post_event(post: ScheduledPost) -> PostEvent:
+    return (post.id, post.partner_id, post.campaign_id, post.asset_id, post.account.network, post.variant)
+
+
+def _record_post_events(events: list[PostEvent]) -> None:
+    """Published posts join the engagement data beside the clicks (kind "post", channel = the
+    network). Called after the commit: without Redis the events are written to the database at
+    once, and inside the open transaction that write would wait for its lock (SQLite)."""
     from tcma.services.tracking.events import record_event
 
-    try:
-        record_event("post", post.partner_id, post.campaign_id, post.asset_id, channel=post.account.network,
-                     variant=post.variant, uid=f"post-{post.id}")
-    except Exception:  # the post is out; losing its event must not make it look unpublished
-        log.exception("recording the post event of post %s failed", post.id)
+    for post_id, partner_id, campaign_id, asset_id, network, variant in events:
+        try:
+            record_event("post", partner_id, campaign_id, asset_id, channel=network, variant=variant,
+                         uid=f"post-{post_id}")
+        except Exception:  # the post is out; losing its event must not make it look unpublished
+            log.exception("recording the post event of post %s failed", post_id)
 
 
 def _apply_failure(post: ScheduledPost, started: datetime, exc: ConnectorError) -> str:
@@ -400,7 +411,9 @@ def reconcile_post(post_id: int) -> str:
         post = _lock(post_id)
         assert post is not None
         outcome = _apply_published(post, started, found, "reconciled")
+        event = _post_event(post)
         commit()
+        _record_post_events([event])
         return outcome
     post = _lock(post_id)
     assert post is not None
