@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from tcma.cli.maintenance import run_pass, start_maintenance
+from tcma.connectors.transport import warm as warm_connectors
 from tcma.queue import QUEUE_NAMES, get_queue, worker_class
 from tcma.services.catalogue.templates import warm_templates
 from tcma.services.launch.renders import warm_renderer
@@ -48,6 +49,7 @@ def worker_command(queues, burst, fork, with_scheduler, maintenance_interval_) -
     click.echo(f"maintenance: {run_pass(app)}")
     warmed = warm_templates()
     outputs = warm_renderer()
+    warm_connectors()
     click.echo(f"parsed {warmed} template versions and warmed {outputs} outputs before forking")
     # No transaction of the parent's may stay open while it waits for jobs, and a forked work
     # horse must not share the parent's pooled database connections.

@@ -264,13 +264,20 @@ class SharedLimiter:
         return _ms(self.clock())
 
     def record(self, network: str, account_key: str, *, account: RateLimitState | None,
-               app: RateLimitState | None) -> None:
-        """Remember what the network said about the account's limit and the app's (None: it did not say)."""
+               app: RateLimitState | None, quiet: bool = False) -> None:
+        """Remember what the network said about the account's limit and the app's (None: it did not say).
+
+        `quiet`: `take` found both scopes quiet just before the call; when the answer leaves a quiet
+        scope quiet (no limit near), there is nothing to write and the store is not asked. (Another
+        worker's pace written meanwhile then stays until its reset: it can only slow requests down.)
+        """
         said = [(self._app_key(network), app), (self._account_key(network, account_key), account)]
         said = [(key, state) for key, state in said if state is not None]
         if not said:
             return
         now = self._now()
+        if quiet and all(not _recorded({}, state, now) for _, state in said):
+            return
 
         def change(states: list[State]) -> tuple[list[State], None]:
             return [_recorded(s, state, now) for s, (_, state) in zip(states, said, strict=True)], None
@@ -289,16 +296,20 @@ class SharedLimiter:
         Else the Hold: nothing may be sent before its `until`, the later of the app's and the account's;
         nothing is taken, ask again then.
         """
+        return self.take(network, account_key)[0]
+
+    def take(self, network: str, account_key: str) -> tuple[Hold | None, bool]:
+        """`admit`, and whether both scopes were quiet (neither held nor paced: no limit near)."""
         keys = [self._app_key(network), self._account_key(network, account_key)]
         now = self._now()
 
-        def change(states: list[State]) -> tuple[list[State] | None, Hold | None]:
+        def change(states: list[State]) -> tuple[list[State] | None, tuple[Hold | None, bool]]:
             app, account = (_fresh(s, now) for s in states)
             app_hold, account_hold = _hold(app, now), _hold(account, now)
             if app_hold is None and account_hold is None:
-                return [_taken(app, now), _taken(account, now)], None
+                return [_taken(app, now), _taken(account, now)], (None, not app and not account)
             until = max(app_hold or 0, account_hold or 0)
-            return None, Hold(_time(until), app_wide=until == app_hold)
+            return None, (Hold(_time(until), app_wide=until == app_hold), False)
 
         return self._store.transact(keys, change, now)
 
@@ -347,7 +358,7 @@ class LimitedConnector:
     def _held(self, account: Account, call: Callable[[], T]) -> T:
         key = account_key(account)
         try:
-            hold = self.limiter.admit(self.network, key)
+            hold, quiet = self.limiter.take(self.network, key)
         except RedisError as exc:
             raise Temporary(f"{self.network}: the shared rate limiter is unavailable "
                             f"({type(exc).__name__}); nothing was sent") from None
@@ -355,21 +366,21 @@ class LimitedConnector:
             whose = "app's" if hold.app_wide else "account's"
             raise RateLimited(hold.until, f"{self.network}: tcma holds the request to stay within the "
                                           f"{whose} rate limit", app_wide=hold.app_wide)
-        return self._recorded(account, call)
+        return self._recorded(account, call, quiet=quiet)
 
-    def _recorded(self, account: Account, call: Callable[[], T]) -> T:
+    def _recorded(self, account: Account, call: Callable[[], T], *, quiet: bool = False) -> T:
         key = account_key(account)
         try:
             result = call()
         except ConnectorError as exc:
             self._safely(self.limiter.record, self.network, key, account=exc.rate_limit,
-                         app=exc.app_rate_limit)
+                         app=exc.app_rate_limit, quiet=quiet)
             if isinstance(exc, RateLimited):
                 self._safely(self.limiter.block, self.network, key, exc.until, app_wide=exc.app_wide)
             raise
         if isinstance(result, Published | PostMetrics):
             self._safely(self.limiter.record, self.network, key, account=result.rate_limit,
-                         app=result.app_rate_limit)
+                         app=result.app_rate_limit, quiet=quiet)
         return result
 
     def _safely(self, update: Callable[..., None], *args: Any, **kwargs: Any) -> None:

@@ -31,6 +31,12 @@ def make_client(settings: ConnectorSettings) -> httpx.Client:
                         headers={"User-Agent": settings.user_agent})
 
 
+def warm() -> None:
+    """Load what a worker's first post would (the HTTP transport's modules, the TLS context) before
+    any job runs: otherwise the first chunk pays for it, ~1 s on a busy machine."""
+    make_client(ConnectorSettings()).close()
+
+
 def send(client: httpx.Client, account: Account, method: str, url: str, *, write: bool = False,
          **kwargs: Any) -> httpx.Response:
     """Send one request; a failure before sending is Temporary, after sending a write is UnknownOutcome."""

@@ -16,9 +16,10 @@ log = logging.getLogger(__name__)
 
 
 def job(queue: str = "default", timeout: int = 600, ttl: int | None = None,
-        result_ttl: int = 3600, failure_ttl: int = 7 * 24 * 3600) -> Callable[[F], F]:
-    """Declare a job function's queue and limits; failures are logged and re-raised."""
-    options = JobOptions(queue, timeout, ttl, result_ttl, failure_ttl)
+        result_ttl: int = 3600, failure_ttl: int = 7 * 24 * 3600, fork: bool = True) -> Callable[[F], F]:
+    """Declare a job function's queue and limits (`fork=False`: run in the worker's own process, see
+    JobOptions.fork); failures are logged and re-raised."""
+    options = JobOptions(queue, timeout, ttl, result_ttl, failure_ttl, fork)
 
     def decorate(func: F) -> F:
         @functools.wraps(func)

@@ -17,3 +17,19 @@ def write_marker(key: str, text: str) -> str:
 def refuse(reason: str) -> None:
     """Fail with `reason`."""
     raise ValueError(reason)
+
+
+@job(queue="default", timeout=30)
+def process_id() -> int:
+    """The id of the process that ran the job (a forking worker: its work horse)."""
+    import os
+
+    return os.getpid()
+
+
+@job(queue="default", timeout=30, fork=False)
+def process_id_in_worker() -> int:
+    """The id of the process that ran the job, declared to run in the worker's own process."""
+    import os
+
+    return os.getpid()

@@ -6,7 +6,7 @@ from rq import SimpleWorker
 
 from tcma.queue import get_queue
 from tcma.storage import get_storage
-from tests.support.jobs import refuse, write_marker
+from tests.support.jobs import process_id, process_id_in_worker, refuse, write_marker
 
 
 def _work(queue) -> None:
@@ -22,6 +22,20 @@ def test_a_job_enqueued_through_the_app_runs_on_an_rq_worker(rq_app):
     assert job.get_status() == "finished"
     assert job.return_value() == "wrote markers/one.txt"
     assert get_storage().get("markers/one.txt") == b"hello"
+
+
+def test_a_forking_worker_runs_jobs_declared_fork_false_in_its_own_process(rq_app):
+    import os
+
+    from tcma.queue import worker_class
+
+    queue = get_queue()
+    forked, inline = queue.enqueue(process_id), queue.enqueue(process_id_in_worker)
+    worker = worker_class(True)(queue.all_queues(), connection=queue.redis)
+    worker.work(burst=True, with_scheduler=False)
+    assert forked.get_status() == inline.get_status() == "finished"
+    assert forked.return_value() != os.getpid()  # a work horse
+    assert inline.return_value() == os.getpid()  # the worker itself: nothing forked
 
 
 def test_enqueue_with_the_same_id_while_pending_makes_one_job(rq_app):

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, case, insert, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from tcma.config import get_settings
 from tcma.connectors import (
@@ -52,7 +53,7 @@ from tcma.services.transaction import commit, enqueue_after_commit, rollback
 from tcma.state import app_state
 
 PUBLISH_JOB = "tcma.jobs.social.publish_posts"
-PUBLISH_CHUNK = 20  # posts per publish job
+PUBLISH_CHUNK = 50  # posts per publish job
 RECONCILE_JOB = "tcma.jobs.social.reconcile_post"
 BATCH = 200
 MAX_ATTEMPTS = 8
@@ -147,20 +148,22 @@ def _recover_leases(now: datetime) -> tuple[int, int]:
 
 def claim_due(now: datetime, batch: int = BATCH) -> int:
     """Claim up to `batch` due waiting posts (skipping rows another scheduler holds) and enqueue them."""
-    rows = list(db.session.scalars(select(ScheduledPost).where(
+    due = select(ScheduledPost.id).where(
         ScheduledPost.status.in_(WAITING), ScheduledPost.scheduled_at <= now,
         or_(ScheduledPost.next_attempt_at.is_(None), ScheduledPost.next_attempt_at <= now),
-    ).order_by(ScheduledPost.scheduled_at, ScheduledPost.id).limit(batch).with_for_update(skip_locked=True)))
-    me, held_until = worker_name(), now + lease()
-    for post in rows:
-        post.status, post.claimed_by, post.claimed_until = "claimed", me, held_until
-    # One job per chunk: a worker forks once and keeps one connection (and an instance's rules)
-    # per network for the chunk. Each post is still taken, marked and published on its own.
+    ).order_by(ScheduledPost.scheduled_at, ScheduledPost.id).limit(batch).with_for_update(skip_locked=True)
+    rows = sorted(db.session.execute(
+        update(ScheduledPost).where(ScheduledPost.id.in_(due.scalar_subquery()))
+        .values(status="claimed", claimed_by=worker_name(), claimed_until=now + lease())
+        .returning(ScheduledPost.id, ScheduledPost.attempts),
+        execution_options={"synchronize_session": False}).all())
+    # One job per chunk: the worker keeps one connection (and an instance's rules) per network for
+    # the chunk, and a chunk costs a few statements, not a few per post.
     for start in range(0, len(rows), PUBLISH_CHUNK):
         chunk = rows[start:start + PUBLISH_CHUNK]
-        tries = ",".join(f"{post.id}:{post.attempts + 1}" for post in chunk)
-        job_id = f"publish-{chunk[0].id}-{hashlib.sha256(tries.encode()).hexdigest()[:16]}"
-        enqueue_after_commit(JobCall(PUBLISH_JOB, ([post.id for post in chunk],), job_id=job_id))
+        tries = ",".join(f"{post_id}:{attempts + 1}" for post_id, attempts in chunk)
+        job_id = f"publish-{chunk[0][0]}-{hashlib.sha256(tries.encode()).hexdigest()[:16]}"
+        enqueue_after_commit(JobCall(PUBLISH_JOB, ([post_id for post_id, _ in chunk],), job_id=job_id))
     commit()
     return len(rows)
 
@@ -209,11 +212,15 @@ def _limits(state: RateLimitState | None) -> dict[str, Any] | None:
             "reset": state.reset.isoformat() if state.reset else None}
 
 
+def _attempt_values(post_id: int, started: datetime, outcome: str, detail: str | None,
+                    rate_limit: RateLimitState | None = None) -> dict[str, Any]:
+    return {"post_id": post_id, "started_at": started, "finished_at": utcnow(), "worker": worker_name(),
+            "outcome": outcome, "detail": (detail or "")[:2000] or None, "rate_limit": _limits(rate_limit)}
+
+
 def _attempt(post: ScheduledPost, started: datetime, outcome: str, detail: str | None,
              rate_limit: RateLimitState | None = None) -> None:
-    db.session.add(PostAttempt(post_id=post.id, started_at=started, finished_at=utcnow(),
-                               worker=worker_name(), outcome=outcome, detail=(detail or "")[:2000] or None,
-                               rate_limit=_limits(rate_limit)))
+    db.session.add(PostAttempt(**_attempt_values(post.id, started, outcome, detail, rate_limit)))
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -258,52 +265,95 @@ def publish_posts(post_ids: list[int]) -> dict[str, int]:
     finally:
         for connector in connectors.values():
             connector.close()
-    unknown, events = [], []
-    rows = {post.id: post for post in db.session.scalars(select(ScheduledPost).where(
-        ScheduledPost.id.in_([post_id for post_id, _, _ in sent] + unsent)).with_for_update())}
-    for post_id in unsent:  # never sent: back to waiting for the next claim, no try spent
-        post = rows[post_id]
-        if post.status == "publishing":
-            post.status, post.claimed_by, post.claimed_until = _waiting_state(post), None, None
-            post.attempts -= 1
-            outcomes["deferred"] = outcomes.get("deferred", 0) + 1
+    unknown = _record_results(sent, unsent, outcomes)
+    for post_id in unknown:  # rare: look for each on its account before anything is sent again
+        reconcile_post(post_id)
+    return outcomes
+
+
+def _record_results(sent: list[tuple[int, datetime, Published | ConnectorError]], unsent: list[int],
+                    outcomes: dict[str, int]) -> list[int]:
+    """Record a chunk's outcomes in one transaction (bulk statements for the common cases, the
+    failures one by one), then its published posts' events; answers the posts whose outcome is unknown."""
+    table = ScheduledPost.__table__
+    rows = {row.id: row for row in db.session.execute(
+        select(ScheduledPost.id, ScheduledPost.status, ScheduledPost.partner_id, ScheduledPost.campaign_id,
+               ScheduledPost.asset_id, ScheduledPost.variant, SocialAccount.network)
+        .join(SocialAccount, SocialAccount.id == ScheduledPost.social_account_id)
+        .where(ScheduledPost.id.in_([post_id for post_id, _, _ in sent] + unsent))
+        .with_for_update(of=ScheduledPost))}
+    # Never sent: back to waiting for the next claim, no try spent.
+    back = [post_id for post_id in unsent if rows[post_id].status == "publishing"]
+    if back:
+        db.session.execute(update(ScheduledPost).where(ScheduledPost.id.in_(back)).values(
+            status=case((ScheduledPost.approved_at.is_not(None), "approved"), else_="scheduled"),
+            claimed_by=None, claimed_until=None, attempts=ScheduledPost.attempts - 1,
+        ), execution_options={"synchronize_session": False})
+        outcomes["deferred"] = outcomes.get("deferred", 0) + len(back)
+    published, attempts, events, unknown = [], [], [], []
     for post_id, started, result in sent:
-        post = rows[post_id]
-        if post.status != "publishing":  # taken back by a pass meanwhile (a lease far too short)
+        row = rows[post_id]
+        if row.status != "publishing":  # taken back by a pass meanwhile (a lease far too short)
             outcome = "skipped"
         elif isinstance(result, Published):
-            outcome = _apply_published(post, started, result, "published")
-            events.append(_post_event(post))
-        else:
+            published.append({"b_id": post_id, **{f"b_{k}": v for k, v in _published_values(result).items()}})
+            attempts.append(_attempt_values(post_id, started, "published", result.url, result.rate_limit))
+            events.append((post_id, row.partner_id, row.campaign_id, row.asset_id, row.network, row.variant))
+            outcome = "published"
+        else:  # failures are rare: each through the post itself
+            post = db.session.get(ScheduledPost, post_id)
             outcome = _apply_failure(post, started, result)
             if outcome == "unknown_outcome":
                 unknown.append(post_id)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    if published:
+        db.session.execute(update(table).where(table.c.id == bindparam("b_id")).values(
+            status="published", external_id=bindparam("b_external_id"),
+            external_url=bindparam("b_external_url"), published_at=bindparam("b_published_at"),
+            error=None, claimed_by=None, claimed_until=None,
+        ), published)
+        db.session.execute(insert(PostAttempt.__table__), attempts)
     commit()
     _record_post_events(events)
-    for post_id in unknown:  # rare: look for each on its account before anything is sent again
-        reconcile_post(post_id)
-    return outcomes
+    return unknown
 
 
 def _take(post_ids: list[int]) -> list[tuple[int, str, Any, Post]]:
     """Lock the chunk's posts still claimed, hold or postpone those that cannot go now, mark the
     rest `publishing` (one commit); answers (post id, network, opened account, what to send)."""
     now = utcnow()
-    taken = []
+    taken, accounts, texts = [], {}, []
     posts = db.session.scalars(select(ScheduledPost).where(
         ScheduledPost.id.in_(post_ids), ScheduledPost.status == "claimed",
-    ).order_by(ScheduledPost.id).with_for_update())
-    for post in posts:
-        prepared = _prepare(post, now)
-        if prepared is not None:
-            taken.append((post.id, post.account.network, opened(post.account), prepared))
+    ).order_by(ScheduledPost.id).with_for_update(of=ScheduledPost).options(
+        selectinload(ScheduledPost.account).selectinload(SocialAccount.partner),
+        selectinload(ScheduledPost.plan)))
+    with db.session.no_autoflush:  # the few held or postponed posts are written at the commit
+        for post in posts:
+            prepared = _prepare(post, now)
+            if prepared is None:
+                continue
+            if post.text != prepared.text:
+                texts.append({"b_id": post.id, "b_text": prepared.text})
+            account = post.account
+            if account.id not in accounts:  # an account's credentials are opened once a chunk
+                accounts[account.id] = opened(account)
+            taken.append((post.id, account.network, accounts[account.id], prepared))
+    if taken:  # the chunk in two statements, not one per post
+        db.session.execute(update(ScheduledPost).where(ScheduledPost.id.in_([t[0] for t in taken])).values(
+            status="publishing", attempts=ScheduledPost.attempts + 1, claimed_until=now + lease(),
+        ), execution_options={"synchronize_session": False})
+    if texts:  # the text of the campaign's render, kept as what went out
+        table = ScheduledPost.__table__
+        db.session.execute(update(table).where(table.c.id == bindparam("b_id")).values(
+            text=bindparam("b_text")), texts)
     commit()
     return taken
 
 
 def _prepare(post: ScheduledPost, now: datetime) -> Post | None:
-    """A claimed post marked `publishing` with what to send; None when it is held or must wait."""
+    """What to send for a claimed post; None when it is held or must wait (changed here, written at
+    the commit). The caller marks the posts it sends `publishing`."""
     account: SocialAccount = post.account
     if account.needs_reconnect_since is not None or not account.is_active:
         reason = HELD_AUTH if account.needs_reconnect_since is not None else HELD_PAUSED
@@ -314,19 +364,21 @@ def _prepare(post: ScheduledPost, now: datetime) -> Post | None:
         post.status, post.claimed_by, post.claimed_until = _waiting_state(post), None, None
         post.next_attempt_at, post.error = now + RENDER_WAIT, "waiting for the post's render"
         return None
-    outgoing = _outgoing(post, text)
-    post.text = text
-    post.status, post.attempts, post.claimed_until = "publishing", post.attempts + 1, now + lease()
-    return outgoing
+    return _outgoing(post, text)
 
 
 def _apply_published(post: ScheduledPost, started: datetime, published: Published, outcome: str) -> str:
     """Record a post the network accepted (the caller commits, then calls `_record_post_events`)."""
-    post.status, post.external_id, post.external_url = "published", published.external_id[:200], (
-        published.url or None) and published.url[:500]
-    post.published_at, post.error, post.claimed_by, post.claimed_until = utcnow(), None, None, None
+    for name, value in _published_values(published).items():
+        setattr(post, name, value)
+    post.status, post.error, post.claimed_by, post.claimed_until = "published", None, None, None
     _attempt(post, started, outcome, published.url, published.rate_limit)
     return outcome
+
+
+def _published_values(published: Published) -> dict[str, Any]:
+    return {"external_id": published.external_id[:200],
+            "external_url": (published.url or None) and published.url[:500], "published_at": utcnow()}
 
 
 PostEvent = tuple[int, int, int | None, int | None, str, str | None]
@@ -340,14 +392,19 @@ def _record_post_events(events: list[PostEvent]) -> None:
     """Published posts join the engagement data beside the clicks (kind "post", channel = the
     network). Called after the commit: without Redis the events are written to the database at
     once, and inside the open transaction that write would wait for its lock (SQLite)."""
-    from tcma.services.tracking.events import record_event
+    from tcma.services.tracking.events import record_events, server_event
 
+    made = []
     for post_id, partner_id, campaign_id, asset_id, network, variant in events:
         try:
-            record_event("post", partner_id, campaign_id, asset_id, channel=network, variant=variant,
-                         uid=f"post-{post_id}")
+            made.append(server_event("post", partner_id, campaign_id, asset_id, channel=network,
+                                     variant=variant, uid=f"post-{post_id}"))
         except Exception:  # the post is out; losing its event must not make it look unpublished
             log.exception("recording the post event of post %s failed", post_id)
+    try:
+        record_events(made)
+    except Exception:
+        log.exception("recording the post events of posts %s failed", [e[0] for e in events])
 
 
 def _apply_failure(post: ScheduledPost, started: datetime, exc: ConnectorError) -> str:

@@ -108,6 +108,23 @@ def record_event(kind: str, partner_id: int, campaign_id: int | None = None, ass
                  data: dict[str, Any] | None = None, uid: str | None = None,
                  visit: Visit | None = None, send_id: str | None = None) -> str:
     """Record one engagement event through the click pipeline; returns its uid."""
+    event = server_event(kind, partner_id, campaign_id, asset_id, channel, variant, data=data, uid=uid,
+                         visit=visit, send_id=send_id)
+    record_events([event])
+    return event["uid"]
+
+
+def record_events(events: list[dict[str, Any]]) -> None:
+    """Record events made by `server_event` through the click pipeline, in one write."""
+    if events:
+        buffer_events(app_state().tracking, events)
+
+
+def server_event(kind: str, partner_id: int, campaign_id: int | None = None, asset_id: int | None = None,
+                 channel: str | None = None, variant: str | None = None,
+                 data: dict[str, Any] | None = None, uid: str | None = None,
+                 visit: Visit | None = None, send_id: str | None = None) -> dict[str, Any]:
+    """One engagement event, checked (InvalidInput names what the event table cannot hold), to record."""
     if kind not in EVENT_KINDS:
         raise InvalidInput(f"unknown event kind {kind!r}", {"kind": [f"one of {', '.join(EVENT_KINDS)}"]})
     if uid is not None and not 0 < len(uid) <= 40:
@@ -120,8 +137,7 @@ def record_event(kind: str, partner_id: int, campaign_id: int | None = None, ass
                    visit or Visit("POST", "", None, send_id, time.time()), data=data, uid=uid)
     if visit is None:  # a server-side event (a send, a post): no visitor, never a bot
         event["visitor"], event["bot"] = None, None
-    buffer_events(app_state().tracking, [event])
-    return event["uid"]
+    return event
 
 
 TEXT_LIMITS = {"channel": 20, "variant": 40}  # the event table's columns

@@ -300,6 +300,35 @@ def test_concurrent_reservations_never_share_a_paced_slot(make_limiter):
                                at("12:01:00"), at("12:01:10"), at("12:01:20"), at("12:01:30"), at("12:01:40")]
 
 
+def test_take_says_whether_both_scopes_were_quiet(limiter, clock):
+    assert limiter.take("mastodon", "acme") == (None, True)
+    limiter.record("mastodon", "acme", account=state(300, 10, "12:05:00"), app=None)  # 10 in 300 s: paced
+    assert limiter.take("mastodon", "acme") == (Hold(at("12:00:30"), app_wide=False), False)
+    clock.advance(30)
+    assert limiter.take("mastodon", "acme") == (None, False)  # the paced slot: sent, but not quiet
+    assert limiter.take("mastodon", "globex") == (None, True)
+    limiter.record("mastodon", "globex", account=state(300, 0, "12:05:00"), app=None)
+    assert limiter.take("mastodon", "globex") == (Hold(at("12:05:00"), app_wide=False), False)
+
+
+def test_a_quiet_record_of_a_quiet_answer_leaves_the_store_alone(limiter, clock, backend):
+    asked = []
+    store = limiter._store
+    original = store.transact
+    store.transact = lambda *args: asked.append(args[0]) or original(*args)
+
+    limiter.record("mastodon", "acme", account=state(300, 299, "12:05:00"), app=None, quiet=True)
+    assert asked == []  # plenty left, nothing known before: nothing to read or write
+    limiter.record("mastodon", "acme", account=state(300, 299, "12:05:00"), app=None)
+    assert len(asked) == 1  # without `quiet` the store is read
+
+    # An answer that is news is written even after a quiet take: low (paced) and used up (blocked).
+    limiter.record("mastodon", "acme", account=state(300, 5, "12:05:00"), app=None, quiet=True)
+    assert limiter.take("mastodon", "acme") == (Hold(at("12:01:00"), app_wide=False), False)
+    limiter.record("x", "acme", account=state(100, 50, "12:05:00"), app=state(300, 0, "12:10:00"), quiet=True)
+    assert limiter.admit("x", "globex") == Hold(at("12:10:00"), app_wide=True)
+
+
 # --- LimitedConnector ------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -419,8 +419,8 @@ def claimed_by(proc: Proc) -> int:
 def test_two_schedulers_and_two_workers_publish_500_posts_exactly_once(cluster, fake):
     accounts = make_accounts(fake, 250)
     make_posts(accounts, 2, due=LATER)
-    for n in (1, 2):  # jobs run in the worker itself: three times the pace of a horse forked per job
-        cluster.worker(f"worker-{n}", "--no-fork")
+    for n in (1, 2):  # the production default: publish jobs run in the worker itself, nothing forked
+        cluster.worker(f"worker-{n}")
     schedulers = [cluster.scheduler(f"scheduler-{n}", "--interval", "0.1", "--batch", "10") for n in (1, 2)]
     cluster.until(lambda: cluster.connected("scheduler-1", "scheduler-2"), 30, "both schedulers running")
     due_now()  # 500 posts due at once: both schedulers claim them, 10 per transaction
@@ -436,7 +436,7 @@ def test_two_schedulers_and_two_workers_publish_500_posts_exactly_once(cluster, 
 def test_a_worker_killed_mid_publish_leaves_its_post_reconciled_not_sent_again(cluster, fake):
     post_ids = make_posts(make_accounts(fake, 20), 1, due=utcnow())
     fake.slow_next(STATUSES, 30)  # the first status is made; its answer does not come back in time
-    first = cluster.worker("worker-1", lease=SHORT_LEASE)  # a forked work horse per job, the default
+    first = cluster.worker("worker-1", lease=SHORT_LEASE)  # the default: the publish runs in the worker
     cluster.scheduler("scheduler", "--interval", "0.3", lease=SHORT_LEASE)
     cluster.until(lambda: len(fake.posted()) == 1 and len(fake.statuses) == 1, 30, "a publish in flight")
     db.session.rollback()
