@@ -1,5 +1,4 @@
-"""evergreen posts: a scheduled post may come from a library template (no campaign), with the
-partner's own field values
+"""evergreen posts: a scheduled post from a library template (no campaign), with its own field values
 
 Revision ID: 0009_evergreen_posts
 Revises: 0008_syndication
