@@ -106,5 +106,6 @@ def schedule(principal: Principal, slug: str):
         rollback()
         return _pick_page(principal, slug, fields, 422, _errors(exc), kept)
     where = ", ".join(account_line(post) for post in made)
-    flash(f"Scheduled: the post goes out to {where} {'on ' + when(made[0]) if made[0].local_at else 'in a moment'}.")
+    at = f"on {when(made[0])}" if made[0].local_at else "in a moment"
+    flash(f"Scheduled: the post goes out to {where} {at}.")
     return redirect(url_for("portal_posts.posts", _anchor=f"post-{made[0].id}"))

@@ -90,7 +90,8 @@ def _saved_values(partner: Partner, version: TemplateVersion) -> dict[str, Any]:
 def _entry(partner: Partner, slug: str, version: TemplateVersion, values: Mapping[str, Any]) -> EvergreenPost:
     tpl = template_for_version(version)
     return EvergreenPost(slug=slug, name=tpl.name, description=tpl.description, version=version.version,
-                         networks=_networks(tpl.outputs), fields=field_views(tpl, partner, None, dict(values)))
+                         networks=_networks(tpl.outputs),
+                         fields=field_views(tpl, partner, None, dict(values)))
 
 
 def list_evergreen(principal: Principal) -> list[EvergreenPost]:

@@ -76,8 +76,8 @@ def field_views(tpl: campaigns.Template, partner: Partner, variant: str | None,
                 values: dict[str, Any]) -> list[FieldView]:
     """The template's editable fields with the values a render for the partner uses."""
     resolved = campaigns.field_values(tpl, partner_profile(partner), variant, values)
-    return [FieldView(f.name, f.label or f.name, f.type, f.max_length, f.choices, f.required, resolved[f.name])
-            for f in tpl.fields]
+    return [FieldView(f.name, f.label or f.name, f.type, f.max_length, f.choices, f.required,
+                      resolved[f.name]) for f in tpl.fields]
 
 
 def post_fields(post: ScheduledPost) -> list[FieldView]:
@@ -109,10 +109,11 @@ def rendered_text(partner: Partner, source: PostSource, values: dict[str, str]) 
     except (campaigns.RequestError, campaigns.FieldError) as exc:
         raise InvalidInput(str(exc), {"fields": [str(exc)]}) from None
     except renderers.RenderError as exc:
-        raise InvalidInput(f"with these values the {exc}", {"fields": [f"with these values the {exc}"]}) from None
+        message = f"with these values the {exc}"
+        raise InvalidInput(message, {"fields": [message]}) from None
     except ConnectorError as exc:
-        raise InvalidInput(f"with these values the {exc.reason}",
-                           {"fields": [f"with these values the {exc.reason}"]}) from None
+        message = f"with these values the {exc.reason}"
+        raise InvalidInput(message, {"fields": [message]}) from None
     return text.strip()
 
 

@@ -56,7 +56,8 @@ def _error(response, status: int, message: str, errors: dict | None = None) -> N
 
 def _schedule(client, world, slug="launch-posts", **body):
     return client.post(f"{EVERGREEN}/{slug}/schedule", headers=world["berlin_user"],
-                       json={"account_ids": [world["berlin_account"]], "local_at": "2027-03-09T10:00", **body})
+                       json={"account_ids": [world["berlin_account"]], "local_at": "2027-03-09T10:00",
+                             **body})
 
 
 def test_a_partner_lists_previews_and_schedules_an_evergreen_post(client, world):
@@ -88,7 +89,8 @@ def test_a_partner_lists_previews_and_schedules_an_evergreen_post(client, world)
     assert {k: post[k] for k in ("account_id", "campaign_id", "plan_id", "status", "local_at", "time_zone",
                                  "scheduled_at")} == {
         "account_id": world["berlin_account"], "campaign_id": None, "plan_id": None, "status": "approved",
-        "local_at": "2027-03-09T10:00", "time_zone": "Europe/Berlin", "scheduled_at": "2027-03-09T09:00:00+00:00"}
+        "local_at": "2027-03-09T10:00", "time_zone": "Europe/Berlin",
+        "scheduled_at": "2027-03-09T09:00:00+00:00"}
     assert post["text"] == mastodon["text"]
     listed = client.get(POSTS, headers=world["berlin_user"], query_string={"status": "approved"})
     assert [p["id"] for p in listed.json["items"]] == [post["id"]]
@@ -118,13 +120,15 @@ def test_as_soon_as_possible_and_refusals_by_name(client, world):
     message = "2026-01-05T10:00 in Europe/Berlin has passed: choose a time to come"
     _error(_schedule(client, world, local_at="2026-01-05T10:00"), 422, message, {"local_at": [message]})
     message = "field 'comment': is 121 characters; the limit is 120"
-    _error(_schedule(client, world, fields={"comment": "c" * 121}), 422, message, {"fields.comment": [message]})
+    _error(_schedule(client, world, fields={"comment": "c" * 121}), 422, message,
+           {"fields.comment": [message]})
     for hour in ("11:00", "12:00", "18:00"):  # three a day fit
         assert _schedule(client, world, local_at=f"2027-03-09T{hour}").status_code == 201
     message = ("the mastodon account @acme@127.0.0.1 would post too often: "
                "3 posts already on 2027-03-09 (the limit is 3 a day)")
     _error(_schedule(client, world, local_at="2027-03-09T19:00"), 409, message, {"account_ids": [message]})
-    _error(client.get(EVERGREEN, headers=world["marketer"]), 403, "this needs one of the roles: partner, partner_admin")
+    _error(client.get(EVERGREEN, headers=world["marketer"]), 403,
+           "this needs one of the roles: partner, partner_admin")
 
 
 def test_a_partner_edits_a_posts_fields_with_patch(client, world):
@@ -139,13 +143,16 @@ def test_a_partner_edits_a_posts_fields_with_patch(client, world):
     assert edited.json["text"] == f"Come to Hall 7: Hall 4, booth 12. {link}"
     assert edited.json["status"] == "approved"
     message = "field 'headline': is 61 characters; the limit is 60"
-    _error(client.patch(f"{POSTS}/{post['id']}", headers=world["berlin_user"], json={"fields": {"headline": "h" * 61}}),
-           422, message, {"fields.headline": [message]})
+    _error(client.patch(f"{POSTS}/{post['id']}", headers=world["berlin_user"],
+                        json={"fields": {"headline": "h" * 61}}), 422, message,
+           {"fields.headline": [message]})
     message = "send either text or fields: the fields render the text again"
     _error(client.patch(f"{POSTS}/{post['id']}", headers=world["berlin_user"],
                         json={"fields": {"headline": "A"}, "text": "B"}), 422, message, {"fields": [message]})
     still = client.get(f"{POSTS}/{post['id']}", headers=world["berlin_user"]).json
     assert still["text"] == f"Come to Hall 7: Hall 4, booth 12. {link}"
-    _error(client.get(f"{POSTS}/{post['id']}/fields", headers=world["ny_user"]), 404, f"post {post['id']} not found")
-    _error(client.patch(f"{POSTS}/{post['id']}", headers=world["marketer"], json={"fields": {"headline": "A"}}),
-           403, "this needs one of the roles: partner, partner_admin")
+    _error(client.get(f"{POSTS}/{post['id']}/fields", headers=world["ny_user"]), 404,
+           f"post {post['id']} not found")
+    _error(client.patch(f"{POSTS}/{post['id']}", headers=world["marketer"],
+                        json={"fields": {"headline": "A"}}), 403,
+           "this needs one of the roles: partner, partner_admin")

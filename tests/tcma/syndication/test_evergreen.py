@@ -125,8 +125,10 @@ def test_a_time_in_the_spring_forward_gap_moves_to_the_first_valid_minute(librar
 
 def test_a_time_that_has_passed_is_refused_and_nothing_is_made(library):
     berlin = partner_of(library, "berlin")
-    with pytest.raises(InvalidInput, match=r"^2026-01-05T10:00 in Europe/Berlin has passed: choose a time to come$"):
-        schedule_evergreen(berlin, "launch-posts", [account_of(library, "berlin")], datetime(2026, 1, 5, 10, 0))
+    passed = r"^2026-01-05T10:00 in Europe/Berlin has passed: choose a time to come$"
+    with pytest.raises(InvalidInput, match=passed):
+        schedule_evergreen(berlin, "launch-posts", [account_of(library, "berlin")],
+                           datetime(2026, 1, 5, 10, 0))
     assert post_count() == 0
 
 
@@ -179,7 +181,8 @@ def test_an_evergreen_post_is_rescheduled_edited_and_cancelled_like_any_other(li
 
 def test_a_post_without_editable_fields_says_so_when_its_fields_are_edited(library):
     berlin = partner_of(library, "berlin")
-    [post] = schedule_evergreen(berlin, "plain-posts", [account_of(library, "berlin")], datetime(2027, 3, 9, 10, 0))
+    [post] = schedule_evergreen(berlin, "plain-posts", [account_of(library, "berlin")],
+                                datetime(2027, 3, 9, 10, 0))
     assert post_service.fields_of(berlin, post.id) == []
     with pytest.raises(InvalidInput, match="^the template 'plain-posts' has no editable fields$"):
         post_service.edit_fields(berlin, post.id, {"comment": "x"})

@@ -60,7 +60,8 @@ def test_the_fields_are_listed_with_their_limits_and_the_values_the_post_renders
 
 def test_an_edit_renders_the_text_again_with_the_same_tracked_link_and_the_changed_image(card):
     before = current(card["post"])
-    text_before, image_before, image_id = service.view(before).text, image_bytes(before), before.image_asset_id
+    text_before, image_before = service.view(before).text, image_bytes(before)
+    image_id = before.image_asset_id
     link = LINK.search(text_before).group(0)
     assert text_before == f"Meet us at the fair: Hall 4, booth 12. {link}"
     service.edit_fields(card["partner"], card["post"], {"headline": "Come to Hall 7"})
@@ -103,7 +104,8 @@ def test_a_post_with_no_template_or_no_fields_says_so(card, world):
     post = current(card["post"])
     post.asset_id, post.text = None, "Typed by hand"
     db.session.commit()
-    with pytest.raises(ConflictError, match="this post's text was not made from a template: edit its text instead"):
+    with pytest.raises(ConflictError,
+                       match="^this post's text was not made from a template: edit its text instead$"):
         service.edit_fields(card["partner"], card["post"], {"body": "x"})
     assert service.fields_of(card["partner"], card["post"]) == []
 
@@ -125,5 +127,11 @@ def test_the_edited_text_and_image_are_what_goes_out(card, fake):
     service.approve(card["partner"], card["post"])
     run_pass(now=datetime(2027, 3, 9, 9, 0, tzinfo=UTC))
     assert len(fake.statuses) == 1
-    assert re.sub(r"<[^>]+>", "", fake.statuses[0]["content"]).startswith("Come to Hall 7: Hall 4, booth 12. http")
+    sent = re.sub(r"<[^>]+>", "", fake.statuses[0]["content"])
+    assert sent.startswith("Come to Hall 7: Hall 4, booth 12. http")
     assert fake.statuses[0]["media_attachments"]
+
+
+def test_an_update_with_nothing_to_change_is_refused(card):
+    with pytest.raises(InvalidInput, match="^nothing to change: send text, fields or local_at$"):
+        service.update_post(card["partner"], card["post"])

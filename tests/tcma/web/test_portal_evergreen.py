@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the fixtures of the posts pages are imported, and test functions take them by name)
 """The post library and field edits in the portal (issue 12), through the Flask test client and in
 Chromium, against the fake Mastodon: a partner schedules a library post on their account at a time on
 their wall clock and a scheduler pass publishes it; a partner edits the fields of a post awaiting
@@ -74,8 +75,8 @@ def test_a_partner_schedules_a_library_post_and_a_scheduler_pass_publishes_it(ap
     assert "Social card 1200x627" not in html  # an image template: no post text
 
     html = text_of(acme.get(PICK))
-    assert re.fullmatch(r"Zero trust for hospitals and clinics is here\. Acme Networks: We are proud to offer "
-                        r"it to our customers\. http://tcma\.test/l/\w{10} #ZeroTrust #CyberSecurity",
+    assert re.fullmatch(r"Zero trust for hospitals and clinics is here\. Acme Networks: We are proud to "
+                        r"offer it to our customers\. http://tcma\.test/l/\w{10} #ZeroTrust #CyberSecurity",
                         mastodon_text(html))
     assert "Mastodon <span class=\"handle\">@acme@127.0.0.1</span>" in html
     assert "At a date and time in Europe/Berlin" in html
@@ -98,7 +99,8 @@ def test_a_partner_schedules_a_library_post_and_a_scheduler_pass_publishes_it(ap
     assert (post.status, post.text, post.scheduled_at) == ("approved", text, WEDNESDAY)
 
     run_pass(now=WEDNESDAY)
-    assert [as_text(status["content"]) for status in fake.statuses if "Book a demo" in status["content"]] == [text]
+    sent = [as_text(status["content"]) for status in fake.statuses]
+    assert [status for status in sent if "Book a demo" in status] == [text]
     assert evergreen_posts()[0].status == "published"
 
 
@@ -118,7 +120,8 @@ def test_refused_picks_say_why_beside_the_field_and_make_nothing(app, world, fak
     assert 'aria-invalid="true"' in html and "c" * 121 in html  # the typed value is kept
     preview = post_form(acme, PICK, PICK, {"action": "preview", "field-comment": "c" * 121})
     assert preview.status_code == 422
-    assert error_of(text_of(preview), "f-field-comment") == "Field 'comment': is 121 characters; the limit is 120"
+    assert error_of(text_of(preview), "f-field-comment") == (
+        "Field 'comment': is 121 characters; the limit is 120")
     theirs = schedule(acme, world, account=str(world["accounts"][world["globex"].id]))
     assert theirs.status_code == 404
     assert evergreen_posts() == []
@@ -153,7 +156,8 @@ def test_a_partner_edits_the_fields_of_a_post_awaiting_approval(app, world):
     edited = post_form(acme, PAGE, f"{PAGE}/{post.id}/fields", {"field-comment": "Call us today."})
     assert (edited.status_code, edited.location) == (302, f"{PAGE}#post-{post.id}")
     html = text_of(acme.get(PAGE))
-    assert flash_of(html) == "Saved your words: the post to Mastodon @acme@127.0.0.1 was rendered again with them."
+    assert flash_of(html) == ("Saved your words: the post to Mastodon @acme@127.0.0.1 was rendered again "
+                              "with them.")
     shown = card(section(html, "queue"), post.id)
     assert re.search(r'<p class="post-text">[^<]*Acme Networks[^<]*: Call us today\. http://tcma\.test/l/\w{10}',
                      shown)
@@ -188,8 +192,8 @@ def _shoot(page, shots: Path, name: str) -> None:
         page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
 
 
-def test_the_library_pick_and_the_field_edit_in_chromium_at_phone_and_desktop_widths(posts_server, world, fake,
-                                                                                      tmp_path):
+def test_the_library_pick_and_the_field_edit_in_chromium_at_phone_and_desktop_widths(
+        posts_server, world, fake, tmp_path):
     """Full-page screenshots go to $PORTAL_SCREENSHOTS when set (to look at), else the test's tmp dir."""
     shots = Path(os.environ.get("PORTAL_SCREENSHOTS") or tmp_path)
     spring = post_of(world, "acme").id
@@ -218,13 +222,14 @@ def test_the_library_pick_and_the_field_edit_in_chromium_at_phone_and_desktop_wi
             assert "Book a demo with us." in page.locator("#text-mastodon .post-text").inner_text()
             page.get_by_label("Mastodon @acme@127.0.0.1").check()
             page.get_by_label("At a date and time in Europe/Berlin").check()
-            page.get_by_label("Date").fill("2027-03-10")
-            page.get_by_label("Time").fill("09:30")
+            page.get_by_label("Date", exact=True).fill("2027-03-10")
+            page.get_by_label("Time", exact=True).fill("09:30")
             _shoot(page, shots, "post-library-pick")
             page.get_by_role("button", name="Schedule", exact=True).click()
             page.wait_for_url(re.compile(rf"{re.escape(posts_server)}{PAGE}#post-\d+"))
             assert page.get_by_role("status").inner_text() == (
-                "Scheduled: the post goes out to Mastodon @acme@127.0.0.1 on Wed 10 Mar 2027, 09:30 (Europe/Berlin).")
+                "Scheduled: the post goes out to Mastodon @acme@127.0.0.1 on Wed 10 Mar 2027, 09:30 "
+                "(Europe/Berlin).")
         except BaseException:
             FAILURES.mkdir(exist_ok=True)
             page.screenshot(path=str(FAILURES / "portal-evergreen.png"), full_page=True)
