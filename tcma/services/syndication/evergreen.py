@@ -96,12 +96,10 @@ def _entry(partner: Partner, slug: str, version: TemplateVersion, values: Mappin
 
 def list_evergreen(principal: Principal) -> list[EvergreenPost]:
     """The evergreen posts of the caller's library (partner users), by template."""
-    entries = []
-    for template, version in partner_library(principal):
-        if _networks(template_for_version(version).outputs):
-            partner = db.session.get(Partner, principal.partner_id)
-            entries.append(_entry(partner, template.slug, version, _saved_values(partner, version)))
-    return entries
+    library = partner_library(principal)
+    partner = db.session.get(Partner, principal.partner_id)
+    return [_entry(partner, template.slug, version, _saved_values(partner, version))
+            for template, version in library if _networks(template_for_version(version).outputs)]
 
 
 def _evergreen_version(principal: Principal, slug: str) -> tuple[Partner, TemplateVersion]:

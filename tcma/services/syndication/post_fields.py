@@ -156,13 +156,10 @@ def _rerendered_image(post: ScheduledPost, source: PostSource, partner: Partner,
                   output=image.output, variant=image.variant, fields=values, status="running")
     db.session.add(asset)
     db.session.flush()
-    try:
-        request = resolve_for(partner, source.version, image.output, image.variant, values,
-                              post.campaign_id, asset.id)
-        row = store_render(request)
-    except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError, renderers.LogoError) as exc:
-        message = f"the image could not be rendered with these values: {exc}"
-        raise InvalidInput(message, {"fields": [message]}) from None
+    # The values were resolved above: what is left to go wrong is the machine's, not the partner's.
+    request = resolve_for(partner, source.version, image.output, image.variant, values, post.campaign_id,
+                          asset.id)
+    row = store_render(request)
     asset.render_id = insert_renders([row])[request.key]
     asset.status, asset.inputs_hash, asset.attempts = "done", request.key, 1
     return asset.id

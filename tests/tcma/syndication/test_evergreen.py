@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from tcma.errors import ConflictError, InvalidInput, NotFoundError, PermissionDenied
 from tcma.extensions import db
-from tcma.models import ScheduledPost, TrackedLink
+from tcma.models import ScheduledPost, SocialAccount, TrackedLink
 from tcma.models.base import utcnow
 from tcma.services.accounts.auth import Principal
 from tcma.services.catalogue.templates import import_catalogue
 from tcma.services.syndication import posts as post_service
-from tcma.services.syndication.accounts import update_account
+from tcma.services.syndication.accounts import mark_needs_reconnect, update_account
 from tcma.services.syndication.evergreen import list_evergreen, preview_evergreen, schedule_evergreen
 from tcma.services.syndication.scheduler import run_pass
 from tcma.services.tracking.links import load_link
@@ -186,3 +186,24 @@ def test_a_post_without_editable_fields_says_so_when_its_fields_are_edited(libra
     assert post_service.fields_of(berlin, post.id) == []
     with pytest.raises(InvalidInput, match="^the template 'plain-posts' has no editable fields$"):
         post_service.edit_fields(berlin, post.id, {"comment": "x"})
+
+
+def test_accounts_that_cannot_take_the_post_are_refused_by_name(library):
+    berlin, mine = partner_of(library, "berlin"), account_of(library, "berlin")
+    ten = datetime(2027, 3, 9, 10, 0)
+    linkedin = SocialAccount(partner_id=library["berlin"].id, network="linkedin", handle="berlin-page",
+                             external_id="urn:li:organization:7")
+    db.session.add(linkedin)
+    db.session.commit()
+    with pytest.raises(InvalidInput,
+                       match="^this post has no text for LinkedIn: choose an account on Mastodon$"):
+        schedule_evergreen(berlin, "plain-posts", [linkedin.id], ten)
+    mark_needs_reconnect(db.session.get(SocialAccount, mine), "mastodon refused the credentials: revoked")
+    db.session.commit()
+    handle = library["accounts"][1].handle
+    with pytest.raises(InvalidInput, match=f"^the Mastodon account {handle} needs connecting again: "
+                                           "reconnect it first$"):
+        schedule_evergreen(berlin, "plain-posts", [mine], ten)
+    with pytest.raises(InvalidInput, match="^choose at most 20 accounts at once$"):
+        schedule_evergreen(berlin, "plain-posts", list(range(1, 22)), ten)
+    assert post_count() == 0

@@ -220,6 +220,10 @@ def test_the_library_pick_and_the_field_edit_in_chromium_at_phone_and_desktop_wi
             page.get_by_role("button", name="Update preview").click()
             page.wait_for_load_state()
             assert "Book a demo with us." in page.locator("#text-mastodon .post-text").inner_text()
+            page.get_by_role("button", name="Schedule", exact=True).click()  # no account chosen yet
+            page.wait_for_load_state()
+            assert page.locator("#err-accounts").inner_text() == "Choose one or more of your connected accounts"
+            _shoot(page, shots, "post-library-refused")
             page.get_by_label("Mastodon @acme@127.0.0.1").check()
             page.get_by_label("At a date and time in Europe/Berlin").check()
             page.get_by_label("Date", exact=True).fill("2027-03-10")
