@@ -52,5 +52,5 @@ def schedule(principal, args, slug):
     """Schedule the post on the chosen accounts at a time on the partner's wall clock (or as soon as
     possible): one approved post per account, published by the scheduler; the frequency caps apply."""
     made = evergreen.schedule_evergreen(principal, slug, args["account_ids"], args.get("local_at"),
-                                        args["fields_"])
+                                        args["fields_"], with_image=args["with_image"])
     return [posts.view(post) for post in made]

@@ -52,6 +52,8 @@ class EvergreenPreviewSchema(Schema):
     texts = fields.List(fields.Nested(NetworkTextSchema))
     accounts = fields.List(fields.Nested(EvergreenAccountSchema))
     time_zone = fields.String(metadata={"description": "the partner's zone: local_at is read in it"})
+    image_url = fields.String(allow_none=True, metadata={
+        "description": "the image the posts carry (a signed, expiring URL); null: the template has none"})
 
 
 class EvergreenPreviewArgs(Schema):
@@ -70,6 +72,8 @@ class EvergreenScheduleSchema(Schema):
         "description": "a wall-clock time in the partner's zone, e.g. 2027-03-09T10:00"})
     as_soon_as_possible = fields.Boolean(load_default=False, metadata={
         "description": "publish at the next scheduler pass instead of at local_at"})
+    with_image = fields.Boolean(load_default=True, metadata={
+        "description": "the posts carry the template's image (when it has one); false: text only"})
     fields_ = FIELD_VALUES
 
     @validates_schema

@@ -47,7 +47,8 @@ def _kept() -> dict[str, Any]:
     """What the partner chose in the form, shown again when the page comes back."""
     return {"accounts": {value for value in request.form.getlist("account") if value.isdigit()},
             "when": "at" if request.form.get("when") == "at" else "asap",
-            "date": request.form.get("date", "").strip(), "time": request.form.get("time", "").strip()}
+            "date": request.form.get("date", "").strip(), "time": request.form.get("time", "").strip(),
+            "image": request.form.get("image") == "yes"}
 
 
 def _pick_page(principal: Principal, slug: str, fields: dict[str, str] | None, status: int = 200,
@@ -60,7 +61,8 @@ def _pick_page(principal: Principal, slug: str, fields: dict[str, str] | None, s
         preview = evergreen.preview_evergreen(principal, slug)
     typed = dict(fields or {})
     return page("portal/evergreen_pick.html", status, preview=preview, entry=preview.post,
-                typed=typed, errors=errors or {}, kept=kept or {"accounts": set(), "when": "asap"},
+                typed=typed, errors=errors or {},
+                kept=kept or {"accounts": set(), "when": "asap", "image": True},
                 **_helpers())
 
 
@@ -101,7 +103,7 @@ def schedule(principal: Principal, slug: str):
             except ValueError:
                 raise InvalidInput(CHOOSE_TIME, {"local_at": [CHOOSE_TIME]}) from None
         made = evergreen.schedule_evergreen(principal, slug, [int(i) for i in sorted(kept["accounts"])],
-                                            local_at, fields)
+                                            local_at, fields, with_image=kept["image"])
     except (InvalidInput, ConflictError) as exc:
         rollback()
         return _pick_page(principal, slug, fields, 422, _errors(exc), kept)

@@ -9,6 +9,10 @@ as possible". Each account gets one ScheduledPost with no plan and no campaign, 
 version it came from and the values it renders with; the partner scheduling it is their approval, so
 it is `approved` and the scheduler publishes it like any other. The frequency caps apply, and a time
 that has passed is refused; nothing is made when anything is refused.
+
+A template that also renders an image (png or jpg) shows it rendered for the partner with the same
+values; the posts carry it unless the partner leaves it out. Its links are the partner's, on no
+campaign and no asset, like the texts', so the preview and what goes out are the same render.
 """
 
 from __future__ import annotations
@@ -23,21 +27,25 @@ from sqlalchemy import select
 
 from campaigns.vocabulary import NETWORK_LABELS, NETWORKS, POST_PREFIX, post_output
 from renderers import POST_LIMITS, post_length
+from tcma.config import get_settings
 from tcma.connectors import idempotency_key
 from tcma.errors import ConflictError, InvalidInput, NotFoundError
 from tcma.extensions import db
-from tcma.models import Customization, Partner, ScheduledPost, SocialAccount, TemplateVersion
+from tcma.models import Asset, Customization, Partner, Render, ScheduledPost, SocialAccount, TemplateVersion
 from tcma.models.base import utcnow
 from tcma.services.accounts.auth import Principal
 from tcma.services.catalogue.library import library_version, partner_library
 from tcma.services.catalogue.templates import template_for_version
+from tcma.services.launch.renders import insert_renders, render_ids, resolve_for, store_render
 from tcma.services.syndication.accounts import get_account, list_accounts
 from tcma.services.syndication.plans import cap_reason
 from tcma.services.syndication.post_fields import FieldView, PostSource, field_views, rendered_text, validated
 from tcma.services.syndication.posts import resolve_wall
 from tcma.services.transaction import commit
+from tcma.storage import get_storage
 
 MAX_ACCOUNTS = 20
+IMAGE_OUTPUTS = ("png", "jpg")
 CHOOSE_ACCOUNTS = "choose one or more of your connected accounts"
 
 
@@ -73,6 +81,7 @@ class EvergreenPreview:
     texts: list[NetworkText]
     accounts: list[SocialAccount]
     time_zone: str
+    image_url: str | None = None  # the image the posts carry (signed, expiring), if the template has one
 
 
 def _networks(outputs: tuple[str, ...]) -> list[str]:
@@ -119,6 +128,22 @@ def _text_for(partner: Partner, version: TemplateVersion, network: str, values: 
     return rendered_text(partner, PostSource(version, post_output(network), None, {}, None, None), values)
 
 
+def _image_output(version: TemplateVersion) -> str | None:
+    outputs = template_for_version(version).outputs
+    return next((output for output in IMAGE_OUTPUTS if output in outputs), None)
+
+
+def _image_render(partner: Partner, version: TemplateVersion, output: str, values: dict[str, str]) -> Render:
+    """The partner's image of the template with `values`, rendered once (content-addressed)."""
+    request = resolve_for(partner, version, output, None, values, None, None)
+    stored = render_ids([request.key])
+    if request.key not in stored:
+        stored = insert_renders([store_render(request)])
+    render = db.session.get(Render, stored[request.key])
+    assert render is not None
+    return render
+
+
 def preview_evergreen(principal: Principal, slug: str, fields: Mapping[str, Any] | None = None
                       ) -> EvergreenPreview:
     """Each network's text rendered for the partner with their values (and `fields`), and the
@@ -135,8 +160,13 @@ def preview_evergreen(principal: Principal, slug: str, fields: Mapping[str, Any]
             texts.append(NetworkText(network, None, None, POST_LIMITS[network], exc.message))
     accounts = [account for account in list_accounts(principal)
                 if account.network in entry.networks and account.state == "active"]
+    output = _image_output(version)
+    image_url = None
+    if output is not None:
+        render = _image_render(partner, version, output, values)
+        image_url = get_storage().signed_url(render.storage_key, get_settings().signed_url_ttl)
     commit()
-    return EvergreenPreview(entry, texts, accounts, partner.time_zone or "UTC")
+    return EvergreenPreview(entry, texts, accounts, partner.time_zone or "UTC", image_url)
 
 
 def _accounts(principal: Principal, account_ids: list[int], networks: list[str]) -> list[SocialAccount]:
@@ -163,9 +193,11 @@ def _accounts(principal: Principal, account_ids: list[int], networks: list[str])
 
 
 def schedule_evergreen(principal: Principal, slug: str, account_ids: list[int], local_at: datetime | None,
-                       fields: Mapping[str, Any] | None = None) -> list[ScheduledPost]:
+                       fields: Mapping[str, Any] | None = None, *,
+                       with_image: bool = True) -> list[ScheduledPost]:
     """Schedule the evergreen post on the chosen accounts at `local_at` on the partner's wall clock
-    (None: as soon as possible): one approved post per account, published by the scheduler."""
+    (None: as soon as possible): one approved post per account, published by the scheduler; with the
+    template's image unless `with_image` is False."""
     partner, version = _evergreen_version(principal, slug)
     networks = _networks(template_for_version(version).outputs)
     accounts = _accounts(principal, account_ids, networks)
@@ -180,10 +212,12 @@ def schedule_evergreen(principal: Principal, slug: str, account_ids: list[int], 
         if capped is not None:
             message = f"the {account.network} account {account.handle} would post too often: {capped}"
             raise ConflictError(message, {"account_ids": [message]})
+    image_id = _image_asset(partner, version, values) if with_image else None
     pick = uuid.uuid4().hex
     posts = [ScheduledPost(
         social_account_id=account.id, partner_id=partner.id, campaign_id=None, plan_id=None,
         template_version_id=version.id, fields=values, text=texts[account.network],
+        image_asset_id=image_id,
         local_at=wall, time_zone=zone, scheduled_at=due, status="approved",
         approved_at=now, approved_by_id=principal.user_id,
         idempotency_key=idempotency_key(f"evergreen-{pick}", account.id), attempts=0)
@@ -191,3 +225,17 @@ def schedule_evergreen(principal: Principal, slug: str, account_ids: list[int], 
     db.session.add_all(posts)
     commit()
     return posts
+
+
+def _image_asset(partner: Partner, version: TemplateVersion, values: dict[str, str]) -> int | None:
+    """An asset of the partner's image for the posts (no campaign), if the template renders one."""
+    output = _image_output(version)
+    if output is None:
+        return None
+    render = _image_render(partner, version, output, values)
+    asset = Asset(partner_id=partner.id, campaign_id=None, template_version_id=version.id, output=output,
+                  variant=None, fields=values, status="done", render_id=render.id, inputs_hash=render.key,
+                  attempts=1)
+    db.session.add(asset)
+    db.session.flush()
+    return asset.id

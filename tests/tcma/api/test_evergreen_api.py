@@ -132,7 +132,12 @@ def test_as_soon_as_possible_and_refusals_by_name(client, world):
 
 
 def test_a_partner_edits_a_posts_fields_with_patch(client, world):
-    [post] = _schedule(client, world, slug="card-posts").json
+    preview = client.get(f"{EVERGREEN}/card-posts", headers=world["berlin_user"]).json
+    assert client.get(preview["image_url"]).headers["Content-Type"] == "image/png"
+    text_only = _schedule(client, world, slug="card-posts", with_image=False).json[0]
+    assert text_only["image_url"] is None
+    [post] = _schedule(client, world, slug="card-posts", local_at="2027-03-09T11:00").json
+    assert post["image_url"].split("?")[0] == preview["image_url"].split("?")[0]
     fields = client.get(f"{POSTS}/{post['id']}/fields", headers=world["berlin_user"])
     assert [(f["name"], f["max_length"], f["value"]) for f in fields.json] == [
         ("body", 600, "Hall 4, booth 12."), ("headline", 60, "Meet us at the fair")]

@@ -207,3 +207,20 @@ def test_accounts_that_cannot_take_the_post_are_refused_by_name(library):
     with pytest.raises(InvalidInput, match="^choose at most 20 accounts at once$"):
         schedule_evergreen(berlin, "plain-posts", list(range(1, 22)), ten)
     assert post_count() == 0
+
+
+def test_a_template_with_an_image_shows_it_and_its_posts_carry_it_unless_left_out(library, fake):
+    berlin, mine = partner_of(library, "berlin"), account_of(library, "berlin")
+    preview = preview_evergreen(berlin, "card-posts", {"headline": "Hall 7"})
+    assert re.fullmatch(r"http://tcma\.test/files/renders/\w\w/\w{64}\.png\?expires=\d+&sig=\w{64}",
+                        preview.image_url), preview.image_url
+    assert preview_evergreen(berlin, "plain-posts").image_url is None
+    [post] = schedule_evergreen(berlin, "card-posts", [mine], None, {"headline": "Hall 7"})
+    shown = post_service.view(post).image_url
+    assert shown.split("?")[0] == preview.image_url.split("?")[0]  # the image previewed is the one sent
+    [text_only] = schedule_evergreen(berlin, "card-posts", [mine], datetime(2027, 3, 9, 10, 0),
+                                     {"headline": "Hall 7"}, with_image=False)
+    assert text_only.image_asset_id is None
+    run_pass()
+    assert len(fake.statuses) == 1 and len(fake.statuses[0]["media_attachments"]) == 1
+    assert as_text(fake.statuses[0]["content"]).startswith("Hall 7: Hall 4, booth 12. http://tcma.test/l/")

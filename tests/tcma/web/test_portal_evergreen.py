@@ -13,7 +13,9 @@ from pathlib import Path
 
 from tcma.extensions import db
 from tcma.models import ScheduledPost
+from tcma.services.catalogue.templates import import_catalogue
 from tcma.services.syndication.scheduler import run_pass
+from tests.support.evergreen_templates import write_templates
 from tests.support.portal import PASSWORD, post_form
 from tests.tcma.web.test_portal_browser import FAILURES, chromium_page
 from tests.tcma.web.test_portal_posts import (  # noqa: F401 (fixtures)
@@ -135,6 +137,21 @@ def test_refused_picks_say_why_beside_the_field_and_make_nothing(app, world, fak
     assert len(evergreen_posts()) == 3
 
 
+def test_a_library_post_with_an_image_shows_it_and_may_leave_it_out(app, world, tmp_path):
+    import_catalogue(write_templates(tmp_path))
+    acme = signed_in(app, world["acme_user"])
+    page = f"{LIBRARY}/card-posts"
+    html = text_of(acme.get(page))
+    assert html.count('<img class="post-image" src="http://tcma.test/files/renders/') == 2  # one per network
+    assert '<input type="checkbox" name="image" value="yes" checked>' in html
+    left_out = post_form(acme, page, page, {"action": "preview"})  # the box unticked
+    assert '<img class="post-image"' not in text_of(left_out)
+    made = post_form(acme, page, page, {"action": "schedule", "when": "asap", "image": "yes",
+                                        "account": str(world["accounts"][world["acme"].id])})
+    assert made.status_code == 302
+    assert evergreen_posts()[0].image_asset_id is not None
+
+
 def test_a_template_the_partners_tier_may_not_use_answers_404(app, world):
     acme = signed_in(app, world["acme_user"])
     assert acme.get(f"{LIBRARY}/social-card").status_code == 404
@@ -222,7 +239,8 @@ def test_the_library_pick_and_the_field_edit_in_chromium_at_phone_and_desktop_wi
             assert "Book a demo with us." in page.locator("#text-mastodon .post-text").inner_text()
             page.get_by_role("button", name="Schedule", exact=True).click()  # no account chosen yet
             page.wait_for_load_state()
-            assert page.locator("#err-accounts").inner_text() == "Choose one or more of your connected accounts"
+            refusal = page.locator("#err-accounts").inner_text()
+            assert refusal == "Choose one or more of your connected accounts"
             _shoot(page, shots, "post-library-refused")
             page.get_by_label("Mastodon @acme@127.0.0.1").check()
             page.get_by_label("At a date and time in Europe/Berlin").check()
