@@ -214,6 +214,7 @@ def test_the_library_pick_and_the_field_edit_in_chromium_at_phone_and_desktop_wi
     """Full-page screenshots go to $PORTAL_SCREENSHOTS when set (to look at), else the test's tmp dir."""
     shots = Path(os.environ.get("PORTAL_SCREENSHOTS") or tmp_path)
     spring = post_of(world, "acme").id
+    import_catalogue(write_templates(tmp_path))
     with chromium_page(tmp_path / "profile") as page:
         try:
             page.set_viewport_size({"width": 390, "height": 844})
@@ -231,7 +232,7 @@ def test_the_library_pick_and_the_field_edit_in_chromium_at_phone_and_desktop_wi
             page.get_by_role("link", name="Schedule a post from the library").click()
             page.wait_for_url(f"{posts_server}{LIBRARY}")
             _shoot(page, shots, "post-library")
-            page.get_by_role("link", name="Preview and schedule").click()
+            page.get_by_role("link", name="Preview and schedule Product launch posts").click()
             page.wait_for_url(f"{posts_server}{PICK}")
             page.get_by_label("Comment").fill("Book a demo with us.")
             page.get_by_role("button", name="Update preview").click()
@@ -252,10 +253,14 @@ def test_the_library_pick_and_the_field_edit_in_chromium_at_phone_and_desktop_wi
             assert page.get_by_role("status").inner_text() == (
                 "Scheduled: the post goes out to Mastodon @acme@127.0.0.1 on Wed 10 Mar 2027, 09:30 "
                 "(Europe/Berlin).")
+            page.goto(f"{posts_server}{LIBRARY}/card-posts")  # a post with its image
+            image = page.locator("#text-mastodon img.post-image")
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+            _shoot(page, shots, "post-library-image")
         except BaseException:
             FAILURES.mkdir(exist_ok=True)
             page.screenshot(path=str(FAILURES / "portal-evergreen.png"), full_page=True)
             raise
-    [post] = evergreen_posts()
+    [post] = [post for post in evergreen_posts() if post.image_asset_id is None]
     assert (post.status, post.scheduled_at) == ("approved", WEDNESDAY)
     assert "Book a demo with us." in post.text
