@@ -12,6 +12,8 @@ Public API:
   unsubscribe_url=..., pixel_url=..., logo_url="") -> RenderRequest`` with ``key``
   (sha256 hex of the resolved inputs), ``output``, ``format``, ``spec``, ``links``.
   ``link_for(destination, url, channel) -> str`` returns the tracked URL to embed.
+- ``field_values(tpl, profile, variant=None, fields=None) -> dict``: each editable field's value
+  as a render resolves it.
 - ``output_format(output)``; errors ``TemplateError`` (file, field), ``FieldError`` (field),
   ``RequestError``.
 """
@@ -23,6 +25,7 @@ from .request import (
     PLACEHOLDER_UNSUBSCRIBE,
     PartnerProfile,
     RenderRequest,
+    field_values,
     output_format,
     resolve_request,
 )
@@ -30,6 +33,6 @@ from .template import Template, load_catalogue, load_template, template_from_spe
 
 __all__ = [
     "PLACEHOLDER_PIXEL", "PLACEHOLDER_UNSUBSCRIBE", "FieldDef", "FieldError", "PartnerProfile",
-    "RenderRequest", "RequestError", "Template", "TemplateError", "load_catalogue",
+    "RenderRequest", "RequestError", "Template", "TemplateError", "field_values", "load_catalogue",
     "load_template", "output_format", "resolve_request", "template_from_spec",
 ]

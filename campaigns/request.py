@@ -73,6 +73,14 @@ def _values(tpl: Template, profile: PartnerProfile, variant: str | None,
     return values
 
 
+def field_values(tpl: Template, profile: PartnerProfile, variant: str | None = None,
+                 fields: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The value each editable field of `tpl` renders with for this partner, variant and values
+    (as `resolve_request` resolves them); raises FieldError on a bad value."""
+    values = _values(tpl, profile, variant, fields or {})
+    return {field.name: values[field.name] for field in tpl.fields}
+
+
 def _partner(profile: PartnerProfile, html: bool) -> dict[str, Any]:
     """Partner data exposed to templates (always as data, never as template source)."""
     brand = profile.brand

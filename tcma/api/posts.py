@@ -9,6 +9,7 @@ from tcma.api.pagination import page_envelope
 from tcma.api.security import ANY_ROLE, PARTNER, VENDOR, auth_required
 from tcma.schemas.posts import (
     PostAttemptSchema,
+    PostFieldSchema,
     PostListArgs,
     PostPageSchema,
     PostPlanCreateSchema,
@@ -101,10 +102,21 @@ def get_post(principal, post_id):
 @blp.arguments(PostUpdateSchema)
 @blp.response(200, PostSchema)
 def update_post(principal, args, post_id):
-    """The partner edits the text (within the network's limit) and/or reschedules the post to a time
-    on their own wall clock; an approved post stays approved."""
-    post = posts.update_post(principal, post_id, text=args.get("text"), local_at=args.get("local_at"))
+    """The partner edits the text (within the network's limit) or the editable fields (within their
+    limits; the text, and an image that uses them, rendered again), and/or reschedules the post to a
+    time on their own wall clock; an approved post stays approved."""
+    post = posts.update_post(principal, post_id, text=args.get("text"), local_at=args.get("local_at"),
+                             fields=args.get("fields_"))
     return posts.view(post)
+
+
+@blp.get("/<int:post_id>/fields")
+@auth_required(*ANY_ROLE)
+@blp.response(200, PostFieldSchema(many=True))
+def post_fields(principal, post_id):
+    """The post's editable fields with their limits and current values (none when its text was not
+    made from a template); PATCH the post with `fields` to change them."""
+    return posts.fields_of(principal, post_id)
 
 
 @blp.post("/<int:post_id>/approve")

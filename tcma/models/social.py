@@ -122,6 +122,11 @@ class ScheduledPost(TimestampMixin, Base):
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
     image_asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
     variant: Mapped[str | None] = mapped_column(String(40))
+    # An evergreen post (no plan, no campaign): the library template version the partner picked it
+    # from. Field edits re-render from this version (a campaign post's comes from its text asset).
+    template_version_id: Mapped[int | None] = mapped_column(ForeignKey("template_version.id"))
+    # The partner's values for the template's editable fields (None: the render's own values).
+    fields: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     text: Mapped[str] = mapped_column(Text)
     media_key: Mapped[str | None] = mapped_column(String(255))
     # When, as the partner sees it: a wall-clock time in their zone (None: as soon as approved).

@@ -128,6 +128,23 @@ class PostUpdateSchema(UpdateSchema):
     text = fields.String(validate=validate.Length(min=1, max=20_000), metadata={
         "description": "the text that goes out, within the network's limit"})
     local_at = _wall_clock("the new time on the partner's wall clock, e.g. 2027-03-10T09:30")
+    fields_ = fields.Dict(keys=fields.String(validate=validate.Length(max=100)),
+                          values=fields.String(validate=validate.Length(max=5000)),
+                          data_key="fields", metadata={
+        "description": "new values for the post's editable fields (see /posts/{id}/fields): their limits "
+                       "are checked, then the text (and an image that uses them) is rendered again"})
+
+
+class PostFieldSchema(Schema):
+    """One editable field of a post: its limits and the value the post renders with now."""
+
+    name = fields.String()
+    label = fields.String()
+    type = fields.String(metadata={"enum": ["text", "multiline", "choice", "email", "phone"]})
+    max_length = fields.Integer()
+    choices = fields.List(fields.String())
+    required = fields.Boolean()
+    value = fields.String()
 
 
 class RejectSchema(Schema):

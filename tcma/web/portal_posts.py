@@ -234,9 +234,11 @@ def _partner_page(principal: Principal, status: int = 200, failed: dict[str, Any
     waiting = (*queue, *upcoming, *(post for post in history if post.status == "held"))
     stuck = {post.account_id for post in waiting
              if post.account_id in accounts and accounts[post.account_id].state != "active"}
+    post_fields = {post.id: service.fields_of(principal, post.id) for post in (*queue, *upcoming)
+                   if post.status in service.EDITABLE}
     return page("portal/posts.html", status, partner=partner, accounts=accounts, queue=queue, queued=queued,
                 agenda=_agenda(upcoming), upcoming=upcoming, coming=coming, history=history, past=past,
-                page_number=page_number, failed=failed,
+                page_number=page_number, failed=failed, post_fields=post_fields,
                 pages=page_count(min(past, HISTORY_DEPTH), HISTORY_PER_PAGE),
                 metrics=metrics,
                 stuck=[accounts[i] for i in sorted(stuck)], **_helpers())
@@ -266,7 +268,7 @@ def _refused(principal: Principal, key: str, exc: DomainError, kept: dict[str, s
                 for text in (texts if isinstance(texts, list) else [str(texts)])]
     return _partner_page(principal, 422 if exc.status < 500 else exc.status,
                          {"key": key, "messages": list(dict.fromkeys(messages)) or [message(exc.message)],
-                          "kept": kept})
+                          "kept": kept, "parts": [part.removeprefix("fields.") for part in exc.errors]})
 
 
 def _conflict(exc: ConflictError, post_id: int):
@@ -314,6 +316,22 @@ def edit(principal: Principal, post_id: int):
     except InvalidInput as exc:
         return _refused(principal, f"text-{post_id}", exc, {"text": text})
     flash(f"Saved the new text of the post to {account_line(post)}.")
+    return redirect(_back(post_id))
+
+
+@bp.post("/posts/<int:post_id>/fields")
+@page_required(*PARTNER)
+def edit_fields(principal: Principal, post_id: int):
+    """Change the post's editable fields: its text (and its image, when they change it) is rendered again."""
+    values = {name.removeprefix("field-"): value.replace("\r\n", "\n")
+              for name, value in request.form.items() if name.startswith("field-")}
+    try:
+        post = service.edit_fields(principal, post_id, values)
+    except ConflictError as exc:
+        return _conflict(exc, post_id)
+    except InvalidInput as exc:
+        return _refused(principal, f"fields-{post_id}", exc, values)
+    flash(f"Saved your words: the post to {account_line(post)} was rendered again with them.")
     return redirect(_back(post_id))
 
 

@@ -25,6 +25,11 @@ def _partner(principal: Principal) -> Partner:
     return db.session.get(Partner, principal.partner_id)
 
 
+def library_version(principal: Principal, slug: str) -> tuple[Partner, TemplateVersion]:
+    """The caller's partner and the latest version of a template their tier may use, else 404."""
+    return _usable_version(principal, slug)
+
+
 def _usable_version(principal: Principal, slug: str) -> tuple[Partner, TemplateVersion]:
     partner = _partner(principal)
     version = get_version(slug)

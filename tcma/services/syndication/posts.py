@@ -32,6 +32,7 @@ from tcma.models.base import utcnow
 from tcma.services.accounts.auth import Principal
 from tcma.services.scoping import get_scoped, scope_select
 from tcma.services.syndication.plans import cap_reason, get_plan
+from tcma.services.syndication.post_fields import FieldView, apply_fields, post_fields
 from tcma.services.syndication.scheduler import post_text
 from tcma.services.transaction import commit
 from tcma.storage import get_storage
@@ -177,6 +178,11 @@ def image(principal: Principal, post_id: int) -> tuple[bytes, str] | None:
     return get_storage().get(asset.render.storage_key), asset.render.media_type
 
 
+def fields_of(principal: Principal, post_id: int) -> list[FieldView]:
+    """The post's editable fields with their limits and the values it renders with now."""
+    return post_fields(get_post(principal, post_id))
+
+
 def attempts(principal: Principal, post_id: int) -> list[PostAttempt]:
     """Every try at publishing the post, oldest first."""
     post = get_post(principal, post_id)
@@ -253,11 +259,15 @@ def _checked_text(post: ScheduledPost, text: str) -> str:
 
 
 def _resolved(post: ScheduledPost, local_at: datetime) -> tuple[datetime, str]:
-    """When `local_at` (the partner's wall clock) is in UTC, and the wall time it really shows.
+    return resolve_wall(local_at, post.time_zone or "UTC")
+
+
+def resolve_wall(local_at: datetime, zone: str) -> tuple[datetime, str]:
+    """When `local_at` (the partner's wall clock in `zone`) is in UTC, and the wall time it really
+    shows; InvalidInput on `local_at` when it has passed.
 
     A time that does not exist (spring forward) moves to the end of the gap; the time shown is that.
     """
-    zone = post.time_zone or "UTC"
     wall = local_at.replace(microsecond=0, tzinfo=None)
     try:
         due = resolve_local(wall, zone)
@@ -287,18 +297,29 @@ def reschedule(principal: Principal, post_id: int, local_at: datetime) -> Schedu
     return update_post(principal, post_id, local_at=local_at)
 
 
+def edit_fields(principal: Principal, post_id: int, values: Mapping[str, Any]) -> ScheduledPost:
+    """Change the post's editable fields (their limits checked); its text, and its image when they
+    change it, are rendered again. The approval state stays."""
+    return update_post(principal, post_id, fields=values)
+
+
 def update_post(principal: Principal, post_id: int, *, text: str | None = None,
-                local_at: datetime | None = None) -> ScheduledPost:
-    """Edit the text and/or reschedule, both checked before either is applied."""
+                local_at: datetime | None = None, fields: Mapping[str, Any] | None = None) -> ScheduledPost:
+    """Edit the text or the fields, and/or reschedule, all checked before any is applied."""
     _require_partner(principal)
-    if text is None and local_at is None:
-        raise InvalidInput("nothing to change: send text or local_at",
-                           {"text": ["text or local_at is required"]})
+    if text is None and local_at is None and fields is None:
+        raise InvalidInput("nothing to change: send text, fields or local_at",
+                           {"text": ["text, fields or local_at is required"]})
+    if text is not None and fields is not None:
+        both = "send either text or fields: the fields render the text again"
+        raise InvalidInput(both, {"fields": [both]})
     post = _locked(principal, post_id, "edit" if local_at is None else "reschedule")
-    if text is not None:
+    if text is not None or fields is not None:
         _check_state(post, "edit")
     new_text = _checked_text(post, text) if text is not None else None
     when = _resolved(post, local_at) if local_at is not None else None
+    if fields is not None:
+        apply_fields(post, dict(fields))
     if new_text is not None:
         post.text = new_text
     if when is not None:
