@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import re
@@ -259,6 +260,41 @@ class SmtpMailer:
     def close(self) -> None:
         """Nothing to release: each message has its own connection."""
 
+    def send_many(self, messages: Sequence[tuple[EmailMessage, str]]) -> list[BatchResult]:
+        """Send (message, envelope sender) pairs over one session (TLS and login once), in order."""
+        settings = self.settings
+        results: list[BatchResult] = []
+        try:
+            with self._connect() as smtp:
+                if settings.smtp_security == "starttls":
+                    smtp.starttls(context=self.context)
+                if settings.smtp_username:
+                    smtp.login(settings.smtp_username, settings.smtp_password or "")
+                for message, envelope_from in messages:
+                    results.append(self._send_one(smtp, message, envelope_from))
+                    if results[-1].unknown:
+                        break
+        except (smtplib.SMTPException, OSError) as exc:
+            if not results or not results[-1].unknown:
+                error = self._classify(exc)
+                failed = type(error)(_redacted(str(error), settings.smtp_password))
+                results.extend(BatchResult(error=failed) for _ in range(len(messages) - len(results)))
+        while len(results) < len(messages):
+            results.append(BatchResult(error=TemporaryMailError(f"{self.where}: not tried, session ended")))
+        return results
+
+    def _send_one(self, smtp: smtplib.SMTP, message: EmailMessage, envelope_from: str) -> BatchResult:
+        try:
+            smtp.send_message(message, from_addr=envelope_from)
+        except smtplib.SMTPServerDisconnected as exc:
+            # Lost mid-transaction: the server may have taken the message. Never send it again.
+            return BatchResult(error=self._classify(exc), unknown=True)
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.rset()
+            return BatchResult(error=self._classify(exc))
+        return BatchResult(transport_id=_message_id(message))
+
     def _connect(self) -> smtplib.SMTP:
         settings = self.settings
         if settings.smtp_security == "tls":
@@ -361,6 +397,33 @@ class OutboxMailer:
         """Nothing to release."""
 
 
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """One message of a batch: sent (the transport's id), refused (why), or unknown (the connection
+    was lost while the server held it: it may have been delivered, so it must not be sent again)."""
+
+    transport_id: str | None = None
+    error: MailError | None = None
+    unknown: bool = False
+
+
+def send_batch(mailer: Mailer, messages: Sequence[tuple[EmailMessage, str]]) -> list[BatchResult]:
+    """Send (message, envelope sender) pairs in order: SMTP over one connection, others one by one.
+
+    One message's refusal does not stop the others; messages after a lost connection come back
+    refused as temporary (not tried).
+    """
+    if isinstance(mailer, SmtpMailer):
+        return mailer.send_many(messages)
+    results = []
+    for message, _ in messages:
+        try:
+            results.append(BatchResult(transport_id=mailer.send(message)))
+        except MailError as exc:
+            results.append(BatchResult(error=exc))
+    return results
+
+
 def build_mailer(settings: MailSettings) -> Mailer:
     """The backend the settings choose."""
     backends: dict[str, type[Mailer]] = {"outbox": OutboxMailer, "smtp": SmtpMailer, "ses": SesMailer}
@@ -374,3 +437,4 @@ def retry_delay(attempt: int, *, base: float = 30.0, cap: float = 1800.0,
         raise ValueError(f"attempt counts from 1, not {attempt}")
     ceiling = min(cap, base * 2 ** min(attempt - 1, 32))
     return (rng or random).uniform(0, ceiling)
+

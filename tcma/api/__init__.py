@@ -18,7 +18,8 @@ class TcmaApi(Api):
 api = TcmaApi()
 
 BLUEPRINTS: list[str] = ["auth", "vendor", "partners", "templates", "campaigns", "assets", "library", "stats",
-                         "users", "social", "posts", "contacts"]
+                         "users", "social", "posts", "contacts",
+                         "email_sends"]
 
 
 def init_app(app: Flask) -> None:
