@@ -303,7 +303,7 @@ def _finish_if_done(send_id: int) -> None:
 
 # Maintenance -----------------------------------------------------------------------------------
 
-def recover_sends(lease: timedelta = SENDING_LEASE) -> dict[str, int]:
+def recover_sends(lease: timedelta = SENDING_LEASE, stalled: timedelta = STALLED) -> dict[str, int]:
     """Orphaned messages become "unknown" (never resent); due sends start; stalled ones go on."""
     now = utcnow()
     unknown = db.session.execute(
@@ -319,7 +319,7 @@ def recover_sends(lease: timedelta = SENDING_LEASE) -> dict[str, int]:
         started += 1
     resumed = 0
     for send in db.session.scalars(select(EmailSend).where(EmailSend.status == "sending")):
-        if _stalled(send, now):
+        if _stalled(send, now, stalled):
             send.resume_at = None
             resumed += _enqueue_chunks(send.id, f"resume-{int(now.timestamp())}")
     commit()
@@ -328,13 +328,13 @@ def recover_sends(lease: timedelta = SENDING_LEASE) -> dict[str, int]:
     return {"unknown": unknown, "started": started, "resumed": resumed}
 
 
-def _stalled(send: EmailSend, now: datetime) -> bool:
+def _stalled(send: EmailSend, now: datetime, after: timedelta) -> bool:
     if send.resume_at is not None:
         return send.resume_at <= now
     last = db.session.scalar(select(func.max(EmailRecipient.claimed_at)).where(EmailRecipient.send_id == send.id))
     queued = db.session.scalar(select(EmailRecipient.id).where(EmailRecipient.send_id == send.id,
                                                                EmailRecipient.status == "queued").limit(1))
-    return queued is not None and (last or send.started_at or now) < now - STALLED
+    return queued is not None and (last or send.started_at or now) <= now - after
 
 
 def engagement(send_ids: list[int]) -> list[tuple[int, str, int]]:
