@@ -118,8 +118,13 @@ def list_lists(principal, args):
 def create_list(principal, args):
     """Create an empty list."""
     created = contacts.create_list(principal, args["name"])
-    return {"id": created.id, "partner_id": created.partner_id, "name": created.name, "contacts": 0,
-            "created_at": created.created_at}
+    return {
+        "id": created.id,
+        "partner_id": created.partner_id,
+        "name": created.name,
+        "contacts": 0,
+        "created_at": created.created_at,
+    }
 
 
 @lists_blp.patch("/<int:list_id>")
@@ -149,8 +154,9 @@ def import_contacts(principal, args, list_id):
     field -> column), `consent_source`, `consent_text`, `consent_at`, `tags` (comma-separated) for
     rows without their own. Every bad row is reported as "line N: reason" and then nothing is imported."""
     options = _import_options()
-    return imports.import_contacts(principal, list_id, request.files["file"].read(),
-                                   options.get("mapping"), options)
+    return imports.import_contacts(
+        principal, list_id, request.files["file"].read(), options.get("mapping"), options
+    )
 
 
 def _import_options() -> dict:
@@ -162,7 +168,8 @@ def _import_options() -> dict:
             form["tags"] = [t for t in form["tags"].split(",") if t.strip()]
         return ImportOptionsSchema().load(form)
     except json.JSONDecodeError:
-        raise InvalidInput("mapping must be a JSON object like {\"email\": \"E-Mail\"}",
-                           {"mapping": ["not JSON"]}) from None
+        raise InvalidInput(
+            'mapping must be a JSON object like {"email": "E-Mail"}', {"mapping": ["not JSON"]}
+        ) from None
     except ValidationError as exc:
         raise InvalidInput("the import options are not valid", exc.messages) from None

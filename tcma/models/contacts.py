@@ -43,7 +43,9 @@ class Contact(TimestampMixin, Base):
     consent_at: Mapped[datetime]
     consent_text: Mapped[str] = mapped_column(Text)
 
-    lists: Mapped[list[ContactList]] = relationship(secondary="contact_list_member", order_by=ContactList.name)
+    lists: Mapped[list[ContactList]] = relationship(
+        secondary="contact_list_member", order_by=ContactList.name
+    )
 
 
 class ContactListMember(Base):
@@ -52,8 +54,9 @@ class ContactListMember(Base):
     __tablename__ = "contact_list_member"
 
     list_id: Mapped[int] = mapped_column(ForeignKey("contact_list.id", ondelete="CASCADE"), primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True,
-                                            index=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class Suppression(Base):

@@ -19,11 +19,17 @@ class ContactSchema(Schema):
     first_name = fields.String(allow_none=True, validate=NAME)
     last_name = fields.String(allow_none=True, validate=NAME)
     tags = fields.List(TAG, validate=validate.Length(max=20))
-    consent_source = fields.String(required=True, validate=validate.Length(min=1, max=120), metadata={
-        "description": "where consent was given (a web form's address, an event, a contract)"})
+    consent_source = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=120),
+        metadata={"description": "where consent was given (a web form's address, an event, a contract)"},
+    )
     consent_at = fields.DateTime(metadata={"description": "when consent was given (default: now)"})
-    consent_text = fields.String(required=True, validate=validate.Length(min=1, max=2000), metadata={
-        "description": "the wording the person agreed to"})
+    consent_text = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "the wording the person agreed to"},
+    )
     list_ids = fields.List(fields.Integer(validate=DB_ID), load_only=True, validate=validate.Length(max=100))
     lists = fields.Function(lambda c: [{"id": x.id, "name": x.name} for x in c.lists], dump_only=True)
     created_at = fields.DateTime(dump_only=True)
@@ -85,10 +91,14 @@ class ImportFormSchema(Schema):
 class ImportOptionsSchema(Schema):
     """The form fields beside the file (mapping as field=column pairs)."""
 
-    mapping = fields.Dict(keys=fields.String(validate=validate.Length(max=40)),
-                          values=fields.String(validate=validate.Length(min=1, max=200)), metadata={
-        "description": "JSON object: tcma field -> CSV column, e.g. {\"email\": \"E-Mail\"}; "
-                       "default: columns named like the fields"})
+    mapping = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=40)),
+        values=fields.String(validate=validate.Length(min=1, max=200)),
+        metadata={
+            "description": 'JSON object: tcma field -> CSV column, e.g. {"email": "E-Mail"}; '
+            "default: columns named like the fields"
+        },
+    )
     consent_source = fields.String(validate=validate.Length(min=1, max=120))
     consent_text = fields.String(validate=validate.Length(min=1, max=2000))
     consent_at = fields.DateTime()

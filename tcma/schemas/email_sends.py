@@ -7,8 +7,23 @@ from marshmallow import Schema, fields, validate
 from campaigns.vocabulary import EMAIL_SEND_STATUSES, RECIPIENT_STATUSES
 from tcma.schemas.common import DB_ID, PageArgs, QueryArgs, page_of
 
-NUMBERS = ("recipients", "queued", "sending", "sent", "delivered", "skipped", "unknown", "failed", "bounced",
-           "complained", "opened", "opened_machine", "clicked", "clicked_machine", "unsubscribed")
+NUMBERS = (
+    "recipients",
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "skipped",
+    "unknown",
+    "failed",
+    "bounced",
+    "complained",
+    "opened",
+    "opened_machine",
+    "clicked",
+    "clicked_machine",
+    "unsubscribed",
+)
 
 
 class SendNumbersSchema(Schema):
@@ -23,9 +38,15 @@ class EmailSendCreateSchema(Schema):
     """Send a campaign's email (as rendered for the partner) to some of the partner's lists."""
 
     campaign_id = fields.Integer(required=True, validate=DB_ID)
-    list_ids = fields.List(fields.Integer(validate=DB_ID), required=True, validate=validate.Length(min=1, max=50))
-    greeting = fields.String(validate=validate.Length(min=1, max=80), metadata={
-        "description": "the greeting line; {first_name} is each contact's (default 'Hello {first_name},')"})
+    list_ids = fields.List(
+        fields.Integer(validate=DB_ID), required=True, validate=validate.Length(min=1, max=50)
+    )
+    greeting = fields.String(
+        validate=validate.Length(min=1, max=80),
+        metadata={
+            "description": "the greeting line; {first_name} is each contact's (default 'Hello {first_name},')"
+        },
+    )
 
 
 class EmailSendSchema(Schema):
@@ -53,8 +74,10 @@ class EmailSendSchema(Schema):
 class ScheduleSchema(Schema):
     """Send now (no local_at), or at local_at on the partner's wall clock."""
 
-    local_at = fields.NaiveDateTime(allow_none=True, metadata={
-        "description": "wall-clock time in the partner's time zone, e.g. 2026-12-01T09:00:00"})
+    local_at = fields.NaiveDateTime(
+        allow_none=True,
+        metadata={"description": "wall-clock time in the partner's time zone, e.g. 2026-12-01T09:00:00"},
+    )
 
 
 class SendFilterArgs(QueryArgs):

@@ -13,12 +13,14 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Unsubscribe</title></head>
-<body style="font-family: sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5">
+<body style="font-family: sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem;
+line-height: 1.5">
 {% if done %}<h1>You are unsubscribed</h1>
 <p>{{ partner }} will not send you these emails again.</p>
 {% else %}<h1>Unsubscribe from {{ partner }}</h1>
 <p>Stop receiving emails from {{ partner }} sent through this service.</p>
-<form method="post"><button type="submit" style="font-size: 1.1rem; padding: .6rem 1.4rem">Unsubscribe</button></form>
+<form method="post">
+<button type="submit" style="font-size: 1.1rem; padding: .6rem 1.4rem">Unsubscribe</button></form>
 {% endif %}</body></html>"""
 
 

@@ -23,8 +23,10 @@ from tcma.mail import MailSettings, OutgoingMail, build_message
 GREETING = "[[tcma:greeting]]"
 UNSUBSCRIBE = "https://tcma.invalid/unsubscribe/[[tcma:recipient]]"
 PIXEL = "https://tcma.invalid/open/[[tcma:recipient]].gif"
-PREHEADER_STYLE = ("display:none;font-size:1px;color:#ffffff;line-height:1px;max-height:0;"
-                   "max-width:0;opacity:0;overflow:hidden;mso-hide:all")
+PREHEADER_STYLE = (
+    "display:none;font-size:1px;color:#ffffff;line-height:1px;max-height:0;"
+    "max-width:0;opacity:0;overflow:hidden;mso-hide:all"
+)
 BODY_OPEN = re.compile(r"<body[^>]*>", re.IGNORECASE)
 
 
@@ -55,7 +57,7 @@ def with_preheader(html: str, preheader: str) -> str:
         return html
     hidden = f'<div style="{PREHEADER_STYLE}">{escape(preheader)}</div>'
     match = BODY_OPEN.search(html)
-    return html[:match.end()] + hidden + html[match.end():] if match else hidden + html
+    return html[: match.end()] + hidden + html[match.end() :] if match else hidden + html
 
 
 def greeting_for(template: str, first_name: str | None) -> str:
@@ -86,14 +88,24 @@ def recipient_of_token(token: str) -> int | None:
 class MessageFiller:
     """Builds each recipient's message of one send from the prepared email (cheap per message)."""
 
-    def __init__(self, prepared: PreparedEmail, *, partner_name: str, reply_to: str | None,
-                 greeting: str, pixel_for, mail_settings: MailSettings, list_id: str) -> None:
+    def __init__(
+        self,
+        prepared: PreparedEmail,
+        *,
+        partner_name: str,
+        reply_to: str | None,
+        greeting: str,
+        pixel_for,
+        mail_settings: MailSettings,
+        list_id: str,
+    ) -> None:
         settings = get_settings()
         self.prepared, self.greeting, self.pixel_for = prepared, greeting, pixel_for
         self.links = re.compile(re.escape(settings.public_url) + r"/l/([A-Za-z0-9]+)")
         self.domain = settings.email_sending_domain
-        sender = formataddr((partner_name.replace("\r", " ").replace("\n", " "),
-                             f"{settings.email_from_local}@{self.domain}"))
+        sender = formataddr(
+            (partner_name.replace("\r", " ").replace("\n", " "), f"{settings.email_from_local}@{self.domain}")
+        )
         self.mail_settings = dataclasses.replace(mail_settings, from_address=sender, reply_to=reply_to)
         self.list_id = list_id
 
@@ -107,16 +119,26 @@ class MessageFiller:
         greeting = greeting_for(self.greeting, person.first_name)
         link_suffix = f"?s={person.uid}"
         html = self.links.sub(lambda m: m.group(0) + link_suffix, self.prepared.html)
-        html = (html.replace(GREETING, str(escape(greeting))).replace(UNSUBSCRIBE, unsubscribe)
-                .replace(PIXEL, self.pixel_for(person.uid)))
+        html = (
+            html.replace(GREETING, str(escape(greeting)))
+            .replace(UNSUBSCRIBE, unsubscribe)
+            .replace(PIXEL, self.pixel_for(person.uid))
+        )
         text = self.links.sub(lambda m: m.group(0) + link_suffix, self.prepared.text)
         text = text.replace(GREETING, greeting).replace(UNSUBSCRIBE, unsubscribe)
         outgoing = OutgoingMail(
-            to=[person.address], subject=self.prepared.subject, text=text, html=html,
+            to=[person.address],
+            subject=self.prepared.subject,
+            text=text,
+            html=html,
             message_id=person.message_id,
-            headers={"List-Unsubscribe": f"<{unsubscribe}>",
-                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                     "List-Id": self.list_id, "Precedence": "bulk"})
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "List-Id": self.list_id,
+                "Precedence": "bulk",
+            },
+        )
         return build_message(outgoing, self.mail_settings)
 
 

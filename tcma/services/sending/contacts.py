@@ -29,8 +29,10 @@ from tcma.services.scoping import get_scoped
 from tcma.services.sending.suppressions import address_hash, normalise_address, suppress, suppression_counts
 from tcma.services.transaction import commit
 
-PARTNERS_ONLY = ("contacts belong to the partner: only the partner's own users see or change them "
-                 "(the vendor sees counts on /contact-lists and /contacts/summary)")
+PARTNERS_ONLY = (
+    "contacts belong to the partner: only the partner's own users see or change them "
+    "(the vendor sees counts on /contact-lists and /contacts/summary)"
+)
 MAX_TAGS, MAX_TAG = 20, 40
 CONTACT_FIELDS = ("first_name", "last_name", "tags", "consent_source", "consent_at", "consent_text")
 
@@ -49,14 +51,17 @@ def clean_tags(tags: Any) -> list[str]:
     cleaned = sorted({str(tag).strip().lower() for tag in tags if str(tag).strip()})
     for tag in cleaned:
         if len(tag) > MAX_TAG:
-            raise InvalidInput(f"tag {tag[:50]!r} is longer than {MAX_TAG} characters",
-                               {"tags": [f"each tag at most {MAX_TAG} characters"]})
+            raise InvalidInput(
+                f"tag {tag[:50]!r} is longer than {MAX_TAG} characters",
+                {"tags": [f"each tag at most {MAX_TAG} characters"]},
+            )
     if len(cleaned) > MAX_TAGS:
         raise InvalidInput(f"a contact has at most {MAX_TAGS} tags", {"tags": [f"at most {MAX_TAGS}"]})
     return cleaned
 
 
 # Lists ----------------------------------------------------------------------------------------
+
 
 def create_list(principal: Principal, name: str) -> ContactList:
     """A new, empty list of the caller's partner (names are unique per partner)."""
@@ -92,23 +97,35 @@ def get_list(principal: Principal, list_id: int, write: bool = False) -> Contact
 
 def list_lists(principal: Principal, partner_id: int | None = None) -> list[dict[str, Any]]:
     """The lists the caller may see, each with its number of contacts (no addresses)."""
-    stmt = (select(ContactList, func.count(ContactListMember.contact_id))
-            .outerjoin(ContactListMember, ContactListMember.list_id == ContactList.id)
-            .group_by(ContactList.id).order_by(ContactList.partner_id, ContactList.name))
+    stmt = (
+        select(ContactList, func.count(ContactListMember.contact_id))
+        .outerjoin(ContactListMember, ContactListMember.list_id == ContactList.id)
+        .group_by(ContactList.id)
+        .order_by(ContactList.partner_id, ContactList.name)
+    )
     if principal.is_partner:
         stmt = stmt.where(ContactList.partner_id == principal.partner_id)
     elif partner_id is not None:
         stmt = stmt.where(ContactList.partner_id == partner_id)
-    return [{"id": row.id, "partner_id": row.partner_id, "name": row.name, "contacts": count,
-             "created_at": row.created_at} for row, count in db.session.execute(stmt)]
+    return [
+        {
+            "id": row.id,
+            "partner_id": row.partner_id,
+            "name": row.name,
+            "contacts": count,
+            "created_at": row.created_at,
+        }
+        for row, count in db.session.execute(stmt)
+    ]
 
 
 def _check_list_name(partner_id: int, name: str, list_id: int | None = None) -> None:
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise InvalidInput("a list needs a name of 1-120 characters", {"name": ["1-120 characters"]})
-    clash = db.session.scalar(select(ContactList.id).where(ContactList.partner_id == partner_id,
-                                                           ContactList.name == name))
+    clash = db.session.scalar(
+        select(ContactList.id).where(ContactList.partner_id == partner_id, ContactList.name == name)
+    )
     if clash is not None and clash != list_id:
         raise ConflictError(f"there is already a list called {name!r}", {"name": ["already used"]})
 
@@ -116,16 +133,22 @@ def _check_list_name(partner_id: int, name: str, list_id: int | None = None) -> 
 def lists_of_partner(partner_id: int, list_ids: list[int]) -> list[ContactList]:
     """These lists, all the partner's; InvalidInput names the ids that are not."""
     ids = sorted(set(list_ids))
-    found = list(db.session.scalars(select(ContactList).where(ContactList.id.in_(ids),
-                                                              ContactList.partner_id == partner_id)))
+    found = list(
+        db.session.scalars(
+            select(ContactList).where(ContactList.id.in_(ids), ContactList.partner_id == partner_id)
+        )
+    )
     missing = sorted(set(ids) - {c.id for c in found})
     if missing:
-        raise InvalidInput(f"no contact list {', '.join(map(str, missing))}",
-                           {"list_ids": [f"unknown list {i}" for i in missing]})
+        raise InvalidInput(
+            f"no contact list {', '.join(map(str, missing))}",
+            {"list_ids": [f"unknown list {i}" for i in missing]},
+        )
     return found
 
 
 # Contacts -------------------------------------------------------------------------------------
+
 
 def add_contact(principal: Principal, values: dict[str, Any]) -> Contact:
     """Add one contact with its consent (source, time, wording), tags and lists."""
@@ -148,8 +171,9 @@ def update_contact(principal: Principal, contact_id: int, values: dict[str, Any]
     contact = get_contact(principal, contact_id)
     if "email" in values:
         email = normalise_address(values["email"])
-        clash = db.session.scalar(select(Contact.id).where(Contact.partner_id == contact.partner_id,
-                                                           Contact.email == email))
+        clash = db.session.scalar(
+            select(Contact.id).where(Contact.partner_id == contact.partner_id, Contact.email == email)
+        )
         if clash not in (None, contact.id):
             raise ConflictError(f"{email} is already a contact", {"email": ["already a contact"]})
         contact.email, contact.address_hash = email, address_hash(email)
@@ -161,9 +185,16 @@ def update_contact(principal: Principal, contact_id: int, values: dict[str, Any]
 
 
 def _was_erased(partner_id: int, hashed: str) -> bool:
-    return db.session.scalar(select(Suppression.id).where(
-        Suppression.partner_id == partner_id, Suppression.address_hash == hashed,
-        Suppression.reason == "erased")) is not None
+    return (
+        db.session.scalar(
+            select(Suppression.id).where(
+                Suppression.partner_id == partner_id,
+                Suppression.address_hash == hashed,
+                Suppression.reason == "erased",
+            )
+        )
+        is not None
+    )
 
 
 def _apply(contact: Contact, values: dict[str, Any]) -> None:
@@ -173,8 +204,9 @@ def _apply(contact: Contact, values: dict[str, Any]) -> None:
             setattr(contact, name, value.strip() if isinstance(value, str) else value)
     for name in ("consent_source", "consent_text"):
         if not getattr(contact, name):
-            raise InvalidInput(f"{name} is required: say how and with which words consent was given",
-                               {name: ["required"]})
+            raise InvalidInput(
+                f"{name} is required: say how and with which words consent was given", {name: ["required"]}
+            )
 
 
 def get_contact(principal: Principal, contact_id: int) -> Contact:
@@ -183,22 +215,29 @@ def get_contact(principal: Principal, contact_id: int) -> Contact:
     return get_scoped(Contact, contact_id, principal, what="contact")
 
 
-def list_contacts(principal: Principal, filters: dict[str, Any], page: int, per_page: int
-                  ) -> tuple[list[Contact], int]:
+def list_contacts(
+    principal: Principal, filters: dict[str, Any], page: int, per_page: int
+) -> tuple[list[Contact], int]:
     """The partner's contacts, by list, tag or a search in address and names; one page."""
     stmt = select(Contact).where(Contact.partner_id == owner_partner(principal))
     if filters.get("list_id"):
         get_list(principal, filters["list_id"])
-        stmt = stmt.where(Contact.id.in_(select(ContactListMember.contact_id)
-                                         .where(ContactListMember.list_id == filters["list_id"])))
+        stmt = stmt.where(
+            Contact.id.in_(
+                select(ContactListMember.contact_id).where(ContactListMember.list_id == filters["list_id"])
+            )
+        )
     if filters.get("q"):
         pattern = f"%{filters['q'].lower()}%"
-        stmt = stmt.where(func.lower(Contact.email).like(pattern) | func.lower(Contact.first_name).like(pattern)
-                          | func.lower(Contact.last_name).like(pattern))
+        stmt = stmt.where(
+            func.lower(Contact.email).like(pattern)
+            | func.lower(Contact.first_name).like(pattern)
+            | func.lower(Contact.last_name).like(pattern)
+        )
     rows = list(db.session.scalars(stmt.order_by(Contact.email)))
     if filters.get("tag"):
         rows = [c for c in rows if filters["tag"].lower() in (c.tags or [])]
-    return rows[(page - 1) * per_page: page * per_page], len(rows)
+    return rows[(page - 1) * per_page : page * per_page], len(rows)
 
 
 def delete_contact(principal: Principal, contact_id: int) -> None:
@@ -221,8 +260,11 @@ def erase_contact(principal: Principal, contact_id: int) -> dict[str, Any]:
 
 def _scrub(contact: Contact) -> int:
     """Delete the contact and blank the address on every message sent to it; how many messages."""
-    result = db.session.execute(update(EmailRecipient).where(EmailRecipient.contact_id == contact.id)
-                                .values(address=None, contact_id=None))
+    result = db.session.execute(
+        update(EmailRecipient)
+        .where(EmailRecipient.contact_id == contact.id)
+        .values(address=None, contact_id=None)
+    )
     db.session.execute(delete(ContactListMember).where(ContactListMember.contact_id == contact.id))
     db.session.delete(contact)
     return result.rowcount
@@ -232,23 +274,49 @@ def export_contact(principal: Principal, contact_id: int) -> dict[str, Any]:
     """GDPR access: what tcma holds about a contact, the messages sent to them and what they did."""
     contact = get_contact(principal, contact_id)
     messages = db.session.execute(
-        select(EmailRecipient, EmailSend.campaign_id).join(EmailSend, EmailSend.id == EmailRecipient.send_id)
-        .where(EmailRecipient.contact_id == contact.id).order_by(EmailRecipient.id)).all()
+        select(EmailRecipient, EmailSend.campaign_id)
+        .join(EmailSend, EmailSend.id == EmailRecipient.send_id)
+        .where(EmailRecipient.contact_id == contact.id)
+        .order_by(EmailRecipient.id)
+    ).all()
     uids = [m.uid for m, _ in messages]
-    events = db.session.execute(select(Event.send_id, Event.kind, Event.occurred_at, Event.is_bot).where(Event.send_id.in_(uids))
-                                .order_by(Event.occurred_at)).all() if uids else []
+    events = (
+        db.session.execute(
+            select(Event.send_id, Event.kind, Event.occurred_at, Event.is_bot)
+            .where(Event.send_id.in_(uids))
+            .order_by(Event.occurred_at)
+        ).all()
+        if uids
+        else []
+    )
     activity: dict[str, list[dict[str, Any]]] = {}
     for send_id, kind, at, is_bot in events:
         activity.setdefault(send_id, []).append({"kind": kind, "at": _iso(at), "machine": is_bot})
     return {
-        "contact": {"email": contact.email, "first_name": contact.first_name, "last_name": contact.last_name,
-                    "tags": contact.tags, "lists": [c.name for c in contact.lists],
-                    "consent": {"source": contact.consent_source, "at": _iso(contact.consent_at),
-                                "text": contact.consent_text},
-                    "created_at": _iso(contact.created_at), "updated_at": _iso(contact.updated_at)},
-        "messages": [{"campaign_id": campaign_id, "status": m.status, "sent_at": _iso(m.sent_at),
-                      "message_id": m.message_id, "activity": activity.get(m.uid, [])}
-                     for m, campaign_id in messages],
+        "contact": {
+            "email": contact.email,
+            "first_name": contact.first_name,
+            "last_name": contact.last_name,
+            "tags": contact.tags,
+            "lists": [c.name for c in contact.lists],
+            "consent": {
+                "source": contact.consent_source,
+                "at": _iso(contact.consent_at),
+                "text": contact.consent_text,
+            },
+            "created_at": _iso(contact.created_at),
+            "updated_at": _iso(contact.updated_at),
+        },
+        "messages": [
+            {
+                "campaign_id": campaign_id,
+                "status": m.status,
+                "sent_at": _iso(m.sent_at),
+                "message_id": m.message_id,
+                "activity": activity.get(m.uid, []),
+            }
+            for m, campaign_id in messages
+        ],
     }
 
 
@@ -267,8 +335,16 @@ def contact_summary(principal: Principal, partner_id: int | None) -> dict[str, A
     for row in db.session.scalars(select(Contact.tags).where(Contact.partner_id == partner.id)):
         for tag in row or []:
             tags[tag] = tags.get(tag, 0) + 1
-    total = db.session.scalar(select(func.count()).select_from(Contact).where(Contact.partner_id == partner.id))
-    return {"partner_id": partner.id, "contacts": total, "tags": dict(sorted(tags.items())),
-            "lists": [{"id": row["id"], "name": row["name"], "contacts": row["contacts"]}
-                      for row in list_lists(principal, partner.id)],
-            "suppressed": suppression_counts(partner.id)}
+    total = db.session.scalar(
+        select(func.count()).select_from(Contact).where(Contact.partner_id == partner.id)
+    )
+    return {
+        "partner_id": partner.id,
+        "contacts": total,
+        "tags": dict(sorted(tags.items())),
+        "lists": [
+            {"id": row["id"], "name": row["name"], "contacts": row["contacts"]}
+            for row in list_lists(principal, partner.id)
+        ],
+        "suppressed": suppression_counts(partner.id),
+    }

@@ -24,8 +24,9 @@ MAX_ROWS = 50_000
 NAME_LIMIT = 100
 
 
-def import_contacts(principal: Principal, list_id: int, data: bytes, mapping: dict[str, str] | None,
-                    defaults: dict[str, Any]) -> dict[str, Any]:
+def import_contacts(
+    principal: Principal, list_id: int, data: bytes, mapping: dict[str, str] | None, defaults: dict[str, Any]
+) -> dict[str, Any]:
     """Import a CSV file into a list; InvalidInput lists every refused row ("line 7: ...")."""
     partner_id = owner_partner(principal)
     contact_list = get_list(principal, list_id, write=True)
@@ -33,8 +34,11 @@ def import_contacts(principal: Principal, list_id: int, data: bytes, mapping: di
     columns = _columns(reader.fieldnames or [], mapping)
     rows, errors = _checked_rows(reader, columns, defaults)
     erased = _erased(partner_id, {row["address_hash"] for row in rows.values()})
-    errors += [f"line {row['line']}: {email} asked to be erased; it cannot be imported again"
-               for email, row in rows.items() if row["address_hash"] in erased]
+    errors += [
+        f"line {row['line']}: {email} asked to be erased; it cannot be imported again"
+        for email, row in rows.items()
+        if row["address_hash"] in erased
+    ]
     if errors:
         errors.sort(key=lambda e: int(e.split(":")[0].removeprefix("line ")))
         raise InvalidInput(f"{len(errors)} row(s) refused; nothing was imported", {"rows": errors})
@@ -47,8 +51,10 @@ def _reader(data: bytes) -> csv.DictReader:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"the file is not UTF-8 text (byte {exc.start} cannot be read)",
-                           {"file": ["save it as CSV UTF-8"]}) from None
+        raise InvalidInput(
+            f"the file is not UTF-8 text (byte {exc.start} cannot be read)",
+            {"file": ["save it as CSV UTF-8"]},
+        ) from None
     if not text.strip():
         raise InvalidInput("the file is empty", {"file": ["a header line and at least one row"]})
     return csv.DictReader(io.StringIO(text, newline=""))
@@ -61,19 +67,23 @@ def _columns(header: list[str], mapping: dict[str, str] | None) -> dict[str, str
         mapping = {field: field for field in FIELDS if field in header}
     unknown_fields = sorted(set(mapping) - set(FIELDS))
     if unknown_fields:
-        raise InvalidInput(f"unknown field(s) {', '.join(unknown_fields)}",
-                           {"mapping": [f"fields are {', '.join(FIELDS)}"]})
+        raise InvalidInput(
+            f"unknown field(s) {', '.join(unknown_fields)}", {"mapping": [f"fields are {', '.join(FIELDS)}"]}
+        )
     missing = sorted(column for column in mapping.values() if column not in header)
     if missing:
-        raise InvalidInput(f"the file has no column {', '.join(map(repr, missing))} (its columns: "
-                           f"{', '.join(header)})", {"mapping": [f"no column {c!r}" for c in missing]})
+        raise InvalidInput(
+            f"the file has no column {', '.join(map(repr, missing))} (its columns: {', '.join(header)})",
+            {"mapping": [f"no column {c!r}" for c in missing]},
+        )
     if "email" not in mapping:
         raise InvalidInput("say which column holds the email address", {"mapping": ["email is required"]})
     return mapping
 
 
-def _checked_rows(reader: csv.DictReader, columns: dict[str, str], defaults: dict[str, Any]
-                  ) -> tuple[dict[str, dict[str, Any]], list[str]]:
+def _checked_rows(
+    reader: csv.DictReader, columns: dict[str, str], defaults: dict[str, Any]
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
     rows: dict[str, dict[str, Any]] = {}
     errors: list[str] = []
     try:
@@ -89,8 +99,9 @@ def _checked_rows(reader: csv.DictReader, columns: dict[str, str], defaults: dic
                 errors.append(f"line {reader.line_num}: {exc.message}")
                 continue
             if row["email"] in rows:
-                errors.append(f"line {reader.line_num}: {row['email']} is also on line "
-                              f"{rows[row['email']]['line']}")
+                errors.append(
+                    f"line {reader.line_num}: {row['email']} is also on line {rows[row['email']]['line']}"
+                )
                 continue
             rows[row["email"]] = row
     except csv.Error as exc:
@@ -100,8 +111,9 @@ def _checked_rows(reader: csv.DictReader, columns: dict[str, str], defaults: dic
     return rows, errors
 
 
-def _row(record: dict[str, Any], columns: dict[str, str], defaults: dict[str, Any], line: int
-         ) -> dict[str, Any]:
+def _row(
+    record: dict[str, Any], columns: dict[str, str], defaults: dict[str, Any], line: int
+) -> dict[str, Any]:
     if None in record:
         raise InvalidInput("more values than the header has columns")
     value = {field: (record.get(column) or "").strip() for field, column in columns.items()}
@@ -111,17 +123,25 @@ def _row(record: dict[str, Any], columns: dict[str, str], defaults: dict[str, An
     for name in ("first_name", "last_name"):
         if len(value.get(name, "")) > NAME_LIMIT:
             raise InvalidInput(f"{name} is longer than {NAME_LIMIT} characters")
-    tags = clean_tags([t for t in value.get("tags", "").replace(",", ";").split(";")] + list(defaults.get("tags") or []))
+    tags = clean_tags(
+        [t for t in value.get("tags", "").replace(",", ";").split(";")] + list(defaults.get("tags") or [])
+    )
     consent = {name: value.get(name) or defaults.get(name) for name in ("consent_source", "consent_text")}
     for name, given in consent.items():
         if not given:
             raise InvalidInput(f"no {name} (map a column or give one for the whole file)")
         if name == "consent_source" and len(given) > 120:
             raise InvalidInput("consent_source is longer than 120 characters")
-    return {"line": line, "email": email, "address_hash": address_hash(email), "tags": tags,
-            "first_name": value.get("first_name") or None, "last_name": value.get("last_name") or None,
-            "consent_at": _consent_time(value.get("consent_at")) or defaults.get("consent_at") or utcnow(),
-            **consent}
+    return {
+        "line": line,
+        "email": email,
+        "address_hash": address_hash(email),
+        "tags": tags,
+        "first_name": value.get("first_name") or None,
+        "last_name": value.get("last_name") or None,
+        "consent_at": _consent_time(value.get("consent_at")) or defaults.get("consent_at") or utcnow(),
+        **consent,
+    }
 
 
 def _consent_time(text: str | None) -> datetime | None:
@@ -130,29 +150,48 @@ def _consent_time(text: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"consent_at {text!r} is not a date like 2026-03-01 or 2026-03-01T09:30:00Z") from None
+        raise InvalidInput(
+            f"consent_at {text!r} is not a date like 2026-03-01 or 2026-03-01T09:30:00Z"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _erased(partner_id: int, hashes: set[str]) -> set[str]:
     if not hashes:
         return set()
-    return set(db.session.scalars(select(Suppression.address_hash).where(
-        Suppression.partner_id == partner_id, Suppression.reason == "erased",
-        Suppression.address_hash.in_(hashes))))
+    return set(
+        db.session.scalars(
+            select(Suppression.address_hash).where(
+                Suppression.partner_id == partner_id,
+                Suppression.reason == "erased",
+                Suppression.address_hash.in_(hashes),
+            )
+        )
+    )
 
 
 def _write(partner_id: int, list_id: int, rows: dict[str, dict[str, Any]]) -> tuple[int, int]:
-    existing = {c.email: c for c in db.session.scalars(
-        select(Contact).where(Contact.partner_id == partner_id, Contact.email.in_(list(rows))))}
+    existing = {
+        c.email: c
+        for c in db.session.scalars(
+            select(Contact).where(Contact.partner_id == partner_id, Contact.email.in_(list(rows)))
+        )
+    }
     created = 0
     for email, row in rows.items():
         contact = existing.get(email)
         if contact is None:
-            contact = Contact(partner_id=partner_id, email=email, address_hash=row["address_hash"],
-                              consent_source=row["consent_source"], consent_text=row["consent_text"],
-                              consent_at=row["consent_at"], tags=row["tags"],
-                              first_name=row["first_name"], last_name=row["last_name"])
+            contact = Contact(
+                partner_id=partner_id,
+                email=email,
+                address_hash=row["address_hash"],
+                consent_source=row["consent_source"],
+                consent_text=row["consent_text"],
+                consent_at=row["consent_at"],
+                tags=row["tags"],
+                first_name=row["first_name"],
+                last_name=row["last_name"],
+            )
             db.session.add(contact)
             existing[email] = contact
             created += 1
@@ -161,8 +200,11 @@ def _write(partner_id: int, list_id: int, rows: dict[str, dict[str, Any]]) -> tu
             contact.first_name = row["first_name"] or contact.first_name
             contact.last_name = row["last_name"] or contact.last_name
     db.session.flush()
-    members = set(db.session.scalars(select(ContactListMember.contact_id).where(ContactListMember.list_id == list_id)))
-    db.session.add_all(ContactListMember(list_id=list_id, contact_id=c.id)
-                       for c in existing.values() if c.id not in members)
+    members = set(
+        db.session.scalars(select(ContactListMember.contact_id).where(ContactListMember.list_id == list_id))
+    )
+    db.session.add_all(
+        ContactListMember(list_id=list_id, contact_id=c.id) for c in existing.values() if c.id not in members
+    )
     db.session.flush()
     return created, len(rows) - created

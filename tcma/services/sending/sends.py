@@ -31,10 +31,16 @@ def create_send(principal: Principal, values: dict[str, Any]) -> EmailSend:
     if not lists:
         raise InvalidInput("pick at least one list", {"list_ids": ["at least one list"]})
     greeting = (values.get("greeting") or DEFAULT_GREETING).strip()
-    send = EmailSend(partner_id=partner_id, campaign_id=asset.campaign_id,
-                     template_version_id=asset.template_version_id, variant=asset.variant,
-                     list_ids=sorted(c.id for c in lists), greeting=greeting, status="draft",
-                     created_by_id=principal.user_id)
+    send = EmailSend(
+        partner_id=partner_id,
+        campaign_id=asset.campaign_id,
+        template_version_id=asset.template_version_id,
+        variant=asset.variant,
+        list_ids=sorted(c.id for c in lists),
+        greeting=greeting,
+        status="draft",
+        created_by_id=principal.user_id,
+    )
     db.session.add(send)
     db.session.flush()
     delivery.prepare(send, asset.fields or {})
@@ -44,13 +50,18 @@ def create_send(principal: Principal, values: dict[str, Any]) -> EmailSend:
 
 def _email_asset(campaign_id: int, partner_id: int) -> Asset:
     """The partner's email asset of the campaign: the partner is in its segment, it has an email."""
-    asset = db.session.scalar(select(Asset).where(Asset.campaign_id == campaign_id, Asset.partner_id == partner_id,
-                                                  Asset.output == "email").limit(1))
+    asset = db.session.scalar(
+        select(Asset)
+        .where(Asset.campaign_id == campaign_id, Asset.partner_id == partner_id, Asset.output == "email")
+        .limit(1)
+    )
     if asset is None:
         if db.session.get(Campaign, campaign_id) is None:
             raise NotFoundError(f"campaign {campaign_id} not found")
-        raise InvalidInput(f"campaign {campaign_id} has no email for this partner",
-                           {"campaign_id": ["no email output for this partner"]})
+        raise InvalidInput(
+            f"campaign {campaign_id} has no email for this partner",
+            {"campaign_id": ["no email output for this partner"]},
+        )
     return asset
 
 
@@ -78,8 +89,14 @@ def preview_send(principal: Principal, send_id: int) -> dict[str, Any]:
     message = delivery.filler_for(send).message(delivery.sample_person(send))
     html = message.get_body(("html",)).get_content()
     text = message.get_body(("plain",)).get_content()
-    return {"subject": send.subject, "preheader": send.preheader, "html": html, "text": text,
-            "from": str(message["From"]), "reply_to": str(message["Reply-To"] or "")}
+    return {
+        "subject": send.subject,
+        "preheader": send.preheader,
+        "html": html,
+        "text": text,
+        "from": str(message["From"]),
+        "reply_to": str(message["Reply-To"] or ""),
+    }
 
 
 def test_send(principal: Principal, send_id: int) -> dict[str, Any]:
@@ -105,8 +122,9 @@ def schedule_send(principal: Principal, send_id: int, local_at: datetime | None)
     else:
         when = resolve_local(local_at.replace(tzinfo=None), partner.time_zone)
         if when <= datetime.now(when.tzinfo):
-            raise InvalidInput(f"{local_at:%Y-%m-%d %H:%M} in {partner.time_zone} has passed",
-                               {"local_at": ["in the past"]})
+            raise InvalidInput(
+                f"{local_at:%Y-%m-%d %H:%M} in {partner.time_zone} has passed", {"local_at": ["in the past"]}
+            )
         send.status, send.scheduled_at = "scheduled", when
         send.local_at, send.time_zone = local_at.strftime("%Y-%m-%dT%H:%M:%S"), partner.time_zone
     commit()
@@ -129,16 +147,19 @@ def send_numbers(send_ids: list[int]) -> dict[int, dict[str, int]]:
     if not send_ids:
         return numbers
     for send_id, status, count in db.session.execute(
-            select(EmailRecipient.send_id, EmailRecipient.status, func.count())
-            .where(EmailRecipient.send_id.in_(send_ids)).group_by(EmailRecipient.send_id, EmailRecipient.status)):
+        select(EmailRecipient.send_id, EmailRecipient.status, func.count())
+        .where(EmailRecipient.send_id.in_(send_ids))
+        .group_by(EmailRecipient.send_id, EmailRecipient.status)
+    ):
         numbers[send_id][status] = count
     for send_id, name, count in delivery.engagement(send_ids):
         numbers[send_id][name] = count
     return numbers
 
 
-def list_recipients(principal: Principal, send_id: int, status: str | None, page: int, per_page: int
-                    ) -> tuple[list[EmailRecipient], int]:
+def list_recipients(
+    principal: Principal, send_id: int, status: str | None, page: int, per_page: int
+) -> tuple[list[EmailRecipient], int]:
     """Each message of a send with its address and status (the partner's users only)."""
     send = _own_send(principal, send_id)
     stmt = select(EmailRecipient).where(EmailRecipient.send_id == send.id)
@@ -154,11 +175,18 @@ def campaign_send_stats(principal: Principal, campaign_id: int) -> dict[str, Any
     require_vendor(principal)
     if db.session.get(Campaign, campaign_id) is None:
         raise NotFoundError(f"campaign {campaign_id} not found")
-    sends = list(db.session.scalars(select(EmailSend).where(EmailSend.campaign_id == campaign_id)
-                                    .order_by(EmailSend.partner_id, EmailSend.id)))
+    sends = list(
+        db.session.scalars(
+            select(EmailSend)
+            .where(EmailSend.campaign_id == campaign_id)
+            .order_by(EmailSend.partner_id, EmailSend.id)
+        )
+    )
     numbers = send_numbers([s.id for s in sends])
-    per_partner = [{"send_id": s.id, "partner_id": s.partner_id, "status": s.status, **summary(numbers[s.id])}
-                   for s in sends]
+    per_partner = [
+        {"send_id": s.id, "partner_id": s.partner_id, "status": s.status, **summary(numbers[s.id])}
+        for s in sends
+    ]
     totals: dict[str, int] = {}
     for row in per_partner:
         for key, value in row.items():
@@ -167,19 +195,38 @@ def campaign_send_stats(principal: Principal, campaign_id: int) -> dict[str, Any
     return {"campaign_id": campaign_id, "totals": totals, "sends": per_partner}
 
 
-SUMMARY = ("recipients", "sent", "delivered", "skipped", "unknown", "failed", "bounced", "complained",
-           "opened", "opened_machine", "clicked", "clicked_machine", "unsubscribed")
+SUMMARY = (
+    "recipients",
+    "sent",
+    "delivered",
+    "skipped",
+    "unknown",
+    "failed",
+    "bounced",
+    "complained",
+    "opened",
+    "opened_machine",
+    "clicked",
+    "clicked_machine",
+    "unsubscribed",
+)
 
 
 def summary(counts: dict[str, int]) -> dict[str, int]:
     """The numbers a send shows: delivered = sent and not bounced; opens and clicks of people,
     with machine activity (privacy proxies, link scanners) beside them."""
-    by_status = {k: counts.get(k, 0) for k in ("queued", "sending", "sent", "skipped", "unknown", "failed",
-                                               "bounced", "complained")}
-    values = {"recipients": sum(by_status.values()), **by_status,
-              "delivered": by_status["sent"] + by_status["complained"],
-              **{k: counts.get(k, 0) for k in ("opened", "opened_machine", "clicked", "clicked_machine",
-                                               "unsubscribed")}}
+    by_status = {
+        k: counts.get(k, 0)
+        for k in ("queued", "sending", "sent", "skipped", "unknown", "failed", "bounced", "complained")
+    }
+    values = {
+        "recipients": sum(by_status.values()),
+        **by_status,
+        "delivered": by_status["sent"] + by_status["complained"],
+        **{
+            k: counts.get(k, 0)
+            for k in ("opened", "opened_machine", "clicked", "clicked_machine", "unsubscribed")
+        },
+    }
     values["sent"] = by_status["sent"] + by_status["bounced"] + by_status["complained"]
     return {k: values[k] for k in (*SUMMARY, "queued", "sending")}
-

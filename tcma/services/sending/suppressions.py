@@ -32,8 +32,10 @@ def normalise_address(address: str, field: str = "email") -> str:
 def address_hash(address: str) -> str:
     """The salted hash an address is known by once it may no longer be kept."""
     settings = get_settings()
-    salt = settings.email_hash_salt or hashlib.sha256(
-        f"tcma-address-hash:{settings.secret_key}".encode()).hexdigest()
+    salt = (
+        settings.email_hash_salt
+        or hashlib.sha256(f"tcma-address-hash:{settings.secret_key}".encode()).hexdigest()
+    )
     return hmac.new(salt.encode(), address.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
@@ -42,11 +44,17 @@ def suppress(partner_id: int | None, hashed: str, reason: str, source: str | Non
     if reason not in SUPPRESSION_REASONS:
         raise ValueError(f"unknown suppression reason {reason!r}")
     owner = Suppression.partner_id.is_(None) if partner_id is None else Suppression.partner_id == partner_id
-    if db.session.scalar(select(Suppression.id).where(Suppression.address_hash == hashed, owner)
-                         .where(Suppression.reason == reason)):
+    if db.session.scalar(
+        select(Suppression.id)
+        .where(Suppression.address_hash == hashed, owner)
+        .where(Suppression.reason == reason)
+    ):
         return False
-    db.session.add(Suppression(partner_id=partner_id, address_hash=hashed, reason=reason,
-                               source=(source or "")[:120] or None))
+    db.session.add(
+        Suppression(
+            partner_id=partner_id, address_hash=hashed, reason=reason, source=(source or "")[:120] or None
+        )
+    )
     db.session.flush()
     return True
 
@@ -68,7 +76,8 @@ def suppressed_among(partner_id: int, hashes: Iterable[str]) -> dict[str, str]:
 def suppression_counts(partner_id: int) -> dict[str, int]:
     """How many addresses a partner may not mail, by reason (complaints about any partner apart)."""
     rows = db.session.execute(
-        select(Suppression.reason, func.count()).where(Suppression.partner_id == partner_id)
+        select(Suppression.reason, func.count())
+        .where(Suppression.partner_id == partner_id)
         .group_by(Suppression.reason)
     ).all()
     return {reason: count for reason, count in rows}

@@ -29,9 +29,16 @@ def unsubscribe_recipient(token: str, how: str) -> str | None:
     name = send.partner.name
     commit()
     if added:
-        record_event("unsubscribe", recipient.partner_id, campaign_id=send.campaign_id, channel=EMAIL,
-                     variant=send.variant, send_id=recipient.uid, uid=f"unsub-{recipient.uid}",
-                     data={"how": how})
+        record_event(
+            "unsubscribe",
+            recipient.partner_id,
+            campaign_id=send.campaign_id,
+            channel=EMAIL,
+            variant=send.variant,
+            send_id=recipient.uid,
+            uid=f"unsub-{recipient.uid}",
+            data={"how": how},
+        )
     return name
 
 

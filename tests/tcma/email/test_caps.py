@@ -13,7 +13,10 @@ from tests.tcma.email.conftest import new_send, send_now
 
 
 def recipients(send_id):
-    return {r.address: r for r in db.session.scalars(select(EmailRecipient).where(EmailRecipient.send_id == send_id))}
+    return {
+        r.address: r
+        for r in db.session.scalars(select(EmailRecipient).where(EmailRecipient.send_id == send_id))
+    }
 
 
 @pytest.fixture
@@ -27,8 +30,11 @@ def test_weekly_cap_skips_and_daily_cap_holds_the_rest(client, shop, smtp_handle
     assert first["status"] == "sending" and first["resume_at"]
     assert first["numbers"]["sent"] == 2 and first["numbers"]["queued"] == 1
     # The next day (the cap's day has passed): the maintenance pass goes on with the send.
-    db.session.execute(update(EmailRecipient).values(claimed_at=text("claimed_at - interval '1 day'"),
-                                                     sent_at=text("sent_at - interval '1 day'")))
+    db.session.execute(
+        update(EmailRecipient).values(
+            claimed_at=text("claimed_at - interval '1 day'"), sent_at=text("sent_at - interval '1 day'")
+        )
+    )
     db.session.execute(update(EmailSend).values(resume_at=text("resume_at - interval '1 day'")))
     commit()
     assert recover_sends()["resumed"] == 1
@@ -41,5 +47,3 @@ def test_weekly_cap_skips_and_daily_cap_holds_the_rest(client, shop, smtp_handle
     assert smtp_handler.received == []
     assert done["numbers"]["skipped"] == 3
     assert {r.detail for r in recipients(second["id"]).values()} == {"weekly cap: 1 emails in 7 days"}
-
-

@@ -57,28 +57,58 @@ def smtp_port(smtp_handler):
 def app(migrated_pg, tmp_path, redis_client, smtp_port):
     """PostgreSQL, Redis and rq workers, mail over SMTP to the loopback server, batches of two."""
     url, tables = migrated_pg
-    config = base_config(tmp_path, DATABASE_URL=url, REDIS_URL=redis_url(), MAIL_BACKEND="smtp",
-                         SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_port, SMTP_SECURITY="none",
-                         EMAIL_SEND_BATCH=2, CLICK_SPOOL_DIR=str(tmp_path / "spool"), CLICK_SHIP_INTERVAL=0)
+    config = base_config(
+        tmp_path,
+        DATABASE_URL=url,
+        REDIS_URL=redis_url(),
+        MAIL_BACKEND="smtp",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=smtp_port,
+        SMTP_SECURITY="none",
+        EMAIL_SEND_BATCH=2,
+        CLICK_SPOOL_DIR=str(tmp_path / "spool"),
+        CLICK_SHIP_INTERVAL=0,
+    )
     yield from app_on(config, tables)
 
 
 def start_worker(app) -> subprocess.Popen:
     config = app.config
-    env = dict(os.environ, TCMA_DATABASE_URL=config["DATABASE_URL"], TCMA_REDIS_URL=redis_url(),
-               TCMA_STORAGE="local", TCMA_STORAGE_PATH=config["STORAGE_PATH"], TCMA_ENV="testing",
-               TCMA_SECRET_KEY=config["SECRET_KEY"], TCMA_PUBLIC_URL=config["PUBLIC_URL"],
-               TCMA_MAIL_BACKEND="smtp", TCMA_SMTP_HOST="127.0.0.1", TCMA_SMTP_PORT=str(config["SMTP_PORT"]),
-               TCMA_SMTP_SECURITY="none", TCMA_EMAIL_SEND_BATCH="2",
-               TCMA_CLICK_SPOOL_DIR=config["CLICK_SPOOL_DIR"], TCMA_CLICK_SHIP_INTERVAL="0")
-    return subprocess.Popen([TCMA, "worker", "--maintenance-interval", "0"], env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(
+        os.environ,
+        TCMA_DATABASE_URL=config["DATABASE_URL"],
+        TCMA_REDIS_URL=redis_url(),
+        TCMA_STORAGE="local",
+        TCMA_STORAGE_PATH=config["STORAGE_PATH"],
+        TCMA_ENV="testing",
+        TCMA_SECRET_KEY=config["SECRET_KEY"],
+        TCMA_PUBLIC_URL=config["PUBLIC_URL"],
+        TCMA_MAIL_BACKEND="smtp",
+        TCMA_SMTP_HOST="127.0.0.1",
+        TCMA_SMTP_PORT=str(config["SMTP_PORT"]),
+        TCMA_SMTP_SECURITY="none",
+        TCMA_EMAIL_SEND_BATCH="2",
+        TCMA_CLICK_SPOOL_DIR=config["CLICK_SPOOL_DIR"],
+        TCMA_CLICK_SHIP_INTERVAL="0",
+    )
+    return subprocess.Popen(
+        [TCMA, "worker", "--maintenance-interval", "0"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def statuses(send_id: int) -> dict[str, int]:
     db.session.rollback()
-    return dict(db.session.execute(select(EmailRecipient.status, func.count())
-                                   .where(EmailRecipient.send_id == send_id).group_by(EmailRecipient.status)).all())
+    return dict(
+        db.session.execute(
+            select(EmailRecipient.status, func.count())
+            .where(EmailRecipient.send_id == send_id)
+            .group_by(EmailRecipient.status)
+        ).all()
+    )
 
 
 def test_a_worker_killed_mid_send_sends_no_message_twice(app, client, smtp_handler):
@@ -89,16 +119,23 @@ def test_a_worker_killed_mid_send_sends_no_message_twice(app, client, smtp_handl
     import_catalogue()
     _, marketer = make_user("marketer")
     _, headers = make_user("partner", partner)
-    campaign = client.post("/api/v1/campaigns", headers=marketer, json={
-        "name": "Kill -9", "outputs": [{"template": "newsletter", "output": "email"}], "segment": {}}).json
+    campaign = client.post(
+        "/api/v1/campaigns",
+        headers=marketer,
+        json={"name": "Kill -9", "outputs": [{"template": "newsletter", "output": "email"}], "segment": {}},
+    ).json
     client.post(f"/api/v1/campaigns/{campaign['id']}/launch", headers=marketer)
     work()  # render the partner's email
     lst = client.post("/api/v1/contact-lists", headers=headers, json={"name": "All"}).json
     for email in PEOPLE:
-        client.post("/api/v1/contacts", headers=headers, json={"email": email, **CONSENT, "list_ids": [lst["id"]]})
+        client.post(
+            "/api/v1/contacts", headers=headers, json={"email": email, **CONSENT, "list_ids": [lst["id"]]}
+        )
     shop = {"headers": headers, "campaign_id": campaign["id"], "list_id": lst["id"]}
     send = new_send(client, shop)
-    assert client.post(f"/api/v1/email-sends/{send['id']}/schedule", headers=headers, json={}).status_code == 200
+    assert (
+        client.post(f"/api/v1/email-sends/{send['id']}/schedule", headers=headers, json={}).status_code == 200
+    )
 
     worker = start_worker(app)
     try:

@@ -13,7 +13,8 @@ from tcma.services.sending.suppressions import address_hash, suppress
 from tcma.services.transaction import commit
 from tests.tcma.email.conftest import new_send, send_now
 
-BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"
+BROWSER = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+           "Version/17.5 Safari/605.1.15")
 
 
 def by_recipient(handler):
@@ -25,7 +26,10 @@ def parts(message):
 
 
 def recipients(send_id):
-    return {r.address: r for r in db.session.scalars(select(EmailRecipient).where(EmailRecipient.send_id == send_id))}
+    return {
+        r.address: r
+        for r in db.session.scalars(select(EmailRecipient).where(EmailRecipient.send_id == send_id))
+    }
 
 
 def test_preview_then_test_to_oneself_then_send(client, shop, smtp_handler):
@@ -48,8 +52,12 @@ def test_preview_then_test_to_oneself_then_send(client, shop, smtp_handler):
     sent = send_now(client, shop, send["id"])
     assert sent["status"] == "done"
     assert sent["numbers"]["sent"] == 3 and sent["numbers"]["recipients"] == 3
-    assert set(by_recipient(smtp_handler)) == {shop["user"].email, "ada@example.com", "bob@example.com",
-                                               "cy@example.com"}
+    assert set(by_recipient(smtp_handler)) == {
+        shop["user"].email,
+        "ada@example.com",
+        "bob@example.com",
+        "cy@example.com",
+    }
 
 
 def test_each_message_has_its_headers_greeting_links_and_pixel(client, shop, smtp_handler):
@@ -92,8 +100,11 @@ def test_one_click_unsubscribe_suppresses_and_the_next_send_skips(client, shop, 
     response = client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200 and response.get_data(as_text=True) == "unsubscribed\n"
     (kept,) = db.session.scalars(select(Suppression)).all()
-    assert (kept.partner_id, kept.reason, kept.address_hash) == (shop["partner"].id, "unsubscribed",
-                                                                address_hash("bob@example.com"))
+    assert (kept.partner_id, kept.reason, kept.address_hash) == (
+        shop["partner"].id,
+        "unsubscribed",
+        address_hash("bob@example.com"),
+    )
     numbers = client.get(f"/api/v1/email-sends/{send['id']}", headers=shop["headers"]).json["numbers"]
     assert numbers["unsubscribed"] == 1
 
@@ -108,7 +119,9 @@ def test_one_click_unsubscribe_suppresses_and_the_next_send_skips(client, shop, 
 def test_the_landing_page_unsubscribes_in_one_step(client, shop, smtp_handler):
     send = new_send(client, shop)
     send_now(client, shop, send["id"])
-    path = urlsplit(by_recipient(smtp_handler)["ada@example.com"].message["List-Unsubscribe"].strip("<>")).path
+    path = urlsplit(
+        by_recipient(smtp_handler)["ada@example.com"].message["List-Unsubscribe"].strip("<>")
+    ).path
     done = client.post(path)
     assert done.status_code == 200 and "You are unsubscribed" in done.get_data(as_text=True)
     assert client.get("/u/not-a-token").status_code == 404
@@ -129,9 +142,14 @@ def test_opens_and_clicks_are_per_recipient_and_machines_apart(client, shop, smt
     send = new_send(client, shop)
     send_now(client, shop, send["id"])
     got = by_recipient(smtp_handler)
+    sends = db.session.scalars(select(Event).where(Event.kind == "send")).all()
+    assert len(sends) == 3 and not any(e.is_bot for e in sends)  # the delivery is no scanner's click
     # Delivered a minute ago: a click now is a person's, not a scanner's (scanners click within seconds).
-    db.session.execute(update(Event).where(Event.kind == "send").values(
-        occurred_at=text("occurred_at - interval '1 minute'")))
+    db.session.execute(
+        update(Event)
+        .where(Event.kind == "send")
+        .values(occurred_at=text("occurred_at - interval '1 minute'"))
+    )
     commit()
     _, ada_html = parts(got["ada@example.com"].message)
     ada_link = re.search(r"http://tcma\.test(/l/[A-Za-z0-9]+\?s=[0-9a-f]+)", ada_html).group(1)
@@ -151,6 +169,13 @@ def test_opens_and_clicks_are_per_recipient_and_machines_apart(client, shop, smt
     assert "@example.com" not in stats.get_data(as_text=True)
     listed = client.get("/api/v1/email-sends", headers=shop["marketer"])
     assert "@example.com" not in listed.get_data(as_text=True)
-    assert client.get(f"/api/v1/email-sends/{send['id']}/recipients", headers=shop["marketer"]).status_code == 403
+    assert (
+        client.get(f"/api/v1/email-sends/{send['id']}/recipients", headers=shop["marketer"]).status_code
+        == 403
+    )
     rows = client.get(f"/api/v1/email-sends/{send['id']}/recipients", headers=shop["headers"]).json
-    assert sorted(r["address"] for r in rows["items"]) == ["ada@example.com", "bob@example.com", "cy@example.com"]
+    assert sorted(r["address"] for r in rows["items"]) == [
+        "ada@example.com",
+        "bob@example.com",
+        "cy@example.com",
+    ]
