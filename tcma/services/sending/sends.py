@@ -65,6 +65,15 @@ def _email_asset(campaign_id: int, partner_id: int) -> Asset:
     return asset
 
 
+def sendable_campaigns(principal: Principal) -> list[tuple[int, str]]:
+    """(id, name) of the campaigns whose email the caller's partner may send, newest first."""
+    partner_id = owner_partner(principal)
+    return list(db.session.execute(
+        select(Campaign.id, Campaign.name).where(Campaign.id.in_(
+            select(Asset.campaign_id).where(Asset.partner_id == partner_id, Asset.output == "email")))
+        .order_by(Campaign.id.desc())).all())
+
+
 def get_send(principal: Principal, send_id: int) -> EmailSend:
     """A send the caller may see (another partner's answers 404)."""
     return get_scoped(EmailSend, send_id, principal, what="email send")
