@@ -79,6 +79,9 @@ MAIL_STATUSES = ("queued", "sending", "sent", "failed")
 EMAIL_SEND_STATUSES = ("draft", "scheduled", "sending", "done", "cancelled")
 RECIPIENT_STATUSES = ("queued", "sending", "sent", "skipped", "unknown", "failed", "bounced", "complained")
 SUPPRESSION_REASONS = ("unsubscribed", "hard_bounce", "complaint", "erased")
+# A partner's own sending domain: pending (DNS not checked or not yet right), verified (DKIM key and
+# DMARC policy published: tcma signs with it), failed (checked and wrong; says which record).
+DOMAIN_STATUSES = ("pending", "verified", "failed")
 # like, repost, reply: one event per like (repost, reply) a published post gained, read from its network
 # (tcma.services.syndication.metrics). Impressions are no event: rollups count events, and a post's
 # impressions run to thousands; they stay in the post's metrics.

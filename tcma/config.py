@@ -133,6 +133,9 @@ class Settings:
     email_send_batch: int = 50  # recipients claimed (and committed) at once, over one SMTP connection
     # Salt of the address hashes kept for suppression; derived from TCMA_SECRET_KEY when unset.
     email_hash_salt: str | None = dataclasses.field(default=None, repr=False)
+    # DNS servers (host or host:port, comma-separated) that partner domains are checked against;
+    # unset: the system's resolver.
+    email_dns_servers: str | None = None
 
     @property
     def is_production(self) -> bool:

@@ -1,8 +1,8 @@
-"""email campaigns: partners' contacts, lists, suppressions, sends and recipients
+"""email campaigns: partners' contacts, lists, suppressions, sends, recipients and sending domains
 
 Revision ID: 0010_email_campaigns
 Revises: 0008_syndication
-Create Date: 2026-11-27 22:42:21.826036
+Create Date: 2026-11-27 23:09:36.489695
 
 """
 from alembic import op
@@ -51,6 +51,28 @@ def upgrade():
     )
     with op.batch_alter_table('contact_list', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_list_partner_id'), ['partner_id'], unique=False)
+
+    op.create_table('sending_domain',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.Column('domain', sa.String(length=253), nullable=False),
+    sa.Column('from_local', sa.String(length=64), nullable=False),
+    sa.Column('selector', sa.String(length=63), nullable=False),
+    sa.Column('public_key', sa.Text(), nullable=False),
+    sa.Column('private_key', sa.LargeBinary(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('checks', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('checked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('verified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('pending', 'verified', 'failed')", name=op.f('ck_sending_domain_status')),
+    sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_sending_domain_partner_id_partner'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sending_domain')),
+    sa.UniqueConstraint('domain', name=op.f('uq_sending_domain_domain'))
+    )
+    with op.batch_alter_table('sending_domain', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sending_domain_partner_id'), ['partner_id'], unique=False)
 
     op.create_table('suppression',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -174,6 +196,10 @@ def downgrade():
         batch_op.drop_index('ix_suppression_lookup')
 
     op.drop_table('suppression')
+    with op.batch_alter_table('sending_domain', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sending_domain_partner_id'))
+
+    op.drop_table('sending_domain')
     with op.batch_alter_table('contact_list', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_list_partner_id'))
 

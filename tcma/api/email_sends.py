@@ -16,9 +16,11 @@ from tcma.schemas.email_sends import (
     RecipientPageSchema,
     ScheduleSchema,
     SendFilterArgs,
+    SendingDomainCreateSchema,
+    SendingDomainSchema,
     TestSendSchema,
 )
-from tcma.services.sending import sends
+from tcma.services.sending import domains, sends
 
 blp = Blueprint("email_sends", __name__, url_prefix="email-sends", description="Campaign emails to contacts")
 
@@ -107,3 +109,46 @@ def campaign_send_stats(principal, campaign_id):
     """A campaign's sends across partners: delivered, bounced, opened, clicked, unsubscribed,
     complained (people, with machines' opens and clicks apart); no address."""
     return sends.campaign_send_stats(principal, campaign_id)
+
+
+domains_blp = Blueprint("sending_domains", __name__, url_prefix="sending-domains",
+                        description="Partners' own sending domains (DKIM, SPF, DMARC)")
+
+
+def _with_records(rows):
+    for row in rows:
+        row.records = domains.dns_records(row)
+    return rows
+
+
+@domains_blp.post("")
+@auth_required(*PARTNER)
+@domains_blp.arguments(SendingDomainCreateSchema)
+@domains_blp.response(201, SendingDomainSchema)
+def add_domain(principal, args):
+    """Set up the partner's domain: tcma makes a DKIM key and answers the DNS records to publish."""
+    return _with_records([domains.add_domain(principal, args["domain"], args["from_local"])])[0]
+
+
+@domains_blp.get("")
+@auth_required(*ANY_ROLE)
+@domains_blp.response(200, SendingDomainSchema(many=True))
+def list_domains(principal):
+    """The domains the caller may see, with their records and last checks."""
+    return _with_records(domains.list_domains(principal))
+
+
+@domains_blp.get("/<int:domain_id>")
+@auth_required(*ANY_ROLE)
+@domains_blp.response(200, SendingDomainSchema)
+def get_domain(principal, domain_id):
+    """One domain."""
+    return _with_records([domains.get_domain(principal, domain_id)])[0]
+
+
+@domains_blp.post("/<int:domain_id>/verify")
+@auth_required(*PARTNER)
+@domains_blp.response(200, SendingDomainSchema)
+def verify_domain(principal, domain_id):
+    """Look up the DKIM, DMARC and SPF records now; DKIM and DMARC right: tcma signs with the domain."""
+    return _with_records([domains.verify_domain(principal, domain_id)])[0]

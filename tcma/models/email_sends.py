@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaigns.vocabulary import EMAIL_SEND_STATUSES, RECIPIENT_STATUSES
+from campaigns.vocabulary import DOMAIN_STATUSES, EMAIL_SEND_STATUSES, RECIPIENT_STATUSES
 from tcma.models.base import Base, JSONType, TimestampMixin, enum_check, utcnow
 from tcma.models.campaign import Campaign
 from tcma.models.partner import Partner
@@ -78,3 +78,25 @@ class EmailRecipient(Base):
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SendingDomain(TimestampMixin, Base):
+    """A partner's own domain to send from, once its DNS shows tcma's DKIM key and a DMARC policy.
+
+    The DKIM private key is sealed like social credentials; only the public key is ever shown.
+    """
+
+    __tablename__ = "sending_domain"
+    __table_args__ = (CheckConstraint(enum_check("status", DOMAIN_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    from_local: Mapped[str] = mapped_column(String(64))
+    selector: Mapped[str] = mapped_column(String(63))
+    public_key: Mapped[str] = mapped_column(Text)
+    private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    checks: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    checked_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]

@@ -139,3 +139,34 @@ class CampaignSendStatsSchema(Schema):
     campaign_id = fields.Integer()
     totals = fields.Nested(SendNumbersSchema)
     sends = fields.List(fields.Nested(PartnerSendNumbersSchema))
+
+
+class DnsRecordSchema(Schema):
+    """A DNS record the partner publishes."""
+
+    type = fields.String()
+    name = fields.String()
+    value = fields.String()
+    purpose = fields.String(metadata={"enum": ["dkim", "spf", "dmarc"]})
+
+
+class SendingDomainCreateSchema(Schema):
+    """Send from the partner's own domain (news@partner.example)."""
+
+    domain = fields.String(required=True, validate=validate.Length(min=4, max=253))
+    from_local = fields.String(load_default="news", validate=validate.Length(min=1, max=64))
+
+
+class SendingDomainSchema(Schema):
+    """A partner's domain: records to publish, what the last DNS check found (never the private key)."""
+
+    id = fields.Integer()
+    partner_id = fields.Integer()
+    domain = fields.String()
+    from_local = fields.String()
+    selector = fields.String()
+    status = fields.String(metadata={"enum": ["pending", "verified", "failed"]})
+    records = fields.List(fields.Nested(DnsRecordSchema))
+    checks = fields.Dict(allow_none=True)
+    checked_at = fields.DateTime(allow_none=True)
+    verified_at = fields.DateTime(allow_none=True)

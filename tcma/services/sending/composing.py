@@ -98,14 +98,16 @@ class MessageFiller:
         pixel_for,
         mail_settings: MailSettings,
         list_id: str,
+        signer=None,
     ) -> None:
         settings = get_settings()
         self.prepared, self.greeting, self.pixel_for = prepared, greeting, pixel_for
         self.links = re.compile(re.escape(settings.public_url) + r"/l/([A-Za-z0-9]+)")
         self.domain = settings.email_sending_domain
-        sender = formataddr(
-            (partner_name.replace("\r", " ").replace("\n", " "), f"{settings.email_from_local}@{self.domain}")
-        )
+        # A verified partner domain signs (DKIM) and is the From; else the vendor's sending domain.
+        self.signer = signer
+        address = signer.from_address if signer else f"{settings.email_from_local}@{self.domain}"
+        sender = formataddr((partner_name.replace("\r", " ").replace("\n", " "), address))
         self.mail_settings = dataclasses.replace(mail_settings, from_address=sender, reply_to=reply_to)
         self.list_id = list_id
 
@@ -139,7 +141,8 @@ class MessageFiller:
                 "Precedence": "bulk",
             },
         )
-        return build_message(outgoing, self.mail_settings)
+        message = build_message(outgoing, self.mail_settings)
+        return self.signer.sign(message) if self.signer else message
 
 
 def preheader_of(spec: dict, values: dict) -> str:

@@ -46,6 +46,7 @@ from tcma.services.sending.composing import (
     preheader_of,
     with_preheader,
 )
+from tcma.services.sending.domains import signer_for
 from tcma.services.sending.mail import composer
 from tcma.services.sending.suppressions import suppressed_among
 from tcma.services.transaction import commit, enqueue_after_commit
@@ -125,6 +126,7 @@ def filler_for(send: EmailSend) -> MessageFiller:
         pixel_for=lambda uid: pixel_url(partner_id, campaign_id, None, variant, uid),
         mail_settings=app_state().mail_settings,
         list_id=f"<partner-{partner.id}.{settings.email_sending_domain}>",
+        signer=signer_for(partner.id),
     )
 
 

@@ -105,6 +105,10 @@ MATRIX = {
     ("POST", "/api/v1/email-sends/<int:send_id>/cancel"): PARTNER,
     ("GET", "/api/v1/email-sends/<int:send_id>/recipients"): PARTNER,
     ("GET", "/api/v1/email-sends/campaigns/<int:campaign_id>"): VENDOR,
+    ("POST", "/api/v1/sending-domains"): PARTNER,
+    ("GET", "/api/v1/sending-domains"): ALL,
+    ("GET", "/api/v1/sending-domains/<int:domain_id>"): ALL,
+    ("POST", "/api/v1/sending-domains/<int:domain_id>/verify"): PARTNER,
 }
 PUBLIC = {("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/openapi.json"),
           ("POST", "/api/v1/invitations/accept"), ("POST", "/api/v1/auth/password-reset"),
@@ -136,7 +140,7 @@ def world(app):
               "slug": "solution-brief", "version": 1, "campaign_id": 1, "asset_id": 1,
               "user_id": 999999, "invitation_id": 999999, "account_id": 999999,
               "network": "linkedin", "plan_id": 999999, "post_id": 999999,
-              "contact_id": 999999, "list_id": 999999, "send_id": 999999}
+              "contact_id": 999999, "list_id": 999999, "send_id": 999999, "domain_id": 999999}
     return headers, values
 
 
