@@ -22,5 +22,6 @@ __all__ = [
     "Partner", "PostAttempt", "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
     "TemplateVersion", "Tier", "TrackedLink",
     "User", "Variant", "Vertical", "WebSession",
-    "Contact", "ContactList", "ContactListMember", "EmailRecipient", "EmailSend", "SendingDomain", "Suppression",
+    "Contact", "ContactList", "ContactListMember", "EmailRecipient", "EmailSend", "SendingDomain",
+    "Suppression",
 ]

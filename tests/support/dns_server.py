@@ -31,9 +31,10 @@ class TxtZone:
         if texts is None:
             response.set_rcode(dns.rcode.NXDOMAIN)
         elif question.rdtype == dns.rdatatype.TXT:
-            quoted = [" ".join(f'"{text[i:i + 255]}"' for i in range(0, len(text), 255)) for text in texts]
-            response.answer.append(dns.rrset.from_text(question.name, 300, dns.rdataclass.IN, dns.rdatatype.TXT,
-                                                       *quoted))
+            quoted = [" ".join(f'"{text[i : i + 255]}"' for i in range(0, len(text), 255)) for text in texts]
+            response.answer.append(
+                dns.rrset.from_text(question.name, 300, dns.rdataclass.IN, dns.rdatatype.TXT, *quoted)
+            )
         return response.to_wire()
 
 

@@ -40,9 +40,16 @@ def smtp_handler():
 def app(migrated_pg, tmp_path, smtp_handler, zone):
     url, tables = migrated_pg
     with running_smtp_server(smtp_handler) as smtp, running_dns_server(zone) as dns_server:
-        config = base_config(tmp_path, DATABASE_URL=url, MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1",
-                             SMTP_PORT=smtp.port, SMTP_SECURITY="none", EMAIL_SENDING_DOMAIN="mail.vendor.test",
-                             EMAIL_DNS_SERVERS=dns_server)
+        config = base_config(
+            tmp_path,
+            DATABASE_URL=url,
+            MAIL_BACKEND="smtp",
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=smtp.port,
+            SMTP_SECURITY="none",
+            EMAIL_SENDING_DOMAIN="mail.vendor.test",
+            EMAIL_DNS_SERVERS=dns_server,
+        )
         yield from app_on(config, tables)
 
 
@@ -60,8 +67,12 @@ def test_a_verified_domain_signs_every_message(client, shop, smtp_handler, zone)
     records = {r["purpose"]: r for r in domain["records"]}
     assert records["dkim"]["name"] == f"tcma1._domainkey.{DOMAIN}"
     assert records["dkim"]["value"].startswith("v=DKIM1; k=rsa; p=MIIBIjAN")  # a 2048-bit RSA key
-    assert records["spf"] == {"type": "TXT", "name": DOMAIN, "purpose": "spf",
-                              "value": "v=spf1 include:mail.vendor.test ~all"}
+    assert records["spf"] == {
+        "type": "TXT",
+        "name": DOMAIN,
+        "purpose": "spf",
+        "value": "v=spf1 include:mail.vendor.test ~all",
+    }
     assert records["dmarc"]["name"] == f"_dmarc.{DOMAIN}"
     assert "private" not in created.get_data(as_text=True).lower()
 
@@ -71,11 +82,14 @@ def test_a_verified_domain_signs_every_message(client, shop, smtp_handler, zone)
     assert failed["checks"]["dkim"] == {"ok": False, "problem": f"no TXT record at tcma1._domainkey.{DOMAIN}"}
     assert failed["checks"]["dmarc"] == {"ok": False, "problem": f"no v=DMARC1 record at _dmarc.{DOMAIN}"}
 
-    zone.records[f"tcma1._domainkey.{DOMAIN}"] = ["v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"]
+    zone.records[f"tcma1._domainkey.{DOMAIN}"] = [
+        "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"
+    ]
     publish(zone, domain["records"], "dmarc")
     wrong = client.post(verify, headers=shop["headers"]).json
-    assert wrong["checks"]["dkim"]["problem"] == (f"the key at tcma1._domainkey.{DOMAIN} is not the one tcma made "
-                                                  "for this domain")
+    assert wrong["checks"]["dkim"]["problem"] == (
+        f"the key at tcma1._domainkey.{DOMAIN} is not the one tcma made for this domain"
+    )
     publish(zone, domain["records"])
     verified = client.post(verify, headers=shop["headers"]).json
     assert verified["status"] == "verified"
@@ -105,9 +119,13 @@ def test_domain_input_is_checked(client, shop):
     bad = client.post("/api/v1/sending-domains", headers=shop["headers"], json={"domain": "not a domain"})
     assert bad.status_code == 422
     assert bad.json["message"] == "'not a domain' is not a domain name like news.partner.example"
-    local = client.post("/api/v1/sending-domains", headers=shop["headers"],
-                        json={"domain": DOMAIN, "from_local": "<news>"})
+    local = client.post(
+        "/api/v1/sending-domains", headers=shop["headers"], json={"domain": DOMAIN, "from_local": "<news>"}
+    )
     assert local.json["message"] == "'<news>' cannot start an address"
-    assert client.post("/api/v1/sending-domains", headers=shop["headers"], json={"domain": DOMAIN}).status_code == 201
+    assert (
+        client.post("/api/v1/sending-domains", headers=shop["headers"], json={"domain": DOMAIN}).status_code
+        == 201
+    )
     again = client.post("/api/v1/sending-domains", headers=shop["headers"], json={"domain": DOMAIN})
     assert again.status_code == 409 and again.json["message"] == f"{DOMAIN} is already set up"

@@ -13,8 +13,10 @@ from tcma.services.sending.suppressions import address_hash, suppress
 from tcma.services.transaction import commit
 from tests.tcma.email.conftest import new_send, send_now
 
-BROWSER = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-           "Version/17.5 Safari/605.1.15")
+BROWSER = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Safari/605.1.15"
+)
 
 
 def by_recipient(handler):
