@@ -136,6 +136,11 @@ class Settings:
     # DNS servers (host or host:port, comma-separated) that partner domains are checked against;
     # unset: the system's resolver.
     email_dns_servers: str | None = None
+    # Amazon SES notifications through SNS: the hosts (a regular expression, matched in full) whose
+    # https URLs tcma fetches signing certificates and subscription confirmations from, and an optional
+    # CA bundle for them.
+    email_sns_hosts: str = r"sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?"
+    email_sns_ca_file: str | None = None
 
     @property
     def is_production(self) -> bool:

@@ -1,10 +1,12 @@
 """A campaign email's own unsubscribe link (RFC 8058): one-click POST from the mailbox provider,
-or the landing page's single button. A GET alone never unsubscribes (scanners fetch links)."""
+or the landing page's single button (a GET alone never unsubscribes: scanners fetch links); and the
+endpoint Amazon SNS posts SES bounces and complaints to."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template_string, request
+from flask import Blueprint, Response, abort, jsonify, render_template_string, request
 
+from tcma.services.sending.feedback import record_sns_notification
 from tcma.services.sending.unsubscribes import unsubscribe_recipient, unsubscribe_target
 
 bp = Blueprint("email_unsubscribe", __name__)
@@ -43,3 +45,10 @@ def unsubscribe(token: str):
     if one_click:
         return Response("unsubscribed\n", mimetype="text/plain", headers=NO_STORE)
     return render_template_string(PAGE, partner=partner, done=True), 200, NO_STORE
+
+
+@bp.post("/email/ses-notifications")
+def ses_notification():
+    """Amazon SES bounce and complaint notifications through SNS (the SNS signature is the caller's proof;
+    refused with 403 when it does not verify)."""
+    return jsonify(record_sns_notification(request.get_data(cache=False)))
