@@ -41,7 +41,8 @@ def dsn(uid: str, message_id: str, status: str, action: str = "failed") -> bytes
 
 def arf(message_id: str) -> bytes:
     return (
-        "From: fbl@mailbox.example\r\nTo: abuse@mail.vendor.test\r\nSubject: complaint\r\nMIME-Version: 1.0\r\n"
+        "From: fbl@mailbox.example\r\nTo: abuse@mail.vendor.test\r\nSubject: complaint\r\n"
+        "MIME-Version: 1.0\r\n"
         'Content-Type: multipart/report; report-type=feedback-report; boundary="b2"\r\n\r\n'
         "--b2\r\nContent-Type: text/plain\r\n\r\nThis is an abuse report.\r\n"
         "--b2\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nVersion: 1\r\n\r\n"
