@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import email
+import email.policy
 import logging
 import random
 import re
@@ -260,8 +262,8 @@ class SmtpMailer:
     def close(self) -> None:
         """Nothing to release: each message has its own connection."""
 
-    def send_many(self, messages: Sequence[tuple[EmailMessage, str]]) -> list[BatchResult]:
-        """Send (message, envelope sender) pairs over one session (TLS and login once), in order."""
+    def send_many(self, messages: Sequence[WireMessage]) -> list[BatchResult]:
+        """Send finished messages over one session (TLS and login once), in order."""
         settings = self.settings
         results: list[BatchResult] = []
         try:
@@ -270,8 +272,8 @@ class SmtpMailer:
                     smtp.starttls(context=self.context)
                 if settings.smtp_username:
                     smtp.login(settings.smtp_username, settings.smtp_password or "")
-                for message, envelope_from in messages:
-                    results.append(self._send_one(smtp, message, envelope_from))
+                for message in messages:
+                    results.append(self._send_one(smtp, message))
                     if results[-1].unknown:
                         break
         except (smtplib.SMTPException, OSError) as exc:
@@ -283,9 +285,9 @@ class SmtpMailer:
             results.append(BatchResult(error=TemporaryMailError(f"{self.where}: not tried, session ended")))
         return results
 
-    def _send_one(self, smtp: smtplib.SMTP, message: EmailMessage, envelope_from: str) -> BatchResult:
+    def _send_one(self, smtp: smtplib.SMTP, message: WireMessage) -> BatchResult:
         try:
-            smtp.send_message(message, from_addr=envelope_from)
+            smtp.sendmail(message.envelope_from, [message.to], message.raw)
         except smtplib.SMTPServerDisconnected as exc:
             # Lost mid-transaction: the server may have taken the message. Never send it again.
             return BatchResult(error=self._classify(exc), unknown=True)
@@ -293,7 +295,7 @@ class SmtpMailer:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 smtp.rset()
             return BatchResult(error=self._classify(exc))
-        return BatchResult(transport_id=_message_id(message))
+        return BatchResult(transport_id=message.message_id)
 
     def _connect(self) -> smtplib.SMTP:
         settings = self.settings
@@ -407,8 +409,18 @@ class BatchResult:
     unknown: bool = False
 
 
-def send_batch(mailer: Mailer, messages: Sequence[tuple[EmailMessage, str]]) -> list[BatchResult]:
-    """Send (message, envelope sender) pairs in order: SMTP over one connection, others one by one.
+@dataclass(frozen=True, slots=True)
+class WireMessage:
+    """A finished message as bytes (headers included, maybe signed), its envelope and its Message-ID."""
+
+    raw: bytes
+    envelope_from: str
+    to: str
+    message_id: str
+
+
+def send_batch(mailer: Mailer, messages: Sequence[WireMessage]) -> list[BatchResult]:
+    """Send finished messages in order: SMTP over one connection, the other backends one by one.
 
     One message's refusal does not stop the others; messages after a lost connection come back
     refused as temporary (not tried).
@@ -416,9 +428,10 @@ def send_batch(mailer: Mailer, messages: Sequence[tuple[EmailMessage, str]]) -> 
     if isinstance(mailer, SmtpMailer):
         return mailer.send_many(messages)
     results = []
-    for message, _ in messages:
+    for message in messages:
+        parsed = email.message_from_bytes(message.raw, policy=email.policy.default)
         try:
-            results.append(BatchResult(transport_id=mailer.send(message)))
+            results.append(BatchResult(transport_id=mailer.send(parsed)))
         except MailError as exc:
             results.append(BatchResult(error=exc))
     return results

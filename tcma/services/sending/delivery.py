@@ -22,7 +22,7 @@ from campaigns.vocabulary import EMAIL
 from tcma.config import get_settings
 from tcma.errors import InvalidInput
 from tcma.extensions import db
-from tcma.mail import OutgoingMail, TemporaryMailError, new_message_id, send_batch
+from tcma.mail import OutgoingMail, TemporaryMailError, WireMessage, new_message_id, send_batch
 from tcma.models import (
     Contact,
     ContactListMember,
@@ -351,7 +351,9 @@ def _recent_counts(hashes: list[str]) -> dict[str, int]:
 
 def _deliver(send: EmailSend, filler: MessageFiller, people: list[Personal]) -> bool:
     """Hand the claimed messages over; record each outcome. False: the server refused for now."""
-    messages = [(filler.message(p), filler.envelope_from(p.uid)) for p in people]
+    messages = [
+        WireMessage(filler.wire(p), filler.envelope_from(p.uid), p.address, p.message_id) for p in people
+    ]
     results = send_batch(app_state().mailer, messages)
     now, changes, sent, retry = utcnow(), [], [], False
     for person, result in zip(people, results, strict=True):

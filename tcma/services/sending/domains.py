@@ -199,9 +199,15 @@ class DkimSigner:
         self.domain, self.selector, self.key, self.from_address = domain, selector, private_pem, from_address
 
     def sign(self, message: EmailMessage) -> EmailMessage:
-        """The message with its DKIM-Signature first (parsed back, so it goes out byte for byte)."""
-        raw = message.as_bytes(policy=SMTP)
-        present = [h for h in SIGNED_HEADERS if message[h.decode()] is not None]
+        """The message with its DKIM-Signature first (parsed back, for previews and tests)."""
+        return email.message_from_bytes(
+            self.sign_bytes(message.as_bytes(policy=SMTP)), policy=email.policy.default
+        )
+
+    def sign_bytes(self, raw: bytes) -> bytes:
+        """The wire bytes with a DKIM-Signature header put first (relaxed/relaxed)."""
+        headers = raw.split(b"\r\n\r\n", 1)[0].lower()
+        present = [h for h in SIGNED_HEADERS if b"\r\n" + h.lower() + b":" in b"\r\n" + headers]
         signature = dkim.sign(
             raw,
             self.selector.encode(),
@@ -210,4 +216,4 @@ class DkimSigner:
             canonicalize=(b"relaxed", b"relaxed"),
             include_headers=present,
         )
-        return email.message_from_bytes(signature + raw, policy=email.policy.default)
+        return signature + raw
