@@ -229,8 +229,9 @@ def _parse_outputs(spec: Mapping, manifest: Mapping, files: dict, resources) -> 
         email = manifest.get("email", {})
         if not isinstance(email, Mapping):
             raise TemplateError(file, "email", "must be a table with a subject")
-        check_keys(email, {"subject"}, file, "email")
+        check_keys(email, {"subject", "preheader"}, file, "email")
         subject = _text(email, "subject", file)
+        _text(email, "preheader", file, required=False)  # the inbox's preview line (sending reads it)
         parts["email"] = (spec["email"]["mjml"], spec["email"]["text"], subject)
     networks = [o.partition(":")[2] for o in outputs if o.startswith("post:")]
     parts["posts"] = tuple((n, spec["posts"][n]["text"]) for n in networks)

@@ -72,6 +72,16 @@ PLAN_STATUSES = ("active", "cancelled")
 # (its token was revoked or expired beyond refresh, or its login no longer works).
 SOCIAL_ACCOUNT_STATES = ("active", "paused", "needs_reconnect")
 MAIL_STATUSES = ("queued", "sending", "sent", "failed")
+# Campaign email to a partner's contacts (issue 13). A send: draft (preview, test), scheduled (for the
+# partner's local time), sending (its jobs run), done, cancelled. A recipient: queued, sending (claimed
+# and committed before the SMTP transaction), sent, skipped (suppressed, over the weekly cap),
+# unknown (a worker died mid-send: never sent again), failed (refused), bounced, complained.
+EMAIL_SEND_STATUSES = ("draft", "scheduled", "sending", "done", "cancelled")
+RECIPIENT_STATUSES = ("queued", "sending", "sent", "skipped", "unknown", "failed", "bounced", "complained")
+SUPPRESSION_REASONS = ("unsubscribed", "hard_bounce", "complaint", "erased")
+# A partner's own sending domain: pending (DNS not checked or not yet right), verified (DKIM key and
+# DMARC policy published: tcma signs with it), failed (checked and wrong; says which record).
+DOMAIN_STATUSES = ("pending", "verified", "failed")
 # like, repost, reply: one event per like (repost, reply) a published post gained, read from its network
 # (tcma.services.syndication.metrics). Impressions are no event: rollups count events, and a post's
 # impressions run to thousands; they stay in the post's metrics.

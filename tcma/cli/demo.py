@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from tcma.config import get_settings
+from tcma.demo.email import send_demo_newsletter
 from tcma.demo.seed import launch_demo_campaign, seed_demo, send_demo_mail
 from tcma.demo.social import connect_and_post
 from tcma.demo.traffic import simulate_demo_traffic
@@ -49,6 +50,7 @@ def demo_command(partners: int) -> None:
         click.echo(format_stats(traffic.stats))
     sent = send_demo_mail(report.logins[-1][1])
     click.echo(f"Mailed {' and '.join(sent)}: each is a .eml file in {get_settings().mail_outbox_dir}/")
+    _print_newsletter(send_demo_newsletter(campaign.id))
     if get_settings().connectors_backend == "dryrun":
         posted = connect_and_post(campaign.id)
         states = ", ".join(f"{count} {state.replace('_', ' ')}"
@@ -59,6 +61,15 @@ def demo_command(partners: int) -> None:
                    f"{posted.folder}/; the others wait for their partner's approval "
                    f"(.venv/bin/tcma posts list --status awaiting_approval)")
     _print_logins(report)
+
+
+def _print_newsletter(report) -> None:
+    click.echo(f"Partners sent the newsletter to their own demo contacts (each message a .eml file in "
+               f"{report.outbox}/); people and machines opened and clicked:")
+    for name, n in report.sends:
+        click.echo(f"  {name}: {n['sent']} sent, {n['skipped']} skipped; opened by {n['opened']} people "
+                   f"(+{n['opened_machine']} machine), clicked by {n['clicked']} (+{n['clicked_machine']} "
+                   f"scanners), {n['unsubscribed']} unsubscribed")
 
 
 def _print_logins(report) -> None:

@@ -3,6 +3,8 @@
 from tcma.models.asset import Asset, Render
 from tcma.models.base import Base
 from tcma.models.campaign import Campaign, CampaignOutput
+from tcma.models.contacts import Contact, ContactList, ContactListMember, Suppression
+from tcma.models.email_sends import EmailRecipient, EmailSend, SendingDomain
 from tcma.models.experiment import Experiment, Variant
 from tcma.models.mail import OutboundMail
 from tcma.models.outbox import JobOutbox as JobOutbox
@@ -20,4 +22,6 @@ __all__ = [
     "Partner", "PostAttempt", "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
     "TemplateVersion", "Tier", "TrackedLink",
     "User", "Variant", "Vertical", "WebSession",
+    "Contact", "ContactList", "ContactListMember", "EmailRecipient", "EmailSend", "SendingDomain",
+    "Suppression",
 ]

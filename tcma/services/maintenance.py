@@ -48,6 +48,7 @@ class MaintenanceReport:
     outbox_purged: int = 0
     tokens: int = 0
     digests: int = 0
+    email_sends: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -55,7 +56,7 @@ class MaintenanceReport:
         text = (f"enqueued {self.outbox} outbox jobs, recovered {self.assets} assets, "
                 f"re-enqueued {self.mail} mails, purged {self.sessions} sessions "
                 f"and {self.outbox_purged} outbox rows, renewed {self.tokens} social tokens, "
-                f"queued {self.digests} approval digests")
+                f"queued {self.digests} approval digests, moved on {self.email_sends} email sends")
         return text + "".join(f"; {step} failed: {error}" for step, error in self.errors.items())
 
 
@@ -70,7 +71,7 @@ def run_maintenance() -> MaintenanceReport:
     steps: dict[str, Callable[[], int]] = {
         "outbox": drain_outbox, "assets": recover_stalled, "mail": requeue_lost_mail,
         "sessions": purge_sessions, "outbox_purged": purge_outbox, "tokens": refresh_social_tokens,
-        "digests": queue_approval_digests,
+        "digests": queue_approval_digests, "email_sends": recover_email_sends,
     }
     for name, step in steps.items():
         try:
@@ -94,6 +95,13 @@ def run_maintenance_if_due(interval: float) -> MaintenanceReport | None:
         if not queue.redis.set(key, owner, nx=True, px=max(1, int(interval * 1000))):
             return None
     return run_maintenance()
+
+
+def recover_email_sends() -> int:
+    """Campaign email: orphaned messages to unknown, due sends started, stalled or capped ones resumed."""
+    from tcma.services.sending.delivery import recover_sends
+
+    return sum(recover_sends().values())
 
 
 def refresh_social_tokens() -> int:

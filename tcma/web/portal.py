@@ -139,6 +139,7 @@ def init_app(app: Flask) -> None:
     from tcma.web import (
         portal_auth,
         portal_evergreen,
+        portal_email,
         portal_marketer,
         portal_partner,
         portal_people,
@@ -154,3 +155,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(portal_social.bp)
     app.register_blueprint(portal_posts.bp)
     app.register_blueprint(portal_evergreen.bp)
+    app.register_blueprint(portal_email.bp)

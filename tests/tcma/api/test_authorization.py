@@ -82,6 +82,33 @@ MATRIX = {
     ("POST", "/api/v1/posts/<int:post_id>/cancel"): ALL,
     ("POST", "/api/v1/posts/<int:post_id>/retry"): ALL,
     ("GET", "/api/v1/posts/<int:post_id>/attempts"): ALL,
+    # Contacts are the partner's: the vendor reads counts (summary, lists), never an address.
+    ("GET", "/api/v1/contacts"): PARTNER,
+    ("POST", "/api/v1/contacts"): PARTNER,
+    ("GET", "/api/v1/contacts/summary"): ALL,
+    ("GET", "/api/v1/contacts/<int:contact_id>"): PARTNER,
+    ("PATCH", "/api/v1/contacts/<int:contact_id>"): PARTNER,
+    ("DELETE", "/api/v1/contacts/<int:contact_id>"): PARTNER,
+    ("GET", "/api/v1/contacts/<int:contact_id>/export"): PARTNER,
+    ("POST", "/api/v1/contacts/<int:contact_id>/erase"): PARTNER,
+    ("GET", "/api/v1/contact-lists"): ALL,
+    ("POST", "/api/v1/contact-lists"): PARTNER,
+    ("PATCH", "/api/v1/contact-lists/<int:list_id>"): PARTNER,
+    ("DELETE", "/api/v1/contact-lists/<int:list_id>"): PARTNER,
+    ("POST", "/api/v1/contact-lists/<int:list_id>/import"): PARTNER,
+    ("POST", "/api/v1/email-sends"): PARTNER,
+    ("GET", "/api/v1/email-sends"): ALL,
+    ("GET", "/api/v1/email-sends/<int:send_id>"): ALL,
+    ("GET", "/api/v1/email-sends/<int:send_id>/preview"): ALL,
+    ("POST", "/api/v1/email-sends/<int:send_id>/test"): PARTNER,
+    ("POST", "/api/v1/email-sends/<int:send_id>/schedule"): PARTNER,
+    ("POST", "/api/v1/email-sends/<int:send_id>/cancel"): PARTNER,
+    ("GET", "/api/v1/email-sends/<int:send_id>/recipients"): PARTNER,
+    ("GET", "/api/v1/email-sends/campaigns/<int:campaign_id>"): VENDOR,
+    ("POST", "/api/v1/sending-domains"): PARTNER,
+    ("GET", "/api/v1/sending-domains"): ALL,
+    ("GET", "/api/v1/sending-domains/<int:domain_id>"): ALL,
+    ("POST", "/api/v1/sending-domains/<int:domain_id>/verify"): PARTNER,
 }
 PUBLIC = {("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/openapi.json"),
           ("POST", "/api/v1/invitations/accept"), ("POST", "/api/v1/auth/password-reset"),
@@ -112,7 +139,8 @@ def world(app):
     values = {"token_id": 999999, "kind": "tiers", "row_id": 1, "partner_id": partner.id,
               "slug": "solution-brief", "version": 1, "campaign_id": 1, "asset_id": 1,
               "user_id": 999999, "invitation_id": 999999, "account_id": 999999,
-              "network": "linkedin", "plan_id": 999999, "post_id": 999999}
+              "network": "linkedin", "plan_id": 999999, "post_id": 999999,
+              "contact_id": 999999, "list_id": 999999, "send_id": 999999, "domain_id": 999999}
     return headers, values
 
 
