@@ -3,7 +3,7 @@
 from tcma.models.asset import Asset, Render
 from tcma.models.base import Base
 from tcma.models.campaign import Campaign, CampaignOutput
-from tcma.models.experiment import Experiment, Variant
+from tcma.models.experiment import Experiment, ExperimentAssignment, Variant
 from tcma.models.mail import OutboundMail
 from tcma.models.outbox import JobOutbox as JobOutbox
 from tcma.models.partner import BrandKit, Partner
@@ -16,7 +16,7 @@ from tcma.models.vendor import Region, Tier, Vertical
 __all__ = [
     "ROLES",
     "ApiToken", "Asset", "Base", "BrandKit", "Campaign", "CampaignOutput", "Customization",
-    "Destination", "Event", "EventRollup", "Experiment", "Invitation", "OAuthConnection", "OutboundMail",
+    "Destination", "Event", "EventRollup", "Experiment", "ExperimentAssignment", "Invitation", "OAuthConnection", "OutboundMail",
     "Partner", "PostAttempt", "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
     "TemplateVersion", "Tier", "TrackedLink",
     "User", "Variant", "Vertical", "WebSession",
