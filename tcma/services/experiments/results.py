@@ -125,7 +125,7 @@ def _arm_sums(experiment: Experiment, until: date | None) -> dict[str, dict[str,
     num = cast(func.coalesce(rollups.c.num, 0), Float)
     den = cast(func.coalesce(rollups.c.den, 0), Float)
     if delivered is not None:
-        den = den + cast(func.coalesce(delivered.c.items, 0), Float)
+        den = den + cast(func.coalesce(delivered.c.delivered_items, 0), Float)
     stmt = (select(assigned.variant, func.count(), func.sum(num), func.sum(num * num), func.sum(den),
                    func.sum(den * den), func.sum(num * den), func.coalesce(func.sum(rollups.c.bots), 0))
             .select_from(assigned)
@@ -142,7 +142,7 @@ def _delivered_assets(campaign_id: int, outputs: str | None) -> Any:
     """Finished renders per partner that count as delivered items (None: the metric counts none)."""
     if outputs is None:
         return None
-    stmt = select(Asset.partner_id.label("partner_id"), func.count().label("items")).where(
+    stmt = select(Asset.partner_id.label("partner_id"), func.count().label("delivered_items")).where(
         Asset.campaign_id == campaign_id, Asset.status == "done")
     stmt = stmt.where(Asset.output == "email") if outputs == "email" else stmt.where(
         ~Asset.output.like("post:%"))

@@ -17,14 +17,33 @@ EXPERIMENT = {"name": "Headline test", "variants": [{"name": "a"}, {"name": "b"}
               "min_runtime_days": 0}
 
 
-def campaign_world(client, partners: int = 6, **partner_kw):
-    """`partners` partners (alternating tier and region), a marketer and a draft campaign of three outputs."""
+def campaign_world(client, partners: int = 6, outputs=None, **partner_kw):
+    """`partners` partners (alternating tier and region), a marketer and a draft campaign (three outputs,
+    or `outputs`)."""
     import_catalogue()
     taxonomy = make_taxonomy()
     made = [make_partner(taxonomy, tier=i % 2, region=(i // 2) % 2, **partner_kw) for i in range(partners)]
     _, marketer = make_user("marketer")
-    return {"taxonomy": taxonomy, "partners": made, "marketer": marketer,
-            "campaign": launch(client, marketer)}
+    if outputs is None:
+        campaign = launch(client, marketer)
+    else:
+        created = client.post("/api/v1/campaigns", headers=marketer,
+                              json={"name": "Card test", "outputs": outputs, "segment": {}})
+        campaign = created.json["id"]
+    return {"taxonomy": taxonomy, "partners": made, "marketer": marketer, "campaign": campaign}
+
+
+CARD = [{"template": "social-card", "output": "png"}]
+
+
+def launched_card_world(client, partners: int, **experiment) -> tuple[dict, dict, dict[int, str]]:
+    """A one-output (PNG card) campaign launched to `partners` partners under an experiment: the world,
+    the experiment as the API shows it, and each partner's arm."""
+    world = campaign_world(client, partners=partners, outputs=CARD, with_logo=False)
+    created = start_experiment(client, world, **experiment)
+    launched = client.post(f"/api/v1/campaigns/{world['campaign']}/launch", headers=world["marketer"])
+    assert launched.json["done"] == partners, launched.json
+    return world, created, arms_of(created["id"])
 
 
 def start_experiment(client, world, **overrides) -> dict:
