@@ -184,12 +184,11 @@ def _record(experiment: Experiment, results: Results, rule: dict[str, Any], winn
     numbers = json.loads(json.dumps(as_json(results), default=str))
     experiment.status, experiment.winner, experiment.decided_at = "decided", winner, utcnow()
     experiment.decided_by_id = by
-    experiment.decision = {"winner": winner, "decided_by": "rule" if by is None else "marketer",
-                           "note": note, "rule": rule, "results": numbers}
     campaign = db.session.get(Campaign, experiment.campaign_id)
     switched = switch_campaign_variants(campaign, winner or experiment.variants[0].name, tell_partners=True,
                                         tag=f"exp{experiment.id}-winner")
-    experiment.decision["switched"] = vars(switched)
+    experiment.decision = {"winner": winner, "decided_by": "rule" if by is None else "marketer",
+                           "note": note, "rule": rule, "results": numbers, "switched": vars(switched)}
 
 
 def decide_experiment(principal: Principal, experiment_id: int, winner: str | None,
