@@ -82,6 +82,12 @@ MATRIX = {
     ("POST", "/api/v1/posts/<int:post_id>/cancel"): ALL,
     ("POST", "/api/v1/posts/<int:post_id>/retry"): ALL,
     ("GET", "/api/v1/posts/<int:post_id>/attempts"): ALL,
+    ("POST", "/api/v1/campaigns/<int:campaign_id>/experiments"): VENDOR,
+    ("GET", "/api/v1/campaigns/<int:campaign_id>/experiments"): VENDOR,
+    ("GET", "/api/v1/experiments/<int:experiment_id>"): VENDOR,
+    ("GET", "/api/v1/experiments/<int:experiment_id>/results"): VENDOR,
+    ("POST", "/api/v1/experiments/<int:experiment_id>/decide"): VENDOR,
+    ("POST", "/api/v1/experiments/<int:experiment_id>/stop"): VENDOR,
 }
 PUBLIC = {("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/openapi.json"),
           ("POST", "/api/v1/invitations/accept"), ("POST", "/api/v1/auth/password-reset"),
@@ -112,7 +118,7 @@ def world(app):
     values = {"token_id": 999999, "kind": "tiers", "row_id": 1, "partner_id": partner.id,
               "slug": "solution-brief", "version": 1, "campaign_id": 1, "asset_id": 1,
               "user_id": 999999, "invitation_id": 999999, "account_id": 999999,
-              "network": "linkedin", "plan_id": 999999, "post_id": 999999}
+              "network": "linkedin", "plan_id": 999999, "post_id": 999999, "experiment_id": 999999}
     return headers, values
 
 
