@@ -138,6 +138,7 @@ def init_app(app: Flask) -> None:
     """Register the portal's blueprints and its template helpers."""
     from tcma.web import (
         portal_auth,
+        portal_experiments,
         portal_marketer,
         portal_partner,
         portal_people,
@@ -152,3 +153,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(portal_people.bp)
     app.register_blueprint(portal_social.bp)
     app.register_blueprint(portal_posts.bp)
+    app.register_blueprint(portal_experiments.bp)

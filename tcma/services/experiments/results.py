@@ -242,8 +242,17 @@ def sentence(results: Results) -> str:
         more = "more" if effect >= 0 else "fewer"
         parts.append(f"{comparison['arm']} gets {abs(effect):.1f} {more} {results.per_label} "
                      f"than {control.name}; "
-                     f"{comparison['chance_to_win']:.0%} chance {comparison['arm']} is better")
+                     f"{_percent(comparison['chance_to_win'])} chance {comparison['arm']} is better")
     return "; ".join(parts + [ratio]) + "."
+
+
+def _percent(chance: float) -> str:
+    """A chance as people read it: never a certain 0% or 100% from a finite sample."""
+    if chance >= 0.995:
+        return ">99%"
+    if chance < 0.005:
+        return "<1%"
+    return f"{chance:.0%}"
 
 
 def effect_over_time(experiment: Experiment, days: int = 60) -> list[dict[str, Any]]:
