@@ -5,6 +5,7 @@ Metrics (machine activity never counts; its share per arm is reported):
 - open: human opens per delivered email (a finished email render, a send);
 - reaction: likes, reposts and replies per published post;
 - download: downloads per partner.
+Only events recorded under one of the experiment's arms on or after its first day count.
 With the partner as the unit, per-item metrics are ratio metrics analysed per partner by the delta
 method (a partner's items are not independent); downloads are a mean per partner. With the
 recipient as the unit (emails), each send is a unit and a unique click or open its conversion.
@@ -116,7 +117,9 @@ def _arm_sums(experiment: Experiment, until: date | None) -> dict[str, dict[str,
                       _kind_sum(numerator_kinds, EventRollup.total).label("num"),
                       _kind_sum(denominator_kinds, EventRollup.total).label("den"),
                       _kind_sum(numerator_kinds, EventRollup.bots).label("bots"))
-               .where(EventRollup.campaign_id == experiment.campaign_id, EventRollup.kind.in_(kinds)))
+               .where(EventRollup.campaign_id == experiment.campaign_id, EventRollup.kind.in_(kinds),
+                      EventRollup.variant.in_([v.name for v in experiment.variants]),
+                      EventRollup.day >= experiment.started_at.date()))
     if until is not None:
         rollups = rollups.where(EventRollup.day <= until)
     rollups = rollups.group_by(EventRollup.partner_id).subquery()
@@ -156,7 +159,9 @@ def _recipient_sums(experiment: Experiment, until: date | None) -> dict[str, dic
                    _kind_sum(numerator_kinds, EventRollup.uniques),
                    _kind_sum(numerator_kinds, EventRollup.bots))
             .where(EventRollup.campaign_id == experiment.campaign_id,
-                   EventRollup.kind.in_(("send", *numerator_kinds)))
+                   EventRollup.kind.in_(("send", *numerator_kinds)),
+                   EventRollup.variant.in_([v.name for v in experiment.variants]),
+                   EventRollup.day >= experiment.started_at.date())
             .group_by(EventRollup.variant))
     if until is not None:
         stmt = stmt.where(EventRollup.day <= until)

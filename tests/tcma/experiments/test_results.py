@@ -11,7 +11,7 @@ from scipy import stats
 from tcma.extensions import db
 from tcma.models import Experiment
 from tcma.services.experiments.results import as_json, experiment_results
-from tests.tcma.experiments.conftest import add_rollup, launched_card_world
+from tests.tcma.experiments.conftest import add_rollup, age, launched_card_world
 
 
 def results_of(client, world, experiment):
@@ -121,11 +121,14 @@ def test_too_few_units_skip_the_split_check_and_say_so(app, client):
     assert found["sentence"].endswith("too few units yet to check the sample ratio.")
 
 
-def test_results_up_to_a_day_leave_later_days_out(app, client):
+def test_results_up_to_a_day_leave_later_days_out_and_count_only_the_experiments_events(app, client):
     world, experiment, arms = launched_card_world(client, 4)
+    age(experiment["id"], 5)
     partner_id, arm = next(iter(arms.items()))
     add_rollup(world["campaign"], partner_id, arm, "click", 5, days_ago=3)
     add_rollup(world["campaign"], partner_id, arm, "click", 7, days_ago=0)
+    add_rollup(world["campaign"], partner_id, arm, "click", 100, days_ago=6)  # before it started
+    add_rollup(world["campaign"], partner_id, "", "click", 100, days_ago=2)  # a link without an arm
     row = db.session.get(Experiment, experiment["id"])
     earlier = as_json(experiment_results(row, until=date.today() - timedelta(days=1)))
     now = as_json(experiment_results(row))
