@@ -16,7 +16,8 @@ from tcma.models.vendor import Region, Tier, Vertical
 __all__ = [
     "ROLES",
     "ApiToken", "Asset", "Base", "BrandKit", "Campaign", "CampaignOutput", "Customization",
-    "Destination", "Event", "EventRollup", "Experiment", "ExperimentAssignment", "Invitation", "OAuthConnection", "OutboundMail",
+    "Destination", "Event", "EventRollup", "Experiment", "Invitation", "OAuthConnection", "OutboundMail",
+    "ExperimentAssignment",
     "Partner", "PostAttempt", "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
     "TemplateVersion", "Tier", "TrackedLink",
     "User", "Variant", "Vertical", "WebSession",

@@ -13,13 +13,14 @@ recipient as the unit (emails), each send is a unit and a unique click or open i
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from scipy import stats as scipy_stats
-from sqlalchemy import Float, case, cast, func, literal, select
+from sqlalchemy import Float, bindparam, case, cast, func, literal, select
 
 from campaigns.experiments import (
     BetaBinomialTest,
@@ -111,19 +112,28 @@ def _arm_sums(experiment: Experiment, until: date | None) -> dict[str, dict[str,
     """Per arm: units and the sums the statistics need, in one grouped query over the rollups."""
     if experiment.unit == "recipient":
         return _recipient_sums(experiment, until)
-    numerator_kinds, denominator_kinds, outputs = METRIC_PARTS[experiment.metric]
-    kinds = numerator_kinds + denominator_kinds
+    params = {"campaign_id": experiment.campaign_id, "experiment_id": experiment.id,
+              "arms": [v.name for v in experiment.variants], "since": experiment.started_at.date(),
+              "until": until or date.max}
+    names = ("units", "num", "num_sq", "den", "den_sq", "cross", "bots")
+    return {row[0]: dict(zip(names, (float(value or 0) for value in row[1:]), strict=True))
+            for row in db.session.execute(_partner_sums_statement(experiment.metric), params)}
+
+
+@functools.cache
+def _partner_sums_statement(metric: str) -> Any:
+    """The metric's grouped query, built once (its values are bound per call)."""
+    numerator_kinds, denominator_kinds, outputs = METRIC_PARTS[metric]
     rollups = (select(EventRollup.partner_id.label("partner_id"),
                       _kind_sum(numerator_kinds, EventRollup.total).label("num"),
                       _kind_sum(denominator_kinds, EventRollup.total).label("den"),
                       _kind_sum(numerator_kinds, EventRollup.bots).label("bots"))
-               .where(EventRollup.campaign_id == experiment.campaign_id, EventRollup.kind.in_(kinds),
-                      EventRollup.variant.in_([v.name for v in experiment.variants]),
-                      EventRollup.day >= experiment.started_at.date()))
-    if until is not None:
-        rollups = rollups.where(EventRollup.day <= until)
-    rollups = rollups.group_by(EventRollup.partner_id).subquery()
-    delivered = _delivered_assets(experiment.campaign_id, outputs)
+               .where(EventRollup.campaign_id == bindparam("campaign_id"),
+                      EventRollup.kind.in_(numerator_kinds + denominator_kinds),
+                      EventRollup.variant.in_(bindparam("arms", expanding=True)),
+                      EventRollup.day >= bindparam("since"), EventRollup.day <= bindparam("until"))
+               .group_by(EventRollup.partner_id).subquery())
+    delivered = _delivered_assets(outputs)
     assigned = ExperimentAssignment
     num = cast(func.coalesce(rollups.c.num, 0), Float)
     den = cast(func.coalesce(rollups.c.den, 0), Float)
@@ -133,20 +143,18 @@ def _arm_sums(experiment: Experiment, until: date | None) -> dict[str, dict[str,
                    func.sum(den * den), func.sum(num * den), func.coalesce(func.sum(rollups.c.bots), 0))
             .select_from(assigned)
             .outerjoin(rollups, rollups.c.partner_id == assigned.partner_id)
-            .where(assigned.experiment_id == experiment.id).group_by(assigned.variant))
+            .where(assigned.experiment_id == bindparam("experiment_id")).group_by(assigned.variant))
     if delivered is not None:
         stmt = stmt.outerjoin(delivered, delivered.c.partner_id == assigned.partner_id)
-    names = ("units", "num", "num_sq", "den", "den_sq", "cross", "bots")
-    return {row[0]: dict(zip(names, (float(value or 0) for value in row[1:]), strict=True))
-            for row in db.session.execute(stmt)}
+    return stmt
 
 
-def _delivered_assets(campaign_id: int, outputs: str | None) -> Any:
+def _delivered_assets(outputs: str | None) -> Any:
     """Finished renders per partner that count as delivered items (None: the metric counts none)."""
     if outputs is None:
         return None
     stmt = select(Asset.partner_id.label("partner_id"), func.count().label("delivered_items")).where(
-        Asset.campaign_id == campaign_id, Asset.status == "done")
+        Asset.campaign_id == bindparam("campaign_id"), Asset.status == "done")
     stmt = stmt.where(Asset.output == "email") if outputs == "email" else stmt.where(
         ~Asset.output.like("post:%"))
     return stmt.group_by(Asset.partner_id).subquery()
