@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from tcma.api.security import VENDOR, auth_required
-from tcma.schemas.experiments import DecideSchema, ExperimentSchema, ResultsSchema
+from tcma.schemas.experiments import DecideSchema, ExperimentSchema, ResultsArgs, ResultsSchema
 from tcma.services.experiments import experiments
 from tcma.services.experiments.results import as_json
 
@@ -51,12 +51,15 @@ def get_experiment(principal, experiment_id):
 
 @blp.get("/<int:experiment_id>/results")
 @auth_required(*VENDOR)
+@blp.arguments(ResultsArgs, location="query")
 @blp.response(200, ResultsSchema)
-def results(principal, experiment_id):
+def results(principal, args, experiment_id):
     """Per arm: units, conversions, rate and interval; per treatment: effect, interval, chance to win;
-    the sample-ratio check, machine shares and what the decision rule says."""
-    experiment, found, verdict = experiments.show_results(principal, experiment_id)
-    return {**as_json(found), "status": experiment.status, "winner": experiment.winner, "verdict": verdict}
+    the sample-ratio check, machine shares and what the decision rule says; `stratum` reads one
+    stratum's partners (the strata are listed)."""
+    experiment, found, verdict = experiments.show_results(principal, experiment_id, args.get("stratum"))
+    return {**as_json(found), "status": experiment.status, "winner": experiment.winner, "verdict": verdict,
+            "stratum": args.get("stratum"), "strata": experiments.strata_of(experiment)}
 
 
 @blp.post("/<int:experiment_id>/decide")

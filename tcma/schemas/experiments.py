@@ -85,6 +85,20 @@ class VerdictSchema(Schema):
     reason = fields.String()
 
 
+class StratumSchema(Schema):
+    """A stratum of partners (tier, region, vertical as the experiment balances them)."""
+
+    stratum = fields.String()
+    label = fields.String()
+    units = fields.Integer()
+
+
+class ResultsArgs(Schema):
+    """Read all partners pooled, or one stratum's."""
+
+    stratum = fields.String(load_default=None, validate=validate.Length(min=1, max=120))
+
+
 class ResultsSchema(Schema):
     """An experiment's results."""
 
@@ -104,6 +118,8 @@ class ResultsSchema(Schema):
     as_of = fields.DateTime()
     sentence = fields.String()
     verdict = fields.Nested(VerdictSchema)
+    stratum = fields.String(allow_none=True)
+    strata = fields.List(fields.Nested(StratumSchema))
 
 
 class DecideSchema(Schema):

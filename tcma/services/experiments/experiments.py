@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from tcma.errors import ConflictError, InvalidInput, NotFoundError
 from tcma.extensions import db
-from tcma.models import Asset, Campaign, Experiment, ExperimentAssignment, Variant
+from tcma.models import Asset, Campaign, Experiment, ExperimentAssignment, Region, Tier, Variant, Vertical
 from tcma.models.base import utcnow
 from tcma.models.experiment import EXPERIMENT_METHODS, EXPERIMENT_METRICS, EXPERIMENT_UNITS
 from tcma.services.accounts.auth import Principal
@@ -127,11 +127,35 @@ def assigned_counts(experiment: Experiment) -> dict[str, int]:
                                    .group_by(ExperimentAssignment.variant)).all())
 
 
-def show_results(principal: Principal, experiment_id: int) -> tuple[Experiment, Results, dict[str, Any]]:
-    """The experiment, its results now and what the rule says about them (a read only)."""
+def show_results(principal: Principal, experiment_id: int, stratum: str | None = None
+                 ) -> tuple[Experiment, Results, dict[str, Any]]:
+    """The experiment, its results now (of all partners, or of one stratum's) and what the rule says
+    about them (a read only; the rule decides on all partners pooled)."""
     experiment = get_experiment(principal, experiment_id)
-    results = experiment_results(experiment)
-    return experiment, results, verdict(experiment, results)
+    if stratum is not None and stratum not in {row["stratum"] for row in strata_of(experiment)}:
+        raise InvalidInput(f"the experiment has no stratum {stratum!r}",
+                           {"stratum": ["one of the strata its results list, or none"]})
+    pooled = experiment_results(experiment)
+    results = pooled if stratum is None else experiment_results(experiment, stratum=stratum)
+    return experiment, results, verdict(experiment, pooled)
+
+
+def strata_of(experiment: Experiment) -> list[dict[str, Any]]:
+    """The strata its partners fall in ("tier:3|region:1"), each with a readable label and its units."""
+    rows = db.session.execute(select(ExperimentAssignment.stratum, func.count())
+                              .where(ExperimentAssignment.experiment_id == experiment.id,
+                                     ExperimentAssignment.stratum != "")
+                              .group_by(ExperimentAssignment.stratum)
+                              .order_by(ExperimentAssignment.stratum)).all()
+    names = {(kind, row.id): row.slug for kind, model in (("tier", Tier), ("region", Region),
+                                                          ("vertical", Vertical))
+             for row in db.session.scalars(select(model))}
+    out = []
+    for stratum, units in rows:
+        parts = [part.split(":", 1) for part in stratum.split("|")]
+        label = ", ".join(f"{kind} {names.get((kind, int(value)), value)}" for kind, value in parts)
+        out.append({"stratum": stratum, "label": label, "units": units})
+    return out
 
 
 def verdict(experiment: Experiment, results: Results) -> dict[str, Any]:

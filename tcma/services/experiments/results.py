@@ -83,9 +83,10 @@ class Results:
     sentence: str = ""
 
 
-def experiment_results(experiment: Experiment, until: date | None = None) -> Results:
-    """The experiment's results now (or up to and including day `until`)."""
-    sums = _arm_sums(experiment, until)
+def experiment_results(experiment: Experiment, until: date | None = None, stratum: str | None = None
+                       ) -> Results:
+    """The experiment's results now (or up to and including day `until`; of one stratum's partners)."""
+    sums = _arm_sums(experiment, until, stratum)
     weights = [v.weight for v in experiment.variants]
     total_weight = sum(weights)
     arms = [_arm(experiment, name, weight / total_weight, sums.get(name))
@@ -108,20 +109,22 @@ def _kind_sum(kinds: tuple[str, ...], column: Any) -> Any:
     return func.coalesce(func.sum(case((EventRollup.kind.in_(kinds), column), else_=0)), 0)
 
 
-def _arm_sums(experiment: Experiment, until: date | None) -> dict[str, dict[str, float]]:
+def _arm_sums(experiment: Experiment, until: date | None, stratum: str | None = None
+              ) -> dict[str, dict[str, float]]:
     """Per arm: units and the sums the statistics need, in one grouped query over the rollups."""
     if experiment.unit == "recipient":
         return _recipient_sums(experiment, until)
     params = {"campaign_id": experiment.campaign_id, "experiment_id": experiment.id,
               "arms": [v.name for v in experiment.variants], "since": experiment.started_at.date(),
-              "until": until or date.max}
+              "until": until or date.max, "stratum": stratum}
     names = ("units", "num", "num_sq", "den", "den_sq", "cross", "bots")
     return {row[0]: dict(zip(names, (float(value or 0) for value in row[1:]), strict=True))
-            for row in db.session.execute(_partner_sums_statement(experiment.metric), params)}
+            for row in db.session.execute(_partner_sums_statement(experiment.metric, stratum is not None),
+                                          params)}
 
 
 @functools.cache
-def _partner_sums_statement(metric: str) -> Any:
+def _partner_sums_statement(metric: str, by_stratum: bool = False) -> Any:
     """The metric's grouped query, built once (its values are bound per call)."""
     numerator_kinds, denominator_kinds, outputs = METRIC_PARTS[metric]
     rollups = (select(EventRollup.partner_id.label("partner_id"),
@@ -146,6 +149,8 @@ def _partner_sums_statement(metric: str) -> Any:
             .where(assigned.experiment_id == bindparam("experiment_id")).group_by(assigned.variant))
     if delivered is not None:
         stmt = stmt.outerjoin(delivered, delivered.c.partner_id == assigned.partner_id)
+    if by_stratum:
+        stmt = stmt.where(assigned.stratum == bindparam("stratum"))
     return stmt
 
 

@@ -134,3 +134,22 @@ def test_results_up_to_a_day_leave_later_days_out_and_count_only_the_experiments
     now = as_json(experiment_results(row))
     total = {a["name"]: a["conversions"] for a in earlier["arms"]}
     assert total[arm] == 5 and {a["name"]: a["conversions"] for a in now["arms"]}[arm] == 12
+
+
+def test_results_read_per_stratum_and_an_unknown_stratum_is_refused(app, client):
+    world, experiment, arms = launched_card_world(client, 8, strata=["tier"])
+    for partner_id, arm in arms.items():
+        add_rollup(world["campaign"], partner_id, arm, "click", 2)
+    pooled = results_of(client, world, experiment)
+    assert [s["label"] for s in pooled["strata"]] == ["tier silver", "tier gold"]  # by tier id
+    assert sum(s["units"] for s in pooled["strata"]) == 8
+    gold_tier = next(p.tier_id for p in world["partners"] if p.tier.slug == "gold")
+    gold = client.get(f"/api/v1/experiments/{experiment['id']}/results?stratum=tier:{gold_tier}",
+                      headers=world["marketer"]).json
+    assert gold["stratum"] == f"tier:{gold_tier}"
+    assert sum(arm["units"] for arm in gold["arms"]) == 4 and [a["units"] for a in gold["arms"]] == [2, 2]
+    assert sum(arm["conversions"] for arm in gold["arms"]) == 8
+    refused = client.get(f"/api/v1/experiments/{experiment['id']}/results?stratum=tier:999",
+                         headers=world["marketer"])
+    assert refused.status_code == 422
+    assert refused.json["message"] == "the experiment has no stratum 'tier:999'"
