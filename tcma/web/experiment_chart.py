@@ -62,10 +62,12 @@ def rates_chart(arms: Sequence[dict[str, Any]], label: str) -> Markup:
 def effect_chart(series: Sequence[dict[str, Any]], label: str) -> Markup:
     """The cumulative effect by day, its always-valid interval as a band, and the zero line."""
     height, top, bottom, left, right = 300, 16, 44, 76, 30
-    if not series:
-        return Markup(f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} 60" aria-label="no effect yet" '
-                      'xmlns="http://www.w3.org/2000/svg"><text x="20" y="38" class="value start">Not enough '
-                      'data yet to draw the effect over time.</text></svg>')
+    if len(series) < 2:
+        why = ("Not enough data yet to draw the effect over time." if not series
+               else "The effect over time is drawn from the experiment's second day on.")
+        return Markup(f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} 60" aria-label="{why}" '
+                      f'xmlns="http://www.w3.org/2000/svg"><text x="20" y="38" class="value start">{why}'
+                      '</text></svg>')
     finite = [v for point in series for v in (point["effect"], *point["ci"]) if v is not None]
     low, high = min(0.0, *finite), max(0.0, *finite)
     pad = (high - low) * 0.08 or 1.0

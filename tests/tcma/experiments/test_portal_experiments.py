@@ -104,3 +104,15 @@ def test_the_page_fits_a_desktop_and_a_phone_in_chromium(app, client, make_app, 
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def test_charts_say_when_there_is_too_little_to_draw_and_escape_names():
+    from datetime import date
+
+    from tcma.web.experiment_chart import effect_chart, rates_chart
+
+    assert "Not enough data yet to draw the effect over time." in effect_chart([], "b minus a")
+    one_day = [{"day": date(2026, 11, 1), "effect": 1.0, "ci": [-1.0, 3.0]}]
+    assert "drawn from the experiment's second day on" in effect_chart(one_day, "b minus a")
+    drawn = rates_chart([{"name": "<b>", "rate": 1.0, "ci": [0.5, 1.5]}], "clicks & <more>")
+    assert "&lt;b&gt;" in drawn and "<b>" not in drawn and "clicks &amp; &lt;more&gt;" in drawn
