@@ -98,9 +98,17 @@ def experiment_results(experiment: Experiment, until: date | None = None, stratu
                       _comparisons(experiment, arms), {"chi2": srm.chi2, "p_value": srm.p_value,
                                                         "flagged": srm.flagged, "skipped": srm.skipped},
                       max(shares) - min(shares), (now - experiment.started_at).total_seconds() / 86400,
-                      now, *PER[experiment.metric])
+                      now, *_per(experiment))
     results.sentence = sentence(results)
     return results
+
+
+def _per(experiment: Experiment) -> tuple[int, str]:
+    """The scale and words the metric is read in."""
+    if experiment.unit == "recipient":
+        return 100, {"click": "people clicking per 100 emails", "open": "people opening per 100 emails"}[
+            experiment.metric]
+    return PER[experiment.metric]
 
 
 def _kind_sum(kinds: tuple[str, ...], column: Any) -> Any:

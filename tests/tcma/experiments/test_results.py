@@ -153,3 +153,22 @@ def test_results_read_per_stratum_and_an_unknown_stratum_is_refused(app, client)
                          headers=world["marketer"])
     assert refused.status_code == 422
     assert refused.json["message"] == "the experiment has no stratum 'tier:999'"
+
+
+def test_recipient_experiments_count_sends_and_unique_clicks_with_an_exact_chance_to_win(app, client):
+    from scipy import integrate
+
+    world, experiment, _ = launched_card_world(client, 2, unit="recipient", metric="click")
+    partner = world["partners"][0].id
+    add_rollup(world["campaign"], partner, "a", "send", 400)
+    add_rollup(world["campaign"], partner, "b", "send", 410)
+    add_rollup(world["campaign"], partner, "a", "click", 60, uniques=40, bots=5)
+    add_rollup(world["campaign"], partner, "b", "click", 90, uniques=58)
+    found = results_of(client, world, experiment)
+    assert [(a["units"], a["conversions"]) for a in found["arms"]] == [(400, 40), (410, 58)]
+    assert found["arms"][0]["rate"] == pytest.approx(10.0)
+    assert found["per_label"] == "people clicking per 100 emails"
+    a, b = stats.beta(1 + 40, 1 + 360), stats.beta(1 + 58, 1 + 352)
+    exact, _ = integrate.quad(lambda p: b.pdf(p) * a.cdf(p), 0, 1, epsabs=1e-12, epsrel=1e-12, limit=200)
+    assert found["comparisons"][0]["chance_to_win"] == pytest.approx(exact, abs=1e-6)
+    assert found["arms"][0]["machine_share"] == pytest.approx(5 / 45)
