@@ -18,7 +18,7 @@ class TcmaApi(Api):
 api = TcmaApi()
 
 BLUEPRINTS: list[str] = ["auth", "vendor", "partners", "templates", "campaigns", "assets", "library", "stats",
-                         "users", "social", "posts", "evergreen", "contacts", "email_sends"]
+                         "users", "social", "posts", "evergreen", "contacts", "email_sends", "experiments"]
 
 
 def init_app(app: Flask) -> None:

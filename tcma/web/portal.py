@@ -140,6 +140,7 @@ def init_app(app: Flask) -> None:
         portal_auth,
         portal_evergreen,
         portal_email,
+        portal_experiments,
         portal_marketer,
         portal_partner,
         portal_people,
@@ -156,3 +157,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(portal_posts.bp)
     app.register_blueprint(portal_evergreen.bp)
     app.register_blueprint(portal_email.bp)
+    app.register_blueprint(portal_experiments.bp)

@@ -19,6 +19,7 @@ from tcma.models.base import insert_for, utcnow
 from tcma.queue import JobCall
 from tcma.services.accounts.auth import Principal
 from tcma.services.catalogue.templates import get_version
+from tcma.services.experiments.assignment import assign_campaign_variants
 from tcma.services.launch.assets import RENDER_JOB
 from tcma.services.partners.taxonomy import KINDS, partner_column, with_slugs
 from tcma.services.scoping import get_scoped, require_vendor
@@ -112,6 +113,7 @@ def launch_campaign(principal: Principal, campaign_id: int) -> dict[str, int]:
     if campaign.status == "archived":
         raise ConflictError("an archived campaign cannot be launched")
     _create_assets(campaign, segment_partner_ids(campaign.segment))
+    assign_campaign_variants(campaign.id)  # an experiment's arm, or its winner, for new assets
     campaign.status = "running" if campaign.status != "paused" else "paused"
     campaign.launched_at = campaign.launched_at or utcnow()
     if campaign.status == "running":

@@ -109,6 +109,12 @@ MATRIX = {
     ("GET", "/api/v1/sending-domains"): ALL,
     ("GET", "/api/v1/sending-domains/<int:domain_id>"): ALL,
     ("POST", "/api/v1/sending-domains/<int:domain_id>/verify"): PARTNER,
+    ("POST", "/api/v1/campaigns/<int:campaign_id>/experiments"): VENDOR,
+    ("GET", "/api/v1/campaigns/<int:campaign_id>/experiments"): VENDOR,
+    ("GET", "/api/v1/experiments/<int:experiment_id>"): VENDOR,
+    ("GET", "/api/v1/experiments/<int:experiment_id>/results"): VENDOR,
+    ("POST", "/api/v1/experiments/<int:experiment_id>/decide"): VENDOR,
+    ("POST", "/api/v1/experiments/<int:experiment_id>/stop"): VENDOR,
 }
 PUBLIC = {("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/openapi.json"),
           ("POST", "/api/v1/invitations/accept"), ("POST", "/api/v1/auth/password-reset"),
@@ -141,6 +147,7 @@ def world(app):
               "user_id": 999999, "invitation_id": 999999, "account_id": 999999,
               "network": "linkedin", "plan_id": 999999, "post_id": 999999,
               "contact_id": 999999, "list_id": 999999, "send_id": 999999, "domain_id": 999999}
+              "network": "linkedin", "plan_id": 999999, "post_id": 999999, "experiment_id": 999999}
     return headers, values
 
 
