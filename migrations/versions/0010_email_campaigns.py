@@ -1,7 +1,7 @@
 """email campaigns: partners' contacts, lists, suppressions, sends, recipients and sending domains
 
 Revision ID: 0010_email_campaigns
-Revises: 0008_syndication
+Revises: 0009_evergreen_posts
 Create Date: 2026-11-27 23:09:36.489695
 
 """
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0010_email_campaigns'
-down_revision = '0008_syndication'
+down_revision = '0009_evergreen_posts'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """experiments: decision rules, stored assignments and recorded decisions
 
 Revision ID: 0011_experiments
-Revises: 0008_syndication
+Revises: 0010_email_campaigns
 Create Date: 2026-11-27 22:55:00
 
 """
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0011_experiments'
-down_revision = '0008_syndication'
+down_revision = '0010_email_campaigns'
 branch_labels = None
 depends_on = None
 
