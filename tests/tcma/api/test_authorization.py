@@ -146,8 +146,8 @@ def world(app):
               "slug": "solution-brief", "version": 1, "campaign_id": 1, "asset_id": 1,
               "user_id": 999999, "invitation_id": 999999, "account_id": 999999,
               "network": "linkedin", "plan_id": 999999, "post_id": 999999,
-              "contact_id": 999999, "list_id": 999999, "send_id": 999999, "domain_id": 999999}
-              "network": "linkedin", "plan_id": 999999, "post_id": 999999, "experiment_id": 999999}
+              "contact_id": 999999, "list_id": 999999, "send_id": 999999, "domain_id": 999999,
+              "experiment_id": 999999}
     return headers, values
 
 
