@@ -115,6 +115,12 @@ MATRIX = {
     ("GET", "/api/v1/experiments/<int:experiment_id>/results"): VENDOR,
     ("POST", "/api/v1/experiments/<int:experiment_id>/decide"): VENDOR,
     ("POST", "/api/v1/experiments/<int:experiment_id>/stop"): VENDOR,
+    ("GET", "/api/v1/posts/<int:post_id>/fields"): ALL,
+    # Evergreen posts: a partner's users pick a library post and schedule it on their own accounts.
+    ("GET", "/api/v1/evergreen-posts"): PARTNER,
+    ("GET", "/api/v1/evergreen-posts/<slug>"): PARTNER,
+    ("POST", "/api/v1/evergreen-posts/<slug>/preview"): PARTNER,
+    ("POST", "/api/v1/evergreen-posts/<slug>/schedule"): PARTNER,
 }
 PUBLIC = {("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/openapi.json"),
           ("POST", "/api/v1/invitations/accept"), ("POST", "/api/v1/auth/password-reset"),

@@ -117,10 +117,15 @@ def test_as_soon_as_possible_goes_out_at_the_next_pass(library, fake):
         "Our plain news: http://tcma.test/l/")
 
 
-def test_a_time_in_the_spring_forward_gap_moves_to_the_first_valid_minute(library):
+def test_a_spring_forward_time_moves_to_the_first_valid_minute_a_fall_back_one_is_the_first(library):
     ny = partner_of(library, "ny")
     [post] = schedule_evergreen(ny, "launch-posts", [account_of(library, "ny")], datetime(2027, 3, 14, 2, 30))
     assert (post.local_at, post.scheduled_at) == ("2027-03-14T03:00", datetime(2027, 3, 14, 7, 0, tzinfo=UTC))
+    # Fall back: 01:30 shows twice on 7 Nov 2027 in New York; the first (EDT, 05:30 UTC) is taken.
+    [post] = schedule_evergreen(ny, "launch-posts", [account_of(library, "ny")],
+                                datetime(2027, 11, 7, 1, 30))
+    assert (post.local_at, post.scheduled_at) == (
+        "2027-11-07T01:30", datetime(2027, 11, 7, 5, 30, tzinfo=UTC))
 
 
 def test_a_time_that_has_passed_is_refused_and_nothing_is_made(library):
