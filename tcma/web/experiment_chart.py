@@ -65,9 +65,7 @@ def effect_chart(series: Sequence[dict[str, Any]], label: str) -> Markup:
     if len(series) < 2:
         why = ("Not enough data yet to draw the effect over time." if not series
                else "The effect over time is drawn from the experiment's second day on.")
-        return Markup(f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} 60" aria-label="{why}" '
-                      f'xmlns="http://www.w3.org/2000/svg"><text x="20" y="38" class="value start">{why}'
-                      '</text></svg>')
+        return Markup(f'<p class="chart-note">{why}</p>')
     finite = [v for point in series for v in (point["effect"], *point["ci"]) if v is not None]
     low, high = min(0.0, *finite), max(0.0, *finite)
     pad = (high - low) * 0.08 or 1.0

@@ -25,7 +25,7 @@ from tcma.models.experiment import EXPERIMENT_METHODS, EXPERIMENT_METRICS, EXPER
 from tcma.services.accounts.auth import Principal
 from tcma.services.catalogue.templates import template_for_version
 from tcma.services.experiments.assignment import STRATA, assign_partners
-from tcma.services.experiments.feedback import switch_campaign_variants
+from tcma.services.experiments.feedback import reconcile_variants, switch_campaign_variants
 from tcma.services.experiments.results import Results, as_json, experiment_results
 from tcma.services.launch.launches import get_campaign
 from tcma.services.scoping import require_vendor
@@ -244,7 +244,8 @@ def stop_experiment(principal: Principal, experiment_id: int) -> Experiment:
 
 
 def decide_due_experiments() -> int:
-    """The maintenance step: decide every running experiment whose rule names an outcome; how many."""
+    """The maintenance step: decide every running experiment whose rule names an outcome (how many),
+    then switch renders that were under way at an earlier switch."""
     decided = 0
     for experiment in db.session.scalars(select(Experiment).where(
             Experiment.status == "running", Experiment.auto_decide.is_(True)).order_by(Experiment.id)).all():
@@ -253,5 +254,6 @@ def decide_due_experiments() -> int:
         if rule["outcome"] in ("winner", "no_clear_winner"):
             _record(experiment, results, rule, rule["winner"], None, None)
             decided += 1
+    reconcile_variants()
     commit()
     return decided

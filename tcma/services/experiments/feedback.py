@@ -19,9 +19,19 @@ from campaigns.vocabulary import NETWORK_LABELS
 from tcma.config import get_settings
 from tcma.extensions import db
 from tcma.mail import OutgoingMail
-from tcma.models import Asset, Campaign, Experiment, Partner, ScheduledPost, SocialAccount, User
+from tcma.models import (
+    Asset,
+    Campaign,
+    Experiment,
+    ExperimentAssignment,
+    Partner,
+    ScheduledPost,
+    SocialAccount,
+    User,
+)
 from tcma.models.base import utcnow
 from tcma.queue import JobCall
+from tcma.services.experiments.assignment import arm_names
 from tcma.services.launch.assets import RENDER_JOB
 from tcma.services.sending.mail import composer, queue_mail
 from tcma.services.transaction import enqueue_after_commit
@@ -51,7 +61,9 @@ def switch_campaign_variants(campaign: Campaign, chosen: Mapping[int, str] | str
     groups = _groups(campaign.id, chosen)
     requeue: list[int] = []
     for variant, partner_ids in groups.items():
-        stmt = update(Asset).where(Asset.campaign_id == campaign.id,
+        # A render under way keeps its variant for now (its job writes its result when it ends);
+        # the next maintenance pass switches it (`reconcile_variants`).
+        stmt = update(Asset).where(Asset.campaign_id == campaign.id, Asset.status != "running",
                                    Asset.variant.is_distinct_from(variant))
         if per_partner is not None:
             stmt = stmt.where(Asset.partner_id.in_(partner_ids))
@@ -77,6 +89,24 @@ def switch_campaign_variants(campaign: Campaign, chosen: Mapping[int, str] | str
         if campaign.status == "running":
             _enqueue_renders(sorted(requeue), f"variant-{campaign.id}-{tag}")
     return switched
+
+
+def reconcile_variants() -> int:
+    """Switch what an earlier switch had to leave (renders then under way) to each live partner-level
+    experiment's arms, or its winner; the caller commits. Answers how many assets were queued again."""
+    queued = 0
+    for experiment in db.session.scalars(select(Experiment).where(
+            Experiment.status.in_(("running", "decided")), Experiment.unit == "partner")).all():
+        campaign = db.session.get(Campaign, experiment.campaign_id)
+        if experiment.status == "decided":
+            chosen: Mapping[int, str] | str = experiment.winner or arm_names(experiment)[0]
+        else:
+            arms = select(ExperimentAssignment.partner_id, ExperimentAssignment.variant).where(
+                ExperimentAssignment.experiment_id == experiment.id)
+            chosen = dict(db.session.execute(arms).all())
+        queued += switch_campaign_variants(campaign, chosen, tell_partners=False,
+                                           tag=f"exp{experiment.id}-reconcile-{int(utcnow().timestamp())}").assets
+    return queued
 
 
 def _groups(campaign_id: int, chosen: Mapping[int, str] | str) -> dict[str, list[int]]:

@@ -155,3 +155,22 @@ def test_stopping_switches_nobody_and_later_partners_get_the_template_text(app, 
     assert db.session.scalar(select(Asset.variant).where(Asset.partner_id == late.id)) is None
     again = client.post(f"/api/v1/experiments/{experiment['id']}/stop", headers=world["marketer"])
     assert again.status_code == 409 and again.json["message"] == "the experiment is stopped, not running"
+
+
+def test_a_render_under_way_at_the_decision_is_switched_by_the_next_pass(app, client):
+    world, experiment, arms = launched_card_world(client, 6)
+    loser_partner = next(p for p, arm in sorted(arms.items()) if arm == "a")
+    busy = db.session.scalar(select(Asset).where(Asset.partner_id == loser_partner))
+    busy.status = "running"  # a worker holds it (its job will write its own result)
+    db.session.commit()
+    decided = client.post(f"/api/v1/experiments/{experiment['id']}/decide", headers=world["marketer"],
+                          json={"winner": "b"})
+    assert decided.status_code == 200
+    db.session.refresh(busy)
+    assert busy.variant == "a" and busy.status == "running"
+    busy.status = "done"  # the job ends, with the render it started
+    db.session.commit()
+    run_maintenance()
+    db.session.refresh(busy)
+    assert busy.variant == "b" and busy.status == "done"  # queued again and rendered as b
+    assert card_variants(world["campaign"]) == {"b"}
