@@ -144,7 +144,7 @@ def measure_ours(env: dict[str, str], count: int, handler: CountingHandler) -> t
             )
             for _ in range(WORKERS)
         ]
-        time.sleep(4)  # workers up
+        _wait_for_workers(Redis.from_url(REDIS_URL))  # warmed up and listening
         began = time.perf_counter()
         sends.schedule_send(principal, send_id, None)
         while True:
@@ -211,6 +211,18 @@ def measure_floor(port: int, send_id: int) -> tuple[float, float, int]:
             sending += time.perf_counter() - began
         db.engine.dispose()
     return sent / sending, 1000 * preparing / max(sent, 1), sent
+
+
+def _wait_for_workers(redis: Redis) -> None:
+    """Until WORKERS rq workers listen (each warms its renderer first: not part of the send)."""
+    from rq import Worker
+
+    deadline = time.monotonic() + 300
+    while len(Worker.all(connection=redis)) < WORKERS:
+        if time.monotonic() > deadline:
+            raise SystemExit("the tcma workers did not start within 5 minutes")
+        time.sleep(0.2)
+    time.sleep(1)
 
 
 def _free_port() -> int:

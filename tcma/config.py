@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -221,6 +222,22 @@ def _url(*schemes: str) -> Callable[[str, Any], str | None]:
     return parse
 
 
+def _mail_domain(name: str, value: Any) -> str:
+    """A domain name mail is sent from (lower case, no trailing dot)."""
+    text = str(value or "").strip().lower().rstrip(".")
+    if not re.fullmatch(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]", text):
+        raise ConfigError(f"TCMA_{name} must be a domain name like mail.vendor.example, got {value!r}")
+    return text
+
+
+def _email_local_part(name: str, value: Any) -> str:
+    text = str(value or "").strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._+-]{0,63}", text):
+        raise ConfigError(f"TCMA_{name} must be the part of an address before the @, like news, "
+                          f"got {value!r}")
+    return text
+
+
 def _choice(*allowed: str) -> Callable[[str, Any], str]:
     def parse(name: str, value: Any) -> str:
         if value not in allowed:
@@ -266,6 +283,8 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "SOCIAL_LEASE_SECONDS": parse_positive_seconds,
     "SOCIAL_POSTS_PER_DAY": parse_positive_int,
     "SOCIAL_POSTS_PER_WEEK": parse_positive_int,
+    "EMAIL_SENDING_DOMAIN": _mail_domain,
+    "EMAIL_FROM_LOCAL": _email_local_part,
     "EMAIL_WEEKLY_CAP": parse_positive_int,
     "EMAIL_DAILY_CAP": parse_positive_int,
     "EMAIL_SEND_CHUNK": parse_positive_int,

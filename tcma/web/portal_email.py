@@ -11,7 +11,7 @@ from flask import flash, redirect, request, url_for
 
 from tcma.errors import DomainError, InvalidInput
 from tcma.services.accounts.auth import Principal
-from tcma.services.sending import contacts, imports, sends
+from tcma.services.sending import contacts, domains, imports, sends
 from tcma.services.transaction import rollback
 from tcma.web.portal import PARTNER, VENDOR, page, page_count, page_required, portal_blueprint
 
@@ -140,7 +140,11 @@ def sends_page(principal: Principal):
     numbers = sends.send_numbers([s.id for s in rows])
     context = {"sends": [(s, sends.summary(numbers[s.id])) for s in rows]}
     if principal.is_partner:
-        context.update(campaigns=sends.sendable_campaigns(principal), lists=contacts.list_lists(principal))
+        context.update(
+            campaigns=sends.sendable_campaigns(principal),
+            lists=contacts.list_lists(principal),
+            domains=[(d, domains.dns_records(d)) for d in domains.list_domains(principal)],
+        )
     return page("portal/email_sends.html", **context)
 
 
@@ -215,3 +219,36 @@ def _local_time(text: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput("pick a date and time to send at", {"local_at": ["a date and time"]}) from None
+
+
+@bp.post("/email/domains")
+@page_required(*PARTNER)
+def add_domain(principal: Principal):
+    """Set up the partner's own sending domain: its DNS records are shown next."""
+    try:
+        row = domains.add_domain(
+            principal, request.form.get("domain", ""), request.form.get("from_local") or "news"
+        )
+        flash(f"Publish the records below for {row.domain}, then check them.")
+    except DomainError as exc:
+        _refused(exc)
+    return redirect(url_for(".sends_page", _anchor="domains"))
+
+
+@bp.post("/email/domains/<int:domain_id>/verify")
+@page_required(*PARTNER)
+def verify_domain(principal: Principal, domain_id: int):
+    """Check the domain's DNS records now."""
+    try:
+        row = domains.verify_domain(principal, domain_id)
+        if row.status == "verified":
+            address = f"{row.from_local}@{row.domain}"
+            flash(f"{row.domain} is verified: your emails now go from {address}, DKIM-signed.")
+        else:
+            flash(f"{row.domain} is not ready yet.")
+            for name, check in (row.checks or {}).items():
+                if not check.get("ok"):
+                    flash(f"{name.upper()}: {check.get('problem')}")
+    except DomainError as exc:
+        _refused(exc)
+    return redirect(url_for(".sends_page", _anchor="domains"))

@@ -18,7 +18,6 @@ from sqlalchemy import func, select, update
 
 import campaigns
 import renderers
-from campaigns.vocabulary import EMAIL
 from tcma.config import get_settings
 from tcma.errors import InvalidInput
 from tcma.extensions import db
@@ -382,18 +381,9 @@ def _deliver(send: EmailSend, filler: MessageFiller, people: list[Personal]) -> 
 
 def _record_sends(send: EmailSend, uids: list[str]) -> None:
     """A send event per message: the tracking flags clicks seconds after it as a scanner's."""
-    from tcma.services.tracking.events import record_event
+    from tcma.services.tracking.events import record_sends
 
-    for uid in uids:
-        record_event(
-            "send",
-            send.partner_id,
-            campaign_id=send.campaign_id,
-            channel=EMAIL,
-            variant=send.variant,
-            send_id=uid,
-            uid=f"send-{uid}",
-        )
+    record_sends(send.partner_id, send.campaign_id, send.variant, uids)
 
 
 def _finish_if_done(send_id: int) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
+from tests.support.dns_server import TxtZone, running_dns_server
 from tests.support.factories import make_user
 from tests.support.portal import csrf_from, sign_in
 
@@ -72,3 +75,38 @@ def test_the_vendor_sees_numbers_and_no_address(client, shop, smtp_handler):
     assert "3 sent of 3" in detail
     assert "@example.com" not in listing + detail
     assert client.get("/portal/contacts").status_code == 403
+
+
+@pytest.fixture
+def zone():
+    zone = TxtZone()
+    with running_dns_server(zone) as address:
+        zone.address = address
+        yield zone
+
+
+@pytest.fixture
+def email_settings(zone):
+    return {"EMAIL_DNS_SERVERS": zone.address}
+
+
+def test_a_partner_sets_up_a_domain_on_the_portal(client, shop, zone):
+    sign_in(client, shop["user"])
+    token = csrf_from(client.get("/portal/email").get_data(as_text=True))
+    page = client.post(
+        "/portal/email/domains",
+        follow_redirects=True,
+        data={"csrf_token": token, "domain": "news.acme.example", "from_local": "hello"},
+    )
+    text = page.get_data(as_text=True)
+    assert "Publish the records below for news.acme.example" in text
+    assert "tcma1._domainkey.news.acme.example" in text and "v=DKIM1; k=rsa; p=" in text
+    domain = client.get("/api/v1/sending-domains", headers=shop["headers"]).json[0]
+    verify = f"/portal/email/domains/{domain['id']}/verify"
+    checked = client.post(verify, data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+    assert "news.acme.example is not ready yet." in checked
+    assert "DKIM: no TXT record at tcma1._domainkey.news.acme.example" in checked
+    for record in domain["records"]:
+        zone.records[record["name"]] = [record["value"]]
+    done = client.post(verify, data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+    assert "your emails now go from hello@news.acme.example, DKIM-signed" in done
