@@ -18,7 +18,7 @@ class TcmaApi(Api):
 api = TcmaApi()
 
 BLUEPRINTS: list[str] = ["auth", "vendor", "partners", "templates", "campaigns", "assets", "library", "stats",
-                         "users", "social", "posts"]
+                         "users", "social", "posts", "insights"]
 
 
 def init_app(app: Flask) -> None:

@@ -82,6 +82,9 @@ MATRIX = {
     ("POST", "/api/v1/posts/<int:post_id>/cancel"): ALL,
     ("POST", "/api/v1/posts/<int:post_id>/retry"): ALL,
     ("GET", "/api/v1/posts/<int:post_id>/attempts"): ALL,
+    ("GET", "/api/v1/insights/partners"): ALL,
+    ("GET", "/api/v1/insights/partners/<int:partner_id>"): ALL,
+    ("GET", "/api/v1/insights/kpis"): VENDOR,
 }
 PUBLIC = {("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/openapi.json"),
           ("POST", "/api/v1/invitations/accept"), ("POST", "/api/v1/auth/password-reset"),
