@@ -13,19 +13,20 @@ def test_partners_table_csv_and_flag_filter(app, runner):
     busy = partner(taxonomy, date(2026, 1, 10), "Busy GmbH")
     rollup(busy, "download", date(2026, 6, 30), 10)
     quiet = partner(taxonomy, date(2026, 1, 10), "Quiet Oy")
-    rollup(quiet, "download", date(2026, 4, 1), 1)
+    rollup(quiet, "download", date(2026, 4, 10), 1)
     table = runner.invoke(args=["insights", "partners", "--as-of", "2026-06-30"])
     assert table.exit_code == 0, table.output
     lines = table.output.splitlines()
     assert lines[0].split() == ["id", "name", "score", "last", "active", "flags"]
-    assert lines[1].split()[:5] == [str(quiet.id), "Quiet", "Oy", "2.0", "2026-04-01"]
-    assert lines[1].endswith("inactive: no activity for 90 days (last on 2026-04-01)")
+    # 20x1/10 + 15x(1-81/90)
+    assert lines[1].split()[:5] == [str(quiet.id), "Quiet", "Oy", "3.5", "2026-04-10"]
+    assert lines[1].endswith("inactive: no activity for 81 days (last on 2026-04-10)")
     assert lines[2].split() == [str(busy.id), "Busy", "GmbH", "35.0", "2026-06-30"]
     flagged = runner.invoke(args=["insights", "partners", "--as-of", "2026-06-30", "--flag", "churning",
                                   "--csv"])
     assert flagged.exit_code == 0, flagged.output
     rows = [line.split(",")[:3] for line in flagged.output.splitlines()[1:]]
-    assert rows == [[str(quiet.id), "Quiet Oy", "2.0"]]
+    assert rows == [[str(quiet.id), "Quiet Oy", "3.5"]]
 
 
 def test_no_partner_flagged_says_so_and_a_bad_flag_is_named(app, runner):

@@ -88,10 +88,12 @@ def test_kpis_before_anyone_joined_have_no_rates(client, programme):
 
 def test_bad_kpi_parameters_are_named(client, programme):
     _, headers = make_user("marketer")
-    answer = client.get("/api/v1/insights/kpis?activation_days=0&partner_id=3", headers=headers)
+    answer = client.get("/api/v1/insights/kpis?activation_days=0&baseline_days=x", headers=headers)
     assert answer.status_code == 422
     assert answer.get_json()["errors"]["query"] == {"activation_days": ["a number of days from 1 to 3650"],
-                                                    "partner_id": ["Unknown field."]}
+                                                    "baseline_days": ["Not a valid integer."]}
+    unknown = client.get("/api/v1/insights/kpis?partner_id=3", headers=headers)
+    assert unknown.get_json()["errors"]["query"] == {"partner_id": ["Unknown field."]}
 
 
 def test_the_kpis_service_refuses_partner_users(app):
