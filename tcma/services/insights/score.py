@@ -19,7 +19,7 @@ COMPONENTS: tuple[tuple[str, int, int, str, str], ...] = (
      "Customize {more} more templates with your own text and render them"),
     ("posts_approved", 10, 3, "scheduled posts approved", "Approve {more} more scheduled posts"),
     ("posts_published", 15, 6, "posts published to your social accounts",
-     "Publish {more} more posts (connect a social account and approve or auto-publish)"),
+     "Publish {more} more posts: connect a social account, then approve or auto-publish"),
     ("sends", 10, 4, "campaign emails sent", "Send {more} more campaign emails to your contacts"),
     ("clicks", 15, 50, "unique human clicks on your links",
      "Earn {more} more clicks: share your tracked links where your customers read"),
@@ -92,7 +92,8 @@ def score_activity(activity: Activity, last_active: date | None, as_of: date,
         components.append(Component(name, count, target, weight, points))
         if count < target:
             hints.append({"component": name, "points_available": round(weight - points, 1),
-                          "hint": f"{hint.format(more=target - count)} within {window_days} days."})
+                          "hint": f"{hint.format(more=target - count)} ({count} of {target} "
+                                  f"in the last {window_days} days)."})
     idle = None if last_active is None else max(0, (as_of - last_active).days)
     recency = _points(RECENCY_WEIGHT, recency_share(last_active, as_of, window_days))
     components.append(Component("recency", idle, window_days, RECENCY_WEIGHT, recency))

@@ -58,6 +58,17 @@ def test_a_stored_history_scores_component_by_component(client, programme):
     assert body["score"] == 49.5
     assert (body["name"], body["joined"], body["last_active"]) == ("Acme AG", "2026-01-10", "2026-06-21")
     assert body["flags"] == []
+    assert [(h["component"], h["points_available"], h["hint"]) for h in body["hints"]] == [
+        ("customizations", 10.0, "Customize 2 more templates with your own text and render them "
+                                 "(1 of 3 in the last 90 days)."),
+        ("downloads", 10.0, "Download 5 more co-branded assets (5 of 10 in the last 90 days)."),
+        ("posts_published", 10.0, "Publish 4 more posts: connect a social account, then approve or "
+                                  "auto-publish (2 of 6 in the last 90 days)."),
+        ("sends", 10.0, "Send 4 more campaign emails to your contacts (0 of 4 in the last 90 days)."),
+        ("clicks", 9.0, "Earn 30 more clicks: share your tracked links where your customers read "
+                        "(20 of 50 in the last 90 days)."),
+        ("recency", 1.5, "Use the programme again (download, customize, approve, post or send): "
+                         "activity today earns all 15 recency points.")]
 
 
 def test_marketers_see_every_partner_lowest_score_first_with_names(client, programme):
@@ -116,7 +127,11 @@ def test_a_partner_user_sees_only_its_own_score_and_hints(client, programme):
     assert own.status_code == 200
     assert own.get_json()["hints"][0] == {
         "component": "clicks", "points_available": 15.0,
-        "hint": "Earn 50 more clicks: share your tracked links where your customers read within 90 days."}
+        "hint": "Earn 50 more clicks: share your tracked links where your customers read "
+                "(0 of 50 in the last 90 days)."}
+    assert [(h["component"], h["points_available"]) for h in own.get_json()["hints"]] == [
+        ("clicks", 15.0), ("customizations", 15.0), ("posts_published", 15.0), ("posts_approved", 10.0),
+        ("sends", 10.0), ("recency", 0.5)]
     other = client.get(f"/api/v1/insights/partners/{programme['acme'].id}", headers=headers)
     assert other.status_code == 404
     assert other.get_json()["message"] == f"partner {programme['acme'].id} not found"

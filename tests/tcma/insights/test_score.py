@@ -35,7 +35,7 @@ def test_nothing_done_scores_zero_and_every_hint_is_offered_biggest_first():
     assert [(h["component"], h["points_available"]) for h in scored.hints] == [
         ("downloads", 20.0), ("clicks", 15.0), ("customizations", 15.0), ("posts_published", 15.0),
         ("recency", 15.0), ("posts_approved", 10.0), ("sends", 10.0)]
-    assert scored.hints[0]["hint"] == "Download 10 more co-branded assets within 90 days."
+    assert scored.hints[0]["hint"] == "Download 10 more co-branded assets (0 of 10 in the last 90 days)."
 
 
 def test_fractions_round_to_one_decimal_and_recency_fades_over_the_window():
