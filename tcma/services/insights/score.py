@@ -68,18 +68,15 @@ class Score:
     hints: list[dict[str, object]] = field(default_factory=list)
 
 
-def _points(weight: int, share: float | Decimal) -> float:
-    """weight x share, rounded half up to one decimal (as a person rounds)."""
-    value = Decimal(weight) * Decimal(str(share))
-    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+def _points(weight: int, part: int, whole: int) -> float:
+    """weight x part / whole, rounded half up to one decimal (as a person rounds), in whole numbers
+    so that no float error can tip a half."""
+    tenths = (2 * 10 * weight * part + whole) // (2 * whole)
+    return tenths / 10
 
 
-def recency_share(last_active: date | None, as_of: date, window_days: int) -> Decimal:
-    """1 for activity on as_of, falling linearly to 0 at `window_days` days without any."""
-    if last_active is None:
-        return Decimal(0)
-    idle = max(0, (as_of - last_active).days)
-    return max(Decimal(0), 1 - Decimal(idle) / Decimal(window_days))
+def _idle_days(last_active: date | None, as_of: date) -> int | None:
+    return None if last_active is None else max(0, (as_of - last_active).days)
 
 
 def score_activity(activity: Activity, last_active: date | None, as_of: date,
@@ -88,21 +85,21 @@ def score_activity(activity: Activity, last_active: date | None, as_of: date,
     components, hints = [], []
     for name, weight, target, _, hint in COMPONENTS:
         count = getattr(activity, name)
-        points = _points(weight, Decimal(min(count, target)) / Decimal(target))
+        points = _points(weight, min(count, target), target)
         components.append(Component(name, count, target, weight, points))
         if count < target:
             hints.append({"component": name, "points_available": round(weight - points, 1),
                           "hint": f"{hint.format(more=target - count)} ({count} of {target} "
                                   f"in the last {window_days} days)."})
-    idle = None if last_active is None else max(0, (as_of - last_active).days)
-    recency = _points(RECENCY_WEIGHT, recency_share(last_active, as_of, window_days))
+    idle = _idle_days(last_active, as_of)
+    recency = 0.0 if idle is None else _points(RECENCY_WEIGHT, max(0, window_days - idle), window_days)
     components.append(Component("recency", idle, window_days, RECENCY_WEIGHT, recency))
     if recency < RECENCY_WEIGHT:
         hints.append({"component": "recency", "points_available": round(RECENCY_WEIGHT - recency, 1),
                       "hint": "Use the programme again (download, customize, approve, post or send): "
                               "activity today earns all 15 recency points."})
     hints.sort(key=lambda h: (-h["points_available"], h["component"]))
-    total = float(sum(Decimal(str(c.points)) for c in components))
+    total = sum(round(c.points * 10) for c in components) / 10
     return Score(total, components, hints)
 
 

@@ -48,6 +48,9 @@ def test_fractions_round_to_one_decimal_and_recency_fades_over_the_window():
     assert points(score_activity(Activity(), AS_OF - timedelta(days=90), AS_OF))["recency"] == 0.0
     half_way = score_activity(Activity(), AS_OF - timedelta(days=30), AS_OF, window_days=60)
     assert points(half_way)["recency"] == 7.5
+    # 15x(1-3/60) = 14.25: a half rounds up, as a person rounds (not to the even 14.2)
+    on_a_half = score_activity(Activity(), AS_OF - timedelta(days=3), AS_OF, window_days=60)
+    assert points(on_a_half)["recency"] == 14.3
 
 
 def test_a_component_at_its_target_offers_no_hint():
