@@ -65,22 +65,22 @@ def activity_by_partner(start: date, end: date) -> dict[int, Activity]:
     return {pid: Activity(**values) for pid, values in counts.items()}
 
 
-def _own_use_dates(pick: Any, as_of: date) -> dict[int, date]:
-    """Per partner, `pick` (func.min or func.max) of the days of its own actions up to `as_of`."""
+def _own_use_dates(earliest: bool, as_of: date) -> dict[int, date]:
+    """Per partner, the first (or the last) day of its own actions up to `as_of`."""
     end = day_start(as_of + timedelta(days=1))
+    pick, better = (func.min, min) if earliest else (func.max, max)
     found: dict[int, date] = {}
 
     def keep(pid: int, value: date | datetime | None) -> None:
         if value is None:
             return
         day = value.astimezone(UTC).date() if isinstance(value, datetime) else value
-        if pid not in found or (day < found[pid] if pick is func.min else day > found[pid]):
-            found[pid] = day
+        found[pid] = better(found.get(pid, day), day)
 
     rollup = (select(EventRollup.partner_id, pick(EventRollup.day))
               .where(EventRollup.day <= as_of, EventRollup.partner_id != 0, EventRollup.total > 0,
                      EventRollup.kind.in_(OWN_KINDS)).group_by(EventRollup.partner_id))
-    customized_at = Customization.created_at if pick is func.min else Customization.updated_at
+    customized_at = Customization.created_at if earliest else Customization.updated_at
     sources = [
         rollup,
         select(Customization.partner_id, pick(customized_at)).where(customized_at < end)
@@ -112,9 +112,9 @@ def _as_date(value: Any) -> date | datetime | None:
 
 def last_active_by_partner(as_of: date) -> dict[int, date]:
     """The day of each partner's latest own action up to `as_of`."""
-    return _own_use_dates(func.max, as_of)
+    return _own_use_dates(False, as_of)
 
 
 def first_use_by_partner(as_of: date) -> dict[int, date]:
     """The day of each partner's first own action up to `as_of`."""
-    return _own_use_dates(func.min, as_of)
+    return _own_use_dates(True, as_of)

@@ -20,7 +20,8 @@ SILVER, GOLD = 0, 1
 def programme(app):
     """On 2026-06-30: four active partners (and a suspended one) and two templates.
 
-    p1 (silver, joined 03-01): downloads its brochure on 03-11 (day 10) and again on 06-25.
+    p1 (silver, joined 03-01): downloads its brochure on 03-11 (day 10) and again on 06-25, renders it
+        itself on 04-01.
     p2 (gold, joined 03-01): customizes the brochure on 04-20 (day 50); a bot downloads its gold guide.
     p3 (silver, joined 04-01): nothing.
     p4 (gold, joined 06-15): posts its brochure on 06-18 (day 3), sends its gold guide on 06-20.
@@ -37,6 +38,7 @@ def programme(app):
     p1_brochure = asset(p1, brochure, date(2026, 3, 2))
     rollup(p1, "download", date(2026, 3, 11), 1, asset=p1_brochure)
     rollup(p1, "download", date(2026, 6, 25), 2, asset=p1_brochure)
+    asset(p1, brochure, date(2026, 4, 1), self_served=True)  # a later use: the first stays 03-11
     customization(p2, brochure, date(2026, 4, 20))
     rollup(p2, "download", date(2026, 3, 5), 0, bots=5, asset=asset(p2, guide, date(2026, 3, 2)))
     post(p4, published=date(2026, 6, 18), of=asset(p4, brochure, date(2026, 6, 16)))
@@ -58,7 +60,7 @@ def test_kpis_of_a_small_programme(client, programme):
                                   "median_days_to_first_use": 10}
     assert body["adoption"] == [
         {"template_id": programme["brochure"].template_id, "slug": "brochure", "name": "Brochure",
-         "eligible": 4, "downloaded": 1, "customized": 1, "sent": 0, "posted": 1, "adopted": 3, "rate": 0.75},
+         "eligible": 4, "downloaded": 1, "customized": 2, "sent": 0, "posted": 1, "adopted": 3, "rate": 0.75},
         {"template_id": programme["guide"].template_id, "slug": "gold-guide", "name": "Gold Guide",
          "eligible": 2, "downloaded": 0, "customized": 0, "sent": 1, "posted": 0, "adopted": 1, "rate": 0.5}]
     # Active 02-16..05-16: p1 and p2; in the last 45 days only p1 did something again.
@@ -72,8 +74,8 @@ def test_kpi_periods_are_parameters(client, programme):
                       headers=headers).get_json()
     # p2's day-50 customization now activates it; p3 and p4 are too new or idle (cohort p1, p2, p3).
     assert (body["activation"]["cohort"], body["activation"]["activated"]) == (3, 2)
-    # Active 03-23..06-20: p2 (04-20), p4 (06-18, 06-20); since 06-21 only p1 acted: both churned.
-    assert (body["churn"]["were_active"], body["churn"]["churned"]) == (2, 2)
+    # Active 03-23..06-20: p1 (04-01), p2 (04-20), p4 (06-18, 06-20); since 06-21 only p1 acted.
+    assert (body["churn"]["were_active"], body["churn"]["churned"]) == (3, 2)
 
 
 def test_kpis_before_anyone_joined_have_no_rates(client, programme):
