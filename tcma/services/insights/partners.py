@@ -24,6 +24,7 @@ from tcma.models import Partner
 from tcma.services.accounts.auth import Principal
 from tcma.services.insights.activity import activity_by_partner, day_start, last_active_by_partner, period
 from tcma.services.insights.score import (
+    COMPONENTS,
     DEFAULT_WINDOW_DAYS,
     Activity,
     ChurnRules,
@@ -139,7 +140,7 @@ def insights_csv(rows: list[PartnerInsight]) -> str:
     """One line per partner: id, name, score, each component's points, last action, flags and why."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    parts = [c.name for c in rows[0].components] if rows else []
+    parts = [*(name for name, *_ in COMPONENTS), "recency"]
     writer.writerow([*CSV_COLUMNS[:3], *(f"{p}_points" for p in parts), *CSV_COLUMNS[3:]])
     for row in rows:
         flags = row.flags or []

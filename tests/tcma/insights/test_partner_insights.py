@@ -114,6 +114,8 @@ def test_the_list_exports_as_csv_by_parameter_or_accept_header(client, programme
          "2026-05-01", "inactive dropping",
          "no activity for 60 days (last on 2026-05-01); activity fell 100%: 0 actions in the last 30 days "
          "against 1.3 per 30 days in the 90 days before"]]
+    nobody = client.get("/api/v1/insights/partners?as_of=2026-01-01&format=csv", headers=headers)
+    assert nobody.get_data(as_text=True) == ",".join(rows[0]) + "\n"  # the header alone
     as_json = client.get("/api/v1/insights/partners?as_of=2026-06-30&format=json",
                          headers={**headers, "Accept": "text/csv"})
     assert as_json.mimetype == "application/json"
