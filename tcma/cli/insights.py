@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import click
@@ -10,6 +11,7 @@ from flask.cli import with_appcontext
 from campaigns.vocabulary import ANY_CHURN_FLAG, CHURN_FLAGS
 from tcma.errors import DomainError
 from tcma.services.accounts.auth import OPERATOR
+from tcma.services.insights.kpis import KpiQuery, programme_kpis
 from tcma.services.insights.partners import InsightQuery, PartnerInsight, insights_csv, list_partner_insights
 
 
@@ -33,6 +35,19 @@ def partners_command(flag: str | None, as_of, as_csv: bool) -> None:
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(insights_csv(rows) if as_csv else format_insights(rows), nl=not as_csv)
+
+
+@insights_cli.command("kpis")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Take the KPIs on this day (YYYY-MM-DD, UTC); default today.")
+@with_appcontext
+def kpis_command(as_of) -> None:
+    """Print the programme's KPIs as JSON: activation, time to first use, adoption, churn."""
+    try:
+        kpis = programme_kpis(OPERATOR, KpiQuery(as_of=as_of.date() if as_of else None))
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(json.dumps({**kpis, "as_of": kpis["as_of"].isoformat()}, indent=2))
 
 
 def format_insights(rows: list[PartnerInsight]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from tests.support.factories import make_taxonomy
@@ -38,3 +39,19 @@ def test_no_partner_flagged_says_so_and_a_bad_flag_is_named(app, runner):
     too_late = runner.invoke(args=["insights", "partners", "--as-of", "3000-01-01"])
     assert too_late.exit_code == 1
     assert too_late.output == "Error: as_of must be a day from 2000-01-01 to 2999-12-31\n"
+
+
+def test_kpis_as_json(app, runner):
+    taxonomy = make_taxonomy()
+    used = partner(taxonomy, date(2026, 1, 10), "Used SRL")
+    rollup(used, "download", date(2026, 1, 20), 1)
+    partner(taxonomy, date(2026, 1, 10), "Unused SRL")
+    answer = runner.invoke(args=["insights", "kpis", "--as-of", "2026-06-30"])
+    assert answer.exit_code == 0, answer.output
+    body = json.loads(answer.output)
+    assert (body["as_of"], body["partners"]) == ("2026-06-30", 2)
+    assert body["activation"] == {"days": 30, "cohort": 2, "activated": 1, "rate": 0.5, "used": 1,
+                                  "median_days_to_first_use": 10}
+    too_early = runner.invoke(args=["insights", "kpis", "--as-of", "1999-01-01"])
+    assert (too_early.exit_code, too_early.output) == (1, "Error: as_of must be a day from 2000-01-01 to "
+                                                          "2999-12-31\n")
