@@ -25,7 +25,7 @@ RULES = ("inactive_days", "recent_days", "baseline_days", "drop_percent", "min_b
 
 
 def _query(args: dict) -> partners.InsightQuery:
-    rules = ChurnRules(**{name: args.pop(name) for name in RULES})
+    rules = ChurnRules(**{name: args.pop(name) for name in RULES if name in args})  # its defaults otherwise
     return partners.InsightQuery(rules=rules, **args)
 
 

@@ -16,25 +16,25 @@ class KpiArgs(QueryArgs):
     """?as_of=&activation_days=&inactive_days=&baseline_days="""
 
     as_of = fields.Date(metadata={"description": "the day (UTC) the numbers are taken on; default today"})
-    activation_days = fields.Integer(load_default=30, validate=DAYS)
-    inactive_days = fields.Integer(load_default=45, validate=DAYS)
-    baseline_days = fields.Integer(load_default=90, validate=DAYS)
+    activation_days = fields.Integer(validate=DAYS)
+    inactive_days = fields.Integer(validate=DAYS)
+    baseline_days = fields.Integer(validate=DAYS)
 
 
 class ScoreArgs(QueryArgs):
     """?as_of=&window_days= and the churn thresholds."""
 
     as_of = fields.Date(metadata={"description": "the day (UTC) scored; default today"})
-    window_days = fields.Integer(load_default=90, validate=DAYS,
+    window_days = fields.Integer(validate=DAYS,
                                  metadata={"description": "days of activity the score counts"})
-    inactive_days = fields.Integer(load_default=45, validate=DAYS,
+    inactive_days = fields.Integer(validate=DAYS,
                                    metadata={"description": "flag 'inactive' after this many idle days"})
-    recent_days = fields.Integer(load_default=30, validate=DAYS)
-    baseline_days = fields.Integer(load_default=90, validate=DAYS)
-    drop_percent = fields.Integer(load_default=50, validate=validate.Range(
+    recent_days = fields.Integer(validate=DAYS)
+    baseline_days = fields.Integer(validate=DAYS)
+    drop_percent = fields.Integer(validate=validate.Range(
         min=1, max=100, error="a percentage from 1 to 100"),
         metadata={"description": "flag 'dropping' when activity fell by at least this much"})
-    min_baseline_actions = fields.Integer(load_default=3, validate=validate.Range(
+    min_baseline_actions = fields.Integer(validate=validate.Range(
         min=1, max=1_000_000, error="at least 1"),
         metadata={"description": "actions in the baseline below which no drop is flagged"})
 
