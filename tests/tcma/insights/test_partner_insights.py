@@ -77,6 +77,10 @@ def test_marketers_see_every_partner_lowest_score_first_with_names(client, progr
     assert [(r["name"], r["score"]) for r in body["items"]] == [
         ("Dawn SA", 0.0), ("Cobalt Ltd", 13.0), ("Bolt Inc", 34.5), ("Acme AG", 49.5)]
     assert body["total"] == 4
+    assert [r["name"] for r in listing(client, headers, "&sort=-score")["items"]] == [
+        "Acme AG", "Bolt Inc", "Cobalt Ltd", "Dawn SA"]
+    assert [r["name"] for r in listing(client, headers, "&sort=-last_active")["items"]] == [
+        "Bolt Inc", "Acme AG", "Cobalt Ltd", "Dawn SA"]  # never active: last
     by_name = listing(client, headers, "&sort=-name&per_page=2&page=2")
     assert [r["name"] for r in by_name["items"]] == ["Bolt Inc", "Acme AG"]
 
