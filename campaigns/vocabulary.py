@@ -88,6 +88,10 @@ DOMAIN_STATUSES = ("pending", "verified", "failed")
 EVENT_KINDS = ("click", "open", "download", "post", "send", "render", "unsubscribe",
                "like", "repost", "reply")
 
+# Why a partner is flagged as drifting away (tcma.services.insights, docs/insights.md).
+CHURN_FLAGS = ("dropping", "inactive")
+ANY_CHURN_FLAG = "churning"  # a filter: either flag
+
 # Row ids are 32-bit integers in every table: larger numbers can name no row.
 MAX_DATABASE_ID = 2**31 - 1
 

@@ -121,6 +121,9 @@ MATRIX = {
     ("GET", "/api/v1/evergreen-posts/<slug>"): PARTNER,
     ("POST", "/api/v1/evergreen-posts/<slug>/preview"): PARTNER,
     ("POST", "/api/v1/evergreen-posts/<slug>/schedule"): PARTNER,
+    ("GET", "/api/v1/insights/partners"): ALL,
+    ("GET", "/api/v1/insights/partners/<int:partner_id>"): ALL,
+    ("GET", "/api/v1/insights/kpis"): VENDOR,
 }
 PUBLIC = {("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/openapi.json"),
           ("POST", "/api/v1/invitations/accept"), ("POST", "/api/v1/auth/password-reset"),
