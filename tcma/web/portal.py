@@ -138,8 +138,8 @@ def init_app(app: Flask) -> None:
     """Register the portal's blueprints and its template helpers."""
     from tcma.web import (
         portal_auth,
-        portal_evergreen,
         portal_email,
+        portal_evergreen,
         portal_experiments,
         portal_marketer,
         portal_partner,
