@@ -14,7 +14,8 @@ from .errors import FieldError, TemplateError
 FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 # Names the render context already gives templates: a field with one of them would be ignored.
 RESERVED_NAMES = frozenset({"partner", "links", "subject", "primary", "secondary",
-                            "unsubscribe_url", "pixel_url", "logo_url"})
+                            "unsubscribe_url", "pixel_url", "logo_url", "logo_plate", "texts",
+                            "language"})
 
 
 def strip_bidi_controls(text: str) -> str:

@@ -15,7 +15,7 @@ FRAME_KINDS = ("text", "contact", "rect", "logo", "qr", "picture")
 COLOR_TOKENS = ("primary", "secondary", "on-primary", "on-secondary")
 MM = 72 / 25.4
 FRAME_KEYS = {"kind", "name", "box", "text", "color", "font", "size", "min_size", "align",
-              "leading", "link", "picture", "plate", "padding"}
+              "leading", "link", "picture", "plate", "padding", "plate_color"}
 PDF_KEYS = {"page_size", "bleed_mm", "pages"}
 PAGE_KEYS = {"background", "background_color", "frames"}
 IMAGE_KEYS = {"canvas", "background", "background_color", "layers"}
@@ -42,6 +42,7 @@ class FrameDef:
     picture: str = ""
     plate: str = "auto"
     padding: float = 0.0
+    plate_color: str = ""  # a logo plate's colour (token or #rrggbb); empty: white or dark
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,9 @@ def parse_frame(raw: Any, file: str, where: str, resources: Callable[[str], Any]
         raise TemplateError(file, f"{where}.kind", f"must be one of {FRAME_KINDS}")
     name = raw.get("name") or kind
     values = dict(raw, kind=kind, name=name, box=_box(raw.get("box"), file, f"{where}.box"))
-    if "color" in raw:
-        values["color"] = check_color(raw["color"], file, f"{where}.color")
+    for key in ("color", "plate_color"):
+        if key in raw:
+            values[key] = check_color(raw[key], file, f"{where}.{key}")
     _check_choices(values, file, where)
     if kind == "text" and not isinstance(raw.get("text"), str):
         raise TemplateError(file, f"{where}.text", "a text frame needs text")

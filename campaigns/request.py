@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -150,7 +151,9 @@ def _frame(frame: FrameDef, tpl: Template, context: dict, brand) -> Any:
     if frame.kind == "rect":
         return renderers.RectFrame(frame.name, frame.box, color)
     if frame.kind == "logo":
-        return renderers.LogoFrame(frame.name, frame.box, frame.plate, frame.align, frame.padding)
+        plate_color = _color(frame.plate_color, brand) if frame.plate_color else ""
+        return renderers.LogoFrame(frame.name, frame.box, frame.plate, frame.align, frame.padding,
+                                   plate_color)
     if frame.kind == "qr":
         return renderers.QrFrame(frame.name, frame.box, context["links"][f"{QR}:{frame.link}"], color)
     return renderers.PictureFrame(frame.name, frame.box, tpl.resources[frame.picture])
@@ -180,6 +183,7 @@ def _spec(tpl: Template, output: str, context: dict, brand, extra: dict) -> Any:
                                    brand, output)
     if output == "email":
         mjml, text, subject = tpl.email
+        extra = _email_logo(tpl, brand, extra)
         values = {**context, **extra, "primary": brand.primary, "secondary": brand.secondary}
         values["subject"] = render_text(subject, values)
         return renderers.EmailSpec(mjml, text, values["subject"], _freeze(values), brand)
@@ -187,13 +191,36 @@ def _spec(tpl: Template, output: str, context: dict, brand, extra: dict) -> Any:
     return renderers.PostSpec(network, render_text(dict(tpl.posts)[network], context))
 
 
+def _email_logo(tpl: Template, brand: renderers.BrandKit, extra: dict) -> dict:
+    """The stored logo variant that reads on the email's header colour, and its plate if any.
+
+    An email links to stored files, so only variants with a URL take part (logo_url for light
+    backgrounds, logo_dark_url for dark ones); without one that reads, a plate makes it read.
+    """
+    light_url, dark_url = extra.pop("logo_url"), extra.pop("logo_dark_url")
+    kit = brand if dark_url else dataclasses.replace(brand, logo_dark=None)
+    if not light_url:
+        kit = dataclasses.replace(kit, logo=None)
+    choice = renderers.choose_brand_logo(kit, _color(tpl.email_logo_backdrop, brand),
+                                         stored_only=True)
+    if choice is None:
+        return {**extra, "logo_url": "", "logo_plate": ""}
+    url = dark_url if choice.variant == "dark" and dark_url else light_url
+    plate = "#{:02x}{:02x}{:02x}".format(*choice.plate) if choice.plate else ""
+    return {**extra, "logo_url": url, "logo_plate": plate}
+
+
 def resolve_request(
     tpl: Template, profile: PartnerProfile, output: str, variant: str | None = None,
     fields: Mapping[str, Any] | None = None, link_for: LinkFor | None = None,
     unsubscribe_url: str = PLACEHOLDER_UNSUBSCRIBE, pixel_url: str = PLACEHOLDER_PIXEL,
-    logo_url: str = "",
+    logo_url: str = "", logo_dark_url: str = "",
 ) -> RenderRequest:
-    """Resolve everything a render needs; raises RequestError or FieldError on bad input."""
+    """Resolve everything a render needs; raises RequestError or FieldError on bad input.
+
+    Texts come in the partner's locale (locales/<tag>.toml along de-DE -> de -> default).
+    """
+    tpl = tpl.localized(profile.locale)
     if output not in tpl.outputs:
         raise RequestError(f"template {tpl.slug!r} has no output {output!r} ({tpl.outputs})")
     if variant is not None and variant not in tpl.variants:
@@ -202,8 +229,10 @@ def resolve_request(
         raise RequestError(f"template {tpl.slug!r} is not available to tier {profile.tier!r}")
     links = _links(tpl, output, link_for or identity_link)
     context = {**_values(tpl, profile, variant, fields or {}),
-               "partner": _partner(profile, html=output == "email"), "links": links}
-    extra = {"unsubscribe_url": unsubscribe_url, "pixel_url": pixel_url, "logo_url": logo_url}
+               "partner": _partner(profile, html=output == "email"), "links": links,
+               "texts": dict(tpl.texts), "language": tpl.language}
+    extra = {"unsubscribe_url": unsubscribe_url, "pixel_url": pixel_url, "logo_url": logo_url,
+             "logo_dark_url": logo_dark_url}
     spec = _spec(tpl, output, context, profile.brand, extra)
     digest = renderers.spec_digest(spec)
     key_source = json.dumps([tpl.slug, output, variant, digest])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from mjml import mjml2html
@@ -9,7 +10,10 @@ from mjml import mjml2html
 from .errors import TemplateError
 from .texts import CONTEXT_NAMES, EMAIL_NAMES, check_no_bare_urls, check_text, referenced_names
 
+NAMED_TEXT = re.compile(r"texts\s*\.\s*(\w+)")
+
 if TYPE_CHECKING:
+    from .locales import Translation
     from .template import Template
 
 
@@ -68,10 +72,43 @@ def _check_email(template: Template, files: dict, names: frozenset[str]) -> None
         raise TemplateError(files["mjml"], "mjml", f"does not compile: {exc}") from None
 
 
+def _names(template: Template) -> frozenset[str]:
+    """Names any text of the template may use."""
+    return frozenset({f.name for f in template.fields} | {r.name for r in template.rules}
+                     | CONTEXT_NAMES)
+
+
+def _check_named_texts(template: Template, files: dict) -> None:
+    """Every {{ texts.<name> }} a layout or email uses is declared in [texts]."""
+    declared = {name for name, _ in template.texts}
+    sources = [f.text for _, _, page in _layout_pages(template) for f in page.frames]
+    sources += list(template.email or ()) + [text for _, text in template.posts]
+    used = {name for source in sources for name in NAMED_TEXT.findall(source)}
+    if used - declared:
+        raise TemplateError(files["manifest"], "texts",
+                            f"texts used but not declared: {sorted(used - declared)}")
+
+
+def check_translated_texts(template: Template, translation: Translation, file: str) -> None:
+    """A locale file's texts use only the names the template's own texts may use."""
+    names = _names(template)
+    entries = [(f"texts.{n}", v) for n, v in translation.texts]
+    entries += [(f"fields.{n}.default", v) for n, v in translation.fields]
+    entries += [(f"personalize.{n}", v) for n, d, values in translation.rules
+                for v in (d, *dict(values).values())]
+    entries += [(f"variants.{v}.{n}", t) for v, pairs in translation.variants for n, t in pairs]
+    for where, text in entries:
+        check_text(text, names, file, where)
+        check_no_bare_urls(text, file, where)
+    if translation.subject:
+        check_text(translation.subject, (names | EMAIL_NAMES) - {"subject"}, file,
+                   "email.subject")
+
+
 def check_template_texts(template: Template, files: dict) -> None:
     """Validate every text of the template against the names it may use."""
-    names = frozenset({f.name for f in template.fields} | {r.name for r in template.rules}
-                      | CONTEXT_NAMES)
+    names = _names(template)
+    _check_named_texts(template, files)
     _check_layouts(template, files, names)
     if template.email:
         _check_email(template, files, names)

@@ -10,6 +10,9 @@ Public API (everything else is internal):
 - ``RenderResult(data, media_type, extension, warnings, text, extra)``.
 - ``load_logo(data) -> Logo``: validates uploads; raises ``LogoError``.
 - ``readable_on(color) -> str``: text colour that reads on a background colour.
+- ``choose_brand_logo(brand, backdrop_color, stored_only)`` -> ``LogoChoice``: the logo
+  variant (for light or dark backgrounds) and plate that read at ``MIN_LOGO_CONTRAST`` on a
+  solid backdrop; images and PDFs use the same rule on what is really behind the frame.
 - ``sandboxed_environment(autoescape)``: the Jinja sandbox used for marketer templates.
 - ``spec_digest(spec) -> str``: sha256 hex of the fully resolved inputs.
 - ``post_length(network, text)``, ``POST_LIMITS``: the networks' counting rules.
@@ -24,6 +27,7 @@ from .email import make_environment as sandboxed_environment
 from .engine import Renderer
 from .fonts import BIDI_CONTROLS
 from .logos import LogoError, load_logo, readable_on
+from .placement import MIN_LOGO_CONTRAST, LogoChoice, choose_brand_logo, logo_variants
 from .posts import LIMITS as POST_LIMITS
 from .posts import post_length
 from .spec import (
@@ -48,7 +52,8 @@ from .spec import (
 )
 
 __all__ = [
-    "BIDI_CONTROLS", "NETWORKS", "POST_LIMITS", "RENDERER_VERSION", "BrandKit", "Contact", "EmailSpec",
+    "BIDI_CONTROLS", "MIN_LOGO_CONTRAST", "NETWORKS", "LogoChoice", "choose_brand_logo",
+    "logo_variants", "POST_LIMITS", "RENDERER_VERSION", "BrandKit", "Contact", "EmailSpec",
     "ImageSpec", "Logo", "LogoError", "LogoFrame", "Page", "PdfSpec", "PictureFrame", "PostSpec",
     "QrFrame", "RectFrame", "RenderError", "RenderResult", "RenderSpec", "Renderer", "Resource",
     "TextFrame", "load_logo", "readable_on", "post_length", "sandboxed_environment", "spec_digest",

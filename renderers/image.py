@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageDraw, ImageStat
+from PIL import Image, ImageDraw
 
 from .assets import AssetCache
 from .fonts import clean_text, covered_characters
-from .logos import fit_size
+from .placement import Backdrop, contrast_warning, lay_out_logo
 from .qr import draw_qr_image, qr_size_warning
 from .spec import (
     ImageSpec,
@@ -88,27 +88,29 @@ class ImageRenderer:
             top += fitted.line_height
 
     def _draw_logo(self, canvas, draw, spec: ImageSpec, frame: LogoFrame, warnings) -> None:
-        """Fit the logo; measure the pixels behind it and add a plate when contrast is low."""
-        logo = spec.brand.logo
-        if logo is None:
+        """Measure the pixels behind the frame, pick the logo variant or plate, fit, paste."""
+        x, y, w, h = (round(v) for v in frame.box)
+        backdrop = Backdrop.of_image(canvas.crop((x, y, x + w, y + h)))
+        choice = self._cache.choose_logo(spec.brand, backdrop, frame.plate, frame.plate_color)
+        if choice is None:
             warnings.append(f"{frame.name}: partner has no logo; frame left empty")
             return
-        x, y, w, h = (round(v) for v in frame.box)
-        pad = round(frame.padding)
-        fw, fh = fit_size(logo, (w - 2 * pad, h - 2 * pad))
-        pixels = (max(round(fw), 1), max(round(fh), 1))
-        behind = ImageStat.Stat(canvas.crop((x, y, x + w, y + h))).mean
-        plate = self._cache.plate_for(logo, tuple(round(v) for v in behind[:3]), frame.plate)
-        if plate is not None:
-            draw.rounded_rectangle((x, y, x + w - 1, y + h - 1), radius=min(w, h) // 12,
-                                   fill=plate)
+        if problem := contrast_warning(frame.name, choice):
+            warnings.append(problem)
+        placed = lay_out_logo(choice, (x, y, w, h), frame.align, frame.padding)
+        if placed.plate is not None:
+            px, py, pw, ph = (round(v) for v in placed.plate)
+            draw.rounded_rectangle((px, py, px + pw - 1, py + ph - 1),
+                                   radius=round(placed.radius), fill=choice.plate)
+        lx, ly, lw, lh = placed.rect
+        pixels = (max(round(lw), 1), max(round(lh), 1))  # half a pixel at most: inside padding
+        logo = choice.logo
         if pixels[0] > logo.width * 2:
             warnings.append(f"{frame.name}: logo is {logo.width}x{logo.height} px and is "
                             f"enlarged {pixels[0] / logo.width:.1f}x; it may look blurry")
         fitted = self._cache.fitted_logo(logo, pixels)
-        left = {"left": x + pad, "center": x + (w - pixels[0]) // 2,
-                "right": x + w - pad - pixels[0]}[frame.align]
-        canvas.paste(fitted, (left, y + (h - pixels[1]) // 2), fitted)
+        left = round(lx + (lw - pixels[0]) / 2)
+        canvas.paste(fitted, (left, round(ly + (lh - pixels[1]) / 2)), fitted)
 
 
 def _encode(canvas: Image.Image, spec: ImageSpec) -> bytes:

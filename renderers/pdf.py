@@ -8,7 +8,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from .assets import AssetCache
 from .fonts import PDF_NAMES, clean_text, covered_characters, pdf_measure, register_pdf_fonts
-from .logos import fit_size
+from .placement import contrast_warning, lay_out_logo
 from .qr import draw_qr_pdf, qr_size_warning
 from .spec import (
     LogoFrame,
@@ -152,29 +152,29 @@ class PdfRenderer:
             canvas.drawString(x, baseline, line)
 
     def _draw_logo(self, canvas, spec: PdfSpec, page: Page, frame: LogoFrame, warnings) -> None:
-        """Fit the logo in its box, on a plate if it lacks contrast; warn below min dpi."""
-        logo = spec.brand.logo
-        if logo is None:
-            warnings.append(f"{frame.name}: partner has no logo; frame left empty")
-            return
-        x, y, w, h = self._to_pdf(spec, frame.box)
-        pad = frame.padding
-        draw_w, draw_h = fit_size(logo, (w - 2 * pad, h - 2 * pad))
+        """Pick the logo variant or plate for what is behind it (shared rule); warn below dpi."""
         below = Page(page.frames[: page.frames.index(frame)], page.background,
                      page.background_color)
         backdrop = self._cache.backdrop(below, frame.box, spec.size, spec.bleed)
-        plate = self._cache.plate_for(logo, backdrop, frame.plate)
-        if plate is not None:
-            canvas.setFillColorRGB(*(c / 255 for c in plate))
-            canvas.roundRect(x, y, w, h, min(w, h) * 0.08, stroke=0, fill=1)
+        choice = self._cache.choose_logo(spec.brand, backdrop, frame.plate, frame.plate_color)
+        if choice is None:
+            warnings.append(f"{frame.name}: partner has no logo; frame left empty")
+            return
+        if problem := contrast_warning(frame.name, choice):
+            warnings.append(problem)
+        placed = lay_out_logo(choice, self._to_pdf(spec, frame.box), frame.align, frame.padding)
+        if placed.plate is not None:
+            canvas.setFillColorRGB(*(c / 255 for c in choice.plate))
+            canvas.roundRect(*placed.plate, placed.radius, stroke=0, fill=1)
+        logo = choice.logo
+        left, bottom, draw_w, draw_h = placed.rect
         dpi = logo.width / (draw_w / 72)
         if dpi < spec.min_logo_dpi:
             warnings.append(f"{frame.name}: logo is {dpi:.0f} dpi at its printed size "
                             f"({draw_w / 72:.2f} in wide); upload at least "
                             f"{round(draw_w / 72 * 300)} px wide for print")
         reader = self._cache.logo_reader(logo, (draw_w / 72 * 300, draw_h / 72 * 300))
-        left = _aligned_left(frame.align, x + pad, w - 2 * pad, draw_w)
-        canvas.drawImage(reader, left, y + (h - draw_h) / 2, draw_w, draw_h, mask="auto")
+        canvas.drawImage(reader, left, bottom, draw_w, draw_h, mask="auto")
 
 
 def _aligned_left(align: str, x: float, w: float, inner: float) -> float:

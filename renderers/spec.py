@@ -71,9 +71,10 @@ class BrandKit:
     name: str
     primary: str = "#1f4e79"
     secondary: str = "#f2a900"
-    logo: Logo | None = None
+    logo: Logo | None = None  # for light backgrounds (or the only one the partner gave)
     contact: Contact = Contact()
     address: str = ""
+    logo_dark: Logo | None = None  # for dark backgrounds; derived from logo when missing
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "primary", check_color(self.primary, "primary colour"))
@@ -116,6 +117,11 @@ class LogoFrame:
     plate: str = "auto"
     align: str = "left"
     padding: float = 0.0
+    plate_color: str = ""  # #rrggbb of the plate when one is needed; empty: white or dark
+
+    def __post_init__(self) -> None:
+        if self.plate_color:
+            object.__setattr__(self, "plate_color", check_color(self.plate_color, "plate colour"))
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,9 @@ def test_field_names_that_are_invalid_or_clash_with_the_render_context_are_refus
         parse_field(name, {"type": "text"}, "manifest.toml")
     assert (refused.value.file, refused.value.field) == ("manifest.toml", f"fields.{name}")
     assert refused.value.message == (
-        "a field name is lowercase letters, digits and _ and not one of ['links', 'logo_url', "
-        "'partner', 'pixel_url', 'primary', 'secondary', 'subject', 'unsubscribe_url']")
+        "a field name is lowercase letters, digits and _ and not one of ['language', 'links', "
+        "'logo_plate', 'logo_url', 'partner', 'pixel_url', 'primary', 'secondary', 'subject', "
+        "'texts', 'unsubscribe_url']")
 
 
 @pytest.mark.parametrize(("raw", "field", "message"), [

@@ -88,7 +88,7 @@ def test_both_parts_of_an_email_need_the_unsubscribe_link_and_address(newsletter
     (lambda s: s["manifest"]["email"].update(subject=" "), "spec:manifest", "subject",
      "must be non-empty text"),
     (lambda s: s["manifest"]["email"].update(subjekt="x"), "spec:manifest", "email",
-     "unknown keys ['subjekt']; known: ['subject']"),
+     "unknown keys ['subjekt']; known: ['logo_backdrop', 'subject']"),
     (lambda s: s["manifest"].update(email="Hello"), "spec:manifest", "email",
      "must be a table with a subject"),
 ])

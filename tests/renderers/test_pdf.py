@@ -202,9 +202,10 @@ def test_a_pdf_logo_is_fitted_and_aligned_inside_its_padding(renderer, align, le
 
 def test_a_logo_printed_below_150_dpi_is_reported_with_the_size_to_upload(renderer):
     logo = _two_colour_logo((300, 150))
-    result, _ = _small(renderer, renderers.LogoFrame("logo", (0, 0, 144, 72)), logo=logo)
+    result, _ = _small(renderer, renderers.LogoFrame("logo", (0, 0, 146, 74), padding=1),
+                       logo=logo)
     assert result.warnings == ()  # 300 px over 2 inches: 150 dpi exactly
-    result, _ = _small(renderer, renderers.LogoFrame("logo", (0, 0, 80, 40)),
+    result, _ = _small(renderer, renderers.LogoFrame("logo", (0, 0, 82, 42), padding=1),
                        logo=_two_colour_logo((40, 20)))
     assert result.warnings == ("logo: logo is 36 dpi at its printed size (1.11 in wide); upload at "
                                "least 333 px wide for print",)

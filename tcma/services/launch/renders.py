@@ -45,6 +45,7 @@ def partner_profile(partner: Partner) -> campaigns.PartnerProfile:
         primary=kit.primary_color if kit else "#1f4e79",
         secondary=kit.secondary_color if kit else "#f2a900",
         logo=_logo(kit.logo_key if kit else None),
+        logo_dark=_logo(kit.logo_dark_key if kit else None),
         contact=renderers.Contact(
             name=kit.contact_name or "", email=kit.contact_email or "",
             phone=kit.contact_phone or "", website=kit.website or "",
@@ -81,6 +82,7 @@ def resolve_for(partner: Partner, version: TemplateVersion, output: str, variant
             pixel_url=pixel_url(partner.id, campaign_id, asset_id, variant,
                                          f"asset-{asset_id or 'preview'}"),
             logo_url=f"{base}/media/{kit.logo_key}" if kit and kit.logo_key else "",
+            logo_dark_url=f"{base}/media/{kit.logo_dark_key}" if kit and kit.logo_dark_key else "",
         )
 
     request = resolve()
