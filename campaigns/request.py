@@ -230,7 +230,9 @@ def resolve_request(
     links = _links(tpl, output, link_for or identity_link)
     context = {**_values(tpl, profile, variant, fields or {}),
                "partner": _partner(profile, html=output == "email"), "links": links,
-               "texts": dict(tpl.texts), "language": tpl.language}
+               "language": tpl.language}
+    # Named texts may use fields and partner data ("with {{ partner.name }}"), never links.
+    context["texts"] = {name: render_text(text, context) for name, text in tpl.texts}
     extra = {"unsubscribe_url": unsubscribe_url, "pixel_url": pixel_url, "logo_url": logo_url,
              "logo_dark_url": logo_dark_url}
     spec = _spec(tpl, output, context, profile.brand, extra)

@@ -42,7 +42,7 @@ def test_headline_by_vertical(catalogue, profile, attrs, expected):
 
 
 @pytest.mark.parametrize("region, expected", [
-    ("emea-de", "Angebot gültig in Deutschland"), ("emea-fr", "Offer valid in the EEA"),
+    ("emea-de", "Offer valid in Germany"), ("emea-fr", "Offer valid in the EEA"),
     ("na-us", "Offer valid in the US"), ("apac", "Product names are trademarks"),
 ])
 def test_disclaimer_by_region_falls_back_along_prefixes(catalogue, profile, region, expected):
@@ -52,10 +52,10 @@ def test_disclaimer_by_region_falls_back_along_prefixes(catalogue, profile, regi
 
 def test_offer_by_tier_and_locale_labels(catalogue, profile):
     tpl = catalogue["solution-brief"]
-    gold = campaigns.resolve_request(tpl, profile(tier="gold", locale="el-GR"), "pdf")
+    gold = campaigns.resolve_request(tpl, profile(tier="gold", locale="de-DE"), "pdf")
     plain = campaigns.resolve_request(tpl, profile(tier="registered", locale="pt-BR"), "pdf")
-    assert frame_text(gold, "offer").startswith("Gold partner offer")
-    assert frame_text(gold, "cta-label") == "Σαρώστε για να μάθετε περισσότερα"
+    assert frame_text(gold, "offer").startswith("Angebot für Gold-Partner")
+    assert frame_text(gold, "cta-label") == "Scannen und mehr erfahren"
     assert frame_text(plain, "offer") == "Book a free 30-minute architecture review."
     assert frame_text(plain, "cta-label") == "Scan to learn more"
 

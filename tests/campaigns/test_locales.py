@@ -1,0 +1,129 @@
+"""Template texts per locale: de-DE -> de -> the template's own texts, never half and half."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import pytest
+
+import campaigns
+from campaigns.errors import TemplateError
+from campaigns.locales import fallback_chain
+from campaigns.template import load_template, template_from_spec
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def _texts_of(request) -> list[str]:
+    """Every text a rendered output shows (frames, email values, post text)."""
+    spec = request.spec
+    if hasattr(spec, "pages") or hasattr(spec, "page"):
+        pages = spec.pages if hasattr(spec, "pages") else (spec.page,)
+        return [f.text for p in pages for f in p.frames if hasattr(f, "text") and
+                not f.name.startswith("contact")]
+    if hasattr(spec, "values"):
+        values = dict(spec.values)
+        return [spec.subject, *(str(v) for k, v in values.items() if isinstance(v, str)),
+                *(str(v) for v in dict(values["texts"]).values())]
+    return [spec.text]
+
+
+def test_the_fallback_chain_goes_from_region_to_language():
+    assert fallback_chain("de-DE") == ["de-de", "de"]
+    assert fallback_chain("de_AT") == ["de-at", "de"]
+    assert fallback_chain("") == []
+
+
+@pytest.mark.parametrize("locale, headline", [
+    ("de-DE", "Patientendaten auf jedem Gerät"), ("de", "Patientendaten auf jedem Gerät"),
+    ("fr-FR", "Protégez les données patients"), ("es-MX", "Proteja los datos de pacientes"),
+    ("pt-BR", "Protect patient data"), ("en-US", "Protect patient data"),
+])
+def test_a_partner_gets_the_template_in_its_locale_or_the_default(catalogue, profile, locale,
+                                                                   headline):
+    request = campaigns.resolve_request(catalogue["solution-brief"], profile(locale=locale), "pdf")
+    texts = _texts_of(request)
+    assert any(t.startswith(headline) for t in texts)
+
+
+@pytest.mark.parametrize("slug", ["social-card", "square-post", "solution-brief", "event-flyer",
+                                  "event-invitation", "newsletter", "launch-posts"])
+@pytest.mark.parametrize("locale", ["de-DE", "fr-FR", "es-MX"])
+def test_no_output_mixes_the_default_language_into_a_translated_one(catalogue, profile, slug,
+                                                                     locale):
+    tpl = catalogue[slug]
+    for output in tpl.outputs:
+        for variant in (None, *tpl.variants):
+            english = _texts_of(campaigns.resolve_request(tpl, profile(locale="en"), output,
+                                                          variant))
+            translated = _texts_of(campaigns.resolve_request(tpl, profile(locale=locale), output,
+                                                             variant))
+            # Texts that are partner data or names stay the same; every sentence changes.
+            sentences = {t for t in english if len(t.split()) >= 3 and "Acme" not in t}
+            assert sentences.isdisjoint(translated), (output, variant, sentences & set(translated))
+
+
+def test_the_email_subject_and_link_texts_are_translated(catalogue, profile):
+    request = campaigns.resolve_request(catalogue["event-invitation"], profile(locale="de-DE"),
+                                        "email")
+    assert request.spec.subject == "Sie sind eingeladen: Zero-Trust-Frühstücksbriefing"
+    assert dict(dict(request.spec.values)["texts"])["register"] == "Anmelden"
+    assert dict(request.spec.values)["language"] == "de"
+
+
+def _copy(tmp_path, slug="social-card"):
+    folder = tmp_path / slug
+    shutil.copytree(TEMPLATES / slug, folder)
+    return folder
+
+
+def test_a_regional_file_changes_only_what_it_names(tmp_path, profile):
+    folder = _copy(tmp_path)
+    (folder / "locales" / "de-ch.toml").write_text(
+        '[texts]\nvendor_tag = "Zero-Trust-Networking · mit {{ partner.name }} (Schweiz)"\n')
+    tpl = load_template(folder)
+    swiss = campaigns.resolve_request(tpl, profile(locale="de-CH"), "png")
+    frames = {f.name: f for f in swiss.spec.page.frames}
+    assert frames["vendor-tag"].text == "Zero-Trust-Networking · mit Acme Cloud (Schweiz)"
+    assert frames["tagline"].text == "Buchen Sie Ihr Architektur-Review"  # from de
+
+
+def test_an_incomplete_language_file_is_refused_naming_what_is_missing(tmp_path):
+    folder = _copy(tmp_path)
+    (folder / "locales" / "it.toml").write_text('[texts]\nvendor_tag = "Rete Zero Trust"\n')
+    with pytest.raises(TemplateError) as refused:
+        load_template(folder)
+    assert refused.value.file.endswith("locales/it.toml")
+    assert refused.value.field == "fields.tagline"
+    assert "a language file must translate every text so no output mixes languages" in \
+        refused.value.message
+
+
+@pytest.mark.parametrize("content, field, message", [
+    ('[texts]\nvendor_tag = "x"\nslogan = "x"\n', "texts.slogan", "the template has no such text"),
+    ('[personalize.nope]\ndefault = "x"\n', "personalize.nope",
+     "the template has no personalized slot 'nope'"),
+    ('[texts]\nvendor_tag = "see https://evil.example"\n', "texts.vendor_tag",
+     "contains a literal URL; use {{ links.<name> }} so it becomes a tracked link"),
+    ('[colours]\nx = 1\n', "colours", "unknown key; a locale file has ['email', 'fields', "
+     "'personalize', 'texts', 'variants']"),
+])
+def test_bad_locale_files_are_refused_with_the_place_named(tmp_path, content, field, message):
+    folder = _copy(tmp_path)
+    german = (folder / "locales" / "de.toml").read_text()
+    if content.startswith("[texts]\n"):  # into the file's own [texts] table
+        german = german.replace("[texts]\n", content).replace('vendor_tag = "Zero-Trust-', '#')
+    (folder / "locales" / "de.toml").write_text(german + "\n" + content * (
+        not content.startswith("[texts]\n")))
+    with pytest.raises(TemplateError) as refused:
+        load_template(folder)
+    assert (refused.value.field, refused.value.message) == (field, message)
+
+
+def test_translations_travel_with_the_stored_template_spec(catalogue, profile):
+    tpl = catalogue["square-post"]
+    rebuilt = template_from_spec(copy.deepcopy(tpl.to_spec()), lambda n: tpl.resources[n].data)
+    request = campaigns.resolve_request(rebuilt, profile(locale="fr-FR"), "png")
+    assert any(t == "Scannez pour réserver" for t in _texts_of(request))
