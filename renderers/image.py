@@ -10,6 +10,7 @@ from .assets import AssetCache
 from .fonts import clean_text, covered_characters
 from .placement import Backdrop, contrast_warning, lay_out_logo
 from .qr import draw_qr_image, qr_size_warning
+from .shaping import needs_shaping
 from .spec import (
     ImageSpec,
     LogoFrame,
@@ -20,6 +21,7 @@ from .spec import (
     RenderResult,
     TextFrame,
 )
+from .textdraw import draw_image_line
 from .textfit import fit_text, overflow_warning
 
 PNG_COMPRESS_LEVEL = 1  # level 6 costs ~4x the time for ~10% smaller cards
@@ -58,7 +60,7 @@ class ImageRenderer:
         """Dispatch one frame to its drawing code."""
         x, y, w, h = (round(v) for v in frame.box)
         if isinstance(frame, TextFrame):
-            self._draw_text(draw, frame, warnings)
+            self._draw_text(canvas, draw, frame, warnings)
         elif isinstance(frame, RectFrame):
             draw.rectangle((x, y, x + w - 1, y + h - 1), fill=frame.color)
         elif isinstance(frame, LogoFrame):
@@ -70,7 +72,7 @@ class ImageRenderer:
         elif isinstance(frame, PictureFrame):
             canvas.paste(self._cache.cover_image(frame.picture, (w, h)), (x, y))
 
-    def _draw_text(self, draw, frame: TextFrame, warnings: list[str]) -> None:
+    def _draw_text(self, canvas, draw, frame: TextFrame, warnings: list[str]) -> None:
         """Fit and draw text top-down in its box; report overflow and missing glyphs."""
         text, problems = clean_text(frame.text, self._covered)
         warnings.extend(f"{frame.name}: {p}" for p in problems)
@@ -83,8 +85,13 @@ class ImageRenderer:
         anchor = {"left": "la", "center": "ma", "right": "ra"}[frame.align]
         left = {"left": x, "center": x + w / 2, "right": x + w}[frame.align]
         top = y
+        ascent = font.getmetrics()[0]
         for line in fitted.lines:
-            draw.text((left, top), line, font=font, fill=frame.color, anchor=anchor)
+            if needs_shaping(line):  # right-to-left, joined, CJK or emoji: shaped by Raqm
+                draw_image_line(canvas, draw, line, font, frame.font, fitted.size,
+                                (x, w, top, ascent), frame.align, frame.color)
+            else:
+                draw.text((left, top), line, font=font, fill=frame.color, anchor=anchor)
             top += fitted.line_height
 
     def _draw_logo(self, canvas, draw, spec: ImageSpec, frame: LogoFrame, warnings) -> None:

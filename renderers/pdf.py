@@ -10,6 +10,7 @@ from .assets import AssetCache
 from .fonts import PDF_NAMES, clean_text, covered_characters, pdf_measure, register_pdf_fonts
 from .placement import contrast_warning, lay_out_logo
 from .qr import draw_qr_pdf, qr_size_warning
+from .shaping import needs_shaping
 from .spec import (
     LogoFrame,
     Page,
@@ -20,6 +21,7 @@ from .spec import (
     RenderResult,
     TextFrame,
 )
+from .textdraw import draw_pdf_line, register_pdf_fallbacks
 from .textfit import fit_text, overflow_warning
 
 PRINT_DPI = 150  # backgrounds and pictures are resampled to this resolution
@@ -127,7 +129,7 @@ class PdfRenderer:
 
     def _draw_text(self, canvas, spec: PdfSpec, frame: TextFrame, warnings: list[str]) -> None:
         """Fit, then draw text lines top-down; report overflow and missing glyphs."""
-        text, problems = clean_text(frame.text, self._covered)
+        text, problems = clean_text(frame.text, self._covered, "pdf")
         warnings.extend(f"{frame.name}: {p}" for p in problems)
         x, y, w, h = self._to_pdf(spec, frame.box)
         fitted = fit_text(text, (w, h), (frame.size, frame.min_size), frame.leading,
@@ -138,13 +140,17 @@ class PdfRenderer:
         canvas.setFont(PDF_NAMES[frame.font], fitted.size)
         baseline = y + h - fitted.size * 0.93
         for line in fitted.lines:
-            self._draw_line(canvas, frame.align, line, x, w, baseline)
+            self._draw_line(canvas, frame.align, line, x, w, baseline, frame.font)
             baseline -= fitted.line_height
 
     @staticmethod
-    def _draw_line(canvas, align: str, line: str, x: float, w: float, baseline: float) -> None:
-        """Draw one line aligned in the frame width."""
-        if align == "center":
+    def _draw_line(canvas, align: str, line: str, x: float, w: float, baseline: float,
+                   style: str = "regular") -> None:
+        """Draw one line aligned in the frame width (shaped when it needs it)."""
+        if needs_shaping(line):
+            draw_pdf_line(canvas, line, PDF_NAMES[style], style, canvas._fontsize,
+                          (x, w, baseline), align, register_pdf_fallbacks())
+        elif align == "center":
             canvas.drawCentredString(x + w / 2, baseline, line)
         elif align == "right":
             canvas.drawRightString(x + w, baseline, line)

@@ -103,10 +103,10 @@ def test_same_inputs_same_bytes_across_renderers(brand):
 
 
 def test_missing_glyphs_and_bidi_marks_are_reported(renderer, brand):
-    spec = brief_spec(brand, headline="Partner \u200f\u05e9\u05dc\u05d5\u05dd \u4f60\u597d")
+    spec = brief_spec(brand, headline="Partner \u200f\u05e9\u05dc\u05d5\u05dd \u1230\u120b")
     warnings = renderer.render(spec).warnings
-    assert any("right-to-left marks" in w for w in warnings)
-    assert any("without a glyph" in w and "\u4f60" in w for w in warnings)
+    assert any("bidi override marks" in w for w in warnings)
+    assert any("no installed font can draw" in w and "\u1230" in w for w in warnings)
 
 
 def test_low_resolution_logo_warns(renderer, logo_bytes):
