@@ -43,11 +43,13 @@ class ImageRenderer:
         canvas = self._base(spec)
         draw = ImageDraw.Draw(canvas)
         warnings: list[str] = []
+        placed: list[dict] = []
         for frame in spec.page.frames:
-            self._draw_frame(canvas, draw, spec, frame, warnings)
+            self._draw_frame(canvas, draw, spec, frame, warnings, placed)
         data = _encode(canvas, spec)
         media_type, extension = MEDIA[spec.format]
-        return RenderResult(data, media_type, extension, tuple(dict.fromkeys(warnings)))
+        return RenderResult(data, media_type, extension, tuple(dict.fromkeys(warnings)),
+                            extra={"logos": placed})
 
     def _base(self, spec: ImageSpec) -> Image.Image:
         """A fresh canvas with the background colour and picture."""
@@ -56,7 +58,7 @@ class ImageRenderer:
             return self._cache.cover_image(page.background, spec.size).copy()
         return Image.new("RGB", spec.size, page.background_color)
 
-    def _draw_frame(self, canvas, draw, spec: ImageSpec, frame, warnings) -> None:
+    def _draw_frame(self, canvas, draw, spec: ImageSpec, frame, warnings, placed) -> None:
         """Dispatch one frame to its drawing code."""
         x, y, w, h = (round(v) for v in frame.box)
         if isinstance(frame, TextFrame):
@@ -64,7 +66,7 @@ class ImageRenderer:
         elif isinstance(frame, RectFrame):
             draw.rectangle((x, y, x + w - 1, y + h - 1), fill=frame.color)
         elif isinstance(frame, LogoFrame):
-            self._draw_logo(canvas, draw, spec, frame, warnings)
+            self._draw_logo(canvas, draw, spec, frame, warnings, placed)
         elif isinstance(frame, QrFrame):
             draw_qr_image(draw, frame.url, x, y, min(w, h), frame.color)
             if problem := qr_size_warning(frame.name, frame.url, min(w, h), 2, "px"):
@@ -94,7 +96,8 @@ class ImageRenderer:
                 draw.text((left, top), line, font=font, fill=frame.color, anchor=anchor)
             top += fitted.line_height
 
-    def _draw_logo(self, canvas, draw, spec: ImageSpec, frame: LogoFrame, warnings) -> None:
+    def _draw_logo(self, canvas, draw, spec: ImageSpec, frame: LogoFrame, warnings,
+                   placed: list[dict]) -> None:
         """Measure the pixels behind the frame, pick the logo variant or plate, fit, paste."""
         x, y, w, h = (round(v) for v in frame.box)
         backdrop = Backdrop.of_image(canvas.crop((x, y, x + w, y + h)))
@@ -104,20 +107,22 @@ class ImageRenderer:
             return
         if problem := contrast_warning(frame.name, choice):
             warnings.append(problem)
-        placed = lay_out_logo(choice, (x, y, w, h), frame.align, frame.padding)
-        if placed.plate is not None:
-            px, py, pw, ph = (round(v) for v in placed.plate)
+        layout = lay_out_logo(choice, (x, y, w, h), frame.align, frame.padding)
+        if layout.plate is not None:
+            px, py, pw, ph = (round(v) for v in layout.plate)
             draw.rounded_rectangle((px, py, px + pw - 1, py + ph - 1),
-                                   radius=round(placed.radius), fill=choice.plate)
-        lx, ly, lw, lh = placed.rect
+                                   radius=round(layout.radius), fill=choice.plate)
+        lx, ly, lw, lh = layout.rect
         pixels = (max(round(lw), 1), max(round(lh), 1))  # half a pixel at most: inside padding
         logo = choice.logo
         if pixels[0] > logo.width * 2:
             warnings.append(f"{frame.name}: logo is {logo.width}x{logo.height} px and is "
                             f"enlarged {pixels[0] / logo.width:.1f}x; it may look blurry")
         fitted = self._cache.fitted_logo(logo, pixels)
-        left = round(lx + (lw - pixels[0]) / 2)
-        canvas.paste(fitted, (left, round(ly + (lh - pixels[1]) / 2)), fitted)
+        left, top = round(lx + (lw - pixels[0]) / 2), round(ly + (lh - pixels[1]) / 2)
+        canvas.paste(fitted, (left, top), fitted)
+        placed.append({"frame": frame.name, "rect": (left, top, *pixels), "plate": choice.plate,
+                       "variant": choice.variant, "contrast": round(choice.contrast, 2)})
 
 
 def _encode(canvas: Image.Image, spec: ImageSpec) -> bytes:

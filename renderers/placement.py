@@ -134,9 +134,14 @@ def monochrome(logo: Logo, ink: RGB, designed_for: str) -> Logo:
         strength = np.clip((225 - grey) / 40, 0, 1)
     else:
         strength = np.clip((grey - 40) / 40, 0, 1)
+    alpha = rgba[..., 3] * strength
+    if alpha.sum() < 0.75 * rgba[..., 3].sum():
+        # Whole parts would vanish (a dark icon in a logo made for dark backgrounds): the
+        # silhouette keeps the mark's shape instead.
+        alpha = rgba[..., 3]
     pixels = np.zeros(rgba.shape, dtype=np.uint8)
     pixels[..., :3] = ink
-    pixels[..., 3] = np.round(rgba[..., 3] * strength).astype(np.uint8)
+    pixels[..., 3] = np.round(alpha).astype(np.uint8)
     tag = "white" if ink == WHITE_INK else "dark"
     return _derived(logo, Image.fromarray(pixels, "RGBA"), f"mono-{tag}")
 
