@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import shutil
 from pathlib import Path
 
 import pytest
 
 import campaigns
+import renderers
 from campaigns.errors import TemplateError
 from campaigns.locales import fallback_chain
 from campaigns.template import load_template, template_from_spec
@@ -127,3 +129,24 @@ def test_translations_travel_with_the_stored_template_spec(catalogue, profile):
     rebuilt = template_from_spec(copy.deepcopy(tpl.to_spec()), lambda n: tpl.resources[n].data)
     request = campaigns.resolve_request(rebuilt, profile(locale="fr-FR"), "png")
     assert any(t == "Scannez pour réserver" for t in _texts_of(request))
+
+
+def test_the_email_header_shows_the_logo_variant_that_reads_on_it(catalogue, profile):
+    # An orange logo and the white one derived for dark backgrounds, as an upload stores them;
+    # the newsletter's header is the partner's navy primary colour (orange on it: 2.9:1).
+    urls = {"logo_url": "https://media.example/light.png",
+            "logo_dark_url": "https://media.example/dark.png"}
+    partner = profile(primary="#1f2a44")
+    light = partner.brand.logo
+    white = renderers.logo_variants(light, None)[1]
+    partner = dataclasses.replace(partner, brand=dataclasses.replace(partner.brand,
+                                                                     logo_dark=white))
+    both = dict(campaigns.resolve_request(catalogue["newsletter"], partner, "email",
+                                          **urls).spec.values)
+    assert (both["logo_url"], both["logo_plate"]) == ("https://media.example/dark.png", "")
+    only_light = dict(campaigns.resolve_request(catalogue["newsletter"], partner, "email",
+                                                logo_url=urls["logo_url"]).spec.values)
+    assert (only_light["logo_url"], only_light["logo_plate"]) == (urls["logo_url"], "#ffffff")
+    white_header = dict(campaigns.resolve_request(catalogue["event-invitation"], partner,
+                                                  "email", **urls).spec.values)
+    assert (white_header["logo_url"], white_header["logo_plate"]) == (urls["logo_url"], "")
