@@ -79,7 +79,7 @@ def test_bad_partner_fails_naming_it_and_writes_nothing(partners, tmp_path, spoi
 
 
 def test_bad_logo_is_named(partners, tmp_path):
-    (partners / "acme.png").write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (partners / "acme.png").write_bytes(b"GIF89a, not really")
     result = CliRunner().invoke(render_command, [
         "social-card", "--partner", str(partners / "acme.json"), "--format", "png",
         "--out", str(tmp_path / "x.png")])
