@@ -55,27 +55,32 @@ def _text(data: Mapping, key: str, source: Path, limit: int = 200) -> str:
     return value
 
 
+def _logo(data: Mapping, key: str, source: Path) -> renderers.Logo | None:
+    """The logo file a partner file names under key (logo, or logo_dark for dark backgrounds)."""
+    if not data.get(key):
+        return None
+    logo_path = source.parent / _text(data, key, source)
+    try:
+        return renderers.load_logo(logo_path.read_bytes())
+    except OSError as exc:
+        raise RenderingError(f"{source}: {key} {logo_path}: {exc.strerror}") from None
+    except renderers.LogoError as exc:
+        raise RenderingError(f"{source}: {key} {logo_path}: {exc}") from None
+
+
 def _brand(data: Mapping, source: Path) -> renderers.BrandKit:
     """Brand kit from the partner file: colours, contact, address and logo."""
     colors, contact = data.get("colors", {}), data.get("contact", {})
     if not isinstance(colors, Mapping) or not isinstance(contact, Mapping):
         raise RenderingError(f"{source}: colors and contact must be objects")
-    logo = None
-    if data.get("logo"):
-        logo_path = source.parent / _text(data, "logo", source)
-        try:
-            logo = renderers.load_logo(logo_path.read_bytes())
-        except OSError as exc:
-            raise RenderingError(f"{source}: logo {logo_path}: {exc.strerror}") from None
-        except renderers.LogoError as exc:
-            raise RenderingError(f"{source}: logo {logo_path}: {exc}") from None
+    logo, logo_dark = (_logo(data, key, source) for key in ("logo", "logo_dark"))
     try:
         return renderers.BrandKit(
             _text(data, "name", source, MAX_PARTNER_NAME),
             colors.get("primary", "#1f4e79"), colors.get("secondary", "#f2a900"), logo,
             renderers.Contact(*(_text(contact, k, source) for k in
                                 ("name", "email", "phone", "website"))),
-            _text(data, "address", source, 400),
+            _text(data, "address", source, 400), logo_dark=logo_dark,
         )
     except renderers.RenderError as exc:
         raise RenderingError(f"{source}: colors: {exc}") from None
