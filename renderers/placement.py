@@ -270,11 +270,13 @@ def choose_brand_logo(brand: BrandKit, backdrop_color: str, stored_only: bool = 
     variants = cached_variants(brand.logo, brand.logo_dark)
     if variants is None:
         return None
-    if stored_only and (brand.logo is None or brand.logo_dark is None):
-        only = variants[0] if brand.logo is not None else variants[1]
-        variants = (only, only)
     plate = _rgb(plate_color) if plate_color else None
-    return choose_logo(variants, Backdrop.solid(_rgb(backdrop_color)), "auto", plate)
+    backdrop = Backdrop.solid(_rgb(backdrop_color))
+    if stored_only and (brand.logo is None or brand.logo_dark is None):
+        slot = "light" if brand.logo is not None else "dark"
+        only = variants[0] if slot == "light" else variants[1]
+        return replace(choose_logo((only, only), backdrop, "auto", plate), variant=slot)
+    return choose_logo(variants, backdrop, "auto", plate)
 
 
 def _rgb(color: str) -> RGB:

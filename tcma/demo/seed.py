@@ -101,7 +101,7 @@ def _demo_partner(index: int, rng: random.Random, tiers, verticals, regions) -> 
     primary = _colour(rng, (20, 160), (20, 160), (60, 200))
     secondary = _colour(rng, (150, 255), (100, 220), (0, 120))
     kind = LOGO_KINDS[index % len(LOGO_KINDS)]
-    keys = _store_logos(slug, generate_logo(name, primary, kind), "dark" if kind == "dark" else "auto")
+    keys = _store_logos(slug, generate_logo(name, primary, kind), "auto")  # a white one: dark
     if index % 5 == 4:  # some partners give both: their own logo for dark backgrounds too
         keys.update(_store_logos(slug, generate_logo(name, primary, "dark"), "dark"))
     domain = f"{slug}.example"
@@ -126,7 +126,7 @@ def _colour(rng: random.Random, *ranges: tuple[int, int]) -> str:
 def _store_logos(slug: str, upload: bytes, slot: str) -> dict[str, str]:
     """Store a demo upload as the portal would (variants derived), return the kit's keys."""
     keys = {}
-    for column, png in logo_files(slug, upload, slot).items():
+    for column, png in logo_files(upload, slot).items():
         keys[column] = logo_key(slug, png)
         get_storage().put(keys[column], png, "image/png")
     return keys

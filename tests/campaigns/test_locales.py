@@ -150,3 +150,16 @@ def test_the_email_header_shows_the_logo_variant_that_reads_on_it(catalogue, pro
     white_header = dict(campaigns.resolve_request(catalogue["event-invitation"], partner,
                                                   "email", **urls).spec.values)
     assert (white_header["logo_url"], white_header["logo_plate"]) == (urls["logo_url"], "")
+
+
+def test_an_email_for_a_partner_with_only_a_dark_logo_links_that_one(catalogue, profile):
+    partner = profile(primary="#1f2a44")
+    white = renderers.logo_variants(partner.brand.logo, None)[1]
+    partner = dataclasses.replace(partner, brand=dataclasses.replace(
+        partner.brand, logo=None, logo_dark=white))
+    values = dict(campaigns.resolve_request(
+        catalogue["event-invitation"], partner, "email",
+        logo_dark_url="https://media.example/dark.png").spec.values)
+    # A white logo on the invitation's white header: the stored file on a dark plate.
+    assert (values["logo_url"], values["logo_plate"]) == ("https://media.example/dark.png",
+                                                          "#222222")

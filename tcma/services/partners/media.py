@@ -19,7 +19,7 @@ def public_logo(key: str) -> bytes:
     return get_storage().get(key)
 
 
-def logo_files(slug: str, data: bytes, slot: str = "auto") -> dict[str, bytes]:
+def logo_files(data: bytes, slot: str = "auto") -> dict[str, bytes]:
     """Check an uploaded logo (SVG, PDF, PNG, JPEG, WebP, GIF) and make the files to store.
 
     slot "auto": the upload is measured and both variants are made (the one it is, and a

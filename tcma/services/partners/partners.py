@@ -110,7 +110,7 @@ def upload_logo(principal: Principal, partner_id: int, data: bytes, slot: str = 
     """
     partner = get_partner(principal, partner_id)
     try:
-        files = logo_files(partner.slug, data, slot)
+        files = logo_files(data, slot)
     except renderers.LogoError as exc:
         raise InvalidInput(f"logo refused: {exc}", {"logo": [str(exc)]}) from None
     storage = get_storage()
