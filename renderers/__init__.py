@@ -18,8 +18,9 @@ Public API (everything else is internal):
 - ``post_length(network, text)``, ``POST_LIMITS``: the networks' counting rules.
 - Errors: ``RenderError`` (bad spec, post too long), ``LogoError`` (bad upload).
 
-Fonts are DejaVu Sans (Latin, Greek, Cyrillic) embedded from ``assets/fonts``; CJK and
-right-to-left scripts are reported as warnings (see ``renderers.fonts``).
+Fonts are DejaVu Sans (Latin, Greek, Cyrillic) embedded from ``assets/fonts``; Arabic and
+Hebrew (right to left, joined), CJK and emoji use the packaged Noto fallbacks and are shaped
+(``renderers.shaping``); what no installed font can draw is reported as a warning.
 """
 
 from .digest import RENDERER_VERSION, spec_digest
