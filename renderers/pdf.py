@@ -181,13 +181,3 @@ class PdfRenderer:
                             f"{round(draw_w / 72 * 300)} px wide for print")
         reader = self._cache.logo_reader(logo, (draw_w / 72 * 300, draw_h / 72 * 300))
         canvas.drawImage(reader, left, bottom, draw_w, draw_h, mask="auto")
-
-
-def _aligned_left(align: str, x: float, w: float, inner: float) -> float:
-    """Left edge of content of width inner aligned in (x, w)."""
-    if align == "center":
-        return x + (w - inner) / 2
-    if align == "right":
-        return x + w - inner
-    return x
-
