@@ -104,7 +104,7 @@ def test_an_incomplete_language_file_is_refused_naming_what_is_missing(tmp_path)
 
 
 @pytest.mark.parametrize("content, field, message", [
-    ('[texts]\nvendor_tag = "x"\nslogan = "x"\n', "texts.slogan", "the template has no such text"),
+    ('[texts]\nslogan = "x"\n', "texts.slogan", "the template has no such text"),
     ('[personalize.nope]\ndefault = "x"\n', "personalize.nope",
      "the template has no personalized slot 'nope'"),
     ('[texts]\nvendor_tag = "see https://evil.example"\n', "texts.vendor_tag",
@@ -114,11 +114,7 @@ def test_an_incomplete_language_file_is_refused_naming_what_is_missing(tmp_path)
 ])
 def test_bad_locale_files_are_refused_with_the_place_named(tmp_path, content, field, message):
     folder = _copy(tmp_path)
-    german = (folder / "locales" / "de.toml").read_text()
-    if content.startswith("[texts]\n"):  # into the file's own [texts] table
-        german = german.replace("[texts]\n", content).replace('vendor_tag = "Zero-Trust-', '#')
-    (folder / "locales" / "de.toml").write_text(german + "\n" + content * (
-        not content.startswith("[texts]\n")))
+    (folder / "locales" / "de-at.toml").write_text(content)  # a regional file: checked the same
     with pytest.raises(TemplateError) as refused:
         load_template(folder)
     assert (refused.value.field, refused.value.message) == (field, message)
@@ -163,3 +159,57 @@ def test_an_email_for_a_partner_with_only_a_dark_logo_links_that_one(catalogue, 
     # A white logo on the invitation's white header: the stored file on a dark plate.
     assert (values["logo_url"], values["logo_plate"]) == ("https://media.example/dark.png",
                                                           "#222222")
+
+
+@pytest.mark.parametrize("name, content, field, message", [
+    ("German.toml", '[texts]\nvendor_tag = "x"\n', "locale",
+     "'German' is not a locale tag such as de or de-CH"),
+    ("de-at.toml", '[fields.tagline]\ndefault = "x"\nlabel = "y"\n', "fields.tagline",
+     "a locale file sets only a field's default"),
+    ("de-at.toml", '[personalize.headline]\nvalues = { finance = "x" }\n', "personalize.headline",
+     "needs a default text and may have values"),
+    ("de-at.toml", 'texts = "x"\n', "texts", "must be a table"),
+    ("de-at.toml", '[texts]\nvendor_tag = " "\n', "texts.vendor_tag", "must be non-empty text"),
+])
+def test_more_bad_locale_files_are_refused(tmp_path, name, content, field, message):
+    folder = _copy(tmp_path)
+    (folder / "locales" / name).write_text(content)
+    with pytest.raises(TemplateError) as refused:
+        load_template(folder)
+    assert (refused.value.field, refused.value.message) == (field, message)
+
+
+@pytest.mark.parametrize("addition, field, message", [
+    ('language = "English!"\n', "language", "must be a language tag such as en or de"),
+    ('[texts]\n"Bad Name" = "x"\n', "texts.Bad Name", "must be lowercase_name = text"),
+])
+def test_bad_manifest_texts_are_refused(tmp_path, addition, field, message):
+    folder = _copy(tmp_path)
+    manifest = (folder / "manifest.toml").read_text()
+    if addition.startswith("["):
+        manifest = manifest.replace("[texts]\n", addition)
+    else:
+        manifest = addition + manifest
+    (folder / "manifest.toml").write_text(manifest)
+    with pytest.raises(TemplateError) as refused:
+        load_template(folder)
+    assert (refused.value.field, refused.value.message) == (field, message)
+
+
+def test_a_layout_using_an_undeclared_text_is_refused(tmp_path):
+    folder = _copy(tmp_path)
+    layout = (folder / "image.toml").read_text().replace("texts.vendor_tag", "texts.slogan")
+    (folder / "image.toml").write_text(layout)
+    with pytest.raises(TemplateError) as refused:
+        load_template(folder)
+    assert (refused.value.field, refused.value.message) == (
+        "texts", "texts used but not declared: ['slogan']")
+
+
+def test_locales_in_a_stored_spec_must_be_a_table(catalogue):
+    spec = copy.deepcopy(catalogue["square-post"].to_spec())
+    spec["locales"] = ["de"]
+    with pytest.raises(TemplateError) as refused:
+        template_from_spec(spec, lambda n: catalogue["square-post"].resources[n].data)
+    assert (refused.value.field, refused.value.message) == (
+        "locales", "must be a table of locale tables")

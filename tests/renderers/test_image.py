@@ -238,3 +238,14 @@ def test_jpeg_quality_is_the_specs(renderer, brand):
     low = renderer.render(dataclasses.replace(card_spec(brand, "jpg"), jpeg_quality=40)).data
     high = renderer.render(dataclasses.replace(card_spec(brand, "jpg"), jpeg_quality=95)).data
     assert len(high) > len(low) * 1.5
+
+
+def test_a_logo_that_cannot_reach_3_to_1_is_reported(renderer):
+    # The partner gave both logos, both white, and the template forces a light plate.
+    white = renderers.load_logo(_white_mark())
+    spec = renderers.ImageSpec((140, 80), renderers.Page((renderers.LogoFrame(
+        "logo", (10, 10, 120, 60), "light"),)), renderers.BrandKit("A", logo=white,
+                                                                  logo_dark=white))
+    assert renderer.render(spec).warnings == (
+        "logo: the logo reaches only 1.0:1 contrast against what is behind it (at least 3:1 is "
+        "needed); upload a logo for light and one for dark backgrounds",)

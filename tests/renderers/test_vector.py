@@ -104,3 +104,10 @@ def test_a_pdf_logo_is_drawn_on_transparency_from_its_first_page():
 def test_a_damaged_pdf_logo_is_refused():
     with pytest.raises(renderers.LogoError, match="PDF logo cannot be read"):
         renderers.load_logo(b"%PDF-1.7\n%garbage")
+
+
+def test_an_svg_that_is_not_utf8_is_refused():
+    latin1 = svg(MARK + "<text>caf\u00e9</text>", '<?xml version="1.0" encoding="ISO-8859-1"?>')
+    with pytest.raises(renderers.LogoError) as refused:
+        renderers.load_logo(latin1.replace("\u00e9".encode(), b"\xe9"))
+    assert str(refused.value) == "SVG logo is not UTF-8 text"
