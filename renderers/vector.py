@@ -136,13 +136,9 @@ def rasterize_pdf(data: bytes) -> bytes:
     except pdfium.PdfiumError as exc:
         raise VectorError(f"PDF logo cannot be read: {exc}") from None
     try:
-        if len(document) == 0:
-            raise VectorError("PDF logo has no pages")
-        page = document[0]
+        page = document[0]  # PDFium refuses a document without pages when opening it
         width, height = page.get_size()
-        if width <= 0 or height <= 0:
-            raise VectorError("PDF logo's first page has no size")
-        scale = RASTER_SIDE / max(width, height)
+        scale = RASTER_SIDE / max(width, height, 1.0)
         bitmap = page.render(scale=scale, fill_color=(255, 255, 255, 0), may_draw_forms=False)
         out = io.BytesIO()
         bitmap.to_pil().save(out, "PNG", compress_level=1)

@@ -111,3 +111,10 @@ def test_an_svg_that_is_not_utf8_is_refused():
     with pytest.raises(renderers.LogoError) as refused:
         renderers.load_logo(latin1.replace("\u00e9".encode(), b"\xe9"))
     assert str(refused.value) == "SVG logo is not UTF-8 text"
+
+
+def test_an_svg_without_a_size_is_refused():
+    with pytest.raises(renderers.LogoError) as refused:
+        renderers.load_logo(b'<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0">'
+                            b'<rect width="5" height="5"/></svg>')
+    assert str(refused.value) == "SVG logo could not be drawn: SVG has an invalid size"
