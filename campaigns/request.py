@@ -20,8 +20,10 @@ from .vocabulary import QR, channel_for
 
 LinkFor = Callable[[str, str, str], str]
 FORMATS = {"pdf": "pdf", "png": "png", "jpg": "jpg", "email": "html"}
-PLACEHOLDER_UNSUBSCRIBE = "https://example.invalid/unsubscribe"
-PLACEHOLDER_PIXEL = "https://example.invalid/pixel.gif"
+# Outside tcma's database (tcma render) an email has no tracked unsubscribe link: this merge tag
+# stands in its place and the sender fills it per recipient; no open pixel is added.
+PLACEHOLDER_UNSUBSCRIBE = "%%UNSUBSCRIBE_URL%%"
+PLACEHOLDER_PIXEL = ""
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,8 @@ def _color(token: str, brand: renderers.BrandKit) -> str:
     """Brand token or literal colour to #rrggbb."""
     if token.startswith("on-"):
         return renderers.readable_on(_color(token[3:], brand))
+    if token.endswith("-ink"):
+        return renderers.shade_for(_color(token[:-4], brand), "#ffffff")
     return {"primary": brand.primary, "secondary": brand.secondary}.get(token, token)
 
 
@@ -145,8 +149,9 @@ def _frame(frame: FrameDef, tpl: Template, context: dict, brand) -> Any:
     if frame.kind in ("text", "contact"):
         text = (_contact_text(context["partner"]) if frame.kind == "contact"
                 else render_text(frame.text, context))
+        link = context["links"][frame.link] if frame.link else ""
         return renderers.TextFrame(frame.name, frame.box, text, color, frame.font, frame.size,
-                                   frame.min_size, frame.align, frame.leading)
+                                   frame.min_size, frame.align, frame.leading, frame.valign, link)
     if frame.kind == "rect":
         return renderers.RectFrame(frame.name, frame.box, color)
     if frame.kind == "logo":
@@ -174,7 +179,9 @@ def _spec(tpl: Template, output: str, context: dict, brand, extra: dict) -> Any:
     """Build the renderers spec for one output."""
     if output == "pdf":
         pages = tuple(_page(p, tpl, context, brand) for p in tpl.pdf.pages)
-        return renderers.PdfSpec(tpl.pdf.size, pages, brand, tpl.pdf.bleed, title=tpl.name)
+        title = f"{tpl.name} \u2013 {context['partner']['name']}"
+        return renderers.PdfSpec(tpl.pdf.size, pages, brand, tpl.pdf.bleed, title=title,
+                                 lang=context["partner"]["locale"], subject=tpl.description)
     if output in ("png", "jpg"):
         return renderers.ImageSpec(tpl.image.size, _page(tpl.image.page, tpl, context, brand),
                                    brand, output)
@@ -182,7 +189,12 @@ def _spec(tpl: Template, output: str, context: dict, brand, extra: dict) -> Any:
         mjml, text, subject = tpl.email
         values = {**context, **extra, "primary": brand.primary, "secondary": brand.secondary}
         values["subject"] = render_text(subject, values)
-        return renderers.EmailSpec(mjml, text, values["subject"], _freeze(values), brand)
+        extras = tpl.email_extras
+        hero = tpl.resources[extras.hero] if extras.hero else None
+        return renderers.EmailSpec(mjml, text, values["subject"], _freeze(values), brand,
+                                   preheader=render_text(extras.preheader, values),
+                                   lang=context["partner"]["locale"], hero=hero,
+                                   hero_alt=render_text(extras.hero_alt, values))
     network = output.partition(":")[2]
     return renderers.PostSpec(network, render_text(dict(tpl.posts)[network], context))
 

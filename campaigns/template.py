@@ -24,8 +24,18 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 IMAGE_OUTPUTS = ("png", "jpg")
 MANIFEST_KEYS = {"name", "description", "outputs", "tiers", "locked", "links", "fields",
                  "personalize", "variants", "email"}
+EMAIL_KEYS = {"subject", "preheader", "hero", "hero_alt"}
 FILES = {"manifest": "manifest.toml", "pdf": "pdf.toml", "image": "image.toml",
          "posts": "posts.toml", "mjml": "email.mjml", "text": "email.txt"}
+
+
+@dataclass(frozen=True)
+class EmailExtras:
+    """An email's preheader (Jinja text), hero picture and its alternative text."""
+
+    preheader: str = ""
+    hero: str = ""
+    hero_alt: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,10 +54,11 @@ class Template:
     variant_overrides: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
     pdf: PdfLayout | None
     image: ImageLayout | None
-    email: tuple[str, str, str] | None  # (mjml, text, subject)
+    email: tuple[str, str, str] | None  # (mjml, text, subject); an empty text: made from the HTML
     posts: tuple[tuple[str, str], ...]
     resources: Mapping[str, renderers.Resource] = field(repr=False, compare=False)
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    email_extras: EmailExtras = field(default_factory=lambda: EmailExtras())
 
     @property
     def variants(self) -> tuple[str, ...]:
@@ -218,7 +229,7 @@ def _parse_outputs(spec: Mapping, manifest: Mapping, files: dict, resources) -> 
             or len(set(outputs)) != len(outputs)):
         raise TemplateError(file, "outputs", "must list distinct outputs")
     parts: dict[str, Any] = {"outputs": tuple(outputs), "pdf": None, "image": None,
-                             "email": None, "posts": ()}
+                             "email": None, "posts": (), "email_extras": EmailExtras()}
     for output in outputs:
         _require_definition(output, spec, files)
     if "pdf" in outputs:
@@ -229,12 +240,24 @@ def _parse_outputs(spec: Mapping, manifest: Mapping, files: dict, resources) -> 
         email = manifest.get("email", {})
         if not isinstance(email, Mapping):
             raise TemplateError(file, "email", "must be a table with a subject")
-        check_keys(email, {"subject"}, file, "email")
+        check_keys(email, EMAIL_KEYS, file, "email")
         subject = _text(email, "subject", file)
         parts["email"] = (spec["email"]["mjml"], spec["email"]["text"], subject)
+        parts["email_extras"] = _email_extras(email, file, resources)
     networks = [o.partition(":")[2] for o in outputs if o.startswith("post:")]
     parts["posts"] = tuple((n, spec["posts"][n]["text"]) for n in networks)
     return parts
+
+
+def _email_extras(email: Mapping, file: str, resources) -> EmailExtras:
+    """Preheader, hero picture (a resource of the template) and the hero's alternative text."""
+    preheader, hero = _text(email, "preheader", file, False), _text(email, "hero", file, False)
+    hero_alt = _text(email, "hero_alt", file, False)
+    if hero:
+        resources(hero, "email.hero", file)
+        if not hero_alt.strip():
+            raise TemplateError(file, "email.hero_alt", "a hero picture needs alternative text")
+    return EmailExtras(preheader, hero, hero_alt)
 
 
 def _require_definition(output: str, spec: Mapping, files: dict) -> None:

@@ -10,6 +10,8 @@ Public API (everything else is internal):
 - ``RenderResult(data, media_type, extension, warnings, text, extra)``.
 - ``load_logo(data) -> Logo``: validates uploads; raises ``LogoError``.
 - ``readable_on(color) -> str``: text colour that reads on a background colour.
+- ``shade_for(color, background, ratio)``, ``contrast(a, b)``, ``email_palette(primary,
+  secondary)``: brand colours shaded to meet WCAG AA where they are used.
 - ``sandboxed_environment(autoescape)``: the Jinja sandbox used for marketer templates.
 - ``spec_digest(spec) -> str``: sha256 hex of the fully resolved inputs.
 - ``post_length(network, text)``, ``POST_LIMITS``: the networks' counting rules.
@@ -20,10 +22,13 @@ right-to-left scripts are reported as warnings (see ``renderers.fonts``).
 """
 
 from .digest import RENDERER_VERSION, spec_digest
+from .email import RENDER_NAMES as EMAIL_RENDER_NAMES
 from .email import make_environment as sandboxed_environment
+from .email_parts import html_to_text
 from .engine import Renderer
 from .fonts import BIDI_CONTROLS
 from .logos import LogoError, load_logo, readable_on
+from .palette import contrast, email_palette, shade_for
 from .posts import LIMITS as POST_LIMITS
 from .posts import post_length
 from .spec import (
@@ -52,4 +57,5 @@ __all__ = [
     "ImageSpec", "Logo", "LogoError", "LogoFrame", "Page", "PdfSpec", "PictureFrame", "PostSpec",
     "QrFrame", "RectFrame", "RenderError", "RenderResult", "RenderSpec", "Renderer", "Resource",
     "TextFrame", "load_logo", "readable_on", "post_length", "sandboxed_environment", "spec_digest",
+    "contrast", "email_palette", "shade_for", "EMAIL_RENDER_NAMES", "html_to_text",
 ]

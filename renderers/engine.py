@@ -24,7 +24,7 @@ class Renderer:
         self.cache = AssetCache(font_dir)
         self._pdf = PdfRenderer(self.cache)
         self._image = ImageRenderer(self.cache)
-        self._email = EmailRenderer()
+        self._email = EmailRenderer(self.cache)
 
     def render(self, spec: PdfSpec | ImageSpec | EmailSpec | PostSpec) -> RenderResult:
         """Render one fully resolved spec to bytes (raises RenderError on bad specs)."""

@@ -49,18 +49,17 @@ def test_spec_detects_changed_resource(catalogue):
 
 
 @pytest.mark.parametrize("slug, file, old, new, field", [
-    ("solution-brief", "pdf.toml", 'kind = "qr"', 'kind = "barcode"', "pages[0].frames[10].kind"),
-    ("solution-brief", "pdf.toml", 'link = "landing"', 'link = "nowhere"', "pages[0].frames[10]"),
+    ("solution-brief", "pdf.toml", 'kind = "qr"', 'kind = "barcode"', "pages[1].frames[10].kind"),
+    ("solution-brief", "pdf.toml", 'link = "landing"', 'link = "nowhere"', "pages[0].frames[11]"),
     ("solution-brief", "manifest.toml", 'by = "tier"', 'by = "shoe_size"', "personalize.offer.by"),
     ("solution-brief", "manifest.toml", "max_length = 420", "max_length = -1",
      "fields.intro.max_length"),
     ("solution-brief", "pdf.toml", "{{ headline }}", "{{ headlin }}", "pages[0].frames[4].text"),
-    ("solution-brief", "pdf.toml", '"{{ disclaimer }}"', '"{{ intro }}"', "frames[7].text"),
+    ("solution-brief", "pdf.toml", '"{{ disclaimer }}"', '"{{ intro }}"', "pages[1].frames[13].text"),
     ("social-card", "image.toml", "[1200, 627]", "[1200]", "canvas"),
     ("social-card", "image.toml", 'color = "secondary"', 'color = "blue"', "layers[0].color"),
     ("social-card", "image.toml", '"card-bg.jpg"', '"gone.jpg"', "canvas.background"),
     ("newsletter", "email.mjml", "{{ unsubscribe_url }}", "#", "footer"),
-    ("newsletter", "email.txt", "{{ partner.address }}", "", "footer"),
     ("launch-posts", "posts.toml", "{{ links.landing }}", "https://evil.example", "text"),
     ("launch-posts", "manifest.toml", 'headline = "Say', 'nothing = "Say', "variants.b.nothing"),
     ("event-flyer", "manifest.toml", 'choices = ["Breakfast', 'choices = ["Brunch',
