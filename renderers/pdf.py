@@ -10,7 +10,7 @@ from reportlab.pdfgen.canvas import Canvas
 from .assets import AssetCache, LruCache
 from .fonts import PDF_NAMES, clean_text, covered_characters, pdf_measure, register_pdf_fonts
 from .logos import fit_size
-from .printing import SLUG, add_output_intent, draw_crop_marks
+from .printing import SLUG, CmykCanvas, add_output_intent, draw_crop_marks
 from .qr import draw_qr_pdf, qr_size_warning
 from .spec import (
     LogoFrame,
@@ -74,9 +74,9 @@ class PdfRenderer:
         buffer = io.BytesIO()
         bleed, slug = spec.bleed, SLUG if spec.print_ready else 0.0
         width, height = spec.size[0] + 2 * (bleed + slug), spec.size[1] + 2 * (bleed + slug)
-        canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1,
-                        initialFontName=PDF_NAMES["regular"], lang=spec.lang or None,
-                        enforceColorSpace="cmyk" if spec.print_ready else None)
+        canvas_type = CmykCanvas if spec.print_ready else Canvas
+        canvas = canvas_type(buffer, pagesize=(width, height), invariant=1, pageCompression=1,
+                             initialFontName=PDF_NAMES["regular"], lang=spec.lang or None)
         canvas.setTitle(spec.title or spec.brand.name)
         canvas.setSubject(spec.subject)
         canvas.setCreator("tcma renderers")

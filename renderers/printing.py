@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from reportlab.lib.colors import CMYKColor
+from reportlab.lib.colors import CMYKColor, toColor
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFString
+from reportlab.pdfgen.canvas import Canvas
 
 SLUG = 24.0  # points outside the bleed where the crop marks stand
 MARK_OFFSET = 3.0  # marks start this far outside the bleed so they never print on the sheet
@@ -12,6 +13,32 @@ REGISTRATION = CMYKColor(1, 1, 1, 1)
 # has to ship inside every PDF.
 OUTPUT_CONDITION = "FOGRA39"
 OUTPUT_INFO = "Coated FOGRA39 (ISO 12647-2:2004)"
+
+
+def cmyk(color) -> CMYKColor:
+    """Any ReportLab colour (hex, name, RGB) as device CMYK; greys become black ink only."""
+    rgb = toColor(color)
+    if isinstance(rgb, CMYKColor):
+        return rgb
+    r, g, b = rgb.red, rgb.green, rgb.blue
+    black = 1 - max(r, g, b)
+    if black >= 1:
+        return CMYKColor(0, 0, 0, 1)
+    return CMYKColor(*((1 - v - black) / (1 - black) for v in (r, g, b)), black)
+
+
+class CmykCanvas(Canvas):
+    """A canvas that writes every fill and stroke colour in CMYK (the print-ready variant)."""
+
+    def setFillColor(self, aColor, alpha=None):  # noqa: N802 - ReportLab's name
+        super().setFillColor(cmyk(aColor), alpha)
+
+    def setStrokeColor(self, aColor, alpha=None):  # noqa: N802 - ReportLab's name
+        super().setStrokeColor(cmyk(aColor), alpha)
+
+    def setFillColorRGB(self, r, g, b, alpha=None):  # noqa: N802 - ReportLab's name
+        from reportlab.lib.colors import Color
+        super().setFillColor(cmyk(Color(r, g, b)), alpha)
 
 
 def add_output_intent(canvas) -> None:
