@@ -139,7 +139,8 @@ def _contact_text(partner: Mapping[str, Any]) -> str:
     contact = partner["contact"]
     reach = "  \u00b7  ".join(v for v in (contact["email"], contact["phone"]) if v)
     address = " \u00b7 ".join(line.strip() for line in partner["address"].splitlines() if line)
-    lines = [contact["name"] or partner["name"], reach, contact["website"], address]
+    website = re.sub(r"^https?://", "", contact["website"]).rstrip("/")  # printed as people read it
+    lines = [contact["name"] or partner["name"], reach, website, address]
     return "\n".join(line for line in lines if line)
 
 

@@ -87,10 +87,10 @@ def eml_bytes(subject: str, html: str, text: str, images: dict[str, tuple[bytes,
     message = EmailMessage(policy=SMTP)
     message["Subject"] = subject
     message["MIME-Version"] = "1.0"
-    if lang:
-        message["Content-Language"] = lang
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    if lang:  # after the parts exist: making a multipart moves Content-* headers into its first part
+        message["Content-Language"] = lang
     html_part = message.get_payload()[1]
     for cid, (data, media_type) in images.items():
         maintype, subtype = media_type.split("/")

@@ -230,7 +230,7 @@ def test_refusals_name_the_template_and_what_was_asked(catalogue, profile):
 def test_the_contact_block_lists_what_the_partner_gave(catalogue, profile):
     request = campaigns.resolve_request(catalogue["solution-brief"], profile(), "pdf")
     assert frame_text(request, "contact") == ("Jane Doe\njane@acme.example  \u00b7  +49 30 1\n"
-                                              "https://acme.de\nHauptstr. 1 \u00b7 10115 Berlin")
+                                              "acme.de\nHauptstr. 1 \u00b7 10115 Berlin")
 
 
 def test_a_contact_block_without_a_contact_skips_the_empty_parts(catalogue):
