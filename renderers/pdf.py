@@ -81,6 +81,7 @@ class PdfRenderer:
         canvas.setSubject(spec.subject)
         canvas.setCreator("tcma renderers")
         canvas.setAuthor(spec.brand.name)
+        canvas.setViewerPreference("DisplayDocTitle", "true")  # the partner's title, not a file name
         if spec.print_ready:
             add_output_intent(canvas)
         warnings: list[str] = []
