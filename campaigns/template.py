@@ -13,7 +13,7 @@ from typing import Any
 import renderers
 
 from .errors import TemplateError
-from .fields import FieldDef, parse_field, validate_values
+from .fields import FieldDef, missing_required, parse_field, validate_values
 from .layouts import ImageLayout, PdfLayout, check_keys, parse_image_layout, parse_pdf_layout
 from .rules import Rule, parse_rule, parse_variants
 from .validation import check_template_texts
@@ -72,6 +72,16 @@ class Template:
     def validate_fields(self, values: Mapping[str, Any]) -> dict[str, str]:
         """Cleaned partner field values, or FieldError naming the bad field."""
         return validate_values({f.name: f for f in self.fields}, values)
+
+    def missing_required(self, values: Mapping[str, Any]) -> list[str]:
+        """The required fields (only the partner can fill them) that values leaves blank."""
+        return missing_required({f.name: f for f in self.fields}, values)
+
+    def stand_in_fields(self) -> dict[str, str]:
+        """Values for the partner-only fields of a trial or warm-up render (their examples)."""
+        fields = {f.name: f for f in self.fields}
+        return {name: fields[name].example or fields[name].label or name
+                for name in self.missing_required({})}
 
     def to_spec(self) -> dict[str, Any]:
         """JSON-serialisable definition; binaries are referenced by name and sha256."""

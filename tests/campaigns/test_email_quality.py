@@ -19,6 +19,14 @@ EMAILS = ["newsletter", "event-invitation"]
 PAGE, CARD, WHITE = "#f4f5f7", "#ffffff", "#ffffff"
 
 
+EVENT = {"event_date": "Thursday, 12 March, 08:30", "venue": "Harbour Centre\nDock Road 4, Hamburg"}
+
+
+def fields_for(slug: str) -> dict[str, str]:
+    """The fields only a partner can give (an event's date and venue), for the event templates."""
+    return dict(EVENT) if slug.startswith("event-") else {}
+
+
 def partner_colours(count=30):
     """Brand colours across hues, lightness and saturation, the awkward mid-tones included."""
     colours = []
@@ -68,7 +76,7 @@ def style_value(style: str, name: str) -> str:
 
 def render(catalogue, renderer, profile, slug, **brand):
     request = campaigns.resolve_request(
-        catalogue[slug], profile(**brand), "email",
+        catalogue[slug], profile(**brand), "email", fields=fields_for(slug),
         link_for=lambda n, u, c: f"https://go.example.com/l/{n}",
         unsubscribe_url="https://go.example.com/u/1")
     return renderer.render(request.spec)

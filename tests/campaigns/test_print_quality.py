@@ -19,6 +19,14 @@ PARTNERS = [  # (name, locale, primary colour)
 ]
 
 
+EVENT = {"event_date": "Thursday, 12 March, 08:30", "venue": "Harbour Centre\nDock Road 4, Hamburg"}
+
+
+def fields_for(slug: str) -> dict[str, str]:
+    """The fields only a partner can give (an event's date and venue), for the event templates."""
+    return dict(EVENT) if slug.startswith("event-") else {}
+
+
 def tracked(name, url, channel):
     return f"https://go.example.com/l/{channel}-{name}"
 
@@ -28,7 +36,7 @@ def render(catalogue, renderer, profile, slug, partner, print_ready=False):
     name, locale, primary = partner
     request = campaigns.resolve_request(catalogue[slug], profile(name=name, locale=locale,
                                                                  primary=primary), "pdf",
-                                        link_for=tracked)
+                                        link_for=tracked, fields=fields_for(slug))
     spec = request.spec
     if print_ready:
         import dataclasses

@@ -161,7 +161,8 @@ def test_hostile_partner_values_in_email(catalogue, profile, renderer, name):
 
 def test_email_tracks_links_per_channel(catalogue, profile, renderer):
     request = campaigns.resolve_request(catalogue["event-invitation"], profile(), "email",
-                                        link_for=tracked)
+                                        link_for=tracked,
+                                        fields={"event_date": "12 March", "venue": "Dock Road 4"})
     html = renderer.render(request.spec).data.decode()
     assert 'href="https://go.example.com/l/email-register"' in html
     assert "vendor.example.com" not in html

@@ -35,7 +35,9 @@ def catalogue():
 
 def _render(renderer, catalogue, partner, slug, output):
     """Render one template output for the golden partner."""
+    fields = {"event_date": "Thursday, 12 March, 08:30", "venue": "Harbour Centre\nDock Road 4"}
     request = campaigns.resolve_request(catalogue[slug], partner, output,
+                                        fields=fields if slug.startswith("event-") else {},
                                         link_for=lambda n, u, c: f"https://go.example.com/l/{n}")
     return renderer.render(request.spec)
 

@@ -16,6 +16,7 @@ from tcma.queue import JobCall
 from tcma.services.accounts.auth import Principal
 from tcma.services.catalogue.templates import get_version, list_templates, template_for_version
 from tcma.services.launch.assets import RENDER_JOB, AssetView, get_asset
+from tcma.services.launch.launches import release_waiting
 from tcma.services.transaction import commit, enqueue_after_commit
 
 
@@ -62,6 +63,7 @@ def save_customization(principal: Principal, slug: str, values: dict[str, str]) 
     custom = get_customization(principal, slug)
     custom.fields, custom.dropped_fields = cleaned, []
     db.session.add(custom)
+    release_waiting(partner.id, version.id, cleaned)  # campaign assets that waited for these
     try:
         commit()
     except IntegrityError:  # a concurrent first save of the same customization won

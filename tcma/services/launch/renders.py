@@ -193,7 +193,8 @@ def warm_renderer() -> int:
                                            "any", "en", renderers.BrandKit("Warm-up"))
         for output in tpl.outputs:
             try:
-                renderer.render(campaigns.resolve_request(tpl, profile, output).spec)
+                renderer.render(campaigns.resolve_request(tpl, profile, output,
+                                                           fields=tpl.stand_in_fields()).spec)
                 rendered += 1
             except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError):
                 log.warning("warm-up of %s %s failed", tpl.slug, output, exc_info=True)
