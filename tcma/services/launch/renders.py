@@ -99,6 +99,8 @@ def store_render(request: campaigns.RenderRequest) -> dict[str, Any]:
     storage.put(storage_key, result.data, result.media_type)
     if result.text is not None:
         storage.put(storage_key + ".txt", result.text.encode(), "text/plain; charset=utf-8")
+    if "eml" in result.extra:  # an email as one complete message: subject, text, HTML, images
+        storage.put(storage_key + ".eml", result.extra["eml"], "message/rfc822")
     return {"key": request.key, "storage_key": storage_key, "media_type": result.media_type,
             "size": len(result.data), "warnings": list(result.warnings), "created_at": utcnow()}
 
