@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, flash, jsonify, redirect, request, url_for
 
 from campaigns.vocabulary import ASSET_STATUSES, NETWORK_LABELS
 from tcma.errors import DomainError
@@ -13,6 +14,7 @@ from tcma.services.accounts.auth import Principal
 from tcma.services.catalogue.library import (
     get_customization,
     partner_library,
+    preview_for_partner,
     render_for_partner,
     save_customization,
 )
@@ -104,6 +106,24 @@ def _asset_filters() -> tuple[dict[str, str], dict[str, Any]]:
     elif given["campaign"].isdigit():
         query["campaign_id"] = int(given["campaign"])
     return {k: v for k, v in given.items() if v}, query
+
+
+@bp.post("/templates/<slug>/preview")
+@page_required(*PARTNER)
+def preview(principal: Principal, slug: str):
+    """The live preview: a small PNG of the fields as typed (not saved) and warnings by field."""
+    tpl = template_for_version(get_version(slug))
+    try:
+        result = preview_for_partner(principal, slug, request.form.get("output", ""),
+                                     request.form.get("variant") or None, _submitted_values(tpl))
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        by_field, other = field_errors(exc)
+        return jsonify({"image": None, "errors": by_field, "warnings": {}, "general": other}), 422
+    image = "data:image/png;base64," + base64.b64encode(result["png"]).decode()
+    return jsonify({"image": image, "output": result["output"], "errors": {},
+                    "warnings": result["warnings"], "general": result["general"]})
 
 
 @bp.get("/assets")

@@ -43,7 +43,8 @@ def test_a_frame_accepts_the_edges_of_its_ranges():
 FRAME_ERRORS = [
     ("title", "f", "must be a table"),
     (dict(TEXT, sise=3), "f", "unknown keys ['sise']; known: ['align', 'box', 'color', 'font', "
-     "'kind', 'leading', 'link', 'min_size', 'name', 'padding', 'picture', 'plate', 'size', 'text', 'valign']"),
+     "'kind', 'leading', 'link', 'min_size', 'name', 'padding', 'picture', 'plate', 'size', 'text', "
+     "'valign']"),
     (dict(TEXT, kind="video"), "f.kind",
      "must be one of ('text', 'contact', 'rect', 'logo', 'qr', 'picture')"),
     (dict(TEXT, size=0.5), "f.size", "must be a number from 1 to 400"),
