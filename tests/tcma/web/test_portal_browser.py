@@ -144,3 +144,43 @@ def test_my_assets_show_thumbnails_names_and_fit_a_phone(live_server, catalogue,
             FAILURES.mkdir(exist_ok=True)
             page.screenshot(path=str(FAILURES / "my-assets-failure.png"), full_page=True)
             raise
+
+
+def test_the_customize_page_previews_the_fields_as_they_are_typed(live_server, catalogue, tmp_path):
+    """The preview appears, follows typing (debounced), warns beside the field, fits 390 px."""
+    partner = make_partner(make_taxonomy(), tier=1, name="Northwind Traders")
+    user = make_user("partner", partner)[0]
+    with chromium_page(tmp_path / "profile") as page:
+        try:
+            page.goto(f"{live_server}/login")
+            page.get_by_label("Email").fill(user.email)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{live_server}/portal")
+            for width in (1280, 390):
+                page.set_viewport_size({"width": width, "height": 1000})
+                page.goto(f"{live_server}/portal/templates/event-flyer")
+                _wait_until(page, "document.getElementById('preview-image').naturalWidth > 0")
+                assert page.locator("#warn-venue li").first.inner_text().startswith("required")
+                first = page.locator("#preview-image").get_attribute("src")
+                page.locator("#f-venue").fill("Harbour Centre\nDock Road 4, Hamburg")
+                _wait_until(page, f"document.getElementById('preview-image').src !== {first!r}")
+                _wait_until(page, "document.querySelectorAll('#warn-venue li').length === 0")
+                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                assert overflow <= 0, f"{overflow}px of horizontal overflow at {width}px"
+                FAILURES.mkdir(exist_ok=True)
+                page.screenshot(path=str(FAILURES / f"customize-preview-{width}.png"), full_page=True)
+        except BaseException:
+            FAILURES.mkdir(exist_ok=True)
+            page.screenshot(path=str(FAILURES / "customize-preview-failure.png"), full_page=True)
+            raise
+
+
+def _wait_until(page: Page, condition: str, seconds: float = 15) -> None:
+    """Poll a JavaScript condition (the page's CSP forbids wait_for_function's eval)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(condition):
+        assert time.monotonic() < deadline, f"still false after {seconds}s: {condition}"
+        time.sleep(0.1)
