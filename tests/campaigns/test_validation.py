@@ -109,3 +109,17 @@ def test_email_mjml_that_does_not_compile_is_refused(newsletter):
     file, field, message = refusal(newsletter, lambda s: s["email"].update(
         mjml=s["email"]["mjml"].replace("</mjml>", "")))
     assert (file, field) == ("spec:mjml", "mjml") and message.startswith("does not compile: ")
+
+
+def test_an_email_hero_needs_alternative_text_and_an_existing_picture(newsletter):
+    file, field, message = refusal(newsletter, lambda s: s["manifest"]["email"].update(hero_alt=" "))
+    assert (file, field, message) == ("spec:manifest", "email.hero_alt",
+                                      "a hero picture needs alternative text")
+    file, field, message = refusal(newsletter, lambda s: s["manifest"]["email"].update(hero="gone.jpg"))
+    assert (file, field) == ("spec:manifest", "email.hero") and "'gone.jpg' not found" in message
+
+
+def test_a_preheader_may_only_use_known_names(newsletter):
+    file, field, message = refusal(newsletter, lambda s: s["manifest"]["email"].update(
+        preheader="{{ coupon }}"))
+    assert (file, field, message) == ("spec:manifest", "email.preheader", "uses unknown names ['coupon']")

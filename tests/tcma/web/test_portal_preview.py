@@ -65,3 +65,15 @@ def test_a_template_outside_the_partners_tier_answers_404(partner_client, catalo
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     answer = partner_client.post("/portal/templates/event-flyer/preview", data={"csrf_token": token})
     assert answer.status_code == 404  # silver partners may not use the flyer
+
+
+def test_a_posts_only_template_has_no_picture_to_preview(partner_client, catalogue):
+    answer = _preview(partner_client, "launch-posts", {})
+    assert answer.status_code == 422 and answer.json["image"] is None
+    assert answer.json["general"] == ["output: posts are previewed as text on the Posts page"]
+
+
+def test_an_unknown_variant_is_named(partner_client, catalogue):
+    page = "/portal/templates/solution-brief"
+    answer = post_form(partner_client, page, f"{page}/preview", {"variant": "z"})
+    assert answer.status_code == 422 and answer.json["general"] == ["variant: one of a, b"]
