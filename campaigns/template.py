@@ -13,7 +13,7 @@ from typing import Any
 import renderers
 
 from .errors import TemplateError
-from .fields import FieldDef, parse_field, validate_values
+from .fields import FieldDef, missing_required, parse_field, validate_values
 from .layouts import (
     ImageLayout,
     PdfLayout,
@@ -33,8 +33,18 @@ IMAGE_OUTPUTS = ("png", "jpg")
 MANIFEST_KEYS = {"name", "description", "outputs", "tiers", "locked", "links", "fields",
                  "personalize", "variants", "email", "texts", "language"}
 LOCALES_DIR = "locales"
+EMAIL_KEYS = {"subject", "logo_backdrop", "preheader", "hero", "hero_alt"}
 FILES = {"manifest": "manifest.toml", "pdf": "pdf.toml", "image": "image.toml",
          "posts": "posts.toml", "mjml": "email.mjml", "text": "email.txt"}
+
+
+@dataclass(frozen=True)
+class EmailExtras:
+    """An email's preheader (Jinja text), hero picture and its alternative text."""
+
+    preheader: str = ""
+    hero: str = ""
+    hero_alt: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,10 +63,11 @@ class Template:
     variant_overrides: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
     pdf: PdfLayout | None
     image: ImageLayout | None
-    email: tuple[str, str, str] | None  # (mjml, text, subject)
+    email: tuple[str, str, str] | None  # (mjml, text, subject); an empty text: made from the HTML
     posts: tuple[tuple[str, str], ...]
     resources: Mapping[str, renderers.Resource] = field(repr=False, compare=False)
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    email_extras: EmailExtras = field(default_factory=lambda: EmailExtras())
     texts: tuple[tuple[str, str], ...] = ()  # named literal texts: {{ texts.<name> }}
     language: str = "en"  # the language of the texts above (or of the locale applied)
     email_logo_backdrop: str = "#ffffff"  # colour (or brand token) behind the email's logo
@@ -81,6 +92,16 @@ class Template:
     def validate_fields(self, values: Mapping[str, Any]) -> dict[str, str]:
         """Cleaned partner field values, or FieldError naming the bad field."""
         return validate_values({f.name: f for f in self.fields}, values)
+
+    def missing_required(self, values: Mapping[str, Any]) -> list[str]:
+        """The required fields (only the partner can fill them) that values leaves blank."""
+        return missing_required({f.name: f for f in self.fields}, values)
+
+    def stand_in_fields(self) -> dict[str, str]:
+        """Values for the partner-only fields of a trial or warm-up render (their examples)."""
+        fields = {f.name: f for f in self.fields}
+        return {name: fields[name].example or fields[name].label or name
+                for name in self.missing_required({})}
 
     def to_spec(self) -> dict[str, Any]:
         """JSON-serialisable definition; binaries are referenced by name and sha256."""
@@ -279,7 +300,7 @@ def _parse_outputs(spec: Mapping, manifest: Mapping, files: dict, resources) -> 
             or len(set(outputs)) != len(outputs)):
         raise TemplateError(file, "outputs", "must list distinct outputs")
     parts: dict[str, Any] = {"outputs": tuple(outputs), "pdf": None, "image": None,
-                             "email": None, "posts": ()}
+                             "email": None, "posts": (), "email_extras": EmailExtras()}
     for output in outputs:
         _require_definition(output, spec, files)
     if "pdf" in outputs:
@@ -290,14 +311,26 @@ def _parse_outputs(spec: Mapping, manifest: Mapping, files: dict, resources) -> 
         email = manifest.get("email", {})
         if not isinstance(email, Mapping):
             raise TemplateError(file, "email", "must be a table with a subject")
-        check_keys(email, {"subject", "logo_backdrop"}, file, "email")
+        check_keys(email, EMAIL_KEYS, file, "email")
         subject = _text(email, "subject", file)
         parts["email"] = (spec["email"]["mjml"], spec["email"]["text"], subject)
         parts["email_logo_backdrop"] = check_color(email.get("logo_backdrop", "#ffffff"), file,
                                                    "email.logo_backdrop")
+        parts["email_extras"] = _email_extras(email, file, resources)
     networks = [o.partition(":")[2] for o in outputs if o.startswith("post:")]
     parts["posts"] = tuple((n, spec["posts"][n]["text"]) for n in networks)
     return parts
+
+
+def _email_extras(email: Mapping, file: str, resources) -> EmailExtras:
+    """Preheader, hero picture (a resource of the template) and the hero's alternative text."""
+    preheader, hero = _text(email, "preheader", file, False), _text(email, "hero", file, False)
+    hero_alt = _text(email, "hero_alt", file, False)
+    if hero:
+        resources(hero, "email.hero", file)
+        if not hero_alt.strip():
+            raise TemplateError(file, "email.hero_alt", "a hero picture needs alternative text")
+    return EmailExtras(preheader, hero, hero_alt)
 
 
 def _require_definition(output: str, spec: Mapping, files: dict) -> None:

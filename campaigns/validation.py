@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from mjml import mjml2html
 
+import renderers
+
 from .errors import TemplateError
 from .texts import CONTEXT_NAMES, EMAIL_NAMES, check_no_bare_urls, check_text, referenced_names
 
@@ -57,12 +59,17 @@ def _check_layouts(template: Template, files: dict, names: frozenset[str]) -> No
 def _check_email(template: Template, files: dict, names: frozenset[str]) -> None:
     """The MJML compiles, and both parts carry the unsubscribe link and postal address."""
     mjml, text, subject = template.email
-    names = names | EMAIL_NAMES
+    names = names | EMAIL_NAMES | renderers.EMAIL_RENDER_NAMES
     used = check_text(mjml, names, files["mjml"], "body")
     used |= check_text(text, names, files["text"], "body")
     used |= check_text(subject, names - {"subject"}, files["manifest"], "email.subject")
+    extras = template.email_extras
+    for key, value in (("preheader", extras.preheader), ("hero_alt", extras.hero_alt)):
+        used |= check_text(value, names, files["manifest"], f"email.{key}")
     _check_links(used, template, files["mjml"], "body")
     for source, file in ((mjml, files["mjml"]), (text, files["text"])):
+        if source is text and not text.strip():
+            continue  # no text part of its own: it is made from the HTML
         if "unsubscribe_url" not in source or "partner.address" not in source:
             raise TemplateError(file, "footer", "must show {{ unsubscribe_url }} and "
                                                 "{{ partner.address }}")

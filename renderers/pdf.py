@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 
+from PIL import Image
 from reportlab.pdfgen.canvas import Canvas
 
-from .assets import AssetCache
+from .assets import AssetCache, LruCache
 from .fonts import PDF_NAMES, clean_text, covered_characters, pdf_measure, register_pdf_fonts
 from .placement import contrast_warning, lay_out_logo
+from .printing import SLUG, CmykCanvas, add_output_intent, draw_crop_marks
 from .qr import draw_qr_pdf, qr_size_warning
 from .shaping import needs_shaping
 from .spec import (
@@ -24,7 +26,7 @@ from .spec import (
 from .textdraw import draw_pdf_line, register_pdf_fallbacks
 from .textfit import fit_text, overflow_warning
 
-PRINT_DPI = 150  # backgrounds and pictures are resampled to this resolution
+PRINT_DPI = 300  # backgrounds and pictures are resampled to this resolution at their printed size
 
 
 class _JpegByName(str):
@@ -61,24 +63,41 @@ class PdfRenderer:
 
     def __init__(self, cache: AssetCache) -> None:
         self._cache = cache
+        self._cmyk = LruCache(64)
         register_pdf_fonts(cache.font_dir)
         self._covered = covered_characters(cache.font_dir)
 
     def render(self, spec: PdfSpec) -> RenderResult:
-        """Render a PdfSpec to PDF bytes with warnings for overflow, glyphs and logo dpi."""
+        """Render a PdfSpec to PDF bytes with warnings for overflow, glyphs and logo dpi.
+
+        A print-ready spec adds a slug around the bleed for crop marks, sets every colour in
+        CMYK, embeds pictures as CMYK JPEGs and names the output intent (FOGRA39).
+        """
         buffer = io.BytesIO()
-        bleed = spec.bleed
-        width, height = spec.size[0] + 2 * bleed, spec.size[1] + 2 * bleed
-        canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
+        bleed, slug = spec.bleed, SLUG if spec.print_ready else 0.0
+        width, height = spec.size[0] + 2 * (bleed + slug), spec.size[1] + 2 * (bleed + slug)
+        canvas_type = CmykCanvas if spec.print_ready else Canvas
+        canvas = canvas_type(buffer, pagesize=(width, height), invariant=1, pageCompression=1,
+                             initialFontName=PDF_NAMES["regular"], lang=spec.lang or None)
         canvas.setTitle(spec.title or spec.brand.name)
+        canvas.setSubject(spec.subject)
         canvas.setCreator("tcma renderers")
         canvas.setAuthor(spec.brand.name)
+        canvas.setViewerPreference("DisplayDocTitle", "true")  # the partner's title, not a file name
+        if spec.print_ready:
+            add_output_intent(canvas)
         warnings: list[str] = []
         for page in spec.pages:
-            if bleed:
-                canvas.setTrimBox((bleed, bleed, bleed + spec.size[0], bleed + spec.size[1]))
-                canvas.setBleedBox((0, 0, width, height))
+            if bleed or slug:
+                canvas.setTrimBox((slug + bleed, slug + bleed, width - slug - bleed,
+                                   height - slug - bleed))
+                canvas.setBleedBox((slug, slug, width - slug, height - slug))
+            canvas.saveState()
+            canvas.translate(slug, slug)
             self._draw_page(canvas, spec, page, warnings)
+            canvas.restoreState()
+            if spec.print_ready:
+                draw_crop_marks(canvas, (width, height), bleed)
             canvas.showPage()
         canvas.save()
         unique = tuple(dict.fromkeys(warnings))
@@ -124,24 +143,45 @@ class PdfRenderer:
         x, y, w, h = self._to_pdf(spec, box)
         pixels = (max(round(w / 72 * PRINT_DPI), 1), max(round(h / 72 * PRINT_DPI), 1))
         jpeg = self._cache.cover_jpeg(resource, pixels)
-        name = f"tcma-{resource.sha256[:20]}-{pixels[0]}x{pixels[1]}.jpg"
+        space = "rgb"
+        if spec.print_ready:
+            jpeg, space = self._cmyk_jpeg(resource, pixels), "cmyk"
+        name = f"tcma-{resource.sha256[:20]}-{pixels[0]}x{pixels[1]}-{space}.jpg"
         canvas.drawImage(_JpegByName(name, jpeg), x, y, w, h)
 
+    def _cmyk_jpeg(self, resource, pixels: tuple[int, int]) -> bytes:
+        """The cover image converted to CMYK (device conversion) and encoded once."""
+        def compute() -> bytes:
+            out = io.BytesIO()
+            image: Image.Image = self._cache.cover_image(resource, pixels).convert("CMYK")
+            image.save(out, "JPEG", quality=88, optimize=False)
+            return out.getvalue()
+        return self._cmyk.get((resource.sha256, pixels), compute)
+
     def _draw_text(self, canvas, spec: PdfSpec, frame: TextFrame, warnings: list[str]) -> None:
-        """Fit, then draw text lines top-down; report overflow and missing glyphs."""
+        """Fit, then draw text lines placed by valign; a linked frame gets a link annotation."""
         text, problems = clean_text(frame.text, self._covered, "pdf")
         warnings.extend(f"{frame.name}: {p}" for p in problems)
         x, y, w, h = self._to_pdf(spec, frame.box)
-        fitted = fit_text(text, (w, h), (frame.size, frame.min_size), frame.leading,
-                          pdf_measure(frame.font))
+        measure = pdf_measure(frame.font)
+        fitted = fit_text(text, (w, h), (frame.size, frame.min_size), frame.leading, measure)
         if problem := overflow_warning(frame.name, fitted, frame.min_size, "pt"):
             warnings.append(problem)
         canvas.setFillColor(frame.color)
         canvas.setFont(PDF_NAMES[frame.font], fitted.size)
-        baseline = y + h - fitted.size * 0.93
+        # The block's height: line gaps between lines, and the cap-to-descender of the last.
+        block = fitted.line_height * (len(fitted.lines) - 1) + fitted.size * 1.17
+        slack = max(h - block, 0)
+        top = y + h - {"top": 0, "middle": slack / 2, "bottom": slack}[frame.valign]
+        baseline = top - fitted.size * 0.93
         for line in fitted.lines:
             self._draw_line(canvas, frame.align, line, x, w, baseline, frame.font)
             baseline -= fitted.line_height
+        if frame.link and fitted.lines:
+            widest = max(measure(line) for line in fitted.lines) * fitted.size
+            left = _aligned_left(frame.align, x, w, widest)
+            canvas.linkURL(frame.link, (left, top - block, left + widest, top), relative=1,
+                           thickness=0)
 
     @staticmethod
     def _draw_line(canvas, align: str, line: str, x: float, w: float, baseline: float,
@@ -181,3 +221,12 @@ class PdfRenderer:
                             f"{round(draw_w / 72 * 300)} px wide for print")
         reader = self._cache.logo_reader(logo, (draw_w / 72 * 300, draw_h / 72 * 300))
         canvas.drawImage(reader, left, bottom, draw_w, draw_h, mask="auto")
+
+
+def _aligned_left(align: str, x: float, w: float, inner: float) -> float:
+    """Left edge of content of width inner aligned in (x, w)."""
+    if align == "center":
+        return x + (w - inner) / 2
+    if align == "right":
+        return x + w - inner
+    return x

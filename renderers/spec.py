@@ -11,6 +11,7 @@ from PIL import Image
 
 HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 ALIGNS = ("left", "center", "right")
+VALIGNS = ("top", "middle", "bottom")
 PLATES = ("auto", "none", "light", "dark")
 FONTS = ("regular", "bold")
 # Where partners publish; "webhook" is a partner's own endpoint that receives posts as JSON.
@@ -97,6 +98,8 @@ class TextFrame:
     min_size: float = 8.0
     align: str = "left"
     leading: float = 1.25
+    valign: str = "top"
+    link: str = ""  # a URL the drawn text links to (a PDF link annotation); never printed
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,9 @@ class PdfSpec:
     bleed: float = 0.0
     title: str = ""
     min_logo_dpi: float = 150.0
+    lang: str = ""  # BCP 47 document language (the partner's locale)
+    subject: str = ""
+    print_ready: bool = False  # CMYK colours, output intent, crop marks outside the bleed
 
 
 @dataclass(frozen=True)
@@ -187,6 +193,12 @@ class EmailSpec:
     subject: str
     values: tuple[tuple[str, Any], ...]
     brand: BrandKit
+    preheader: str = ""
+    lang: str = ""
+    hero: Resource | None = None
+    hero_alt: str = ""
+    header_color: str = ""  # #rrggbb behind the header logo; empty: the brand's header colour
+    logo_stored_only: bool = False  # hosted logos: only the brand kit's stored variants show
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,9 @@ from campaigns.locales import fallback_chain
 from campaigns.template import load_template, template_from_spec
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+# Required fields only the partner knows (the same in every language).
+REQUIRED = {"event-flyer": {"event_date": "12.03.2027", "venue": "Hafenhaus"},
+            "event-invitation": {"event_date": "12.03.2027", "venue": "Hafenhaus"}}
 
 
 def _texts_of(request) -> list[str]:
@@ -27,7 +30,8 @@ def _texts_of(request) -> list[str]:
                 not f.name.startswith("contact")]
     if hasattr(spec, "values"):
         values = dict(spec.values)
-        return [spec.subject, *(str(v) for k, v in values.items() if isinstance(v, str)),
+        return [spec.subject, spec.preheader, spec.hero_alt,
+                *(str(v) for k, v in values.items() if isinstance(v, str)),
                 *(str(v) for v in dict(values["texts"]).values())]
     return [spec.text]
 
@@ -58,10 +62,11 @@ def test_no_output_mixes_the_default_language_into_a_translated_one(catalogue, p
     tpl = catalogue[slug]
     for output in tpl.outputs:
         for variant in (None, *tpl.variants):
+            fields = REQUIRED.get(slug, {})
             english = _texts_of(campaigns.resolve_request(tpl, profile(locale="en"), output,
-                                                          variant))
+                                                          variant, fields))
             translated = _texts_of(campaigns.resolve_request(tpl, profile(locale=locale), output,
-                                                             variant))
+                                                             variant, fields))
             # Texts that are partner data or names stay the same; every sentence changes.
             sentences = {t for t in english if len(t.split()) >= 3 and "Acme" not in t}
             assert sentences.isdisjoint(translated), (output, variant, sentences & set(translated))
@@ -69,7 +74,7 @@ def test_no_output_mixes_the_default_language_into_a_translated_one(catalogue, p
 
 def test_the_email_subject_and_link_texts_are_translated(catalogue, profile):
     request = campaigns.resolve_request(catalogue["event-invitation"], profile(locale="de-DE"),
-                                        "email")
+                                        "email", fields=REQUIRED["event-invitation"])
     assert request.spec.subject == "Sie sind eingeladen: Zero-Trust-Frühstücksbriefing"
     assert dict(dict(request.spec.values)["texts"])["register"] == "Anmelden"
     assert dict(request.spec.values)["language"] == "de"
@@ -127,7 +132,13 @@ def test_translations_travel_with_the_stored_template_spec(catalogue, profile):
     assert any(t == "Scannez pour réserver" for t in _texts_of(request))
 
 
-def test_the_email_header_shows_the_logo_variant_that_reads_on_it(catalogue, profile):
+def _white_header(tpl):
+    """The template with a white email header (manifest: [email] logo_backdrop = "#ffffff")."""
+    return dataclasses.replace(tpl, email_logo_backdrop="#ffffff", localized_cache={})
+
+
+def test_the_email_header_shows_the_logo_variant_that_reads_on_it(catalogue, profile,
+                                                                   renderer):
     # An orange logo and the white one derived for dark backgrounds, as an upload stores them;
     # the newsletter's header is the partner's navy primary colour (orange on it: 2.9:1).
     urls = {"logo_url": "https://media.example/light.png",
@@ -140,10 +151,19 @@ def test_the_email_header_shows_the_logo_variant_that_reads_on_it(catalogue, pro
     both = dict(campaigns.resolve_request(catalogue["newsletter"], partner, "email",
                                           **urls).spec.values)
     assert (both["logo_url"], both["logo_plate"]) == ("https://media.example/dark.png", "")
+    html = renderer.render(campaigns.resolve_request(catalogue["newsletter"], partner, "email",
+                                                     **urls).spec).data.decode()
+    # The rendered header is the colour the choice was made for, and shows that file.
+    assert '<div style="background:#1f2a44;background-color:#1f2a44' in html
+    assert '<td style=""><img src="https://media.example/dark.png"' in html
     only_light = dict(campaigns.resolve_request(catalogue["newsletter"], partner, "email",
                                                 logo_url=urls["logo_url"]).spec.values)
     assert (only_light["logo_url"], only_light["logo_plate"]) == (urls["logo_url"], "#ffffff")
-    white_header = dict(campaigns.resolve_request(catalogue["event-invitation"], partner,
+    html = renderer.render(campaigns.resolve_request(catalogue["newsletter"], partner, "email",
+                                                     logo_url=urls["logo_url"]).spec).data.decode()
+    assert ('<td style="background:#ffffff;padding:12px;border-radius:6px"><img '
+            'src="https://media.example/light.png"') in html
+    white_header = dict(campaigns.resolve_request(_white_header(catalogue["newsletter"]), partner,
                                                   "email", **urls).spec.values)
     assert (white_header["logo_url"], white_header["logo_plate"]) == (urls["logo_url"], "")
 
@@ -154,7 +174,8 @@ def test_an_email_for_a_partner_with_only_a_dark_logo_links_that_one(catalogue, 
     partner = dataclasses.replace(partner, brand=dataclasses.replace(
         partner.brand, logo=None, logo_dark=white))
     values = dict(campaigns.resolve_request(
-        catalogue["event-invitation"], partner, "email",
+        _white_header(catalogue["event-invitation"]), partner, "email",
+        fields=REQUIRED["event-invitation"],
         logo_dark_url="https://media.example/dark.png").spec.values)
     # A white logo on the invitation's white header: the stored file on a dark plate.
     assert (values["logo_url"], values["logo_plate"]) == ("https://media.example/dark.png",

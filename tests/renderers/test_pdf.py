@@ -226,12 +226,12 @@ def test_a_printed_qr_code_needs_modules_of_0_4_mm(renderer):
                                "frame larger)",)
 
 
-def test_pictures_are_embedded_at_150_dpi(renderer):
+def test_pictures_are_embedded_at_300_ppi_at_their_printed_size(renderer):
     image = Image.new("RGB", (1000, 1000), (200, 30, 30))
     out = io.BytesIO()
     image.save(out, "JPEG")
     picture = renderers.PictureFrame("photo", (0, 0, 72, 36), renderers.Resource("p.jpg", out.getvalue()))
     result, page = _small(renderer, picture)
     embedded = PdfReader(io.BytesIO(result.data)).pages[0].images
-    assert [(i.image.width, i.image.height) for i in embedded] == [(150, 75)]
+    assert [(i.image.width, i.image.height) for i in embedded] == [(300, 150)]
     assert page.getpixel((20, 20)) == pytest.approx((200, 30, 30), abs=8)

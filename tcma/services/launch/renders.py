@@ -101,6 +101,8 @@ def store_render(request: campaigns.RenderRequest) -> dict[str, Any]:
     storage.put(storage_key, result.data, result.media_type)
     if result.text is not None:
         storage.put(storage_key + ".txt", result.text.encode(), "text/plain; charset=utf-8")
+    if "eml" in result.extra:  # an email as one complete message: subject, text, HTML, images
+        storage.put(storage_key + ".eml", result.extra["eml"], "message/rfc822")
     return {"key": request.key, "storage_key": storage_key, "media_type": result.media_type,
             "size": len(result.data), "warnings": list(result.warnings), "created_at": utcnow()}
 
@@ -195,7 +197,8 @@ def warm_renderer() -> int:
                                            "any", "en", renderers.BrandKit("Warm-up"))
         for output in tpl.outputs:
             try:
-                renderer.render(campaigns.resolve_request(tpl, profile, output).spec)
+                renderer.render(campaigns.resolve_request(tpl, profile, output,
+                                                           fields=tpl.stand_in_fields()).spec)
                 rendered += 1
             except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError):
                 log.warning("warm-up of %s %s failed", tpl.slug, output, exc_info=True)
