@@ -37,6 +37,7 @@ class FieldDef:
     default: str = ""
     required: bool = False
     example: str = ""  # shown as the input's hint, never rendered
+    choice_labels: tuple[str, ...] = ()  # the choices as outputs show them in a locale
 
 
 def parse_field(name: str, raw: Any, file: str) -> FieldDef:

@@ -4,7 +4,9 @@ A template's own texts (manifest ``[texts]``, field defaults, personalized slots
 overrides, the email subject) are in its default language (``language``, "en" unless said).
 ``locales/<tag>.toml`` gives the same texts in another language. A language file (``de``)
 must translate every text, so an output is never half in one language and half in another;
-a regional file (``de-CH``) may change only some, on top of its language's file.
+a regional file (``de-CH``) may change only some, on top of its language's file. A choice
+field's choices are given as outputs show them (``[fields.<name>] choices = [...]``, in the
+manifest's order); the value stored stays the template's own choice.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Translation:
 
     texts: tuple[tuple[str, str], ...] = ()
     fields: tuple[tuple[str, str], ...] = ()  # field name -> default
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()  # choice field -> labels, in order
     rules: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = ()  # name, default, values
     variants: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     subject: str = ""
@@ -74,12 +77,19 @@ def parse_translation(raw: Any, template: Template, file: str) -> Translation:
         raise TemplateError(file, unknown[0], f"unknown key; a locale file has {sorted(LOCALE_KEYS)}")
     texts = _texts(raw.get("texts", {}), file, "texts")
     _known({n for n, _ in texts}, set(dict(template.texts)), file, "texts")
-    fields = []
+    fields, choices = [], []
+    kinds = {f.name: f for f in template.fields}
     for name, table in _table(raw.get("fields", {}), file, "fields").items():
+        table = _table(table, file, f"fields.{name}")
+        field = kinds.get(name)
+        if field is not None and field.type == "choice":
+            choices.append((name, _labels(table, field.choices, file, f"fields.{name}")))
+            continue
         fields.append((name, dict(_texts(table, file, f"fields.{name}")).get("default", "")))
-        if set(_table(table, file, f"fields.{name}")) != {"default"}:
-            raise TemplateError(file, f"fields.{name}", "a locale file sets only a field's default")
-    _known({n for n, _ in fields}, {f.name for f in template.fields}, file, "fields")
+        if set(table) != {"default"}:
+            raise TemplateError(file, f"fields.{name}", "a locale file sets only a field's default "
+                                                        "(a choice field: its choices)")
+    _known({n for n, _ in fields}, set(kinds), file, "fields")
     rules = [_rule(name, table, template, file)
              for name, table in _table(raw.get("personalize", {}), file, "personalize").items()]
     variants = []
@@ -91,8 +101,21 @@ def parse_translation(raw: Any, template: Template, file: str) -> Translation:
     _known({v for v, _ in variants}, set(template.variants), file, "variants")
     email = dict(_texts(raw.get("email", {}), file, "email"))
     _known(set(email), {"subject"}, file, "email")
-    return Translation(texts, tuple(sorted(fields)), tuple(sorted(rules)), tuple(sorted(variants)),
-                       email.get("subject", ""))
+    return Translation(texts, tuple(sorted(fields)), tuple(sorted(choices)), tuple(sorted(rules)),
+                       tuple(sorted(variants)), email.get("subject", ""))
+
+
+def _labels(table: Mapping, choices: tuple[str, ...], file: str, where: str) -> tuple[str, ...]:
+    """A choice field's choices as shown in this language, one per choice and in its order."""
+    labels = table.get("choices")
+    if set(table) != {"choices"} or not isinstance(labels, list):
+        raise TemplateError(file, where, "a locale file gives a choice field only its choices, "
+                                         "as a list")
+    if len(labels) != len(choices) or not all(isinstance(v, str) and v.strip() for v in labels):
+        raise TemplateError(file, f"{where}.choices", f"must name each of the {len(choices)} "
+                                                      f"choices {list(choices)} in this language, "
+                                                      "in the same order")
+    return tuple(labels)
 
 
 def _rule(name: str, raw: Any, template: Template, file: str):
@@ -120,6 +143,7 @@ def required_texts(template: Template) -> set[str]:
     needed = {f"texts.{n}" for n, _ in template.texts}
     needed |= {f"fields.{f.name}" for f in template.fields
                if f.type in TEXT_FIELD_TYPES and f.default.strip()}
+    needed |= {f"fields.{f.name}.choices" for f in template.fields if f.type == "choice"}
     needed |= {f"personalize.{r.name}" for r in template.rules}
     needed |= {f"variants.{v}.{n}" for v, pairs in template.variant_overrides for n, _ in pairs}
     if template.email:
@@ -131,6 +155,7 @@ def given_texts(translation: Translation) -> set[str]:
     """The 'kind.name' texts a translation gives."""
     given = {f"texts.{n}" for n, _ in translation.texts}
     given |= {f"fields.{n}" for n, _ in translation.fields}
+    given |= {f"fields.{n}.choices" for n, _ in translation.choices}
     given |= {f"personalize.{n}" for n, _, _ in translation.rules}
     given |= {f"variants.{v}.{n}" for v, pairs in translation.variants for n, _ in pairs}
     return given | ({"email.subject"} if translation.subject else set())
@@ -153,12 +178,14 @@ def apply_translation(template: Template, layers: list[Translation], language: s
     """The template with its texts replaced by the layers' (least specific first)."""
     texts = dict(template.texts)
     defaults = {f.name: f.default for f in template.fields}
+    labels = {f.name: f.choice_labels for f in template.fields}
     rules = {r.name: r for r in template.rules}
     variants = {v: dict(pairs) for v, pairs in template.variant_overrides}
     subject = template.email[2] if template.email else ""
     for layer in layers:
         texts.update(layer.texts)
         defaults.update(layer.fields)
+        labels.update(layer.choices)
         for name, default, values in layer.rules:
             rules[name] = Rule(name, rules[name].by, values, default)
         for variant, pairs in layer.variants:
@@ -167,7 +194,8 @@ def apply_translation(template: Template, layers: list[Translation], language: s
     email = (template.email[0], template.email[1], subject) if template.email else None
     return replace(
         template, texts=tuple(sorted(texts.items())), language=language,
-        fields=tuple(replace(f, default=defaults[f.name]) for f in template.fields),
+        fields=tuple(replace(f, default=defaults[f.name], choice_labels=labels[f.name])
+                     for f in template.fields),
         rules=tuple(rules[r.name] for r in template.rules), email=email,
         variant_overrides=tuple((v, tuple(sorted(p.items()))) for v, p in variants.items()),
     )

@@ -73,6 +73,9 @@ def _values(tpl: Template, profile: PartnerProfile, variant: str | None,
     if variant is not None:
         values.update(dict(tpl.variant_overrides)[variant])
     values.update(tpl.validate_fields(fields))  # a submitted blank blanks the field
+    for field in tpl.fields:  # a choice is stored as the template names it, shown translated
+        if field.choice_labels and values[field.name] in field.choices:
+            values[field.name] = field.choice_labels[field.choices.index(values[field.name])]
     return values
 
 

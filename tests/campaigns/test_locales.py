@@ -186,7 +186,7 @@ def test_an_email_for_a_partner_with_only_a_dark_logo_links_that_one(catalogue, 
     ("German.toml", '[texts]\nvendor_tag = "x"\n', "locale",
      "'German' is not a locale tag such as de or de-CH"),
     ("de-at.toml", '[fields.tagline]\ndefault = "x"\nlabel = "y"\n', "fields.tagline",
-     "a locale file sets only a field's default"),
+     "a locale file sets only a field's default (a choice field: its choices)"),
     ("de-at.toml", '[personalize.headline]\nvalues = { finance = "x" }\n', "personalize.headline",
      "needs a default text and may have values"),
     ("de-at.toml", 'texts = "x"\n', "texts", "must be a table"),
@@ -234,3 +234,49 @@ def test_locales_in_a_stored_spec_must_be_a_table(catalogue):
         template_from_spec(spec, lambda n: catalogue["square-post"].resources[n].data)
     assert (refused.value.field, refused.value.message) == (
         "locales", "must be a table of locale tables")
+
+
+def test_a_choice_is_shown_in_the_partners_language_and_stored_as_the_template_names_it(
+        catalogue, profile):
+    flyer = catalogue["event-flyer"]
+    fields = {**REQUIRED["event-flyer"], "session_type": "Hands-on workshop"}
+    german = _texts_of(campaigns.resolve_request(flyer, profile(locale="de-DE"), "pdf",
+                                                 fields=fields))
+    assert "Praxis-Workshop" in german and "Hands-on workshop" not in german
+    default = _texts_of(campaigns.resolve_request(flyer, profile(locale="fr-FR"), "pdf",
+                                                  fields=REQUIRED["event-flyer"]))
+    assert "Petit-déjeuner briefing" in default and "Breakfast briefing" not in default
+    english = _texts_of(campaigns.resolve_request(flyer, profile(locale="en"), "pdf",
+                                                  fields=fields))
+    assert "Hands-on workshop" in english
+
+
+@pytest.mark.parametrize("content, field, message", [
+    ('[fields.session_type]\ndefault = "Webinar"\n', "fields.session_type",
+     "a locale file gives a choice field only its choices, as a list"),
+    ('[fields.session_type]\nchoices = ["Frühstück", "Workshop"]\n', "fields.session_type.choices",
+     "must name each of the 3 choices ['Breakfast briefing', 'Hands-on workshop', 'Webinar'] "
+     "in this language, in the same order"),
+    ('[fields.session_type]\nchoices = ["Frühstück", " ", "Webinar"]\n',
+     "fields.session_type.choices",
+     "must name each of the 3 choices ['Breakfast briefing', 'Hands-on workshop', 'Webinar'] "
+     "in this language, in the same order"),
+])
+def test_bad_choice_translations_are_refused(tmp_path, content, field, message):
+    folder = _copy(tmp_path, "event-flyer")
+    (folder / "locales" / "de-at.toml").write_text(content)
+    with pytest.raises(TemplateError) as refused:
+        load_template(folder)
+    assert (refused.value.field, refused.value.message) == (field, message)
+
+
+def test_a_language_file_without_the_choices_is_refused(tmp_path):
+    folder = _copy(tmp_path, "event-flyer")
+    german = (folder / "locales" / "de.toml").read_text()
+    start = german.index("[fields.session_type]")
+    end = german.index("[personalize.invite_line]")
+    (folder / "locales" / "de.toml").write_text(german[:start] + german[end:])
+    with pytest.raises(TemplateError) as refused:
+        load_template(folder)
+    assert refused.value.field == "fields.session_type.choices"
+    assert refused.value.message.startswith("not translated")
