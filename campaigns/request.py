@@ -188,7 +188,8 @@ def _spec(tpl: Template, output: str, context: dict, brand, extra: dict) -> Any:
         pages = tuple(_page(p, tpl, context, brand) for p in tpl.pdf.pages)
         title = f"{tpl.name} \u2013 {context['partner']['name']}"
         return renderers.PdfSpec(tpl.pdf.size, pages, brand, tpl.pdf.bleed, title=title,
-                                 lang=context["partner"]["locale"], subject=tpl.description)
+                                 lang=_output_language(tpl, context["partner"]["locale"]),
+                                 subject=tpl.description)
     if output in ("png", "jpg"):
         return renderers.ImageSpec(tpl.image.size, _page(tpl.image.page, tpl, context, brand),
                                    brand, output)
@@ -201,7 +202,8 @@ def _spec(tpl: Template, output: str, context: dict, brand, extra: dict) -> Any:
         hero = tpl.resources[extras.hero] if extras.hero else None
         return renderers.EmailSpec(mjml, text, values["subject"], _freeze(values), kit,
                                    preheader=render_text(extras.preheader, values),
-                                   lang=context["partner"]["locale"], hero=hero,
+                                   lang=_output_language(tpl, context["partner"]["locale"]),
+                                   hero=hero,
                                    hero_alt=render_text(extras.hero_alt, values),
                                    header_color=header, logo_stored_only=hosted)
     network = output.partition(":")[2]
@@ -232,6 +234,14 @@ def _email_logo(tpl: Template, brand: renderers.BrandKit,
     url = (dark_url if choice.variant == "dark" and dark_url else light_url) if hosted else ""
     plate = "#{:02x}{:02x}{:02x}".format(*choice.plate) if choice.plate else ""
     return {**extra, "logo_url": url, "logo_plate": plate}, kit, backdrop, hosted
+
+
+def _output_language(tpl: Template, locale: str) -> str:
+    """The language outputs declare: the partner's locale when the texts are in its language
+    (a translation applied, or the template's own), else the template's language."""
+    if locale and locale.replace("_", "-").lower().split("-")[0] == tpl.language.split("-")[0]:
+        return locale
+    return tpl.language
 
 
 def resolve_request(

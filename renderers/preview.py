@@ -49,7 +49,8 @@ def email_preview(spec: EmailSpec, width: int) -> ImageSpec:
     """An email's first screen: header with the logo, hero, subject and preheader."""
     colors = email_palette(spec.brand.primary, spec.brand.secondary)
     w, h = EMAIL_CANVAS
-    frames: list = [RectFrame("header", (0, 0, w, 96), colors["header"]),
+    header = spec.header_color or colors["header"]  # the email's own header colour
+    frames: list = [RectFrame("header", (0, 0, w, 96), header),
                     LogoFrame("logo", (32, 20, 200, 56), align="left")]
     top = 96
     if spec.hero is not None:

@@ -8,14 +8,19 @@ import colorsys
 import email
 import io
 import re
+import shutil
 from email.policy import default
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
 import campaigns
 import renderers
+from campaigns.template import load_template
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 EMAILS = ["newsletter", "event-invitation"]
 PAGE, CARD, WHITE = "#f4f5f7", "#ffffff", "#ffffff"
@@ -105,13 +110,29 @@ def test_buttons_headlines_and_links_meet_wcag_aa_for_30_brand_colours(catalogue
 
 
 @pytest.mark.parametrize("slug", EMAILS)
-@pytest.mark.parametrize("locale, direction", [("de-DE", "ltr"), ("fr-FR", "ltr"), ("ar", "rtl")])
+@pytest.mark.parametrize("locale, lang, direction", [("de-DE", "de-DE", "ltr"),
+                                                     ("fr-FR", "fr-FR", "ltr"),
+                                                     ("en-GB", "en-GB", "ltr"),
+                                                     ("ar", "en", "ltr")])
 def test_lang_and_direction_come_from_the_locale(catalogue, renderer, profile, slug, locale,
-                                                 direction):
+                                                 lang, direction):
+    # A locale the template is not translated to gets the template's own language: an
+    # English email never claims to be Arabic (nor is laid out right to left).
     result = render(catalogue, renderer, profile, slug, locale=locale)
-    assert f'<html lang="{locale}" dir="{direction}"' in result.data.decode()
+    assert f'<html lang="{lang}" dir="{direction}"' in result.data.decode()
     message = email.message_from_bytes(result.extra["eml"], policy=default)
-    assert message["Content-Language"] == locale
+    assert message["Content-Language"] == lang
+
+
+def test_an_email_translated_to_a_right_to_left_language_is_laid_out_right_to_left(
+        tmp_path, renderer, profile):
+    folder = tmp_path / "newsletter"
+    shutil.copytree(TEMPLATES / "newsletter", folder)
+    # Arabic texts are not what this test is about: any complete language file will do.
+    shutil.copy(folder / "locales" / "de.toml", folder / "locales" / "ar.toml")
+    catalogue = {"newsletter": load_template(folder)}
+    result = render(catalogue, renderer, profile, "newsletter", locale="ar-EG")
+    assert '<html lang="ar-EG" dir="rtl"' in result.data.decode()
 
 
 @pytest.mark.parametrize("slug", EMAILS)

@@ -37,6 +37,13 @@ def test_an_email_previews_its_header_hero_and_subject(renderer, brand):
     assert header == (0x1f, 0x4e, 0x79)  # the partner's colour: white text reads on it
 
 
+def test_an_email_preview_uses_the_header_colour_the_email_has(renderer, brand):
+    spec = renderers.EmailSpec("<mjml></mjml>", "", "Zero trust in weeks", (), brand,
+                               preheader="Book a review", header_color="#ffffff")
+    image = Image.open(io.BytesIO(renderer.preview(spec, 300).data))
+    assert image.getpixel((280, 5))[:3] == (255, 255, 255)
+
+
 @pytest.mark.parametrize("width", [8, 2000])
 def test_a_preview_width_out_of_range_is_refused(renderer, brand, width):
     with pytest.raises(renderers.RenderError) as refused:
