@@ -51,7 +51,8 @@ VENDOR_ROLES = ("admin", "marketer")
 PARTNER_ROLES = ("partner", "partner_admin")
 ROLES = (*VENDOR_ROLES, *PARTNER_ROLES)
 
-ASSET_STATUSES = ("queued", "running", "done", "failed")
+# "waiting": the template needs fields only the partner can give (an event's date and venue).
+ASSET_STATUSES = ("queued", "running", "done", "failed", "waiting")
 PARTNER_STATUSES = ("active", "suspended", "archived")
 CAMPAIGN_STATUSES = ("draft", "launching", "running", "paused", "completed", "archived")
 # Each network's name as people write it.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from html import escape
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -73,7 +74,9 @@ def prepare(send: EmailSend, fields: dict[str, Any]) -> None:
 
     links = LinkBatch(partner.id, send.campaign_id, None, send.variant)
     kit = partner.brand_kit
-    logo_url = f"{get_settings().public_url}/media/{kit.logo_key}" if kit and kit.logo_key else ""
+    base = get_settings().public_url
+    logo_url = f"{base}/media/{kit.logo_key}" if kit and kit.logo_key else ""
+    logo_dark_url = f"{base}/media/{kit.logo_dark_key}" if kit and kit.logo_dark_key else ""
 
     def resolve() -> campaigns.RenderRequest:
         return campaigns.resolve_request(
@@ -86,6 +89,7 @@ def prepare(send: EmailSend, fields: dict[str, Any]) -> None:
             unsubscribe_url=UNSUBSCRIBE,
             pixel_url=PIXEL,
             logo_url=logo_url,
+            logo_dark_url=logo_dark_url,
         )
 
     try:
@@ -96,8 +100,11 @@ def prepare(send: EmailSend, fields: dict[str, Any]) -> None:
     except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError) as exc:
         raise InvalidInput(f"the email cannot be rendered: {exc}", {"campaign_id": [str(exc)]}) from None
     send.subject = result.extra["subject"]
-    send.preheader = preheader_of(version.spec, _unfreeze(request.spec.values))
-    send.html = with_preheader(result.data.decode("utf-8"), send.preheader)
+    send.preheader = (result.extra.get("preheader")
+                      or preheader_of(version.spec, _unfreeze(request.spec.values)))
+    html = result.data.decode("utf-8")
+    # A template that shows its preheader itself (mj-preview) gets no second one.
+    send.html = html if escape(send.preheader) in html else with_preheader(html, send.preheader)
     send.text = result.text or ""
 
 
