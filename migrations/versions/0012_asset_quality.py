@@ -1,15 +1,15 @@
 """asset_quality: assets may wait for fields only the partner can give (status "waiting")
 
-Revision ID: 0013_asset_quality
-Revises: 0008_syndication
+Revision ID: 0012_asset_quality
+Revises: 0011_experiments
 Create Date: 2026-11-27 23:10:00
 
 """
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0013_asset_quality'
-down_revision = '0008_syndication'
+revision = '0012_asset_quality'
+down_revision = '0011_experiments'
 branch_labels = None
 depends_on = None
 
