@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The embedded default: SQLite under instance/, files under instance/, jobs in-process.
 EMBEDDED := env -u TCMA_DATABASE_URL -u TCMA_REDIS_URL -u TCMA_STORAGE
 
-.PHONY: install browsers demo test bench lint clean
+.PHONY: install fonts browsers demo test bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +14,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) fonts
 
-demo: $(STAMP)
+# Noto fonts for Arabic, Hebrew, CJK and emoji (OFL) and Droid Sans Fallback (TrueType CJK for
+# PDFs), from Debian's packages: the renderers find them under /usr/share/fonts, never download.
+FONT_PACKAGES := fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji fonts-droid-fallback
+fonts:
+	@dpkg -s $(FONT_PACKAGES) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(FONT_PACKAGES); } || echo "complex scripts need: apt-get install $(FONT_PACKAGES)"
+
+demo: $(STAMP) fonts
 	$(EMBEDDED) $(BIN)/tcma db upgrade
 	$(EMBEDDED) $(BIN)/tcma demo
 
@@ -24,7 +30,7 @@ demo: $(STAMP)
 browsers:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium chromium-driver)
 
-test: $(STAMP) browsers
+test: $(STAMP) fonts browsers
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -30,9 +30,10 @@ from .request import (
     resolve_request,
 )
 from .template import Template, load_catalogue, load_template, template_from_spec
+from .texts import render_text
 
 __all__ = [
     "PLACEHOLDER_PIXEL", "PLACEHOLDER_UNSUBSCRIBE", "FieldDef", "FieldError", "PartnerProfile",
     "RenderRequest", "RequestError", "Template", "TemplateError", "field_values", "load_catalogue",
-    "load_template", "output_format", "resolve_request", "template_from_spec",
+    "load_template", "output_format", "render_text", "resolve_request", "template_from_spec",
 ]

@@ -14,7 +14,8 @@ from .errors import FieldError, TemplateError
 FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 # Names the render context already gives templates: a field with one of them would be ignored.
 RESERVED_NAMES = frozenset({"partner", "links", "subject", "primary", "secondary",
-                            "unsubscribe_url", "pixel_url", "logo_url"})
+                            "unsubscribe_url", "pixel_url", "logo_url", "logo_plate", "texts",
+                            "language"})
 
 
 def strip_bidi_controls(text: str) -> str:
@@ -35,6 +36,8 @@ class FieldDef:
     choices: tuple[str, ...] = ()
     default: str = ""
     required: bool = False
+    example: str = ""  # shown as the input's hint, never rendered
+    choice_labels: tuple[str, ...] = ()  # the choices as outputs show them in a locale
 
 
 def parse_field(name: str, raw: Any, file: str) -> FieldDef:
@@ -45,7 +48,7 @@ def parse_field(name: str, raw: Any, file: str) -> FieldDef:
                                          f"not one of {sorted(RESERVED_NAMES)}")
     if not isinstance(raw, Mapping):
         raise TemplateError(file, where, "must be a table")
-    unknown = set(raw) - {"type", "label", "max_length", "choices", "default", "required"}
+    unknown = set(raw) - {"type", "label", "max_length", "choices", "default", "required", "example"}
     if unknown:
         raise TemplateError(file, where, f"unknown keys {sorted(unknown)}")
     kind = raw.get("type", "text")
@@ -62,8 +65,10 @@ def parse_field(name: str, raw: Any, file: str) -> FieldDef:
     required = raw.get("required", False)
     if not isinstance(required, bool):
         raise TemplateError(file, f"{where}.required", "must be true or false")
+    if not isinstance(raw.get("example", ""), str):
+        raise TemplateError(file, f"{where}.example", "must be text")
     field = FieldDef(name, kind, str(raw.get("label", name)), max_length, tuple(choices),
-                     str(raw.get("default", "")), required)
+                     str(raw.get("default", "")), required, raw.get("example", ""))
     try:
         check_value(field, field.default)
     except FieldError as exc:
@@ -87,6 +92,12 @@ def check_value(field: FieldDef, value: Any) -> str:
     if field.type == "email" and value and ("@" not in value or " " in value):
         raise FieldError(field.name, "is not an email address")
     return value
+
+
+def missing_required(fields: Mapping[str, FieldDef], values: Mapping[str, Any]) -> list[str]:
+    """Required fields without a default that values leaves blank (only the partner can fill them)."""
+    return [f.name for f in fields.values()
+            if f.required and not f.default and not str(values.get(f.name) or "").strip()]
 
 
 def validate_values(fields: Mapping[str, FieldDef], values: Mapping[str, Any]) -> dict[str, str]:

@@ -12,16 +12,18 @@ from .errors import TemplateError
 
 PAGE_SIZES = {"A4": (595.28, 841.89), "letter": (612.0, 792.0), "A5": (419.53, 595.28)}
 FRAME_KINDS = ("text", "contact", "rect", "logo", "qr", "picture")
-COLOR_TOKENS = ("primary", "secondary", "on-primary", "on-secondary")
+# "-ink": the brand colour shaded to read as text on white (WCAG AA 4.5:1).
+COLOR_TOKENS = ("primary", "secondary", "on-primary", "on-secondary", "primary-ink",
+                "secondary-ink")
 MM = 72 / 25.4
 FRAME_KEYS = {"kind", "name", "box", "text", "color", "font", "size", "min_size", "align",
-              "leading", "link", "picture", "plate", "padding"}
+              "leading", "link", "picture", "plate", "padding", "plate_color", "valign"}
 PDF_KEYS = {"page_size", "bleed_mm", "pages"}
 PAGE_KEYS = {"background", "background_color", "frames"}
 IMAGE_KEYS = {"canvas", "background", "background_color", "layers"}
 # (low, high) for the numbers a frame may carry; a typo or a string fails at load, not at render.
 NUMBER_RANGES = {"size": (1, 400), "min_size": (1, 400), "leading": (0.8, 3), "padding": (0, 1000)}
-TEXT_KEYS = ("name", "text", "link", "picture")
+TEXT_KEYS = ("name", "text", "link", "picture", "valign")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class FrameDef:
     picture: str = ""
     plate: str = "auto"
     padding: float = 0.0
+    plate_color: str = ""  # a logo plate's colour (token or #rrggbb); empty: white or dark
+    valign: str = "top"
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,9 @@ def parse_frame(raw: Any, file: str, where: str, resources: Callable[[str], Any]
         raise TemplateError(file, f"{where}.kind", f"must be one of {FRAME_KINDS}")
     name = raw.get("name") or kind
     values = dict(raw, kind=kind, name=name, box=_box(raw.get("box"), file, f"{where}.box"))
-    if "color" in raw:
-        values["color"] = check_color(raw["color"], file, f"{where}.color")
+    for key in ("color", "plate_color"):
+        if key in raw:
+            values[key] = check_color(raw[key], file, f"{where}.{key}")
     _check_choices(values, file, where)
     if kind == "text" and not isinstance(raw.get("text"), str):
         raise TemplateError(file, f"{where}.text", "a text frame needs text")
@@ -140,7 +145,7 @@ def _check_values(raw: Mapping, file: str, where: str) -> None:
 def _check_choices(values: dict, file: str, where: str) -> None:
     """Font, alignment and plate must be known values."""
     for key, allowed in (("font", renderers.spec.FONTS), ("align", renderers.spec.ALIGNS),
-                         ("plate", renderers.spec.PLATES)):
+                         ("plate", renderers.spec.PLATES), ("valign", renderers.spec.VALIGNS)):
         if key in values and values[key] not in allowed:
             raise TemplateError(file, f"{where}.{key}", f"must be one of {allowed}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -20,8 +21,10 @@ from .vocabulary import QR, channel_for
 
 LinkFor = Callable[[str, str, str], str]
 FORMATS = {"pdf": "pdf", "png": "png", "jpg": "jpg", "email": "html"}
-PLACEHOLDER_UNSUBSCRIBE = "https://example.invalid/unsubscribe"
-PLACEHOLDER_PIXEL = "https://example.invalid/pixel.gif"
+# Outside tcma's database (tcma render) an email has no tracked unsubscribe link: this merge tag
+# stands in its place and the sender fills it per recipient; no open pixel is added.
+PLACEHOLDER_UNSUBSCRIBE = "%%UNSUBSCRIBE_URL%%"
+PLACEHOLDER_PIXEL = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ def _values(tpl: Template, profile: PartnerProfile, variant: str | None,
     if variant is not None:
         values.update(dict(tpl.variant_overrides)[variant])
     values.update(tpl.validate_fields(fields))  # a submitted blank blanks the field
+    for field in tpl.fields:  # a choice is stored as the template names it, shown translated
+        if field.choice_labels and values[field.name] in field.choices:
+            values[field.name] = field.choice_labels[field.choices.index(values[field.name])]
     return values
 
 
@@ -135,6 +141,8 @@ def _color(token: str, brand: renderers.BrandKit) -> str:
     """Brand token or literal colour to #rrggbb."""
     if token.startswith("on-"):
         return renderers.readable_on(_color(token[3:], brand))
+    if token.endswith("-ink"):
+        return renderers.shade_for(_color(token[:-4], brand), "#ffffff")
     return {"primary": brand.primary, "secondary": brand.secondary}.get(token, token)
 
 
@@ -143,7 +151,8 @@ def _contact_text(partner: Mapping[str, Any]) -> str:
     contact = partner["contact"]
     reach = "  \u00b7  ".join(v for v in (contact["email"], contact["phone"]) if v)
     address = " \u00b7 ".join(line.strip() for line in partner["address"].splitlines() if line)
-    lines = [contact["name"] or partner["name"], reach, contact["website"], address]
+    website = re.sub(r"^https?://", "", contact["website"]).rstrip("/")  # printed as people read it
+    lines = [contact["name"] or partner["name"], reach, website, address]
     return "\n".join(line for line in lines if line)
 
 
@@ -153,12 +162,15 @@ def _frame(frame: FrameDef, tpl: Template, context: dict, brand) -> Any:
     if frame.kind in ("text", "contact"):
         text = (_contact_text(context["partner"]) if frame.kind == "contact"
                 else render_text(frame.text, context))
+        link = context["links"][frame.link] if frame.link else ""
         return renderers.TextFrame(frame.name, frame.box, text, color, frame.font, frame.size,
-                                   frame.min_size, frame.align, frame.leading)
+                                   frame.min_size, frame.align, frame.leading, frame.valign, link)
     if frame.kind == "rect":
         return renderers.RectFrame(frame.name, frame.box, color)
     if frame.kind == "logo":
-        return renderers.LogoFrame(frame.name, frame.box, frame.plate, frame.align, frame.padding)
+        plate_color = _color(frame.plate_color, brand) if frame.plate_color else ""
+        return renderers.LogoFrame(frame.name, frame.box, frame.plate, frame.align, frame.padding,
+                                   plate_color)
     if frame.kind == "qr":
         return renderers.QrFrame(frame.name, frame.box, context["links"][f"{QR}:{frame.link}"], color)
     return renderers.PictureFrame(frame.name, frame.box, tpl.resources[frame.picture])
@@ -182,26 +194,75 @@ def _spec(tpl: Template, output: str, context: dict, brand, extra: dict) -> Any:
     """Build the renderers spec for one output."""
     if output == "pdf":
         pages = tuple(_page(p, tpl, context, brand) for p in tpl.pdf.pages)
-        return renderers.PdfSpec(tpl.pdf.size, pages, brand, tpl.pdf.bleed, title=tpl.name)
+        title = f"{tpl.name} \u2013 {context['partner']['name']}"
+        return renderers.PdfSpec(tpl.pdf.size, pages, brand, tpl.pdf.bleed, title=title,
+                                 lang=_output_language(tpl, context["partner"]["locale"]),
+                                 subject=tpl.description)
     if output in ("png", "jpg"):
         return renderers.ImageSpec(tpl.image.size, _page(tpl.image.page, tpl, context, brand),
                                    brand, output)
     if output == "email":
         mjml, text, subject = tpl.email
+        extra, kit, header, hosted = _email_logo(tpl, brand, extra)
         values = {**context, **extra, "primary": brand.primary, "secondary": brand.secondary}
         values["subject"] = render_text(subject, values)
-        return renderers.EmailSpec(mjml, text, values["subject"], _freeze(values), brand)
+        extras = tpl.email_extras
+        hero = tpl.resources[extras.hero] if extras.hero else None
+        return renderers.EmailSpec(mjml, text, values["subject"], _freeze(values), kit,
+                                   preheader=render_text(extras.preheader, values),
+                                   lang=_output_language(tpl, context["partner"]["locale"]),
+                                   hero=hero,
+                                   hero_alt=render_text(extras.hero_alt, values),
+                                   header_color=header, logo_stored_only=hosted)
     network = output.partition(":")[2]
     return renderers.PostSpec(network, render_text(dict(tpl.posts)[network], context))
+
+
+def _email_logo(tpl: Template, brand: renderers.BrandKit,
+                extra: dict) -> tuple[dict, renderers.BrandKit, str, bool]:
+    """The stored logo variant that reads on the email's header colour, and its plate if any.
+
+    An email with hosted logos links to stored files, so only variants with a URL take part
+    (logo_url for light backgrounds, logo_dark_url for dark ones); without one that reads, a
+    plate makes it read. Without hosted logos the email carries its logo inline, so a missing
+    variant may be derived. Returns the values, the brand kit and header colour the renderer
+    applies the same rule to, and whether only stored logos may show.
+    """
+    light_url, dark_url = extra.pop("logo_url"), extra.pop("logo_dark_url")
+    hosted = bool(light_url or dark_url)
+    kit = brand
+    if hosted:
+        kit = brand if dark_url else dataclasses.replace(brand, logo_dark=None)
+        if not light_url:
+            kit = dataclasses.replace(kit, logo=None)
+    backdrop = _color(tpl.email_logo_backdrop, brand)
+    choice = renderers.choose_brand_logo(kit, backdrop, stored_only=hosted)
+    if choice is None:
+        return {**extra, "logo_url": "", "logo_plate": ""}, kit, backdrop, hosted
+    url = (dark_url if choice.variant == "dark" and dark_url else light_url) if hosted else ""
+    plate = "#{:02x}{:02x}{:02x}".format(*choice.plate) if choice.plate else ""
+    return {**extra, "logo_url": url, "logo_plate": plate}, kit, backdrop, hosted
+
+
+def _output_language(tpl: Template, locale: str) -> str:
+    """The language outputs declare: the partner's locale when the texts are in its language
+    (a translation applied, or the template's own), else the template's language."""
+    if locale and locale.replace("_", "-").lower().split("-")[0] == tpl.language.split("-")[0]:
+        return locale
+    return tpl.language
 
 
 def resolve_request(
     tpl: Template, profile: PartnerProfile, output: str, variant: str | None = None,
     fields: Mapping[str, Any] | None = None, link_for: LinkFor | None = None,
     unsubscribe_url: str = PLACEHOLDER_UNSUBSCRIBE, pixel_url: str = PLACEHOLDER_PIXEL,
-    logo_url: str = "",
+    logo_url: str = "", logo_dark_url: str = "",
 ) -> RenderRequest:
-    """Resolve everything a render needs; raises RequestError or FieldError on bad input."""
+    """Resolve everything a render needs; raises RequestError or FieldError on bad input.
+
+    Texts come in the partner's locale (locales/<tag>.toml along de-DE -> de -> default).
+    """
+    tpl = tpl.localized(profile.locale)
     if output not in tpl.outputs:
         raise RequestError(f"template {tpl.slug!r} has no output {output!r} ({tpl.outputs})")
     if variant is not None and variant not in tpl.variants:
@@ -210,8 +271,12 @@ def resolve_request(
         raise RequestError(f"template {tpl.slug!r} is not available to tier {profile.tier!r}")
     links = _links(tpl, output, link_for or identity_link)
     context = {**_values(tpl, profile, variant, fields or {}),
-               "partner": _partner(profile, html=output == "email"), "links": links}
-    extra = {"unsubscribe_url": unsubscribe_url, "pixel_url": pixel_url, "logo_url": logo_url}
+               "partner": _partner(profile, html=output == "email"), "links": links,
+               "language": tpl.language}
+    # Named texts may use fields and partner data ("with {{ partner.name }}"), never links.
+    context["texts"] = {name: render_text(text, context) for name, text in tpl.texts}
+    extra = {"unsubscribe_url": unsubscribe_url, "pixel_url": pixel_url, "logo_url": logo_url,
+             "logo_dark_url": logo_dark_url}
     spec = _spec(tpl, output, context, profile.brand, extra)
     digest = renderers.spec_digest(spec)
     key_source = json.dumps([tpl.slug, output, variant, digest])

@@ -6,26 +6,45 @@ import copy
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import renderers
 
 from .errors import TemplateError
-from .fields import FieldDef, parse_field, validate_values
-from .layouts import ImageLayout, PdfLayout, check_keys, parse_image_layout, parse_pdf_layout
+from .fields import FieldDef, missing_required, parse_field, validate_values
+from .layouts import (
+    ImageLayout,
+    PdfLayout,
+    check_color,
+    check_keys,
+    parse_image_layout,
+    parse_pdf_layout,
+)
+from .locales import LOCALE_TAG, Translation, check_complete, localize, parse_translation
 from .rules import Rule, parse_rule, parse_variants
-from .validation import check_template_texts
+from .validation import check_template_texts, check_translated_texts
 from .vocabulary import OUTPUTS, POST_PREFIX, tier_allows
 
 SPEC_FORMAT = 1
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 IMAGE_OUTPUTS = ("png", "jpg")
 MANIFEST_KEYS = {"name", "description", "outputs", "tiers", "locked", "links", "fields",
-                 "personalize", "variants", "email"}
+                 "personalize", "variants", "email", "texts", "language"}
+LOCALES_DIR = "locales"
+EMAIL_KEYS = {"subject", "logo_backdrop", "preheader", "hero", "hero_alt"}
 FILES = {"manifest": "manifest.toml", "pdf": "pdf.toml", "image": "image.toml",
          "posts": "posts.toml", "mjml": "email.mjml", "text": "email.txt"}
+
+
+@dataclass(frozen=True)
+class EmailExtras:
+    """An email's preheader (Jinja text), hero picture and its alternative text."""
+
+    preheader: str = ""
+    hero: str = ""
+    hero_alt: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,10 +63,22 @@ class Template:
     variant_overrides: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
     pdf: PdfLayout | None
     image: ImageLayout | None
-    email: tuple[str, str, str] | None  # (mjml, text, subject)
+    email: tuple[str, str, str] | None  # (mjml, text, subject); an empty text: made from the HTML
     posts: tuple[tuple[str, str], ...]
     resources: Mapping[str, renderers.Resource] = field(repr=False, compare=False)
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    email_extras: EmailExtras = field(default_factory=lambda: EmailExtras())
+    texts: tuple[tuple[str, str], ...] = ()  # named literal texts: {{ texts.<name> }}
+    language: str = "en"  # the language of the texts above (or of the locale applied)
+    email_logo_backdrop: str = "#ffffff"  # colour (or brand token) behind the email's logo
+    translations: Mapping[str, Translation] = field(default_factory=dict, repr=False,
+                                                    compare=False)
+    localized_cache: dict[str, Template] = field(default_factory=dict, repr=False,
+                                                 compare=False)
+
+    def localized(self, locale: str) -> Template:
+        """This template in locale, along de-DE -> de -> the template's own language."""
+        return localize(self, locale)
 
     @property
     def variants(self) -> tuple[str, ...]:
@@ -61,6 +92,16 @@ class Template:
     def validate_fields(self, values: Mapping[str, Any]) -> dict[str, str]:
         """Cleaned partner field values, or FieldError naming the bad field."""
         return validate_values({f.name: f for f in self.fields}, values)
+
+    def missing_required(self, values: Mapping[str, Any]) -> list[str]:
+        """The required fields (only the partner can fill them) that values leaves blank."""
+        return missing_required({f.name: f for f in self.fields}, values)
+
+    def stand_in_fields(self) -> dict[str, str]:
+        """Values for the partner-only fields of a trial or warm-up render (their examples)."""
+        fields = {f.name: f for f in self.fields}
+        return {name: fields[name].example or fields[name].label or name
+                for name in self.missing_required({})}
 
     def to_spec(self) -> dict[str, Any]:
         """JSON-serialisable definition; binaries are referenced by name and sha256."""
@@ -89,7 +130,11 @@ def load_template(folder: Path) -> Template:
     if (folder / FILES["mjml"]).is_file():
         spec["email"] = {"mjml": (folder / FILES["mjml"]).read_text(encoding="utf-8"),
                          "text": _read_optional(folder / FILES["text"])}
+    locales = sorted((folder / LOCALES_DIR).glob("*.toml"))
+    if locales:
+        spec["locales"] = {path.stem: _read_toml(path) for path in locales}
     files = {section: str(folder / name) for section, name in FILES.items()}
+    files["locales"] = str(folder / LOCALES_DIR)
     return _build(spec, lambda name: (folder / name).read_bytes(), files, verify=False)
 
 
@@ -102,7 +147,7 @@ def template_from_spec(spec: Mapping[str, Any], resources: Callable[[str], bytes
     """Rebuild a Template from to_spec() output; resources(name) returns binary content."""
     if not isinstance(spec, Mapping) or spec.get("format") != SPEC_FORMAT:
         raise TemplateError("spec", "format", f"must be {SPEC_FORMAT}")
-    files = {section: f"spec:{section}" for section in FILES}
+    files = {section: f"spec:{section}" for section in (*FILES, "locales")}
     return _build(copy.deepcopy(dict(spec)), resources, files, verify=True)
 
 
@@ -156,8 +201,25 @@ def _build(spec: dict, read, files: dict, verify: bool) -> Template:
     template = Template(slug=slug, resources=resources.loaded, raw=spec, **_parse_manifest(
         manifest, file), **parts)
     check_template_texts(template, files)
+    template = _with_translations(template, spec.get("locales", {}), files["locales"])
     spec["resources"] = {n: r.sha256 for n, r in sorted(resources.loaded.items())}
     return template
+
+
+def _with_translations(template: Template, raw: Any, folder: str) -> Template:
+    """Parse and check locales/<tag>.toml: known texts, valid Jinja, complete languages."""
+    if not isinstance(raw, Mapping):
+        raise TemplateError(folder, "locales", "must be a table of locale tables")
+    parsed = {}
+    for tag, table in raw.items():
+        file = f"{folder}/{tag}.toml"
+        if not isinstance(tag, str) or not LOCALE_TAG.match(tag.lower()):
+            raise TemplateError(file, "locale", f"{tag!r} is not a locale tag such as de or de-CH")
+        parsed[tag.lower()] = parse_translation(table, template, file)
+    for tag in parsed:
+        check_complete(tag, parsed, template, f"{folder}/{tag}.toml")
+        check_translated_texts(template, parsed[tag.lower()], file)
+    return replace(template, translations=parsed)
 
 
 def _text(manifest: Mapping, key: str, file: str, required: bool = True) -> str:
@@ -197,7 +259,27 @@ def _parse_manifest(manifest: Mapping, file: str) -> dict[str, Any]:
         "links": _parse_links(manifest.get("links", {}), file),
         "fields": parsed_fields, "rules": parsed_rules,
         "variant_overrides": tuple((v, tuple(sorted(o.items()))) for v, o in variants.items()),
+        "texts": _named_texts(manifest.get("texts", {}), file),
+        "language": _language(manifest, file),
     }
+
+
+def _named_texts(raw: Any, file: str) -> tuple[tuple[str, str], ...]:
+    """The manifest's [texts]: literal texts layouts and emails use as {{ texts.<name> }}."""
+    if not isinstance(raw, Mapping):
+        raise TemplateError(file, "texts", "must be a table of name = text")
+    for name, value in raw.items():
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or not isinstance(value, str):
+            raise TemplateError(file, f"texts.{name}", "must be lowercase_name = text")
+    return tuple(sorted(raw.items()))
+
+
+def _language(manifest: Mapping, file: str) -> str:
+    """The language tag of the template's own texts (default en)."""
+    language = manifest.get("language", "en")
+    if not isinstance(language, str) or not LOCALE_TAG.match(language.lower()):
+        raise TemplateError(file, "language", "must be a language tag such as en or de")
+    return language.lower()
 
 
 def _parse_links(raw: Any, file: str) -> tuple[tuple[str, str], ...]:
@@ -218,7 +300,7 @@ def _parse_outputs(spec: Mapping, manifest: Mapping, files: dict, resources) -> 
             or len(set(outputs)) != len(outputs)):
         raise TemplateError(file, "outputs", "must list distinct outputs")
     parts: dict[str, Any] = {"outputs": tuple(outputs), "pdf": None, "image": None,
-                             "email": None, "posts": ()}
+                             "email": None, "posts": (), "email_extras": EmailExtras()}
     for output in outputs:
         _require_definition(output, spec, files)
     if "pdf" in outputs:
@@ -229,12 +311,26 @@ def _parse_outputs(spec: Mapping, manifest: Mapping, files: dict, resources) -> 
         email = manifest.get("email", {})
         if not isinstance(email, Mapping):
             raise TemplateError(file, "email", "must be a table with a subject")
-        check_keys(email, {"subject"}, file, "email")
+        check_keys(email, EMAIL_KEYS, file, "email")
         subject = _text(email, "subject", file)
         parts["email"] = (spec["email"]["mjml"], spec["email"]["text"], subject)
+        parts["email_logo_backdrop"] = check_color(email.get("logo_backdrop", "#ffffff"), file,
+                                                   "email.logo_backdrop")
+        parts["email_extras"] = _email_extras(email, file, resources)
     networks = [o.partition(":")[2] for o in outputs if o.startswith("post:")]
     parts["posts"] = tuple((n, spec["posts"][n]["text"]) for n in networks)
     return parts
+
+
+def _email_extras(email: Mapping, file: str, resources) -> EmailExtras:
+    """Preheader, hero picture (a resource of the template) and the hero's alternative text."""
+    preheader, hero = _text(email, "preheader", file, False), _text(email, "hero", file, False)
+    hero_alt = _text(email, "hero_alt", file, False)
+    if hero:
+        resources(hero, "email.hero", file)
+        if not hero_alt.strip():
+            raise TemplateError(file, "email.hero_alt", "a hero picture needs alternative text")
+    return EmailExtras(preheader, hero, hero_alt)
 
 
 def _require_definition(output: str, spec: Mapping, files: dict) -> None:

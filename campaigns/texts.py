@@ -15,9 +15,9 @@ from .errors import RequestError, TemplateError
 ENV = renderers.sandboxed_environment(autoescape=False)
 LINK_REFERENCE = regex.compile(r"links\s*(?:\.\s*(\w+)|\[\s*['\"](\w+)['\"]\s*\])")
 BARE_URL = regex.compile(r"https?://")
-CONTEXT_NAMES = frozenset({"partner", "links"})
-EMAIL_NAMES = frozenset({"unsubscribe_url", "pixel_url", "logo_url", "primary", "secondary",
-                         "subject"})
+CONTEXT_NAMES = frozenset({"partner", "links", "texts", "language"})
+EMAIL_NAMES = frozenset({"unsubscribe_url", "pixel_url", "logo_url", "logo_plate", "primary",
+                         "secondary", "subject"})
 
 
 @functools.lru_cache(maxsize=2048)

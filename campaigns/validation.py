@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from mjml import mjml2html
 
+import renderers
+
 from .errors import TemplateError
 from .texts import CONTEXT_NAMES, EMAIL_NAMES, check_no_bare_urls, check_text, referenced_names
 
+NAMED_TEXT = re.compile(r"texts\s*\.\s*(\w+)")
+
 if TYPE_CHECKING:
+    from .locales import Translation
     from .template import Template
 
 
@@ -53,12 +59,17 @@ def _check_layouts(template: Template, files: dict, names: frozenset[str]) -> No
 def _check_email(template: Template, files: dict, names: frozenset[str]) -> None:
     """The MJML compiles, and both parts carry the unsubscribe link and postal address."""
     mjml, text, subject = template.email
-    names = names | EMAIL_NAMES
+    names = names | EMAIL_NAMES | renderers.EMAIL_RENDER_NAMES
     used = check_text(mjml, names, files["mjml"], "body")
     used |= check_text(text, names, files["text"], "body")
     used |= check_text(subject, names - {"subject"}, files["manifest"], "email.subject")
+    extras = template.email_extras
+    for key, value in (("preheader", extras.preheader), ("hero_alt", extras.hero_alt)):
+        used |= check_text(value, names, files["manifest"], f"email.{key}")
     _check_links(used, template, files["mjml"], "body")
     for source, file in ((mjml, files["mjml"]), (text, files["text"])):
+        if source is text and not text.strip():
+            continue  # no text part of its own: it is made from the HTML
         if "unsubscribe_url" not in source or "partner.address" not in source:
             raise TemplateError(file, "footer", "must show {{ unsubscribe_url }} and "
                                                 "{{ partner.address }}")
@@ -68,10 +79,43 @@ def _check_email(template: Template, files: dict, names: frozenset[str]) -> None
         raise TemplateError(files["mjml"], "mjml", f"does not compile: {exc}") from None
 
 
+def _names(template: Template) -> frozenset[str]:
+    """Names any text of the template may use."""
+    return frozenset({f.name for f in template.fields} | {r.name for r in template.rules}
+                     | CONTEXT_NAMES)
+
+
+def _check_named_texts(template: Template, files: dict) -> None:
+    """Every {{ texts.<name> }} a layout or email uses is declared in [texts]."""
+    declared = {name for name, _ in template.texts}
+    sources = [f.text for _, _, page in _layout_pages(template) for f in page.frames]
+    sources += list(template.email or ()) + [text for _, text in template.posts]
+    used = {name for source in sources for name in NAMED_TEXT.findall(source)}
+    if used - declared:
+        raise TemplateError(files["manifest"], "texts",
+                            f"texts used but not declared: {sorted(used - declared)}")
+
+
+def check_translated_texts(template: Template, translation: Translation, file: str) -> None:
+    """A locale file's texts use only the names the template's own texts may use."""
+    names = _names(template)
+    entries = [(f"texts.{n}", v) for n, v in translation.texts]
+    entries += [(f"fields.{n}.default", v) for n, v in translation.fields]
+    entries += [(f"personalize.{n}", v) for n, d, values in translation.rules
+                for v in (d, *dict(values).values())]
+    entries += [(f"variants.{v}.{n}", t) for v, pairs in translation.variants for n, t in pairs]
+    for where, text in entries:
+        check_text(text, names, file, where)
+        check_no_bare_urls(text, file, where)
+    if translation.subject:
+        check_text(translation.subject, (names | EMAIL_NAMES) - {"subject"}, file,
+                   "email.subject")
+
+
 def check_template_texts(template: Template, files: dict) -> None:
     """Validate every text of the template against the names it may use."""
-    names = frozenset({f.name for f in template.fields} | {r.name for r in template.rules}
-                      | CONTEXT_NAMES)
+    names = _names(template)
+    _check_named_texts(template, files)
     _check_layouts(template, files, names)
     if template.email:
         _check_email(template, files, names)

@@ -51,7 +51,8 @@ VENDOR_ROLES = ("admin", "marketer")
 PARTNER_ROLES = ("partner", "partner_admin")
 ROLES = (*VENDOR_ROLES, *PARTNER_ROLES)
 
-ASSET_STATUSES = ("queued", "running", "done", "failed")
+# "waiting": the template needs fields only the partner can give (an event's date and venue).
+ASSET_STATUSES = ("queued", "running", "done", "failed", "waiting")
 PARTNER_STATUSES = ("active", "suspended", "archived")
 CAMPAIGN_STATUSES = ("draft", "launching", "running", "paused", "completed", "archived")
 # Each network's name as people write it.
@@ -72,11 +73,25 @@ PLAN_STATUSES = ("active", "cancelled")
 # (its token was revoked or expired beyond refresh, or its login no longer works).
 SOCIAL_ACCOUNT_STATES = ("active", "paused", "needs_reconnect")
 MAIL_STATUSES = ("queued", "sending", "sent", "failed")
+# Campaign email to a partner's contacts (issue 13). A send: draft (preview, test), scheduled (for the
+# partner's local time), sending (its jobs run), done, cancelled. A recipient: queued, sending (claimed
+# and committed before the SMTP transaction), sent, skipped (suppressed, over the weekly cap),
+# unknown (a worker died mid-send: never sent again), failed (refused), bounced, complained.
+EMAIL_SEND_STATUSES = ("draft", "scheduled", "sending", "done", "cancelled")
+RECIPIENT_STATUSES = ("queued", "sending", "sent", "skipped", "unknown", "failed", "bounced", "complained")
+SUPPRESSION_REASONS = ("unsubscribed", "hard_bounce", "complaint", "erased")
+# A partner's own sending domain: pending (DNS not checked or not yet right), verified (DKIM key and
+# DMARC policy published: tcma signs with it), failed (checked and wrong; says which record).
+DOMAIN_STATUSES = ("pending", "verified", "failed")
 # like, repost, reply: one event per like (repost, reply) a published post gained, read from its network
 # (tcma.services.syndication.metrics). Impressions are no event: rollups count events, and a post's
 # impressions run to thousands; they stay in the post's metrics.
 EVENT_KINDS = ("click", "open", "download", "post", "send", "render", "unsubscribe",
                "like", "repost", "reply")
+
+# Why a partner is flagged as drifting away (tcma.services.insights, docs/insights.md).
+CHURN_FLAGS = ("dropping", "inactive")
+ANY_CHURN_FLAG = "churning"  # a filter: either flag
 
 # Row ids are 32-bit integers in every table: larger numbers can name no row.
 MAX_DATABASE_ID = 2**31 - 1

@@ -9,12 +9,13 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageOps, ImageStat
+from PIL import Image, ImageOps
 from reportlab.lib.utils import ImageReader
 
 from .fonts import FONT_DIR, PillowFonts
-from .logos import RESAMPLE, choose_plate, measure_ink, scaled_logo
-from .spec import Logo, Page, PictureFrame, RectFrame, Resource
+from .logos import RESAMPLE, measure_ink, scaled_logo
+from .placement import Backdrop, LogoChoice, cached_variants, choose_logo
+from .spec import BrandKit, Logo, Page, PictureFrame, RectFrame, Resource
 
 
 class LruCache:
@@ -79,10 +80,22 @@ class AssetCache:
             return out.getvalue()
         return self._jpegs.get((resource.sha256, pixels), compute)
 
-    def plate_for(self, logo: Logo, backdrop: tuple[int, int, int], mode: str):
-        """Plate colour for logo over backdrop (None when it stands out on its own)."""
-        ink = self._inks.get(logo.sha256, lambda: measure_ink(logo))
-        return choose_plate(logo, ink, backdrop, mode)
+    def ink(self, logo: Logo):
+        """The logo's ink histogram, measured once per logo."""
+        return self._inks.get(logo.sha256, lambda: measure_ink(logo))
+
+    def logo_variants(self, brand: BrandKit) -> tuple[Logo, Logo] | None:
+        """The brand's logos for light and dark backgrounds (derived ones made once)."""
+        return cached_variants(brand.logo, brand.logo_dark)
+
+    def choose_logo(self, brand: BrandKit, backdrop: Backdrop, mode: str,
+                    plate_color: str = "") -> LogoChoice | None:
+        """The variant and plate for the brand's logo over backdrop (None: no logo at all)."""
+        variants = self.logo_variants(brand)
+        if variants is None:
+            return None
+        plate = _hex_rgb(plate_color) if plate_color else None
+        return choose_logo(variants, backdrop, mode, plate, inks=self.ink)
 
     def fitted_logo(self, logo: Logo, pixels: tuple[int, int]) -> Image.Image:
         """The logo resampled once to a pixel size (RGBA)."""
@@ -96,25 +109,25 @@ class AssetCache:
             (logo.sha256, pixels, "pdf"), lambda: ImageReader(scaled_logo(logo, pixels))
         )
 
-    def backdrop(self, page: Page, box, size, bleed: float) -> tuple[int, int, int]:
-        """Colour behind box on a PDF page: the last covering rect, picture or background."""
+    def backdrop(self, page: Page, box, size, bleed: float) -> Backdrop:
+        """What is behind box on a PDF page: the last covering rect, picture or background."""
         cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
         behind: Any = None
         for frame in page.frames:
             if isinstance(frame, RectFrame | PictureFrame) and _contains(frame.box, cx, cy):
                 behind = frame
         if isinstance(behind, RectFrame):
-            return _hex_rgb(behind.color)
+            return Backdrop.solid(_hex_rgb(behind.color))
         if isinstance(behind, PictureFrame):
-            return self._mean_color(behind.picture, behind.box, box)
+            return self._picture_backdrop(behind.picture, behind.box, box)
         if page.background is not None:
             full = (-bleed, -bleed, size[0] + 2 * bleed, size[1] + 2 * bleed)
-            return self._mean_color(page.background, full, box)
-        return _hex_rgb(page.background_color)
+            return self._picture_backdrop(page.background, full, box)
+        return Backdrop.solid(_hex_rgb(page.background_color))
 
-    def _mean_color(self, resource: Resource, area, box) -> tuple[int, int, int]:
-        """Mean colour of the part of a picture covering area that lies under box."""
-        def compute() -> tuple[int, int, int]:
+    def _picture_backdrop(self, resource: Resource, area, box) -> Backdrop:
+        """The part of a picture covering area that lies under box, as a Backdrop."""
+        def compute() -> Backdrop:
             thumb = self.cover_image(resource, (max(round(area[2] / 4), 1),
                                                 max(round(area[3] / 4), 1)))
             sx, sy = thumb.width / area[2], thumb.height / area[3]
@@ -123,7 +136,7 @@ class AssetCache:
             # (crop pads those with black, which darkened backdrops at the edge).
             crop = thumb.crop((int(left), int(top), min(int(left + box[2] * sx) + 1, thumb.width),
                                min(int(top + box[3] * sy) + 1, thumb.height)))
-            return tuple(round(v) for v in ImageStat.Stat(crop).mean[:3])
+            return Backdrop.of_image(crop)
         return self._backdrops.get((resource.sha256, tuple(area), tuple(box)), compute)
 
 

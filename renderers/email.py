@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -14,10 +15,21 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 from mjml import mjml2html
 
-from .assets import LruCache
+from .assets import AssetCache, LruCache
+from .email_parts import HERO_CID, LOGO_CID, data_uri, eml_bytes, html_to_text
+from .logos import fit_size, readable_on
+from .palette import email_palette
+from .placement import choose_brand_logo
 from .spec import EmailSpec, RenderError, RenderResult
 
-REQUIRED_VALUES = ("unsubscribe_url", "pixel_url")
+REQUIRED_VALUES = ("unsubscribe_url",)
+# Names the email renderer adds to every template's context (templates may use them).
+RENDER_NAMES = frozenset({"colors", "lang", "dir", "preheader", "logo_src", "logo_width",
+                          "logo_height", "logo_plate", "header", "hero_src",
+                          "hero_alt"})
+RTL_LANGUAGES = ("ar", "he", "fa", "ur", "yi", "ps")
+LOGO_BOX = (200, 56)  # CSS pixels the header logo may fill; the image is twice that for HiDPI
+HERO_PIXELS = (1200, 480)  # 600 x 240 CSS pixels at 2x
 
 
 def _nl2br(value: Any) -> Markup:
@@ -95,9 +107,10 @@ def _pixel_tag(url: str) -> Markup:
 
 
 class EmailRenderer:
-    """Render EmailSpec to HTML and plain text; compiled templates are cached by hash."""
+    """Render EmailSpec to HTML, plain text and a complete .eml; compiled templates are cached."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache: AssetCache | None = None) -> None:
+        self._cache = cache or AssetCache()
         self._html_env = make_environment(autoescape=True)
         self._text_env = make_environment(autoescape=False)
         self._compiled = LruCache(256)
@@ -106,7 +119,7 @@ class EmailRenderer:
         """MJML to HTML once; the Jinja placeholders survive and are compiled once too."""
         key = ("html", hashlib.sha256(mjml.encode()).hexdigest())
         def compile_html():
-            html = mjml2html(mjml, disable_comments=True)
+            html = mjml2html(mjml, disable_comments=True, fonts={})
             return self._html_env.from_string(html)
         return self._compiled.get(key, compile_html)
 
@@ -116,20 +129,80 @@ class EmailRenderer:
         return self._compiled.get(key, lambda: self._text_env.from_string(text))
 
     def render(self, spec: EmailSpec) -> RenderResult:
-        """Fill the email with values (as data, escaped) and add the open pixel."""
+        """Fill the email with values (as data, escaped), add the open pixel and build the .eml.
+
+        The HTML (`data`) is complete on its own: the logo is its hosted URL when one is given,
+        else inline, like the hero. `extra["eml"]` carries the same email with the images as
+        CID parts; the text part is generated from the HTML unless the template has its own.
+        """
         context = values_to_dict(spec.values)
         _check_required(context)
+        images, presentation = self._presentation(spec, context)
+        context = {**context, **presentation}
         try:
             html = self._html_template(spec.mjml).render(context)
-            text = self._text_template(spec.text).render(context)
+            text = (self._text_template(spec.text).render(context) if spec.text.strip()
+                    else html_to_text(html))
         except TemplateError as exc:
             raise RenderError(f"email template failed: {exc}") from None
+        html = html.replace('<html lang="und" dir="auto"', str(Markup('<html lang="{}" dir="{}"').format(
+            presentation["lang"], presentation["dir"])), 1)  # a template that does not set them
         if str(escape(context["unsubscribe_url"])) not in html:
             raise RenderError("email HTML has no unsubscribe link")
-        html = html.replace("</body>", f"{_pixel_tag(context['pixel_url'])}</body>", 1)
-        extra = {"subject": spec.subject}
-        return RenderResult(html.encode("utf-8"), "text/html; charset=utf-8", "html",
+        if context.get("pixel_url"):
+            html = html.replace("</body>", f"{_pixel_tag(context['pixel_url'])}</body>", 1)
+        eml = eml_bytes(spec.subject, html, text, images, presentation["lang"])
+        standalone = _inline_images(html, images, context.get("logo_url") or "")
+        extra = {"subject": spec.subject, "eml": eml, "preheader": spec.preheader,
+                 "lang": presentation["lang"]}
+        return RenderResult(standalone.encode("utf-8"), "text/html; charset=utf-8", "html",
                             text=text, extra=extra)
+
+    def _presentation(self, spec: EmailSpec, context: dict) -> tuple[dict, dict]:
+        """Colours meeting AA, language and direction, header logo and hero (CID images).
+
+        The header logo follows the shared rule (renderers.placement): the variant that reads
+        at 3:1 on the header colour, else the one on a plate; a hosted email shows only the
+        logos the brand kit stores (``spec.logo_stored_only``).
+        """
+        partner = context.get("partner") or {}
+        lang = spec.lang or str(partner.get("locale") or "") or "en"
+        colors = email_palette(spec.brand.primary, spec.brand.secondary)
+        background = spec.header_color or colors["header"]
+        values = {"colors": colors, "lang": lang, "preheader": spec.preheader,
+                  "dir": "rtl" if lang.split("-")[0].lower() in RTL_LANGUAGES else "ltr",
+                  "logo_src": "", "logo_width": 0, "logo_height": 0, "logo_plate": "",
+                  "hero_src": "", "hero_alt": spec.hero_alt,
+                  "header": {"background": background, "text": readable_on(background)}}
+        images: dict[str, tuple[bytes, str]] = {}
+        choice = choose_brand_logo(spec.brand, background, stored_only=spec.logo_stored_only)
+        if choice is not None:
+            logo = choice.logo
+            width, height = (max(round(v), 1) for v in fit_size(logo, LOGO_BOX))
+            images[LOGO_CID] = (self._logo_png(logo, (width * 2, height * 2)), "image/png")
+            plate = "#{:02x}{:02x}{:02x}".format(*choice.plate) if choice.plate else ""
+            values.update(logo_src=f"cid:{LOGO_CID}", logo_width=width, logo_height=height,
+                          logo_plate=plate)
+        if spec.hero is not None:
+            images[HERO_CID] = (self._cache.cover_jpeg(spec.hero, HERO_PIXELS), "image/jpeg")
+            values["hero_src"] = f"cid:{HERO_CID}"
+        return images, values
+
+    def _logo_png(self, logo, pixels: tuple[int, int]) -> bytes:
+        """The logo resampled once to pixels, as PNG bytes."""
+        def encode() -> bytes:
+            out = io.BytesIO()
+            self._cache.fitted_logo(logo, pixels).save(out, "PNG", optimize=False)
+            return out.getvalue()
+        return self._compiled.get(("logo", logo.sha256, pixels), encode)
+
+
+def _inline_images(html: str, images: dict[str, tuple[bytes, str]], logo_url: str) -> str:
+    """The HTML with CID references replaced: the hosted logo URL if any, else data URIs."""
+    for cid, (data, media_type) in images.items():
+        source = logo_url if cid == LOGO_CID and logo_url else data_uri(data, media_type)
+        html = html.replace(f'src="cid:{cid}"', f'src="{escape(source)}"')
+    return html
 
 
 def _check_required(context: Mapping[str, Any]) -> None:

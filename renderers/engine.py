@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from reportlab import rl_config
@@ -12,6 +13,7 @@ from .fonts import FONT_DIR
 from .image import ImageRenderer
 from .pdf import PdfRenderer
 from .posts import render_post
+from .preview import preview_spec
 from .spec import EmailSpec, ImageSpec, PdfSpec, PostSpec, RenderError, RenderResult
 
 
@@ -24,7 +26,7 @@ class Renderer:
         self.cache = AssetCache(font_dir)
         self._pdf = PdfRenderer(self.cache)
         self._image = ImageRenderer(self.cache)
-        self._email = EmailRenderer()
+        self._email = EmailRenderer(self.cache)
 
     def render(self, spec: PdfSpec | ImageSpec | EmailSpec | PostSpec) -> RenderResult:
         """Render one fully resolved spec to bytes (raises RenderError on bad specs)."""
@@ -37,3 +39,11 @@ class Renderer:
         if isinstance(spec, PostSpec):
             return render_post(spec)
         raise RenderError(f"cannot render {type(spec).__name__}")
+
+    def preview(self, spec: PdfSpec | ImageSpec | EmailSpec, width: int = 360,
+                page: int = 0) -> RenderResult:
+        """A small PNG of the spec (a PDF's page, an image, an email's first screen), fast."""
+        result = self._image.render(preview_spec(spec, width, page))
+        # A QR code's module size is judged on the real output, never on a thumbnail.
+        kept = tuple(w for w in result.warnings if "the QR code for this link needs" not in w)
+        return dataclasses.replace(result, warnings=kept)

@@ -1,9 +1,9 @@
 """Embedded DejaVu fonts: ReportLab registration, Pillow font cache, coverage checks.
 
-DejaVu Sans covers Latin, Greek and Cyrillic. It has no CJK glyphs (those need a CJK font
-such as Noto Sans CJK registered as a subsetted TTF), and neither ReportLab nor Pillow's
-basic layout reorders or shapes right-to-left text (Hebrew, Arabic need a bidi algorithm
-and HarfBuzz shaping), so such characters are reported as warnings, not drawn silently.
+DejaVu Sans covers Latin, Greek and Cyrillic and stays the template font. Arabic, Hebrew,
+CJK and emoji are drawn with the packaged Noto fallbacks and shaped (renderers.shaping,
+renderers.textdraw); what no installed font has (or colour emoji in print) is reported as a
+warning before launch, never drawn as empty boxes silently.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from pathlib import Path
 from PIL import ImageFont
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+
+from .shaping import FALLBACKS, PDF_FALLBACKS, available, needs_shaping, script_of
+from .textdraw import image_line_width, pdf_line_width, register_pdf_fallbacks
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 FONT_FILES = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf"}
@@ -46,29 +49,40 @@ def covered_characters(font_dir: Path = FONT_DIR) -> frozenset[str]:
     return frozenset(chr(c) for c in common)
 
 
-def clean_text(text: str, covered: frozenset[str]) -> tuple[str, tuple[str, ...]]:
-    """Drop control and bidi marks; report characters the fonts cannot draw."""
-    kept, missing, dropped, rtl = [], [], False, False
+def _fallback_covers(char: str, kind: str) -> bool:
+    """Whether an installed fallback font draws char in this kind of output."""
+    script = script_of(char)
+    table = PDF_FALLBACKS if kind == "pdf" else FALLBACKS
+    return bool(script) and script in table and available(table[script][0])
+
+
+def clean_text(text: str, covered: frozenset[str],
+               kind: str = "image") -> tuple[str, tuple[str, ...]]:
+    """Drop control and bidi marks; report characters no installed font can draw."""
+    kept, missing, dropped = [], [], False
     for char in text:
         if char in BIDI_CONTROLS or (unicodedata.category(char) == "Cc" and char != "\n"):
             dropped = True
             continue
-        rtl = rtl or unicodedata.bidirectional(char) in {"R", "AL"}
-        if char != "\n" and char not in covered and unicodedata.category(char) != "Zs":
+        if (char != "\n" and char not in covered and unicodedata.category(char) != "Zs"
+                and not _fallback_covers(char, kind)):
             missing.append(char)
+            if kind == "pdf" and script_of(char) == "emoji":
+                continue  # left out of print rather than drawn as an empty box
         kept.append(char)
     warnings = []
     if dropped:
-        warnings.append("removed control or right-to-left marks (no bidi layout in print/image)")
-    if rtl:  # DejaVu has Hebrew and Arabic glyphs, but nothing here reorders or joins them
-        warnings.append("right-to-left text (Hebrew, Arabic) is drawn without bidi reordering "
-                        "or shaping: it reads wrongly in print/image")
+        warnings.append("removed control or bidi override marks (the direction of each line "
+                        "comes from its letters)")
+    emoji = [c for c in missing if script_of(c) == "emoji"]
+    if emoji and kind == "pdf":
+        sample = "".join(dict.fromkeys(emoji))[:12]
+        warnings.append(f"emoji are left out of print (colour bitmap fonts): {sample!r}")
+    missing = [c for c in missing if not (kind == "pdf" and script_of(c) == "emoji")]
     if missing:
         sample = "".join(dict.fromkeys(missing))[:12]
-        warnings.append(
-            f"characters without a glyph in DejaVu Sans: {sample!r} "
-            "(CJK needs a CJK font; right-to-left scripts need bidi shaping)"
-        )
+        warnings.append(f"characters no installed font can draw: {sample!r} (they would "
+                        "print as empty boxes)")
     return "".join(kept), tuple(warnings)
 
 
@@ -95,6 +109,8 @@ class PillowFonts:
     def _make_measure(self, style: str):
         """Build a width-at-size-1 function for style (measured at 200 px for precision)."""
         def measure(text: str) -> float:
+            if needs_shaping(text):
+                return image_line_width(text, self.font(style, 200), style, 200) / 200
             return self.font(style, 200).getlength(text) / 200
         return measure
 
@@ -104,12 +120,14 @@ class PillowFonts:
 
 
 @functools.lru_cache(maxsize=8192)
-def _pdf_width(text: str, font_name: str) -> float:
-    """Width of text at size 1 in a registered ReportLab font."""
+def _pdf_width(text: str, font_name: str, style: str) -> float:
+    """Width of text at size 1 in a registered ReportLab font (shaped when it needs it)."""
+    if needs_shaping(text):
+        return pdf_line_width(text, font_name, style, 1.0, register_pdf_fallbacks())
     return pdfmetrics.stringWidth(text, font_name, 1.0)
 
 
 def pdf_measure(style: str):
     """Return the width-at-size-1 function for a ReportLab font style."""
     name = PDF_NAMES[style]
-    return functools.partial(_pdf_width, font_name=name)
+    return functools.partial(_pdf_width, font_name=name, style=style)

@@ -1,4 +1,4 @@
-"""Partner logos as really uploaded: validate, normalize, trim, fit a box, decide on a plate."""
+"""Partner logos as really uploaded: validate, normalize, trim, fit a box, derive variants."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 
 from .spec import Logo
+from .vector import VectorError, rasterize_vector, sniff_vector
 
 MAX_LOGO_BYTES = 10 * 1024 * 1024
 # A logo never needs more: 2048 px is 17 cm at 300 ppi. Bigger uploads are accepted up to the
@@ -18,9 +19,9 @@ MAX_LOGO_BYTES = 10 * 1024 * 1024
 MAX_LOGO_SIDE = 2048
 MAX_LOGO_PIXELS = 8_000_000
 ACCEPTED_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
+UPLOAD_HINT = "upload an SVG, PNG, JPEG, WebP or PDF file"
 LIGHT_PLATE = (255, 255, 255)
 DARK_PLATE = (34, 34, 34)
-MIN_CONTRAST = 2.0  # WCAG ratio below which a mark is hard to see against its backdrop
 RESAMPLE = Image.Resampling.LANCZOS
 
 
@@ -35,13 +36,13 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
-        raise LogoError("logo is not a readable image: upload a PNG or JPEG file") from None
+        raise LogoError(f"logo is not a readable image: {UPLOAD_HINT}") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise LogoError(f"logo image is damaged or truncated: {exc}") from None
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise LogoError("logo has far too many pixels (possible decompression bomb)") from None
     if image.format not in ACCEPTED_FORMATS:
-        raise LogoError(f"logo format {image.format} is not accepted: upload a PNG or JPEG file")
+        raise LogoError(f"logo format {image.format} is not accepted: {UPLOAD_HINT}")
     width, height = image.size
     if width * height > max_pixels:
         raise LogoError(
@@ -109,8 +110,15 @@ def load_logo(
         if size == limit:  # just over: rounded, both would read the same
             size, limit = f"{len(data):,} bytes", f"{max_bytes:,} bytes"
         raise LogoError(f"logo file is {size}; the limit is {limit}")
-    opened = _open(data, max_pixels)
-    source_format = opened.format or ""
+    vector = sniff_vector(data)
+    raster = data
+    if vector is not None:
+        try:
+            raster = rasterize_vector(data, vector)
+        except VectorError as exc:
+            raise LogoError(str(exc)) from None
+    opened = _open(raster, max_pixels)
+    source_format = vector.upper() if vector else opened.format or ""
     image = _decode(opened)
     backing = _backing_color(image)
     image = _trim(image, backing)
@@ -163,28 +171,6 @@ def measure_ink(logo: Logo) -> LogoInk:
     hist = grey.histogram(mask=alpha)
     levels = tuple((luminance((v, v, v)), n) for v, n in enumerate(hist) if n)
     return LogoInk(levels, sum(n for _, n in levels))
-
-
-def visible_share(ink: LogoInk, backdrop: tuple[int, int, int]) -> float:
-    """Share of the logo's marks that stand out (contrast >= MIN_CONTRAST) from backdrop."""
-    if not ink.total:
-        return 1.0
-    back = luminance(backdrop)
-    seen = sum(n for lum, n in ink.levels if contrast_ratio(lum, back) >= MIN_CONTRAST)
-    return seen / ink.total
-
-
-def choose_plate(logo: Logo, ink: LogoInk, backdrop: tuple[int, int, int], mode: str):
-    """Plate colour to put behind the logo, or None; opaque logos carry their own backing."""
-    if mode == "none":
-        return None
-    if mode in ("light", "dark"):
-        return LIGHT_PLATE if mode == "light" else DARK_PLATE
-    effective = logo.backing or backdrop
-    if visible_share(ink, effective) >= 0.5:
-        return None
-    light, dark = visible_share(ink, LIGHT_PLATE), visible_share(ink, DARK_PLATE)
-    return LIGHT_PLATE if light >= dark else DARK_PLATE
 
 
 def fit_size(logo: Logo, box: tuple[float, float]) -> tuple[float, float]:

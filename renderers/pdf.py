@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 
+from PIL import Image
 from reportlab.pdfgen.canvas import Canvas
 
-from .assets import AssetCache
+from .assets import AssetCache, LruCache
 from .fonts import PDF_NAMES, clean_text, covered_characters, pdf_measure, register_pdf_fonts
-from .logos import fit_size
+from .placement import contrast_warning, lay_out_logo
+from .printing import SLUG, CmykCanvas, add_output_intent, draw_crop_marks
 from .qr import draw_qr_pdf, qr_size_warning
+from .shaping import needs_shaping
 from .spec import (
     LogoFrame,
     Page,
@@ -20,9 +23,10 @@ from .spec import (
     RenderResult,
     TextFrame,
 )
+from .textdraw import draw_pdf_line, register_pdf_fallbacks
 from .textfit import fit_text, overflow_warning
 
-PRINT_DPI = 150  # backgrounds and pictures are resampled to this resolution
+PRINT_DPI = 300  # backgrounds and pictures are resampled to this resolution at their printed size
 
 
 class _JpegByName(str):
@@ -59,24 +63,41 @@ class PdfRenderer:
 
     def __init__(self, cache: AssetCache) -> None:
         self._cache = cache
+        self._cmyk = LruCache(64)
         register_pdf_fonts(cache.font_dir)
         self._covered = covered_characters(cache.font_dir)
 
     def render(self, spec: PdfSpec) -> RenderResult:
-        """Render a PdfSpec to PDF bytes with warnings for overflow, glyphs and logo dpi."""
+        """Render a PdfSpec to PDF bytes with warnings for overflow, glyphs and logo dpi.
+
+        A print-ready spec adds a slug around the bleed for crop marks, sets every colour in
+        CMYK, embeds pictures as CMYK JPEGs and names the output intent (FOGRA39).
+        """
         buffer = io.BytesIO()
-        bleed = spec.bleed
-        width, height = spec.size[0] + 2 * bleed, spec.size[1] + 2 * bleed
-        canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
+        bleed, slug = spec.bleed, SLUG if spec.print_ready else 0.0
+        width, height = spec.size[0] + 2 * (bleed + slug), spec.size[1] + 2 * (bleed + slug)
+        canvas_type = CmykCanvas if spec.print_ready else Canvas
+        canvas = canvas_type(buffer, pagesize=(width, height), invariant=1, pageCompression=1,
+                             initialFontName=PDF_NAMES["regular"], lang=spec.lang or None)
         canvas.setTitle(spec.title or spec.brand.name)
+        canvas.setSubject(spec.subject)
         canvas.setCreator("tcma renderers")
         canvas.setAuthor(spec.brand.name)
+        canvas.setViewerPreference("DisplayDocTitle", "true")  # the partner's title, not a file name
+        if spec.print_ready:
+            add_output_intent(canvas)
         warnings: list[str] = []
         for page in spec.pages:
-            if bleed:
-                canvas.setTrimBox((bleed, bleed, bleed + spec.size[0], bleed + spec.size[1]))
-                canvas.setBleedBox((0, 0, width, height))
+            if bleed or slug:
+                canvas.setTrimBox((slug + bleed, slug + bleed, width - slug - bleed,
+                                   height - slug - bleed))
+                canvas.setBleedBox((slug, slug, width - slug, height - slug))
+            canvas.saveState()
+            canvas.translate(slug, slug)
             self._draw_page(canvas, spec, page, warnings)
+            canvas.restoreState()
+            if spec.print_ready:
+                draw_crop_marks(canvas, (width, height), bleed)
             canvas.showPage()
         canvas.save()
         unique = tuple(dict.fromkeys(warnings))
@@ -122,29 +143,54 @@ class PdfRenderer:
         x, y, w, h = self._to_pdf(spec, box)
         pixels = (max(round(w / 72 * PRINT_DPI), 1), max(round(h / 72 * PRINT_DPI), 1))
         jpeg = self._cache.cover_jpeg(resource, pixels)
-        name = f"tcma-{resource.sha256[:20]}-{pixels[0]}x{pixels[1]}.jpg"
+        space = "rgb"
+        if spec.print_ready:
+            jpeg, space = self._cmyk_jpeg(resource, pixels), "cmyk"
+        name = f"tcma-{resource.sha256[:20]}-{pixels[0]}x{pixels[1]}-{space}.jpg"
         canvas.drawImage(_JpegByName(name, jpeg), x, y, w, h)
 
+    def _cmyk_jpeg(self, resource, pixels: tuple[int, int]) -> bytes:
+        """The cover image converted to CMYK (device conversion) and encoded once."""
+        def compute() -> bytes:
+            out = io.BytesIO()
+            image: Image.Image = self._cache.cover_image(resource, pixels).convert("CMYK")
+            image.save(out, "JPEG", quality=88, optimize=False)
+            return out.getvalue()
+        return self._cmyk.get((resource.sha256, pixels), compute)
+
     def _draw_text(self, canvas, spec: PdfSpec, frame: TextFrame, warnings: list[str]) -> None:
-        """Fit, then draw text lines top-down; report overflow and missing glyphs."""
-        text, problems = clean_text(frame.text, self._covered)
+        """Fit, then draw text lines placed by valign; a linked frame gets a link annotation."""
+        text, problems = clean_text(frame.text, self._covered, "pdf")
         warnings.extend(f"{frame.name}: {p}" for p in problems)
         x, y, w, h = self._to_pdf(spec, frame.box)
-        fitted = fit_text(text, (w, h), (frame.size, frame.min_size), frame.leading,
-                          pdf_measure(frame.font))
+        measure = pdf_measure(frame.font)
+        fitted = fit_text(text, (w, h), (frame.size, frame.min_size), frame.leading, measure)
         if problem := overflow_warning(frame.name, fitted, frame.min_size, "pt"):
             warnings.append(problem)
         canvas.setFillColor(frame.color)
         canvas.setFont(PDF_NAMES[frame.font], fitted.size)
-        baseline = y + h - fitted.size * 0.93
+        # The block's height: line gaps between lines, and the cap-to-descender of the last.
+        block = fitted.line_height * (len(fitted.lines) - 1) + fitted.size * 1.17
+        slack = max(h - block, 0)
+        top = y + h - {"top": 0, "middle": slack / 2, "bottom": slack}[frame.valign]
+        baseline = top - fitted.size * 0.93
         for line in fitted.lines:
-            self._draw_line(canvas, frame.align, line, x, w, baseline)
+            self._draw_line(canvas, frame.align, line, x, w, baseline, frame.font)
             baseline -= fitted.line_height
+        if frame.link and fitted.lines:
+            widest = max(measure(line) for line in fitted.lines) * fitted.size
+            left = _aligned_left(frame.align, x, w, widest)
+            canvas.linkURL(frame.link, (left, top - block, left + widest, top), relative=1,
+                           thickness=0)
 
     @staticmethod
-    def _draw_line(canvas, align: str, line: str, x: float, w: float, baseline: float) -> None:
-        """Draw one line aligned in the frame width."""
-        if align == "center":
+    def _draw_line(canvas, align: str, line: str, x: float, w: float, baseline: float,
+                   style: str = "regular") -> None:
+        """Draw one line aligned in the frame width (shaped when it needs it)."""
+        if needs_shaping(line):
+            draw_pdf_line(canvas, line, PDF_NAMES[style], style, canvas._fontsize,
+                          (x, w, baseline), align, register_pdf_fallbacks())
+        elif align == "center":
             canvas.drawCentredString(x + w / 2, baseline, line)
         elif align == "right":
             canvas.drawRightString(x + w, baseline, line)
@@ -152,29 +198,29 @@ class PdfRenderer:
             canvas.drawString(x, baseline, line)
 
     def _draw_logo(self, canvas, spec: PdfSpec, page: Page, frame: LogoFrame, warnings) -> None:
-        """Fit the logo in its box, on a plate if it lacks contrast; warn below min dpi."""
-        logo = spec.brand.logo
-        if logo is None:
-            warnings.append(f"{frame.name}: partner has no logo; frame left empty")
-            return
-        x, y, w, h = self._to_pdf(spec, frame.box)
-        pad = frame.padding
-        draw_w, draw_h = fit_size(logo, (w - 2 * pad, h - 2 * pad))
+        """Pick the logo variant or plate for what is behind it (shared rule); warn below dpi."""
         below = Page(page.frames[: page.frames.index(frame)], page.background,
                      page.background_color)
         backdrop = self._cache.backdrop(below, frame.box, spec.size, spec.bleed)
-        plate = self._cache.plate_for(logo, backdrop, frame.plate)
-        if plate is not None:
-            canvas.setFillColorRGB(*(c / 255 for c in plate))
-            canvas.roundRect(x, y, w, h, min(w, h) * 0.08, stroke=0, fill=1)
+        choice = self._cache.choose_logo(spec.brand, backdrop, frame.plate, frame.plate_color)
+        if choice is None:
+            warnings.append(f"{frame.name}: partner has no logo; frame left empty")
+            return
+        if problem := contrast_warning(frame.name, choice):
+            warnings.append(problem)
+        placed = lay_out_logo(choice, self._to_pdf(spec, frame.box), frame.align, frame.padding)
+        if placed.plate is not None:
+            canvas.setFillColorRGB(*(c / 255 for c in choice.plate))
+            canvas.roundRect(*placed.plate, placed.radius, stroke=0, fill=1)
+        logo = choice.logo
+        left, bottom, draw_w, draw_h = placed.rect
         dpi = logo.width / (draw_w / 72)
         if dpi < spec.min_logo_dpi:
             warnings.append(f"{frame.name}: logo is {dpi:.0f} dpi at its printed size "
                             f"({draw_w / 72:.2f} in wide); upload at least "
                             f"{round(draw_w / 72 * 300)} px wide for print")
         reader = self._cache.logo_reader(logo, (draw_w / 72 * 300, draw_h / 72 * 300))
-        left = _aligned_left(frame.align, x + pad, w - 2 * pad, draw_w)
-        canvas.drawImage(reader, left, y + (h - draw_h) / 2, draw_w, draw_h, mask="auto")
+        canvas.drawImage(reader, left, bottom, draw_w, draw_h, mask="auto")
 
 
 def _aligned_left(align: str, x: float, w: float, inner: float) -> float:
@@ -184,4 +230,3 @@ def _aligned_left(align: str, x: float, w: float, inner: float) -> float:
     if align == "right":
         return x + w - inner
     return x
-

@@ -11,6 +11,7 @@ from PIL import Image
 
 HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 ALIGNS = ("left", "center", "right")
+VALIGNS = ("top", "middle", "bottom")
 PLATES = ("auto", "none", "light", "dark")
 FONTS = ("regular", "bold")
 # Where partners publish; "webhook" is a partner's own endpoint that receives posts as JSON.
@@ -71,9 +72,10 @@ class BrandKit:
     name: str
     primary: str = "#1f4e79"
     secondary: str = "#f2a900"
-    logo: Logo | None = None
+    logo: Logo | None = None  # for light backgrounds (or the only one the partner gave)
     contact: Contact = Contact()
     address: str = ""
+    logo_dark: Logo | None = None  # for dark backgrounds; derived from logo when missing
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "primary", check_color(self.primary, "primary colour"))
@@ -96,6 +98,8 @@ class TextFrame:
     min_size: float = 8.0
     align: str = "left"
     leading: float = 1.25
+    valign: str = "top"
+    link: str = ""  # a URL the drawn text links to (a PDF link annotation); never printed
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,11 @@ class LogoFrame:
     plate: str = "auto"
     align: str = "left"
     padding: float = 0.0
+    plate_color: str = ""  # #rrggbb of the plate when one is needed; empty: white or dark
+
+    def __post_init__(self) -> None:
+        if self.plate_color:
+            object.__setattr__(self, "plate_color", check_color(self.plate_color, "plate colour"))
 
 
 @dataclass(frozen=True)
@@ -159,6 +168,9 @@ class PdfSpec:
     bleed: float = 0.0
     title: str = ""
     min_logo_dpi: float = 150.0
+    lang: str = ""  # BCP 47 document language (the partner's locale)
+    subject: str = ""
+    print_ready: bool = False  # CMYK colours, output intent, crop marks outside the bleed
 
 
 @dataclass(frozen=True)
@@ -181,6 +193,12 @@ class EmailSpec:
     subject: str
     values: tuple[tuple[str, Any], ...]
     brand: BrandKit
+    preheader: str = ""
+    lang: str = ""
+    hero: Resource | None = None
+    hero_alt: str = ""
+    header_color: str = ""  # #rrggbb behind the header logo; empty: the brand's header colour
+    logo_stored_only: bool = False  # hosted logos: only the brand kit's stored variants show
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -121,6 +122,26 @@ class Settings:
     # window's post to another day of the window or skips the account, and says which.
     social_posts_per_day: int = 3
     social_posts_per_week: int = 10
+    # Campaign email to partners' contacts (issue 13). From: "<partner name>" <EMAIL_FROM_LOCAL@
+    # EMAIL_SENDING_DOMAIN> (aligned with the vendor's SPF/DKIM), envelope bounces+<id>@ that domain.
+    email_sending_domain: str = "mail.tcma.localhost"
+    email_from_local: str = "news"
+    # A contact gets at most this many tcma campaign emails in 7 days, across partners and campaigns.
+    email_weekly_cap: int = 3
+    # A partner sends at most this many campaign emails a (UTC) day; the rest go out the next day.
+    email_daily_cap: int = 5000
+    email_send_chunk: int = 500  # recipients per send job
+    email_send_batch: int = 50  # recipients claimed (and committed) at once, over one SMTP connection
+    # Salt of the address hashes kept for suppression; derived from TCMA_SECRET_KEY when unset.
+    email_hash_salt: str | None = dataclasses.field(default=None, repr=False)
+    # DNS servers (host or host:port, comma-separated) that partner domains are checked against;
+    # unset: the system's resolver.
+    email_dns_servers: str | None = None
+    # Amazon SES notifications through SNS: the hosts (a regular expression, matched in full) whose
+    # https URLs tcma fetches signing certificates and subscription confirmations from, and an optional
+    # CA bundle for them.
+    email_sns_hosts: str = r"sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?"
+    email_sns_ca_file: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -201,6 +222,22 @@ def _url(*schemes: str) -> Callable[[str, Any], str | None]:
     return parse
 
 
+def _mail_domain(name: str, value: Any) -> str:
+    """A domain name mail is sent from (lower case, no trailing dot)."""
+    text = str(value or "").strip().lower().rstrip(".")
+    if not re.fullmatch(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]", text):
+        raise ConfigError(f"TCMA_{name} must be a domain name like mail.vendor.example, got {value!r}")
+    return text
+
+
+def _email_local_part(name: str, value: Any) -> str:
+    text = str(value or "").strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._+-]{0,63}", text):
+        raise ConfigError(f"TCMA_{name} must be the part of an address before the @, like news, "
+                          f"got {value!r}")
+    return text
+
+
 def _choice(*allowed: str) -> Callable[[str, Any], str]:
     def parse(name: str, value: Any) -> str:
         if value not in allowed:
@@ -246,6 +283,12 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "SOCIAL_LEASE_SECONDS": parse_positive_seconds,
     "SOCIAL_POSTS_PER_DAY": parse_positive_int,
     "SOCIAL_POSTS_PER_WEEK": parse_positive_int,
+    "EMAIL_SENDING_DOMAIN": _mail_domain,
+    "EMAIL_FROM_LOCAL": _email_local_part,
+    "EMAIL_WEEKLY_CAP": parse_positive_int,
+    "EMAIL_DAILY_CAP": parse_positive_int,
+    "EMAIL_SEND_CHUNK": parse_positive_int,
+    "EMAIL_SEND_BATCH": parse_positive_int,
     "CONNECTORS_LINKEDIN_AUTH_URL": _url("http", "https"),
     "CONNECTORS_LINKEDIN_API_URL": _url("http", "https"),
     "CONNECTORS_X_AUTH_URL": _url("http", "https"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import email
+import email.policy
 import logging
 import random
 import re
@@ -259,6 +262,41 @@ class SmtpMailer:
     def close(self) -> None:
         """Nothing to release: each message has its own connection."""
 
+    def send_many(self, messages: Sequence[WireMessage]) -> list[BatchResult]:
+        """Send finished messages over one session (TLS and login once), in order."""
+        settings = self.settings
+        results: list[BatchResult] = []
+        try:
+            with self._connect() as smtp:
+                if settings.smtp_security == "starttls":
+                    smtp.starttls(context=self.context)
+                if settings.smtp_username:
+                    smtp.login(settings.smtp_username, settings.smtp_password or "")
+                for message in messages:
+                    results.append(self._send_one(smtp, message))
+                    if results[-1].unknown:
+                        break
+        except (smtplib.SMTPException, OSError) as exc:
+            if not results or not results[-1].unknown:
+                error = self._classify(exc)
+                failed = type(error)(_redacted(str(error), settings.smtp_password))
+                results.extend(BatchResult(error=failed) for _ in range(len(messages) - len(results)))
+        while len(results) < len(messages):
+            results.append(BatchResult(error=TemporaryMailError(f"{self.where}: not tried, session ended")))
+        return results
+
+    def _send_one(self, smtp: smtplib.SMTP, message: WireMessage) -> BatchResult:
+        try:
+            smtp.sendmail(message.envelope_from, [message.to], message.raw)
+        except smtplib.SMTPServerDisconnected as exc:
+            # Lost mid-transaction: the server may have taken the message. Never send it again.
+            return BatchResult(error=self._classify(exc), unknown=True)
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.rset()
+            return BatchResult(error=self._classify(exc))
+        return BatchResult(transport_id=message.message_id)
+
     def _connect(self) -> smtplib.SMTP:
         settings = self.settings
         if settings.smtp_security == "tls":
@@ -361,6 +399,44 @@ class OutboxMailer:
         """Nothing to release."""
 
 
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """One message of a batch: sent (the transport's id), refused (why), or unknown (the connection
+    was lost while the server held it: it may have been delivered, so it must not be sent again)."""
+
+    transport_id: str | None = None
+    error: MailError | None = None
+    unknown: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WireMessage:
+    """A finished message as bytes (headers included, maybe signed), its envelope and its Message-ID."""
+
+    raw: bytes
+    envelope_from: str
+    to: str
+    message_id: str
+
+
+def send_batch(mailer: Mailer, messages: Sequence[WireMessage]) -> list[BatchResult]:
+    """Send finished messages in order: SMTP over one connection, the other backends one by one.
+
+    One message's refusal does not stop the others; messages after a lost connection come back
+    refused as temporary (not tried).
+    """
+    if isinstance(mailer, SmtpMailer):
+        return mailer.send_many(messages)
+    results = []
+    for message in messages:
+        parsed = email.message_from_bytes(message.raw, policy=email.policy.default)
+        try:
+            results.append(BatchResult(transport_id=mailer.send(parsed)))
+        except MailError as exc:
+            results.append(BatchResult(error=exc))
+    return results
+
+
 def build_mailer(settings: MailSettings) -> Mailer:
     """The backend the settings choose."""
     backends: dict[str, type[Mailer]] = {"outbox": OutboxMailer, "smtp": SmtpMailer, "ses": SesMailer}
@@ -374,3 +450,4 @@ def retry_delay(attempt: int, *, base: float = 30.0, cap: float = 1800.0,
         raise ValueError(f"attempt counts from 1, not {attempt}")
     ceiling = min(cap, base * 2 ** min(attempt - 1, 32))
     return (rng or random).uniform(0, ceiling)
+

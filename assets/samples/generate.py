@@ -42,11 +42,13 @@ def wordmark(text: str, color, size=(760, 180), background=None, mode="RGBA") ->
 
 
 def make_backgrounds() -> None:
-    """Template backgrounds as JPEGs sized for their layouts."""
+    """Template backgrounds as JPEGs sized for their layouts (print ones at 300 ppi)."""
     jobs = {
-        "solution-brief/hero.jpg": ((1240, 640), (18, 52, 86), (40, 110, 150)),
-        "event-flyer/flyer-bg.jpg": ((1275, 1650), (250, 246, 240), (226, 232, 240)),
+        "solution-brief/hero.jpg": ((2552, 1536), (18, 52, 86), (40, 110, 150)),
+        "event-flyer/flyer-bg.jpg": ((2621, 3371), (250, 246, 240), (226, 232, 240)),
         "social-card/card-bg.jpg": ((1200, 627), (14, 30, 60), (30, 90, 120)),
+        "newsletter/hero.jpg": ((1200, 480), (16, 44, 78), (36, 104, 140)),
+        "event-invitation/hero.jpg": ((1200, 480), (246, 240, 230), (214, 226, 236)),
         "square-post/square-bg.jpg": ((1080, 1080), (246, 244, 238), (214, 226, 236)),
     }
     for name, (size, top, bottom) in jobs.items():
@@ -79,6 +81,15 @@ def make_partners() -> None:
         (out / file).write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
 
+def make_vendor_logo() -> None:
+    """The vendor's wordmark on white, for the print templates (at 600 ppi for a 150 pt box)."""
+    mark = wordmark("Veridian Networks", (16, 94, 84), size=(1800, 300), background=(255, 255, 255),
+                    mode="RGB")
+    for folder in ("solution-brief", "event-flyer"):
+        mark.save(ROOT / "templates" / folder / "vendor-logo.png")
+
+
 if __name__ == "__main__":
     make_backgrounds()
+    make_vendor_logo()
     make_partners()

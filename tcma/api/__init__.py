@@ -18,7 +18,8 @@ class TcmaApi(Api):
 api = TcmaApi()
 
 BLUEPRINTS: list[str] = ["auth", "vendor", "partners", "templates", "campaigns", "assets", "library", "stats",
-                         "users", "social", "posts", "evergreen"]
+                         "users", "social", "posts", "evergreen", "contacts", "email_sends", "experiments",
+                         "insights"]
 
 
 def init_app(app: Flask) -> None:

@@ -13,6 +13,7 @@ from tcma.http_errors import uploads
 from tcma.schemas.partners import (
     BrandKitSchema,
     BrandKitUpdateSchema,
+    LogoSlotSchema,
     LogoUploadSchema,
     PartnerFilterArgs,
     PartnerPageSchema,
@@ -82,9 +83,14 @@ def update_brand_kit(principal, args, partner_id):
 @uploads("logo")
 @auth_required(*ANY_ROLE)
 @blp.arguments(LogoUploadSchema, location="files")
+@blp.arguments(LogoSlotSchema, location="query")
 @blp.response(200, BrandKitSchema)
-def upload_logo(principal, args, partner_id):
-    """Upload a logo (PNG, JPEG, WebP, GIF); checked for type, size and pixel count."""
+def upload_logo(principal, args, query, partner_id):
+    """Upload a logo (SVG, PDF, PNG, JPEG, WebP, GIF); checked for type, size, pixels, scripts.
+
+    ?variant=light or dark uploads the logo for that kind of background only; without it the
+    other variant is derived (a one-colour version) so every background has a logo that reads.
+    """
     data = request.files["logo"].read()
     if not data:
         raise InvalidInput("the logo file is empty", {"logo": ["empty file"]})
@@ -94,4 +100,4 @@ def upload_logo(principal, args, partner_id):
         # the upload limit gets here; sizes in bytes, so the two numbers never read the same.
         sizes = f"{len(data):,} bytes; the limit is {limit:,} bytes"
         raise DomainError(f"logo is {sizes}", {"logo": [sizes]}, status=413)
-    return partners.upload_logo(principal, partner_id, data)
+    return partners.upload_logo(principal, partner_id, data, query["variant"])

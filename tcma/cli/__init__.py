@@ -9,10 +9,22 @@ from flask.cli import FlaskGroup, routes_command, run_command, shell_command
 
 def init_app(app: Flask) -> None:
     """Put every tcma command on the app's CLI group (so test_cli_runner sees them too)."""
-    from tcma.cli import campaigns, demo, experiments, maintenance, ops, social, tracking, users
+    from tcma.cli import (
+        campaigns,
+        demo,
+        email,
+        experiments,
+        insights,
+        maintenance,
+        ops,
+        social,
+        tracking,
+        users,
+    )
 
     commands = [*ops.COMMANDS, *demo.COMMANDS, *campaigns.COMMANDS, *tracking.COMMANDS, *users.COMMANDS,
-                *maintenance.COMMANDS, *experiments.COMMANDS, *social.COMMANDS]
+                *maintenance.COMMANDS, *experiments.COMMANDS, *social.COMMANDS, *email.COMMANDS,
+                *insights.COMMANDS]
     try:  # the rendering commands arrive with the renderers package
         from tcma.cli import rendering
     except ImportError:  # pragma: no cover - only before the renderers land

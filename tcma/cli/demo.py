@@ -7,6 +7,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from tcma.config import get_settings
+from tcma.demo.email import send_demo_newsletter
+from tcma.demo.experiment import format_experiment, run_demo_experiment
 from tcma.demo.seed import launch_demo_campaign, seed_demo, send_demo_mail
 from tcma.demo.social import connect_and_post
 from tcma.demo.traffic import simulate_demo_traffic
@@ -47,8 +49,15 @@ def demo_command(partners: int) -> None:
         sent = ", ".join(f"{count} from {who}" for who, count in traffic.sent.items())
         click.echo(f"Clicked the campaign's tracked links: {sent}. Resulting stats:")
         click.echo(format_stats(traffic.stats))
+    experiment = run_demo_experiment(campaign.id)
+    people, bots = experiment.sent.get("people", 0), experiment.sent.get("bots", 0)
+    click.echo(f"Ran experiment {experiment.experiment_id} (headline a or b, one arm per partner) on "
+               f"{people} clicks by people and {bots} by bots:")
+    click.echo("\n".join(format_experiment(experiment)))
+    click.echo(f"  See it: {get_settings().public_url}/portal/experiments/{experiment.experiment_id}")
     sent = send_demo_mail(report.logins[-1][1])
     click.echo(f"Mailed {' and '.join(sent)}: each is a .eml file in {get_settings().mail_outbox_dir}/")
+    _print_newsletter(send_demo_newsletter(campaign.id))
     if get_settings().connectors_backend == "dryrun":
         posted = connect_and_post(campaign.id)
         states = ", ".join(f"{count} {state.replace('_', ' ')}"
@@ -59,6 +68,15 @@ def demo_command(partners: int) -> None:
                    f"{posted.folder}/; the others wait for their partner's approval "
                    f"(.venv/bin/tcma posts list --status awaiting_approval)")
     _print_logins(report)
+
+
+def _print_newsletter(report) -> None:
+    click.echo(f"Partners sent the newsletter to their own demo contacts (each message a .eml file in "
+               f"{report.outbox}/); people and machines opened and clicked:")
+    for name, n in report.sends:
+        click.echo(f"  {name}: {n['sent']} sent, {n['skipped']} skipped; opened by {n['opened']} people "
+                   f"(+{n['opened_machine']} machine), clicked by {n['clicked']} (+{n['clicked_machine']} "
+                   f"scanners), {n['unsubscribed']} unsubscribed")
 
 
 def _print_logins(report) -> None:

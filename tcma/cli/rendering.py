@@ -49,7 +49,9 @@ def _parse_fields(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--field", "fields", multiple=True, help="Field override name=value.")
 @click.option("--templates-dir", type=click.Path(path_type=Path),
               default=rendering.DEFAULT_TEMPLATES_DIR, show_default=True)
-def render_command(template, partner, fmt, out, variant, fields, templates_dir) -> None:
+@click.option("--print", "print_ready", is_flag=True,
+              help="PDF only: the print-ready variant (CMYK, output intent, bleed and crop marks).")
+def render_command(template, partner, fmt, out, variant, fields, templates_dir, print_ready) -> None:
     """Render TEMPLATE for one partner file or a folder of partner files (no database needed).
 
     \b
@@ -63,13 +65,20 @@ def render_command(template, partner, fmt, out, variant, fields, templates_dir) 
        "fields": {"contact_cta": "Call us"}}   the template's editable fields (optional)
 
     \b
-    Example:
+    An email renders as a complete file: --format eml (subject, text and HTML parts, the logo
+    and hero as CID parts) or --format html (standalone, images inline); the unsubscribe link is
+    the merge tag %%UNSUBSCRIBE_URL%%, which the sender fills per recipient.
+
+    \b
+    Examples:
       tcma render solution-brief --partner assets/samples/partners/acme.json --format pdf --out acme.pdf
+      tcma render solution-brief --partner acme.json --format pdf --print --out acme-print.pdf
+      tcma render newsletter --partner assets/samples/partners/acme.json --format eml --out acme.eml
     """
     try:
         written = rendering.render_partner_files(
             template, partner, fmt, out, variant=variant, fields=_parse_fields(fields),
-            templates_dir=templates_dir)
+            templates_dir=templates_dir, print_ready=print_ready)
     except rendering.RenderingError as exc:
         raise click.ClickException(str(exc)) from None
     for path in written:

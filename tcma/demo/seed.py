@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 import random
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 
+from tcma.demo.logos import LOGO_KINDS, generate_logo
 from tcma.extensions import db
 from tcma.models import BrandKit, Campaign, Partner, Region, Tier, Vertical
 from tcma.services.accounts.auth import OPERATOR
 from tcma.services.accounts.users import add_user
+from tcma.services.partners.media import logo_files, logo_key
 from tcma.services.transaction import commit
 from tcma.storage import get_storage
 
-FONT = Path(__file__).resolve().parents[2] / "assets" / "fonts" / "DejaVuSans-Bold.ttf"
 DEMO_PASSWORD = "demo-password"
 TIERS = [("registered", "Registered", 1), ("silver", "Silver", 2), ("gold", "Gold", 3),
          ("platinum", "Platinum", 4)]
@@ -34,7 +31,6 @@ NAMES = ["Northwind", "Contoso", "Fabrikam", "Tailspin", "Litware", "Adatum", "P
          "Humongous", "Margie's Travel", "Blue Yonder", "Trey Research", "Wide World",
          "Graphic Design", "Southridge", "Relecloud", "VanArsdel", "Munson's", "Bellows",
          "Consolidated", "Datum", "Lamna", "Olympia", "Tasmanian", "Zava"]
-LOGO_KINDS = ["transparent", "white-jpeg", "wide", "tall", "tiny", "palette"]
 
 
 @dataclass
@@ -105,12 +101,12 @@ def _demo_partner(index: int, rng: random.Random, tiers, verticals, regions) -> 
     primary = _colour(rng, (20, 160), (20, 160), (60, 200))
     secondary = _colour(rng, (150, 255), (100, 220), (0, 120))
     kind = LOGO_KINDS[index % len(LOGO_KINDS)]
-    logo = generate_logo(name, primary, kind)
-    key = f"logos/{slug}/{hashlib.sha256(logo).hexdigest()[:16]}.{_ext(kind)}"
-    get_storage().put(key, logo, "image/jpeg" if kind == "white-jpeg" else "image/png")
+    keys = _store_logos(slug, generate_logo(name, primary, kind), "auto")  # a white one: dark
+    if index % 5 == 4:  # some partners give both: their own logo for dark backgrounds too
+        keys.update(_store_logos(slug, generate_logo(name, primary, "dark"), "dark"))
     domain = f"{slug}.example"
     kit = BrandKit(
-        logo_key=key, primary_color=primary, secondary_color=secondary,
+        **keys, primary_color=primary, secondary_color=secondary,
         contact_name=f"{rng.choice(['Alex', 'Sam', 'Robin', 'Maria', 'Jonas', 'Aiko'])} "
                      f"{rng.choice(['Meyer', 'Garcia', 'Chen', 'Okafor', 'Silva', 'Novak'])}",
         contact_email=f"sales@{domain}", contact_phone=f"+1 555 01{index:02d}",
@@ -127,30 +123,13 @@ def _colour(rng: random.Random, *ranges: tuple[int, int]) -> str:
     return "#" + "".join(f"{rng.randrange(low, high):02X}" for low, high in ranges)
 
 
-def _ext(kind: str) -> str:
-    return "jpg" if kind == "white-jpeg" else "png"
-
-
-def generate_logo(name: str, color: str, kind: str) -> bytes:
-    """Draw a simple wordmark logo, shaped like the uploads partners really send."""
-    sizes = {"wide": (1600, 200), "tall": (240, 720), "tiny": (64, 32)}
-    width, height = sizes.get(kind, (800, 300))
-    mode_bg = (255, 255, 255, 255) if kind == "white-jpeg" else (0, 0, 0, 0)
-    image = Image.new("RGBA", (width, height), mode_bg)
-    draw = ImageDraw.Draw(image)
-    pad = max(2, height // 10)
-    draw.rounded_rectangle([pad, pad, min(width, height) - pad, height - pad],
-                           radius=max(1, height // 8), fill=color)
-    font = ImageFont.truetype(str(FONT), max(8, height // 3))
-    draw.text((min(width, height) + pad, height // 2), name, fill=color, font=font, anchor="lm")
-    out = io.BytesIO()
-    if kind == "white-jpeg":
-        image.convert("RGB").save(out, "JPEG", quality=90)
-    elif kind == "palette":
-        image.convert("RGB").quantize(16).save(out, "PNG")
-    else:
-        image.save(out, "PNG", compress_level=6)
-    return out.getvalue()
+def _store_logos(slug: str, upload: bytes, slot: str) -> dict[str, str]:
+    """Store a demo upload as the portal would (variants derived), return the kit's keys."""
+    keys = {}
+    for column, png in logo_files(upload, slot).items():
+        keys[column] = logo_key(slug, png)
+        get_storage().put(keys[column], png, "image/png")
+    return keys
 
 
 DEMO_CAMPAIGN = "Zero-trust launch (demo)"

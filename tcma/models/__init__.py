@@ -3,7 +3,9 @@
 from tcma.models.asset import Asset, Render
 from tcma.models.base import Base
 from tcma.models.campaign import Campaign, CampaignOutput
-from tcma.models.experiment import Experiment, Variant
+from tcma.models.contacts import Contact, ContactList, ContactListMember, Suppression
+from tcma.models.email_sends import EmailRecipient, EmailSend, SendingDomain
+from tcma.models.experiment import Experiment, ExperimentAssignment, Variant
 from tcma.models.mail import OutboundMail
 from tcma.models.outbox import JobOutbox as JobOutbox
 from tcma.models.partner import BrandKit, Partner
@@ -17,7 +19,10 @@ __all__ = [
     "ROLES",
     "ApiToken", "Asset", "Base", "BrandKit", "Campaign", "CampaignOutput", "Customization",
     "Destination", "Event", "EventRollup", "Experiment", "Invitation", "OAuthConnection", "OutboundMail",
+    "ExperimentAssignment",
     "Partner", "PostAttempt", "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
     "TemplateVersion", "Tier", "TrackedLink",
     "User", "Variant", "Vertical", "WebSession",
+    "Contact", "ContactList", "ContactListMember", "EmailRecipient", "EmailSend", "SendingDomain",
+    "Suppression",
 ]

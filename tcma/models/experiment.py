@@ -1,24 +1,35 @@
-"""Experiment aggregate: A/B tests over a campaign's variants and their decided winner."""
+"""Experiment aggregate: A/B tests over a campaign's variants, who is in which arm, and the decision."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tcma.models.base import Base, TimestampMixin, enum_check
+from tcma.models.base import Base, JSONType, TimestampMixin, enum_check, utcnow
 
 EXPERIMENT_STATUSES = ("running", "decided", "stopped")
+EXPERIMENT_METRICS = ("click", "open", "download", "reaction")
+EXPERIMENT_UNITS = ("partner", "recipient")
+EXPERIMENT_METHODS = ("sequential", "bayesian")
 
 
 class Experiment(TimestampMixin, Base):
-    """An A/B test on one campaign, judged on one metric (clicks, opens, downloads)."""
+    """An A/B test on one campaign, judged on one metric by one decision rule.
+
+    The rule: `method` sequential (always-valid p-values, Holm-corrected, at alpha = 1 - confidence)
+    or bayesian (chance to win >= confidence); at least `min_sample` units per arm; no decision
+    before `min_runtime_days`; after `max_runtime_days` an undecided test keeps the control.
+    """
 
     __tablename__ = "experiment"
     __table_args__ = (
         CheckConstraint(enum_check("status", EXPERIMENT_STATUSES), name="status"),
-        CheckConstraint(enum_check("metric", ("click", "open", "download")), name="metric"),
+        CheckConstraint(enum_check("metric", EXPERIMENT_METRICS), name="metric"),
+        CheckConstraint(enum_check("unit", EXPERIMENT_UNITS), name="unit"),
+        CheckConstraint(enum_check("method", EXPERIMENT_METHODS), name="method"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,6 +42,19 @@ class Experiment(TimestampMixin, Base):
     auto_decide: Mapped[bool] = mapped_column(default=True)
     winner: Mapped[str | None] = mapped_column(String(40))
     decided_at: Mapped[datetime | None]
+    unit: Mapped[str] = mapped_column(String(16), default="partner", server_default="partner")
+    method: Mapped[str] = mapped_column(String(16), default="sequential", server_default="sequential")
+    salt: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # Partner dimensions to balance the arms within: [] or any of "tier", "region".
+    strata: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    min_runtime_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    max_runtime_days: Mapped[int] = mapped_column(default=28, server_default="28")
+    max_machine_share_gap: Mapped[float] = mapped_column(default=0.1, server_default="0.1")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_at: Mapped[datetime | None]
+    # The numbers a decision rested on: the results as they were, who decided and why.
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     variants: Mapped[list[Variant]] = relationship(
         back_populates="experiment", cascade="all, delete-orphan", order_by="Variant.id"
@@ -49,3 +73,20 @@ class Variant(Base):
     weight: Mapped[int] = mapped_column(default=1)
 
     experiment: Mapped[Experiment] = relationship(back_populates="variants")
+
+
+class ExperimentAssignment(Base):
+    """Which arm one unit (a partner) is in; kept so relaunches and late joiners never move it."""
+
+    __tablename__ = "experiment_assignment"
+    __table_args__ = (
+        UniqueConstraint("experiment_id", "partner_id"),
+        Index("ix_experiment_assignment_stratum", "experiment_id", "stratum", "variant"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiment.id", ondelete="CASCADE"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"))
+    variant: Mapped[str] = mapped_column(String(40))
+    stratum: Mapped[str] = mapped_column(String(120), default="")
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)

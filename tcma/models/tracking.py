@@ -65,7 +65,7 @@ class Event(Base):
     channel: Mapped[str | None] = mapped_column(String(20))
     variant: Mapped[str | None] = mapped_column(String(40))
     visitor: Mapped[str | None] = mapped_column(String(64))
-    send_id: Mapped[str | None] = mapped_column(String(64))
+    send_id: Mapped[str | None] = mapped_column(String(64), index=True)  # a campaign email's recipient
     is_bot: Mapped[bool] = mapped_column(default=False)
     bot_reason: Mapped[str | None] = mapped_column(String(40))
     is_unique: Mapped[bool] = mapped_column(default=True)

@@ -51,6 +51,7 @@ class ProgressSchema(Schema):
     running = fields.Integer()
     done = fields.Integer()
     failed = fields.Integer()
+    waiting = fields.Integer(metadata={"description": "assets waiting for fields only the partner can give"})
 
 
 class RetrySchema(Schema):

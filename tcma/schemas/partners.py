@@ -24,6 +24,7 @@ class BrandKitSchema(Schema):
     address = fields.String(allow_none=True, validate=validate.Length(max=500))
     disclaimer = fields.String(allow_none=True, validate=validate.Length(max=2000))
     logo_key = fields.String(dump_only=True, allow_none=True)
+    logo_dark_key = fields.String(dump_only=True, allow_none=True)
 
 
 class BrandKitUpdateSchema(BrandKitSchema, UpdateSchema):
@@ -76,6 +77,12 @@ class PartnerFilterArgs(PageArgs):
 
 
 PartnerPageSchema = page_of(PartnerSchema, "PartnerPageSchema")
+
+
+class LogoSlotSchema(Schema):
+    """Which logo an upload is: for light backgrounds, dark ones, or auto (derive the other)."""
+
+    variant = fields.String(load_default="auto", validate=validate.OneOf(["auto", "light", "dark"]))
 
 
 class LogoUploadSchema(Schema):

@@ -3,7 +3,7 @@
 One pass enqueues the jobs committed use cases left in the outbox, re-enqueues renders a dead
 worker held past their lease, re-enqueues mail whose job is gone, purges ended portal
 sessions and old outbox rows, renews social tokens about to end and mails partners a digest of
-posts awaiting their approval. Workers run it every
+posts awaiting their approval, and decides experiments whose rule names an outcome. Workers run it every
 TCMA_MAINTENANCE_INTERVAL seconds (and `tcma maintenance` for cron or a supervisor); a Redis
 key lets one pass run per interval whatever the number of workers. Each step is idempotent, so
 a pass run twice does no harm.
@@ -26,6 +26,7 @@ from tcma.models import OutboundMail
 from tcma.models.base import utcnow
 from tcma.queue import JobCall, get_queue
 from tcma.services.accounts.sessions import purge_sessions
+from tcma.services.experiments.experiments import decide_due_experiments
 from tcma.services.launch.launches import recover_stalled
 from tcma.services.sending.mail import MAIL_JOB
 from tcma.services.syndication.digests import queue_approval_digests
@@ -48,6 +49,8 @@ class MaintenanceReport:
     outbox_purged: int = 0
     tokens: int = 0
     digests: int = 0
+    email_sends: int = 0
+    experiments: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -55,7 +58,8 @@ class MaintenanceReport:
         text = (f"enqueued {self.outbox} outbox jobs, recovered {self.assets} assets, "
                 f"re-enqueued {self.mail} mails, purged {self.sessions} sessions "
                 f"and {self.outbox_purged} outbox rows, renewed {self.tokens} social tokens, "
-                f"queued {self.digests} approval digests")
+                f"queued {self.digests} approval digests, moved on {self.email_sends} email sends, "
+                f"decided {self.experiments} experiments")
         return text + "".join(f"; {step} failed: {error}" for step, error in self.errors.items())
 
 
@@ -70,7 +74,8 @@ def run_maintenance() -> MaintenanceReport:
     steps: dict[str, Callable[[], int]] = {
         "outbox": drain_outbox, "assets": recover_stalled, "mail": requeue_lost_mail,
         "sessions": purge_sessions, "outbox_purged": purge_outbox, "tokens": refresh_social_tokens,
-        "digests": queue_approval_digests,
+        "digests": queue_approval_digests, "email_sends": recover_email_sends,
+        "experiments": decide_due_experiments,
     }
     for name, step in steps.items():
         try:
@@ -94,6 +99,13 @@ def run_maintenance_if_due(interval: float) -> MaintenanceReport | None:
         if not queue.redis.set(key, owner, nx=True, px=max(1, int(interval * 1000))):
             return None
     return run_maintenance()
+
+
+def recover_email_sends() -> int:
+    """Campaign email: orphaned messages to unknown, due sends started, stalled or capped ones resumed."""
+    from tcma.services.sending.delivery import recover_sends
+
+    return sum(recover_sends().values())
 
 
 def refresh_social_tokens() -> int:

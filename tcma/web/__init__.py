@@ -7,7 +7,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the web blueprints."""
-    from tcma.web import files, health, media, tracking
+    from tcma.web import files, health, media, tracking, unsubscribe
     from tcma.web.sessions import ServerSessionInterface
 
     app.session_interface = ServerSessionInterface()
@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(files.bp)
     app.register_blueprint(tracking.bp)
     app.register_blueprint(media.bp)
+    app.register_blueprint(unsubscribe.bp)
 
     from tcma.web import portal
 

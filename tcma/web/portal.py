@@ -138,7 +138,9 @@ def init_app(app: Flask) -> None:
     """Register the portal's blueprints and its template helpers."""
     from tcma.web import (
         portal_auth,
+        portal_email,
         portal_evergreen,
+        portal_experiments,
         portal_marketer,
         portal_partner,
         portal_people,
@@ -154,3 +156,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(portal_social.bp)
     app.register_blueprint(portal_posts.bp)
     app.register_blueprint(portal_evergreen.bp)
+    app.register_blueprint(portal_email.bp)
+    app.register_blueprint(portal_experiments.bp)

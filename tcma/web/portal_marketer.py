@@ -76,3 +76,18 @@ def resume(principal: Principal, campaign_id: int):
     set_paused(principal, campaign_id, False)
     flash("Campaign resumed.")
     return redirect(url_for("portal_marketer.campaign", campaign_id=campaign_id))
+
+
+SHEET_PARTNERS = 12
+
+
+@bp.get("/<int:campaign_id>/contact-sheet")
+@page_required(*VENDOR)
+def contact_sheet_page(principal: Principal, campaign_id: int):
+    """Every output drawn for every partner of the segment, with warnings, before launch."""
+    from tcma.services.launch.contact_sheet import contact_sheet
+
+    items, total = contact_sheet(principal, campaign_id, _page_number(), SHEET_PARTNERS)
+    return page("portal/contact_sheet.html", campaign=get_campaign(principal, campaign_id),
+                items=items, total=total, page_number=_page_number(),
+                pages=page_count(total, SHEET_PARTNERS))

@@ -32,7 +32,7 @@ def profile():
     logo = renderers.load_logo((SAMPLES / "acme.png").read_bytes())
 
     def make(name="Acme Cloud", tier="gold", vertical="healthcare", region="emea-de",
-             locale="de-DE", **brand):
+             locale="en-GB", **brand):
         kit = renderers.BrandKit(
             name, brand.get("primary", "#c83c14"), "#1d2b3a", brand.get("logo", logo),
             renderers.Contact("Jane Doe", "jane@acme.example", "+49 30 1", "https://acme.de"),

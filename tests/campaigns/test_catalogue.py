@@ -49,18 +49,17 @@ def test_spec_detects_changed_resource(catalogue):
 
 
 @pytest.mark.parametrize("slug, file, old, new, field", [
-    ("solution-brief", "pdf.toml", 'kind = "qr"', 'kind = "barcode"', "pages[0].frames[10].kind"),
-    ("solution-brief", "pdf.toml", 'link = "landing"', 'link = "nowhere"', "pages[0].frames[10]"),
+    ("solution-brief", "pdf.toml", 'kind = "qr"', 'kind = "barcode"', "pages[1].frames[10].kind"),
+    ("solution-brief", "pdf.toml", 'link = "landing"', 'link = "nowhere"', "pages[0].frames[11]"),
     ("solution-brief", "manifest.toml", 'by = "tier"', 'by = "shoe_size"', "personalize.offer.by"),
     ("solution-brief", "manifest.toml", "max_length = 420", "max_length = -1",
      "fields.intro.max_length"),
     ("solution-brief", "pdf.toml", "{{ headline }}", "{{ headlin }}", "pages[0].frames[4].text"),
-    ("solution-brief", "pdf.toml", '"{{ disclaimer }}"', '"{{ intro }}"', "frames[7].text"),
+    ("solution-brief", "pdf.toml", '"{{ disclaimer }}"', '"{{ intro }}"', "pages[1].frames[13].text"),
     ("social-card", "image.toml", "[1200, 627]", "[1200]", "canvas"),
     ("social-card", "image.toml", 'color = "secondary"', 'color = "blue"', "layers[0].color"),
     ("social-card", "image.toml", '"card-bg.jpg"', '"gone.jpg"', "canvas.background"),
     ("newsletter", "email.mjml", "{{ unsubscribe_url }}", "#", "footer"),
-    ("newsletter", "email.txt", "{{ partner.address }}", "", "footer"),
     ("launch-posts", "posts.toml", "{{ links.landing }}", "https://evil.example", "text"),
     ("launch-posts", "manifest.toml", 'headline = "Say', 'nothing = "Say', "variants.b.nothing"),
     ("event-flyer", "manifest.toml", 'choices = ["Breakfast', 'choices = ["Brunch',
@@ -86,15 +85,29 @@ def test_toml_syntax_error_names_the_file(template_dir):
 
 def test_field_validation(catalogue):
     tpl = catalogue["event-flyer"]
-    assert tpl.validate_fields({"event_name": "  Breakfast  "}) == {"event_name": "Breakfast"}
+    given = {"event_date": "12 March, 08:30", "venue": "Dock Road 4"}
+    assert tpl.validate_fields({"event_name": "  Breakfast  ", **given}) == {
+        "event_name": "Breakfast", **given}
     for values, name in [({"event_name": "x" * 71}, "event_name"),
                          ({"session_type": "Party"}, "session_type"),
                          ({"event_date": "a\nb"}, "event_date"),
                          ({"disclaimer": "mine"}, "disclaimer"),
                          ({"event_name": ""}, "event_name")]:
         with pytest.raises(campaigns.FieldError) as caught:
-            tpl.validate_fields(values)
+            tpl.validate_fields({**given, **values})
         assert caught.value.field == name
+
+
+def test_fields_only_the_partner_knows_are_required_and_never_defaulted(catalogue):
+    for slug in ("event-flyer", "event-invitation"):
+        tpl = catalogue[slug]
+        assert tpl.missing_required({}) == ["event_date", "venue"]
+        assert tpl.missing_required({"event_date": "12 March", "venue": " "}) == ["venue"]
+        with pytest.raises(campaigns.FieldError) as caught:
+            tpl.validate_fields({"event_date": "12 March"})
+        assert str(caught.value) == "field 'venue': is required"
+        fields = {f.name: f for f in tpl.fields}
+        assert fields["venue"].default == "" and fields["venue"].example.startswith("Harbour")
 
 
 def test_tier_availability(catalogue):

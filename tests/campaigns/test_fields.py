@@ -16,9 +16,9 @@ def test_a_bare_field_is_optional_single_line_text_of_200_characters():
 
 def test_every_key_of_a_field_table_is_read():
     raw = {"type": "choice", "label": "Size", "max_length": 10, "choices": ["S", "M"],
-           "default": "M", "required": True}
+           "default": "M", "required": True, "example": "S"}
     assert parse_field("size", raw, "m.toml") == FieldDef("size", "choice", "Size", 10,
-                                                           ("S", "M"), "M", True)
+                                                           ("S", "M"), "M", True, "S")
 
 
 @pytest.mark.parametrize("name", ["note", "_note", "note_2", "n"])
@@ -34,8 +34,9 @@ def test_field_names_that_are_invalid_or_clash_with_the_render_context_are_refus
         parse_field(name, {"type": "text"}, "manifest.toml")
     assert (refused.value.file, refused.value.field) == ("manifest.toml", f"fields.{name}")
     assert refused.value.message == (
-        "a field name is lowercase letters, digits and _ and not one of ['links', 'logo_url', "
-        "'partner', 'pixel_url', 'primary', 'secondary', 'subject', 'unsubscribe_url']")
+        "a field name is lowercase letters, digits and _ and not one of ['language', 'links', "
+        "'logo_plate', 'logo_url', 'partner', 'pixel_url', 'primary', 'secondary', 'subject', "
+        "'texts', 'unsubscribe_url']")
 
 
 @pytest.mark.parametrize(("raw", "field", "message"), [
@@ -50,6 +51,7 @@ def test_field_names_that_are_invalid_or_clash_with_the_render_context_are_refus
     ({"choices": ["a", 2]}, "fields.note.choices", "must be a list of texts"),
     ({"type": "choice"}, "fields.note.choices", "a choice field needs choices"),
     ({"required": "false"}, "fields.note.required", "must be true or false"),
+    ({"example": 12}, "fields.note.example", "must be text"),
     ({"default": "x" * 11, "max_length": 10}, "fields.note.default",
      "is 11 characters; the limit is 10"),
     ({"type": "choice", "choices": ["a"], "default": "b"}, "fields.note.default",

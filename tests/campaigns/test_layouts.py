@@ -43,7 +43,8 @@ def test_a_frame_accepts_the_edges_of_its_ranges():
 FRAME_ERRORS = [
     ("title", "f", "must be a table"),
     (dict(TEXT, sise=3), "f", "unknown keys ['sise']; known: ['align', 'box', 'color', 'font', "
-     "'kind', 'leading', 'link', 'min_size', 'name', 'padding', 'picture', 'plate', 'size', 'text']"),
+     "'kind', 'leading', 'link', 'min_size', 'name', 'padding', 'picture', 'plate', "
+     "'plate_color', 'size', 'text', 'valign']"),
     (dict(TEXT, kind="video"), "f.kind",
      "must be one of ('text', 'contact', 'rect', 'logo', 'qr', 'picture')"),
     (dict(TEXT, size=0.5), "f.size", "must be a number from 1 to 400"),
@@ -58,7 +59,7 @@ FRAME_ERRORS = [
     (dict(TEXT, box=[0, 0, 0, 5]), "f.box", "width and height must be positive"),
     (dict(TEXT, box=[0, 0, 5, -1]), "f.box", "width and height must be positive"),
     (dict(TEXT, color="red"), "f.color", "f.color: 'red' is not a #rrggbb colour; or use "
-     "('primary', 'secondary', 'on-primary', 'on-secondary')"),
+     "('primary', 'secondary', 'on-primary', 'on-secondary', 'primary-ink', 'secondary-ink')"),
     (dict(TEXT, font="italic"), "f.font", "must be one of ('regular', 'bold')"),
     (dict(TEXT, align="justify"), "f.align", "must be one of ('left', 'center', 'right')"),
     (dict(TEXT, kind="logo", plate="grey"), "f.plate",
@@ -127,7 +128,7 @@ PDF_ERRORS = [
     ({"pages": [dict(PAGE, frames=[])]}, "pages[0].frames", "must list at least one frame"),
     ({"pages": [dict(PAGE, background_color="white")]}, "pages[0].background_color",
      "pages[0].background_color: 'white' is not a #rrggbb colour; or use ('primary', "
-     "'secondary', 'on-primary', 'on-secondary')"),
+     "'secondary', 'on-primary', 'on-secondary', 'primary-ink', 'secondary-ink')"),
     ({"pages": [dict(PAGE, frames=[TEXT, TEXT])]}, "pages[0].frames", "frame names must be unique"),
     ({"pages": [PAGE, dict(PAGE, frames=[dict(TEXT, size=0)])]}, "pages[1].frames[0].size",
      "must be a number from 1 to 400"),

@@ -185,10 +185,12 @@ def test_a_toml_syntax_error_names_the_file_and_line(template_dir):
     assert "line 2" in refused.value.message
 
 
-def test_a_template_folder_with_an_email_reads_both_parts(template_dir):
+def test_an_email_without_a_text_file_gets_its_text_part_from_the_html(template_dir):
     folder = template_dir("newsletter")
-    (folder / "email.txt").unlink()
-    with pytest.raises(campaigns.TemplateError) as refused:
+    assert not (folder / "email.txt").exists()
+    assert campaigns.load_template(folder).email[1] == ""
+    (folder / "email.txt").write_text("Hello {{ partner.name }}", encoding="utf-8")
+    with pytest.raises(campaigns.TemplateError) as refused:  # a text of its own needs the footer
         campaigns.load_template(folder)
     assert (refused.value.file, refused.value.field) == (str(folder / "email.txt"), "footer")
 

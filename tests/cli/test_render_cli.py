@@ -79,7 +79,7 @@ def test_bad_partner_fails_naming_it_and_writes_nothing(partners, tmp_path, spoi
 
 
 def test_bad_logo_is_named(partners, tmp_path):
-    (partners / "acme.png").write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (partners / "acme.png").write_bytes(b"GIF89a, not really")
     result = CliRunner().invoke(render_command, [
         "social-card", "--partner", str(partners / "acme.json"), "--format", "png",
         "--out", str(tmp_path / "x.png")])
@@ -132,3 +132,47 @@ def test_rendered_files_follow_the_umask_not_0600(partners, tmp_path):
         os.umask(previous)
     assert result.exit_code == 0, result.output
     assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_an_email_renders_as_a_complete_eml_with_the_logo_as_a_cid_part(partners, tmp_path):
+    import email
+    from email.policy import default
+
+    out = tmp_path / "acme.eml"
+    result = CliRunner().invoke(render_command, [
+        "newsletter", "--partner", str(partners / "acme.json"), "--format", "eml", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    message = email.message_from_bytes(out.read_bytes(), policy=default)
+    assert message["Subject"].startswith("Acme Cloud Services: ")
+    types = [part.get_content_type() for part in message.walk()]
+    assert types == ["multipart/alternative", "text/plain", "multipart/related", "text/html",
+                     "image/png", "image/jpeg"]
+    raw = out.read_bytes()
+    assert b"example.invalid" not in raw and b"%%UNSUBSCRIBE_URL%%" in raw
+
+
+def test_an_email_as_html_is_standalone_with_its_logo_inline(partners, tmp_path):
+    out = tmp_path / "acme.html"
+    result = CliRunner().invoke(render_command, [
+        "newsletter", "--partner", str(partners / "acme.json"), "--format", "html", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert 'alt="Acme Cloud Services"' in html and "data:image/png;base64," in html
+    assert "cid:" not in html and "example.invalid" not in html
+
+
+def test_print_renders_the_print_ready_pdf_and_only_for_pdf(partners, tmp_path):
+    from pypdf import PdfReader
+
+    out = tmp_path / "brief-print.pdf"
+    result = CliRunner().invoke(render_command, [
+        "solution-brief", "--partner", str(partners / "acme.json"), "--format", "pdf", "--print",
+        "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "/OutputIntents" in PdfReader(out).trailer["/Root"]
+    refused = CliRunner().invoke(render_command, [
+        "newsletter", "--partner", str(partners / "acme.json"), "--format", "eml", "--print",
+        "--out", str(tmp_path / "x.eml")])
+    assert refused.exit_code == 1
+    assert "--print makes the print-ready variant of a PDF: use it with --format pdf" in refused.output
+    assert not (tmp_path / "x.eml").exists()

@@ -63,24 +63,24 @@ def _page(*frames, background=None, color="#336699"):
 
 def test_the_backdrop_of_a_pdf_logo_is_what_lies_under_its_centre(cache):
     box = (10, 10, 20, 20)  # centre (20, 20)
-    assert cache.backdrop(_page(), box, (100, 100), 0) == (0x33, 0x66, 0x99)
+    assert cache.backdrop(_page(), box, (100, 100), 0).color == (0x33, 0x66, 0x99)
     under = renderers.RectFrame("under", (0, 0, 20, 20), "#ff0000")  # its corner is the centre
     beside = renderers.RectFrame("beside", (21, 0, 20, 20), "#00ff00")
-    assert cache.backdrop(_page(under, beside), box, (100, 100), 0) == (255, 0, 0)
+    assert cache.backdrop(_page(under, beside), box, (100, 100), 0).color == (255, 0, 0)
     later = renderers.RectFrame("later", (15, 15, 10, 10), "#0000ff")
-    assert cache.backdrop(_page(under, later), box, (100, 100), 0) == (0, 0, 255)
+    assert cache.backdrop(_page(under, later), box, (100, 100), 0).color == (0, 0, 255)
 
 
 def test_the_backdrop_over_a_picture_is_its_mean_colour_there(cache):
     picture = _picture((400, 100), left_color=(0, 0, 255))
     frame = renderers.PictureFrame("photo", (0, 0, 400, 100), picture)
-    assert cache.backdrop(_page(frame), (0, 0, 80, 100), (400, 100), 0) == (0, 0, 255)
-    assert cache.backdrop(_page(frame), (320, 0, 80, 100), (400, 100), 0) == (200, 30, 30)
+    assert cache.backdrop(_page(frame), (0, 0, 80, 100), (400, 100), 0).color == (0, 0, 255)
+    assert cache.backdrop(_page(frame), (320, 0, 80, 100), (400, 100), 0).color == (200, 30, 30)
 
 
 def test_the_backdrop_over_a_background_picture_counts_the_bleed(cache):
     background = _picture((120, 100), left_color=(0, 0, 255))
     page = _page(background=background)
     # The picture covers the page and 10 of bleed each side: its blue half ends at x = 50.
-    assert cache.backdrop(page, (-10, 0, 40, 80), (100, 80), 10) == (0, 0, 255)
-    assert cache.backdrop(page, (60, 0, 40, 80), (100, 80), 10) == (200, 30, 30)
+    assert cache.backdrop(page, (-10, 0, 40, 80), (100, 80), 10).color == (0, 0, 255)
+    assert cache.backdrop(page, (60, 0, 40, 80), (100, 80), 10).color == (200, 30, 30)

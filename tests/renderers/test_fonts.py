@@ -6,9 +6,9 @@ import pytest
 
 from renderers.fonts import BIDI_CONTROLS, PillowFonts, clean_text, covered_characters, pdf_measure
 
-RTL = ("right-to-left text (Hebrew, Arabic) is drawn without bidi reordering or shaping: it "
-       "reads wrongly in print/image")
-DROPPED = "removed control or right-to-left marks (no bidi layout in print/image)"
+DROPPED = ("removed control or bidi override marks (the direction of each line comes from its "
+           "letters)")
+ETHIOPIC = "\u1230\u120b\u121d"  # no packaged font has Ethiopic
 
 
 def test_latin_greek_and_cyrillic_are_drawn_without_warnings():
@@ -16,21 +16,29 @@ def test_latin_greek_and_cyrillic_are_drawn_without_warnings():
         "Hello, Κόσμε, мир\nline two", ())
 
 
-@pytest.mark.parametrize("text", ["שלום עולם", "مرحبا بالعالم"])
-def test_hebrew_and_arabic_text_is_reported_as_unshaped(text):
-    kept, warnings = clean_text(text, covered_characters())
-    assert kept == text and warnings == (RTL,)
+@pytest.mark.parametrize("text", ["שלום עולם", "مرحبا بالعالم", "你好", "日本語のテキスト",
+                                  "한국어"])
+@pytest.mark.parametrize("kind", ["image", "pdf"])
+def test_right_to_left_and_cjk_text_is_drawn_without_warnings(text, kind):
+    assert clean_text(text, covered_characters(), kind) == (text, ())
 
 
-def test_cjk_characters_are_reported_once_each_and_kept():
-    kept, warnings = clean_text("你好你好", covered_characters())
-    assert kept == "你好你好"
-    assert warnings == ("characters without a glyph in DejaVu Sans: '你好' (CJK needs a CJK font; "
-                        "right-to-left scripts need bidi shaping)",)
+def test_emoji_are_drawn_in_images_and_left_out_of_print_with_a_warning():
+    assert clean_text("Launch \U0001F680", covered_characters(), "image") == (
+        "Launch \U0001F680", ())
+    assert clean_text("Launch \U0001F680\U0001F680", covered_characters(), "pdf") == (
+        "Launch ", ("emoji are left out of print (colour bitmap fonts): '\U0001F680'",))
+
+
+def test_characters_no_font_has_are_reported_once_each_and_kept():
+    kept, warnings = clean_text(ETHIOPIC * 2, covered_characters())
+    assert kept == ETHIOPIC * 2
+    assert warnings == (f"characters no installed font can draw: {ETHIOPIC!r} (they would print "
+                        "as empty boxes)",)
 
 
 def test_the_missing_characters_sample_stops_at_twelve():
-    text = "".join(chr(0x4E00 + i) for i in range(15))
+    text = "".join(chr(0x1200 + i) for i in range(15))
     warning = clean_text(text, covered_characters())[1][0]
     assert f"{text[:12]!r}" in warning and text[12] not in warning
 

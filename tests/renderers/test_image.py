@@ -7,7 +7,7 @@ import io
 
 import pytest
 import zxingcpp
-from PIL import Image, ImageStat
+from PIL import Image
 
 import renderers
 
@@ -51,16 +51,25 @@ def test_same_inputs_same_bytes(brand):
         renderers.Renderer().render(card_spec(brand)).data
 
 
-def test_plate_appears_only_when_logo_lacks_contrast(renderer, brand):
-    def logo_box_mean(band: str) -> float:
+def test_the_logo_variant_follows_the_band_behind_it(renderer, brand):
+    def logo_ink(band: str) -> tuple[int, int, int]:
         data = renderer.render(card_spec(brand, band=band)).data
-        crop = Image.open(io.BytesIO(data)).convert("L").crop((62, 42, 70, 50))
-        return ImageStat.Stat(crop).mean[0]
-    # dark blue logo on a dark blue band: a light plate shows in the box corner
-    assert logo_box_mean("#142850") > 200
-    # same logo on white: no plate, the corner stays the band colour
-    assert logo_box_mean("#ffffff") == pytest.approx(255, abs=1)
-    assert logo_box_mean("#f0c000") < 200
+        crop = Image.open(io.BytesIO(data)).convert("RGB").crop((60, 40, 380, 160))
+        colours = sorted(crop.getcolors(320 * 120), reverse=True)
+        return colours[1][1]  # the most common colour after the band: the logo's ink
+    # the partner's blue logo on white as it is; on dark navy its derived white version
+    assert logo_ink("#ffffff")[2] > 150 > logo_ink("#ffffff")[0]
+    assert min(logo_ink("#142850")) > 240
+
+
+def test_a_plate_appears_when_no_variant_reads(renderer, brand):
+    # The partner gave both logos, and both are dark blue: on a dark band only a plate helps.
+    own = dataclasses.replace(brand, logo_dark=brand.logo)
+    data = renderer.render(card_spec(own, band="#142850")).data
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    # The wide logo fits 304x74 inside 8 px padding: the plate is 320x90, centred in the frame.
+    assert image.getpixel((62, 100)) == (255, 255, 255)  # the light plate left of the mark
+    assert image.getpixel((200, 50)) == (20, 40, 80)  # above it: the band
 
 
 def test_text_overflow_reported(renderer, brand):
@@ -132,11 +141,12 @@ def test_a_rectangle_fills_exactly_its_box(renderer):
 
 
 @pytest.mark.parametrize(("align", "left", "padding"), [
-    ("left", 0, 0), ("center", 50, 0), ("right", 100, 0), ("left", 5, 5), ("right", 115, 5)])
+    ("left", 6, 0), ("center", 62, 0), ("right", 118, 0), ("left", 5, 5), ("right", 115, 5)])
 def test_a_logo_is_fitted_aligned_and_centred_vertically(renderer, align, left, padding):
     frame = renderers.LogoFrame("logo", (0, 0, 200, 50), "none", align, padding)
     image, warnings = _draw(renderer, (200, 50), frame, logo=_two_colour_logo((200, 100)))
-    width, height = (100, 50) if not padding else (80, 40)
+    # No padding given: 12% of the frame's short side (6 px), the same for every partner.
+    width, height = (76, 38) if not padding else (80, 40)
     top = (50 - height) // 2
     assert warnings == ()
     ink = Image.eval(image.convert("L"), lambda v: 255 if v < 250 else 0).getbbox()
@@ -151,10 +161,12 @@ def test_a_missing_logo_leaves_the_frame_empty_and_says_so(renderer):
 
 def test_a_logo_enlarged_more_than_twice_is_reported(renderer):
     logo = _two_colour_logo((40, 20))
-    _, warnings = _draw(renderer, (100, 50), renderers.LogoFrame("logo", (0, 0, 80, 40)), logo=logo)
-    assert warnings == ()  # exactly twice
-    _, warnings = _draw(renderer, (100, 50), renderers.LogoFrame("logo", (0, 0, 82, 41)), logo=logo)
-    assert warnings == ("logo: logo is 40x20 px and is enlarged 2.0x; it may look blurry",)
+    frame = renderers.LogoFrame("logo", (0, 0, 82, 100), padding=1)
+    _, warnings = _draw(renderer, (100, 100), frame, logo=logo)
+    assert warnings == ()  # exactly twice: 80 px wide inside 1 px padding
+    frame = renderers.LogoFrame("logo", (0, 0, 86, 100), padding=1)
+    _, warnings = _draw(renderer, (100, 100), frame, logo=logo)
+    assert warnings == ("logo: logo is 40x20 px and is enlarged 2.1x; it may look blurry",)
 
 
 @pytest.mark.parametrize("align", ["left", "center", "right"])
@@ -203,15 +215,15 @@ def test_a_picture_covers_exactly_its_box(renderer):
     assert image.getpixel((9, 5)) == image.getpixel((50, 24)) == image.getpixel((10, 25)) == (0, 255, 0)
 
 
-def test_a_plate_fills_the_logo_frame(renderer):
+def test_a_plate_hugs_the_logo_with_even_padding_and_round_corners(renderer):
     logo = renderers.load_logo(_white_mark())
-    frame = renderers.LogoFrame("logo", (10, 10, 120, 60), "auto")
+    frame = renderers.LogoFrame("logo", (10, 10, 120, 60), "dark", "center", 10)
     image, _ = _draw(renderer, (140, 80), frame, logo=logo)
-    # A white mark on white gets a dark plate over the whole frame, its corners rounded.
-    assert image.getpixel((70, 10)) == image.getpixel((70, 69)) == (34, 34, 34)
-    assert image.getpixel((10, 16)) == image.getpixel((129, 16)) == (34, 34, 34)  # above the mark
-    for outside in ((70, 9), (70, 70), (9, 16), (130, 16), (10, 10)):  # (10, 10): a round corner
-        assert image.getpixel(outside) == (255, 255, 255)
+    # The 160x60 mark fits 100x37.5; the plate is 10 px around it, centred, corners rounded.
+    plate = Image.eval(image.convert("L"), lambda v: 255 if v < 100 else 0).getbbox()
+    assert plate == (10, 11, 130, 69)
+    assert image.getpixel((10, 11)) == (255, 255, 255)  # a rounded corner
+    assert image.getpixel((70, 15)) == (34, 34, 34)  # padding above the mark
 
 
 def _white_mark() -> bytes:
@@ -226,3 +238,14 @@ def test_jpeg_quality_is_the_specs(renderer, brand):
     low = renderer.render(dataclasses.replace(card_spec(brand, "jpg"), jpeg_quality=40)).data
     high = renderer.render(dataclasses.replace(card_spec(brand, "jpg"), jpeg_quality=95)).data
     assert len(high) > len(low) * 1.5
+
+
+def test_a_logo_that_cannot_reach_3_to_1_is_reported(renderer):
+    # The partner gave both logos, both white, and the template forces a light plate.
+    white = renderers.load_logo(_white_mark())
+    spec = renderers.ImageSpec((140, 80), renderers.Page((renderers.LogoFrame(
+        "logo", (10, 10, 120, 60), "light"),)), renderers.BrandKit("A", logo=white,
+                                                                  logo_dark=white))
+    assert renderer.render(spec).warnings == (
+        "logo: the logo reaches only 1.0:1 contrast against what is behind it (at least 3:1 is "
+        "needed); upload a logo for light and one for dark backgrounds",)

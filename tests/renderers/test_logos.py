@@ -12,14 +12,13 @@ from PIL import Image
 import renderers
 from renderers.logos import (
     LIGHT_PLATE,
-    choose_plate,
     contrast_ratio,
     fit_size,
     luminance,
     measure_ink,
     scaled_logo,
-    visible_share,
 )
+from renderers.placement import Backdrop, choose_logo, logo_contrast, logo_variants
 
 LOGO_CASES = ("png-alpha", "png-opaque", "jpeg-on-white", "very-wide", "very-tall", "tiny",
               "huge", "cmyk-jpeg", "palette-png")
@@ -66,11 +65,13 @@ def test_low_contrast_logo_gets_a_plate_measured(logo_bytes):
     out = io.BytesIO()
     dark.save(out, "PNG")
     logo = renderers.load_logo(out.getvalue())
-    ink = measure_ink(logo)
-    assert choose_plate(logo, ink, (20, 20, 30), "auto") == LIGHT_PLATE
-    assert choose_plate(logo, ink, (250, 250, 250), "auto") is None
-    on_white = renderers.load_logo(logo_bytes("jpeg-on-white"))
-    assert choose_plate(on_white, measure_ink(on_white), (20, 20, 30), "auto") is None
+    only_this_one = (logo, logo)  # as in an email: only the stored file can be shown
+    navy, white = Backdrop.solid((20, 20, 30)), Backdrop.solid((250, 250, 250))
+    on_navy = choose_logo(only_this_one, navy)
+    assert on_navy.plate == LIGHT_PLATE and on_navy.contrast >= 3
+    assert choose_logo(only_this_one, white).plate is None
+    derived = choose_logo(logo_variants(logo, None), navy)  # a white version reads on navy
+    assert (derived.variant, derived.plate) == ("dark", None) and derived.contrast >= 3
 
 
 def _png_header(width: int, height: int) -> bytes:
@@ -83,8 +84,9 @@ def _png_header(width: int, height: int) -> bytes:
 
 
 @pytest.mark.parametrize("data, message", [
-    (b"%PDF-1.4 not a logo", "not a readable image"),
-    (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "not a readable image"),
+    (b"%PDF-1.4 not a logo", "PDF logo cannot be read"),
+    (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "logo is empty"),
+    (b"GIF89a-not-really", "not a readable image"),
     (b"", "empty"),
     (_png_header(8000, 6000), "possible decompression bomb"),
     (_png_header(60000, 60000), "decompression bomb"),
@@ -148,7 +150,8 @@ def test_gif_and_webp_are_accepted_and_bmp_is_not():
         assert renderers.load_logo(_encode(image, fmt)).source_format == fmt
     with pytest.raises(renderers.LogoError) as refused:
         renderers.load_logo(_encode(image, "BMP"))
-    assert str(refused.value) == "logo format BMP is not accepted: upload a PNG or JPEG file"
+    assert str(refused.value) == ("logo format BMP is not accepted: upload an SVG, PNG, JPEG, "
+                                  "WebP or PDF file")
 
 
 def test_size_limits_are_inclusive_and_their_messages_give_the_numbers():
@@ -172,8 +175,9 @@ def test_size_limits_are_inclusive_and_their_messages_give_the_numbers():
 
 def test_unreadable_and_empty_logos_are_refused_with_the_partners_next_step():
     with pytest.raises(renderers.LogoError) as refused:
-        renderers.load_logo(b"%PDF-1.4 not a logo")
-    assert str(refused.value) == "logo is not a readable image: upload a PNG or JPEG file"
+        renderers.load_logo(b"\x00\x01 not a logo")
+    assert str(refused.value) == ("logo is not a readable image: upload an SVG, PNG, JPEG, WebP "
+                                  "or PDF file")
     with pytest.raises(renderers.LogoError) as refused:
         renderers.load_logo(_encode(Image.new("RGB", (40, 40), (255, 255, 255)), "PNG"))
     assert str(refused.value) == "logo is empty: every pixel is transparent or background"
@@ -210,26 +214,30 @@ def test_text_on_a_colour_is_near_black_or_white_whichever_reads_better(backgrou
 
 
 def test_a_plate_can_be_forced_or_refused(logo_bytes):
-    logo = renderers.load_logo(logo_bytes("png-alpha"))
-    ink = measure_ink(logo)
-    assert choose_plate(logo, ink, (0, 0, 0), "none") is None
-    assert choose_plate(logo, ink, (0, 0, 0), "light") == (255, 255, 255)
-    assert choose_plate(logo, ink, (255, 255, 255), "dark") == (34, 34, 34)
+    variants = logo_variants(renderers.load_logo(logo_bytes("png-alpha")), None)
+    black, white = Backdrop.solid((0, 0, 0)), Backdrop.solid((255, 255, 255))
+    assert choose_logo(variants, black, "none").plate is None
+    assert choose_logo(variants, black, "light").plate == (255, 255, 255)
+    assert choose_logo(variants, white, "dark").plate == (34, 34, 34)
 
 
-def test_a_white_logo_on_white_gets_a_dark_plate():
+def test_a_white_logo_on_white_gets_its_derived_dark_version_not_a_plate():
     image = Image.new("RGBA", (200, 100))
     image.paste((250, 250, 250, 255), (20, 20, 180, 80))
-    logo = renderers.load_logo(_encode(image, "PNG"))
-    ink = measure_ink(logo)
-    assert choose_plate(logo, ink, (255, 255, 255), "auto") == (34, 34, 34)
-    assert choose_plate(logo, ink, (30, 30, 30), "auto") is None
-    assert visible_share(ink, (255, 255, 255)) == 0.0 and visible_share(ink, (0, 0, 0)) == 1.0
+    variants = logo_variants(renderers.load_logo(_encode(image, "PNG")), None)
+    on_white = choose_logo(variants, Backdrop.solid((255, 255, 255)))
+    assert (on_white.variant, on_white.plate) == ("light", None)
+    assert on_white.logo.image.getpixel((80, 30))[:3] == (26, 26, 26)  # one-colour near-black
+    on_dark = choose_logo(variants, Backdrop.solid((30, 30, 30)))
+    assert (on_dark.variant, on_dark.plate) == ("dark", None)
+    assert on_dark.logo.image.getpixel((80, 30)) == (250, 250, 250, 255)  # the partner's own
 
 
-def test_an_opaque_logo_is_judged_on_its_own_background(logo_bytes):
+def test_an_opaque_logo_loses_its_own_background_only_where_it_meets_the_edge(logo_bytes):
     logo = renderers.load_logo(logo_bytes("jpeg-on-white"))
-    assert choose_plate(logo, measure_ink(logo), (255, 255, 255), "auto") is None
+    light, _ = logo_variants(logo, None)
+    assert light.image.getpixel((0, 0))[3] == 0  # the white JPEG backing is gone
+    assert logo_contrast(measure_ink(light), Backdrop.solid((255, 255, 255))) >= 3
 
 
 def test_a_logo_fits_its_box_by_the_tighter_side():

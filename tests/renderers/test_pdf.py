@@ -103,10 +103,10 @@ def test_same_inputs_same_bytes_across_renderers(brand):
 
 
 def test_missing_glyphs_and_bidi_marks_are_reported(renderer, brand):
-    spec = brief_spec(brand, headline="Partner \u200f\u05e9\u05dc\u05d5\u05dd \u4f60\u597d")
+    spec = brief_spec(brand, headline="Partner \u200f\u05e9\u05dc\u05d5\u05dd \u1230\u120b")
     warnings = renderer.render(spec).warnings
-    assert any("right-to-left marks" in w for w in warnings)
-    assert any("without a glyph" in w and "\u4f60" in w for w in warnings)
+    assert any("bidi override marks" in w for w in warnings)
+    assert any("no installed font can draw" in w and "\u1230" in w for w in warnings)
 
 
 def test_low_resolution_logo_warns(renderer, logo_bytes):
@@ -202,9 +202,10 @@ def test_a_pdf_logo_is_fitted_and_aligned_inside_its_padding(renderer, align, le
 
 def test_a_logo_printed_below_150_dpi_is_reported_with_the_size_to_upload(renderer):
     logo = _two_colour_logo((300, 150))
-    result, _ = _small(renderer, renderers.LogoFrame("logo", (0, 0, 144, 72)), logo=logo)
+    result, _ = _small(renderer, renderers.LogoFrame("logo", (0, 0, 146, 74), padding=1),
+                       logo=logo)
     assert result.warnings == ()  # 300 px over 2 inches: 150 dpi exactly
-    result, _ = _small(renderer, renderers.LogoFrame("logo", (0, 0, 80, 40)),
+    result, _ = _small(renderer, renderers.LogoFrame("logo", (0, 0, 82, 42), padding=1),
                        logo=_two_colour_logo((40, 20)))
     assert result.warnings == ("logo: logo is 36 dpi at its printed size (1.11 in wide); upload at "
                                "least 333 px wide for print",)
@@ -225,12 +226,12 @@ def test_a_printed_qr_code_needs_modules_of_0_4_mm(renderer):
                                "frame larger)",)
 
 
-def test_pictures_are_embedded_at_150_dpi(renderer):
+def test_pictures_are_embedded_at_300_ppi_at_their_printed_size(renderer):
     image = Image.new("RGB", (1000, 1000), (200, 30, 30))
     out = io.BytesIO()
     image.save(out, "JPEG")
     picture = renderers.PictureFrame("photo", (0, 0, 72, 36), renderers.Resource("p.jpg", out.getvalue()))
     result, page = _small(renderer, picture)
     embedded = PdfReader(io.BytesIO(result.data)).pages[0].images
-    assert [(i.image.width, i.image.height) for i in embedded] == [(150, 75)]
+    assert [(i.image.width, i.image.height) for i in embedded] == [(300, 150)]
     assert page.getpixel((20, 20)) == pytest.approx((200, 30, 30), abs=8)

@@ -35,7 +35,10 @@ def catalogue():
 
 def _render(renderer, catalogue, partner, slug, output):
     """Render one template output for the golden partner."""
+    fields = {"event_date": "Donnerstag, 12. März, 08:30 Uhr",
+              "venue": "Hafenzentrum\nDockstraße 4"}
     request = campaigns.resolve_request(catalogue[slug], partner, output,
+                                        fields=fields if slug.startswith("event-") else {},
                                         link_for=lambda n, u, c: f"https://go.example.com/l/{n}")
     return renderer.render(request.spec)
 

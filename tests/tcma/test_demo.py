@@ -19,6 +19,9 @@ def test_demo_seeds_the_vendor_once(tmp_path):
     assert first.exit_code == 0, first.output
     assert "30 partners" in first.output
     assert "sign in as marketer" in first.output
+    # The demo campaign's headline experiment: people and bots click, bots never count, one sentence.
+    assert "Ran experiment 1 (headline a or b, one arm per partner) on " in first.output
+    assert "chance b is better; sample ratio as planned." in first.output
     # Every partner gets dry-run Mastodon and LinkedIn accounts and the campaign's planned post: two
     # partners in three auto-publish (published at once into the dry-run folder, with their social
     # card), the others' posts wait for their approval. Nothing left the machine.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from tcma.config import ROOT
 from tcma.fileio import write_atomically
 
 DEFAULT_TEMPLATES_DIR = ROOT / "templates"
-FORMATS = ("pdf", "png", "jpg", "html", "txt")
+FORMATS = ("pdf", "png", "jpg", "html", "eml", "txt")
 MAX_PARTNER_NAME = 200
 PARTNER_KEYS = {"name", "tier", "vertical", "region", "locale", "logo", "colors", "contact",
                 "address", "fields"}
@@ -55,27 +56,32 @@ def _text(data: Mapping, key: str, source: Path, limit: int = 200) -> str:
     return value
 
 
+def _logo(data: Mapping, key: str, source: Path) -> renderers.Logo | None:
+    """The logo file a partner file names under key (logo, or logo_dark for dark backgrounds)."""
+    if not data.get(key):
+        return None
+    logo_path = source.parent / _text(data, key, source)
+    try:
+        return renderers.load_logo(logo_path.read_bytes())
+    except OSError as exc:
+        raise RenderingError(f"{source}: {key} {logo_path}: {exc.strerror}") from None
+    except renderers.LogoError as exc:
+        raise RenderingError(f"{source}: {key} {logo_path}: {exc}") from None
+
+
 def _brand(data: Mapping, source: Path) -> renderers.BrandKit:
     """Brand kit from the partner file: colours, contact, address and logo."""
     colors, contact = data.get("colors", {}), data.get("contact", {})
     if not isinstance(colors, Mapping) or not isinstance(contact, Mapping):
         raise RenderingError(f"{source}: colors and contact must be objects")
-    logo = None
-    if data.get("logo"):
-        logo_path = source.parent / _text(data, "logo", source)
-        try:
-            logo = renderers.load_logo(logo_path.read_bytes())
-        except OSError as exc:
-            raise RenderingError(f"{source}: logo {logo_path}: {exc.strerror}") from None
-        except renderers.LogoError as exc:
-            raise RenderingError(f"{source}: logo {logo_path}: {exc}") from None
+    logo, logo_dark = (_logo(data, key, source) for key in ("logo", "logo_dark"))
     try:
         return renderers.BrandKit(
             _text(data, "name", source, MAX_PARTNER_NAME),
             colors.get("primary", "#1f4e79"), colors.get("secondary", "#f2a900"), logo,
             renderers.Contact(*(_text(contact, k, source) for k in
                                 ("name", "email", "phone", "website"))),
-            _text(data, "address", source, 400),
+            _text(data, "address", source, 400), logo_dark=logo_dark,
         )
     except renderers.RenderError as exc:
         raise RenderingError(f"{source}: colors: {exc}") from None
@@ -119,7 +125,7 @@ def _outputs(tpl: campaigns.Template, fmt: str) -> list[str]:
     if fmt not in FORMATS:
         raise RenderingError(f"format must be one of {FORMATS}")
     wanted = [o for o in tpl.outputs if campaigns.output_format(o) == fmt]
-    if not wanted and fmt == "txt" and "email" in tpl.outputs:
+    if not wanted and fmt in ("txt", "eml") and "email" in tpl.outputs:
         wanted = ["email"]
     if not wanted:
         formats = sorted({campaigns.output_format(o) for o in tpl.outputs})
@@ -127,13 +133,25 @@ def _outputs(tpl: campaigns.Template, fmt: str) -> list[str]:
     return wanted
 
 
-def _resolve(tpl, partner: PartnerInput, output: str, variant, fields) -> Any:
-    """Resolve one request, naming the partner file in errors."""
+def _resolve(tpl, partner: PartnerInput, output: str, variant, fields, print_ready: bool) -> Any:
+    """Resolve one request (the print-ready variant of a PDF if asked), naming the partner file in errors."""
     try:
-        return campaigns.resolve_request(tpl, partner.profile, output, variant=variant,
-                                         fields={**partner.fields, **fields})
+        request = campaigns.resolve_request(tpl, partner.profile, output, variant=variant,
+                                            fields={**partner.fields, **fields})
     except (campaigns.FieldError, campaigns.RequestError) as exc:
         raise RenderingError(f"{partner.source}: {exc}") from None
+    if print_ready:
+        return dataclasses.replace(request, spec=dataclasses.replace(request.spec, print_ready=True))
+    return request
+
+
+def _file_data(result: renderers.RenderResult, fmt: str, output: str) -> bytes:
+    """The bytes a format writes: an email as its text part, its complete .eml, or standalone HTML."""
+    if output == "email" and fmt == "txt":
+        return result.text.encode()
+    if output == "email" and fmt == "eml":
+        return result.extra["eml"]
+    return result.data
 
 
 def _file_name(partner: PartnerInput, output: str, fmt: str, out: Path, folder: bool) -> Path:
@@ -146,14 +164,17 @@ def _file_name(partner: PartnerInput, output: str, fmt: str, out: Path, folder: 
 def render_partner_files(
     template: str, partner_path: Path, fmt: str, out: Path, variant: str | None = None,
     fields: Mapping[str, str] | None = None, templates_dir: Path = DEFAULT_TEMPLATES_DIR,
+    print_ready: bool = False,
 ) -> list[Path]:
     """Validate everything, render every partner in one process, then write all files."""
+    if print_ready and fmt != "pdf":
+        raise RenderingError("--print makes the print-ready variant of a PDF: use it with --format pdf")
     catalogue = _catalogue(templates_dir)
     if template not in catalogue:
         raise RenderingError(f"unknown template {template!r} (known: {sorted(catalogue)})")
     tpl, folder = catalogue[template], Path(partner_path).is_dir()
     partners = read_partners(Path(partner_path))
-    jobs = [(p, o, _resolve(tpl, p, o, variant, fields or {}))
+    jobs = [(p, o, _resolve(tpl, p, o, variant, fields or {}, print_ready))
             for p in partners for o in _outputs(tpl, fmt)]
     renderer = renderers.Renderer()
     files = {}
@@ -162,8 +183,7 @@ def render_partner_files(
             result = renderer.render(request.spec)
         except renderers.RenderError as exc:
             raise RenderingError(f"{partner.source}: {output}: {exc}") from None
-        data = result.text.encode() if fmt == "txt" and output == "email" else result.data
-        files[_file_name(partner, output, fmt, Path(out), folder)] = data
+        files[_file_name(partner, output, fmt, Path(out), folder)] = _file_data(result, fmt, output)
     return write_files_atomically(files)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import campaigns
+import renderers
 from campaigns.vocabulary import tier_allows
 from tcma.errors import ConflictError, InvalidInput, NotFoundError, PermissionDenied
 from tcma.extensions import db
@@ -16,6 +17,7 @@ from tcma.queue import JobCall
 from tcma.services.accounts.auth import Principal
 from tcma.services.catalogue.templates import get_version, list_templates, template_for_version
 from tcma.services.launch.assets import RENDER_JOB, AssetView, get_asset
+from tcma.services.launch.launches import release_waiting
 from tcma.services.transaction import commit, enqueue_after_commit
 
 
@@ -67,6 +69,7 @@ def save_customization(principal: Principal, slug: str, values: dict[str, str]) 
     custom = get_customization(principal, slug)
     custom.fields, custom.dropped_fields = cleaned, []
     db.session.add(custom)
+    release_waiting(partner.id, version.id, cleaned)  # campaign assets that waited for these
     try:
         commit()
     except IntegrityError:  # a concurrent first save of the same customization won
@@ -108,3 +111,45 @@ def _same_self_served(partner_id: int, version_id: int, output: str, variant: st
         Asset.variant.is_(None) if variant is None else Asset.variant == variant,
         Asset.status != "failed"))
     return next((asset for asset in candidates if asset.fields == fields), None)
+
+
+PREVIEW_WIDTH = 480
+PREVIEW_OUTPUTS = ("pdf", "png", "jpg", "email")
+
+
+def preview_for_partner(principal: Principal, slug: str, output: str, variant: str | None,
+                        fields: dict[str, str]) -> dict[str, Any]:
+    """A small PNG of the template with these (unsaved) fields, and its warnings by field.
+
+    Nothing is stored and no link is recorded: the preview shows the destination, not a tracked
+    link. A required field left blank shows its example and a warning beside it.
+    """
+    from campaigns.preview import warnings_by_field
+    from tcma.services.launch.renders import partner_profile
+    from tcma.state import app_state
+
+    partner, version = _usable_version(principal, slug)
+    tpl = template_for_version(version)
+    wanted = output if output in tpl.outputs and output in PREVIEW_OUTPUTS else next(
+        (o for o in tpl.outputs if o in PREVIEW_OUTPUTS), None)
+    if wanted is None:
+        raise InvalidInput("this template has no output with a picture to preview",
+                           {"output": ["posts are previewed as text on the Posts page"]})
+    if variant is not None and variant not in tpl.variants:
+        raise InvalidInput(f"no variant {variant!r}", {"variant": [f"one of {', '.join(tpl.variants)}"]})
+    given = {name: value for name, value in fields.items() if str(value).strip()}
+    missing = tpl.missing_required(given)
+    stand_ins = {k: v for k, v in tpl.stand_in_fields().items() if k in missing}
+    cleaned = _validated(tpl, {**given, **stand_ins})
+    try:
+        request = campaigns.resolve_request(tpl, partner_profile(partner), wanted, variant, cleaned)
+        renderer = app_state().renderer
+        picture = renderer.preview(request.spec, PREVIEW_WIDTH).data
+        # The warnings of the real output (its sizes, QR modules, logo resolution), not the thumbnail's
+        warnings = renderer.render(request.spec).warnings
+    except (campaigns.RequestError, renderers.RenderError) as exc:
+        raise InvalidInput(str(exc), {"output": [str(exc)]}) from None
+    by_field, other = warnings_by_field(tpl, wanted, warnings)
+    for name in missing:
+        by_field.setdefault(name, []).insert(0, "required: the example is shown until you fill it in")
+    return {"output": wanted, "png": picture, "warnings": by_field, "general": other}

@@ -152,7 +152,9 @@ def trial_render(tpl: campaigns.Template) -> None:
 def _trial_one(renderer, tpl, profile, output: str, variant: str | None) -> None:
     where = f"outputs.{output}" + (f".variants.{variant}" if variant else "")
     try:
-        result = renderer.render(campaigns.resolve_request(tpl, profile, output, variant=variant).spec)
+        request = campaigns.resolve_request(tpl, profile, output, variant=variant,
+                                            fields=tpl.stand_in_fields())
+        result = renderer.render(request.spec)
     except TrialTimeout:
         raise InvalidInput(f"{where} takes longer than {TRIAL_SECONDS:g} s to render for one partner",
                            {f"spec.{where}": ["too slow to render"]}) from None

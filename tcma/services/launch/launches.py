@@ -14,11 +14,12 @@ from campaigns.vocabulary import ASSET_STATUSES, channel_for, tier_allows
 from tcma.config import get_settings
 from tcma.errors import ConflictError, InvalidInput, NotFoundError
 from tcma.extensions import db
-from tcma.models import Asset, Campaign, CampaignOutput, Partner, Tier
+from tcma.models import Asset, Campaign, CampaignOutput, Customization, Partner, Tier
 from tcma.models.base import insert_for, utcnow
 from tcma.queue import JobCall
 from tcma.services.accounts.auth import Principal
-from tcma.services.catalogue.templates import get_version
+from tcma.services.catalogue.templates import get_version, template_for_version
+from tcma.services.experiments.assignment import assign_campaign_variants
 from tcma.services.launch.assets import RENDER_JOB
 from tcma.services.partners.taxonomy import KINDS, partner_column, with_slugs
 from tcma.services.scoping import get_scoped, require_vendor
@@ -94,10 +95,14 @@ def _create_assets(campaign: Campaign, partner_ids: list[int]) -> None:
         .where(Partner.id.in_(partner_ids))).all())
     # Partner-major order: a partner's outputs land in the same render chunk, so its logo is
     # fetched and decoded once per chunk.
+    needs = _partner_only_fields(campaign)
+    saved = _saved_fields(partner_ids, list(needs)) if needs else {}
     rows = [{"partner_id": pid, "campaign_id": campaign.id, "campaign_output_id": out.id,
              "template_version_id": out.template_version_id, "output": out.output,
-             "fields": {}, "status": "queued", "attempts": 0,
-             "created_at": utcnow(), "updated_at": utcnow()}
+             "fields": {}, "status": "queued", "error": None, "attempts": 0,
+             "created_at": utcnow(), "updated_at": utcnow(),
+             **_given_or_waiting(needs.get(out.template_version_id),
+                                 saved.get((pid, out.template_version_id), {}))}
             for pid in partner_ids for out in campaign.outputs
             if tier_allows(out.template_version.available_tiers, tiers[pid])]
     if rows:
@@ -106,12 +111,56 @@ def _create_assets(campaign: Campaign, partner_ids: list[int]) -> None:
             db.session.execute(insert, rows[start:start + 1000])
 
 
+def _partner_only_fields(campaign: Campaign) -> dict[int, Any]:
+    """The campaign's template versions that need fields only a partner can give, by version id."""
+    templates = {out.template_version_id: template_for_version(out.template_version)
+                 for out in campaign.outputs}
+    return {vid: tpl for vid, tpl in templates.items() if tpl.missing_required({})}
+
+
+def _saved_fields(partner_ids: list[int], version_ids: list[int]) -> dict[tuple[int, int], dict]:
+    """The partners' saved field values for these template versions."""
+    rows = db.session.execute(select(Customization.partner_id, Customization.template_version_id,
+                                     Customization.fields)
+                              .where(Customization.partner_id.in_(partner_ids),
+                                     Customization.template_version_id.in_(version_ids)))
+    return {(pid, vid): fields or {} for pid, vid, fields in rows}
+
+
+def _given_or_waiting(template: Any, saved: dict[str, Any]) -> dict[str, Any]:
+    """An asset's fields and status: the partner's saved values, or waiting for the missing ones.
+
+    A placeholder ("Partner office / Main Street 1") is never rendered in their place.
+    """
+    if template is None:
+        return {}
+    missing = template.missing_required(saved)
+    if not missing:
+        return {"fields": dict(saved)}
+    labels = {f.name: f.label or f.name for f in template.fields}
+    return {"status": "waiting",
+            "error": "waiting for the partner to fill in: " + ", ".join(sorted(labels[n] for n in missing))}
+
+
+def release_waiting(partner_id: int, version_id: int, fields: dict[str, Any]) -> list[int]:
+    """Queue the partner's waiting assets of this template version with the fields just saved."""
+    ids = list(db.session.scalars(
+        update(Asset).where(Asset.partner_id == partner_id, Asset.template_version_id == version_id,
+                            Asset.status == "waiting")
+        .values(status="queued", error=None, fields=fields, updated_at=utcnow())
+        .returning(Asset.id)))
+    if ids:
+        _enqueue_chunks(sorted(ids), "released", "")  # an asset leaves "waiting" once
+    return ids
+
+
 def launch_campaign(principal: Principal, campaign_id: int) -> dict[str, int]:
     """Create one asset per (partner, output) and enqueue their renders; answers at once."""
     campaign = get_campaign(principal, campaign_id)
     if campaign.status == "archived":
         raise ConflictError("an archived campaign cannot be launched")
     _create_assets(campaign, segment_partner_ids(campaign.segment))
+    assign_campaign_variants(campaign.id)  # an experiment's arm, or its winner, for new assets
     campaign.status = "running" if campaign.status != "paused" else "paused"
     campaign.launched_at = campaign.launched_at or utcnow()
     if campaign.status == "running":

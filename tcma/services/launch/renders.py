@@ -45,6 +45,7 @@ def partner_profile(partner: Partner) -> campaigns.PartnerProfile:
         primary=kit.primary_color if kit else "#1f4e79",
         secondary=kit.secondary_color if kit else "#f2a900",
         logo=_logo(kit.logo_key if kit else None),
+        logo_dark=_logo(kit.logo_dark_key if kit else None),
         contact=renderers.Contact(
             name=kit.contact_name or "", email=kit.contact_email or "",
             phone=kit.contact_phone or "", website=kit.website or "",
@@ -81,6 +82,7 @@ def resolve_for(partner: Partner, version: TemplateVersion, output: str, variant
             pixel_url=pixel_url(partner.id, campaign_id, asset_id, variant,
                                          f"asset-{asset_id or 'preview'}"),
             logo_url=f"{base}/media/{kit.logo_key}" if kit and kit.logo_key else "",
+            logo_dark_url=f"{base}/media/{kit.logo_dark_key}" if kit and kit.logo_dark_key else "",
         )
 
     request = resolve()
@@ -99,6 +101,8 @@ def store_render(request: campaigns.RenderRequest) -> dict[str, Any]:
     storage.put(storage_key, result.data, result.media_type)
     if result.text is not None:
         storage.put(storage_key + ".txt", result.text.encode(), "text/plain; charset=utf-8")
+    if "eml" in result.extra:  # an email as one complete message: subject, text, HTML, images
+        storage.put(storage_key + ".eml", result.extra["eml"], "message/rfc822")
     return {"key": request.key, "storage_key": storage_key, "media_type": result.media_type,
             "size": len(result.data), "warnings": list(result.warnings), "created_at": utcnow()}
 
@@ -193,7 +197,8 @@ def warm_renderer() -> int:
                                            "any", "en", renderers.BrandKit("Warm-up"))
         for output in tpl.outputs:
             try:
-                renderer.render(campaigns.resolve_request(tpl, profile, output).spec)
+                renderer.render(campaigns.resolve_request(tpl, profile, output,
+                                                           fields=tpl.stand_in_fields()).spec)
                 rendered += 1
             except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError):
                 log.warning("warm-up of %s %s failed", tpl.slug, output, exc_info=True)

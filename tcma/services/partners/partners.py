@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,6 +12,7 @@ from tcma.extensions import db
 from tcma.models import BrandKit, Partner
 from tcma.services.accounts.auth import Principal
 from tcma.services.accounts.team import suspend_partner_access
+from tcma.services.partners.media import logo_files, logo_key
 from tcma.services.partners.taxonomy import (
     KINDS,
     PARTNER_FIELDS,
@@ -99,43 +98,42 @@ def update_brand_kit(principal: Principal, partner_id: int, values: dict[str, An
     return kit
 
 
-def upload_logo(principal: Principal, partner_id: int, data: bytes) -> BrandKit:
+def upload_logo(principal: Principal, partner_id: int, data: bytes, slot: str = "auto") -> BrandKit:
     """Validate an uploaded logo, store it re-encoded, then point the brand kit at it.
 
     The file is checked before anything is written: a bad upload leaves no row and no file.
     What is stored is the decoded, trimmed logo written again as a plain PNG: no metadata (EXIF
-    GPS), no trailing bytes (HTML or ZIP appended to an image) survive. The replaced logo's
-    file is deleted once the brand kit points at the new one.
+    GPS), no trailing bytes (HTML or ZIP appended to an image) survive; SVG and PDF logos are
+    drawn in a sandbox first. slot "auto" stores the logo for light and the one for dark
+    backgrounds (deriving the one not given); "light"/"dark" replaces that one only. Replaced
+    files are deleted once the brand kit points at the new ones.
     """
     partner = get_partner(principal, partner_id)
     try:
-        logo = renderers.load_logo(data)
+        files = logo_files(data, slot)
     except renderers.LogoError as exc:
         raise InvalidInput(f"logo refused: {exc}", {"logo": [str(exc)]}) from None
-    clean = _reencoded(logo)
-    key = f"logos/{partner.slug}/{hashlib.sha256(clean).hexdigest()[:24]}.png"
     storage = get_storage()
-    existed = storage.exists(key)
-    storage.put(key, clean, "image/png")
     kit = partner.brand_kit or BrandKit(partner=partner)
-    replaced, kit.logo_key = kit.logo_key, key
+    written, replaced = [], []
+    for column, png in files.items():
+        key = logo_key(partner.slug, png)
+        if not storage.exists(key):
+            written.append(key)
+        storage.put(key, png, "image/png")
+        replaced.append(getattr(kit, column))
+        setattr(kit, column, key)
     try:
         commit()
     except Exception:
         db.session.rollback()
-        if not existed:
+        for key in written:
             storage.delete(key)
         raise
-    if replaced and replaced != key:
+    in_use = {kit.logo_key, kit.logo_dark_key}
+    for old in set(replaced) - in_use - {None}:
         try:
-            storage.delete(replaced)
+            storage.delete(old)
         except NotFound:
             pass
     return kit
-
-
-def _reencoded(logo: renderers.Logo) -> bytes:
-    """The logo's pixels alone, as a PNG with no ancillary chunks."""
-    out = io.BytesIO()
-    logo.image.save(out, "PNG", optimize=False, compress_level=6)
-    return out.getvalue()

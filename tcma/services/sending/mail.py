@@ -104,4 +104,6 @@ def _retry(mail: OutboundMail, error: str) -> str:
 def _load_composers() -> None:
     # The composers live beside what they write about; importing them registers them.
     from tcma.services.accounts import invitations, passwords  # noqa: F401
+    from tcma.services.experiments import feedback  # noqa: F401
+    from tcma.services.sending import delivery  # noqa: F401
     from tcma.services.syndication import digests  # noqa: F401

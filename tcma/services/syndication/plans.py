@@ -33,6 +33,7 @@ from tcma.extensions import db
 from tcma.models import Asset, Campaign, Partner, PostPlan, ScheduledPost, SocialAccount
 from tcma.models.base import insert_for, utcnow
 from tcma.services.accounts.auth import Principal
+from tcma.services.experiments.assignment import record_post_variants
 from tcma.services.launch.launches import get_campaign
 from tcma.services.transaction import commit
 
@@ -156,6 +157,7 @@ def fill_plan(plan: PostPlan, now: datetime | None = None) -> int:
         insert = insert_for(db.session.get_bind().dialect.name, ScheduledPost).on_conflict_do_nothing()
         for start in range(0, len(rows), BATCH):
             db.session.execute(insert, rows[start:start + BATCH])
+        record_post_variants(plan.id)  # each post carries the variant of the render it posts
     if caps is not None:
         _record_skips(plan, caps.considered, skipped)
     return len(rows)

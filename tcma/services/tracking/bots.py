@@ -107,7 +107,9 @@ def flag_scanners(events: list[dict[str, Any]], earlier: Iterable[Mapping[str, A
     """
     for event in events:
         delivered = sends.get(event.get("send_id") or "")
-        if delivered is not None and 0 <= event["at"] - delivered <= SCANNER_SECONDS:
+        # The send itself is the delivery, not activity after it.
+        soon = delivered is not None and 0 <= event["at"] - delivered <= SCANNER_SECONDS
+        if soon and event["kind"] != "send":
             _mark(event, "scanner")
     by_message: dict[tuple[Any, ...], list[Mapping[str, Any]]] = defaultdict(list)
     for click in [*earlier, *events]:

@@ -140,6 +140,20 @@ def server_event(kind: str, partner_id: int, campaign_id: int | None = None, ass
     return event
 
 
+def record_sends(partner_id: int, campaign_id: int | None, variant: str | None, send_ids: list[str]) -> None:
+    """One "send" event per delivered message (its send id), buffered at once; uid send-<send id>."""
+    _check_dimensions(partner_id=partner_id, campaign_id=campaign_id, variant=variant)
+    now = time.time()
+    events = []
+    for send_id in send_ids:
+        visit = Visit("POST", "", None, send_id, now)
+        event = _event("send", partner_id, campaign_id, None, EMAIL, variant, visit, uid=f"send-{send_id}")
+        event["visitor"], event["bot"] = None, None
+        events.append(event)
+    if events:
+        buffer_events(app_state().tracking, events)
+
+
 TEXT_LIMITS = {"channel": 20, "variant": 40}  # the event table's columns
 
 

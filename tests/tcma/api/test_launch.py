@@ -34,7 +34,7 @@ def test_launch_to_30_partners_each_downloads_only_its_own(rq_s3_app):
     work()
     progress = client.get(f"/api/v1/campaigns/{campaign_id}/progress", headers=marketer).json
     assert progress == {"status": "completed", "total": 90, "queued": 0, "running": 0,
-                        "done": 90, "failed": 0}
+                        "done": 90, "failed": 0, "waiting": 0}
     assert stored_render_objects() == 90
 
     own = client.get("/api/v1/assets", headers=alice).json
@@ -127,4 +127,4 @@ def test_a_launch_to_an_empty_segment_completes_at_once(app, client):
     campaign_id = launch(client, marketer, {"tiers": ["gold"]})
     progress = client.post(f"/api/v1/campaigns/{campaign_id}/launch", headers=marketer).json
     assert progress == {"status": "completed", "total": 0, "queued": 0, "running": 0,
-                        "done": 0, "failed": 0}
+                        "done": 0, "failed": 0, "waiting": 0}

@@ -71,3 +71,59 @@ def test_logos_and_pages_cannot_be_sniffed_or_framed(client):
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     api = client.get("/api/v1/auth/me", headers=headers)
     assert api.headers["X-Content-Type-Options"] == "nosniff"
+
+
+SVG_MARK = (b'<svg xmlns="http://www.w3.org/2000/svg" width="300" height="100">'
+            b'<rect x="10" y="10" width="280" height="80" fill="#1f4e79"/>{}</svg>')
+
+
+def _pixels(key: str) -> Image.Image:
+    return Image.open(io.BytesIO(get_storage().get(key))).convert("RGBA")
+
+
+def test_one_upload_stores_a_logo_for_light_and_one_for_dark_backgrounds(client):
+    partner = make_partner(make_taxonomy(), with_logo=False)
+    _, headers = make_user("partner", partner)
+    response = _upload(client, partner.id, SVG_MARK.replace(b"{}", b""), headers, "logo.svg")
+    assert response.status_code == 200, response.json
+    light, dark = response.json["logo_key"], response.json["logo_dark_key"]
+    middle = (_pixels(light).width // 2, _pixels(light).height // 2)
+    assert _pixels(light).getpixel(middle) == (31, 78, 121, 255)  # the partner's own blue
+    assert _pixels(dark).getpixel(middle) == (255, 255, 255, 255)  # derived: white for dark
+
+
+def test_a_logo_for_dark_backgrounds_replaces_only_that_one(client):
+    partner = make_partner(make_taxonomy(), with_logo=False)
+    _, headers = make_user("partner", partner)
+    first = _upload(client, partner.id, logo_png("#AA2200"), headers).json
+    own_dark = _upload(client, partner.id, logo_png("#FFFFFF"), headers, "white.png")
+    response = client.put(f"/api/v1/partners/{partner.id}/logo?variant=dark", headers=headers,
+                          data={"logo": (io.BytesIO(logo_png("#FFEE88")), "dark.png")},
+                          content_type="multipart/form-data")
+    assert own_dark.status_code == response.status_code == 200
+    assert response.json["logo_key"] == own_dark.json["logo_key"]
+    assert response.json["logo_dark_key"] not in (first["logo_dark_key"],
+                                                  own_dark.json["logo_dark_key"])
+    assert not get_storage().exists(own_dark.json["logo_dark_key"])  # the replaced one is gone
+
+
+def test_an_svg_with_a_script_is_refused_and_nothing_is_stored(client):
+    partner = make_partner(make_taxonomy(), with_logo=False)
+    _, headers = make_user("partner", partner)
+    data = SVG_MARK.replace(b"{}", b"<script>fetch('https://evil.example')</script>")
+    response = _upload(client, partner.id, data, headers, "logo.svg")
+    assert response.status_code == 422
+    assert response.json["errors"] == {
+        "logo": ["SVG logo contains a <script> element; scripts are refused"]}
+    assert client.get(f"/api/v1/partners/{partner.id}/brand-kit", headers=headers).json[
+        "logo_key"] is None
+
+
+def test_an_unknown_logo_variant_is_refused(client):
+    partner = make_partner(make_taxonomy(), with_logo=False)
+    _, headers = make_user("partner", partner)
+    response = client.put(f"/api/v1/partners/{partner.id}/logo?variant=sepia", headers=headers,
+                          data={"logo": (io.BytesIO(logo_png()), "logo.png")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "variant" in str(response.json["errors"])

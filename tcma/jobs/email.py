@@ -1,0 +1,12 @@
+"""Campaign email jobs: send one chunk of a partner's send (batches claimed before each SMTP session)."""
+
+from __future__ import annotations
+
+from tcma.jobs import job
+from tcma.services.sending.delivery import deliver_chunk
+
+
+@job(queue="default", timeout=600, result_ttl=3600)
+def send_chunk(send_id: int, first_id: int, last_id: int) -> str:
+    """Send the queued recipients first..last of a send (idempotent: claimed rows are never resent)."""
+    return deliver_chunk(send_id, first_id, last_id)

@@ -1,0 +1,172 @@
+"""Sends of a campaign email to a partner's lists, their numbers and recipients."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from campaigns.vocabulary import EMAIL_SEND_STATUSES, RECIPIENT_STATUSES
+from tcma.schemas.common import DB_ID, PageArgs, QueryArgs, page_of
+
+NUMBERS = (
+    "recipients",
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "skipped",
+    "unknown",
+    "failed",
+    "bounced",
+    "complained",
+    "opened",
+    "opened_machine",
+    "clicked",
+    "clicked_machine",
+    "unsubscribed",
+)
+
+
+class SendNumbersSchema(Schema):
+    """A send's numbers: messages by outcome; people's opens and clicks, machines' beside them."""
+
+    for _name in NUMBERS:
+        locals()[_name] = fields.Integer()
+    del _name
+
+
+class EmailSendCreateSchema(Schema):
+    """Send a campaign's email (as rendered for the partner) to some of the partner's lists."""
+
+    campaign_id = fields.Integer(required=True, validate=DB_ID)
+    list_ids = fields.List(
+        fields.Integer(validate=DB_ID), required=True, validate=validate.Length(min=1, max=50)
+    )
+    greeting = fields.String(
+        validate=validate.Length(min=1, max=80),
+        metadata={
+            "description": "the greeting line; {first_name} is each contact's (default 'Hello {first_name},')"
+        },
+    )
+
+
+class EmailSendSchema(Schema):
+    """A send as listed: what, to which lists, when, how far it got."""
+
+    id = fields.Integer()
+    partner_id = fields.Integer()
+    campaign_id = fields.Integer()
+    variant = fields.String(allow_none=True)
+    list_ids = fields.List(fields.Integer())
+    greeting = fields.String()
+    subject = fields.String(allow_none=True)
+    preheader = fields.String(allow_none=True)
+    status = fields.String(metadata={"enum": list(EMAIL_SEND_STATUSES)})
+    local_at = fields.String(allow_none=True)
+    time_zone = fields.String(allow_none=True)
+    scheduled_at = fields.DateTime(allow_none=True)
+    resume_at = fields.DateTime(allow_none=True)
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    numbers = fields.Nested(SendNumbersSchema)
+
+
+class ScheduleSchema(Schema):
+    """Send now (no local_at), or at local_at on the partner's wall clock."""
+
+    local_at = fields.NaiveDateTime(
+        allow_none=True,
+        metadata={"description": "wall-clock time in the partner's time zone, e.g. 2026-12-01T09:00:00"},
+    )
+
+
+class SendFilterArgs(QueryArgs):
+    """Narrow the list to one campaign."""
+
+    campaign_id = fields.Integer(validate=DB_ID)
+
+
+class PreviewSchema(Schema):
+    """The message as a recipient sees it."""
+
+    subject = fields.String()
+    preheader = fields.String()
+    html = fields.String()
+    text = fields.String()
+    from_ = fields.String(data_key="from", attribute="from")
+    reply_to = fields.String()
+
+
+class TestSendSchema(Schema):
+    """Where the test went."""
+
+    to = fields.String()
+    message_id = fields.String()
+
+
+class RecipientSchema(Schema):
+    """One message of a send (the partner's users only)."""
+
+    id = fields.Integer()
+    contact_id = fields.Integer(allow_none=True)
+    address = fields.String(allow_none=True)
+    status = fields.String(metadata={"enum": list(RECIPIENT_STATUSES)})
+    detail = fields.String(allow_none=True)
+    message_id = fields.String(allow_none=True)
+    sent_at = fields.DateTime(allow_none=True)
+
+
+class RecipientArgs(PageArgs):
+    """Narrow the recipients to one status."""
+
+    status = fields.String(validate=validate.OneOf(RECIPIENT_STATUSES))
+
+
+RecipientPageSchema = page_of(RecipientSchema, "RecipientPageSchema")
+
+
+class PartnerSendNumbersSchema(SendNumbersSchema):
+    """One partner's send of the campaign, numbers only."""
+
+    send_id = fields.Integer()
+    partner_id = fields.Integer()
+    status = fields.String()
+
+
+class CampaignSendStatsSchema(Schema):
+    """A campaign's sends across partners: totals and per partner, no address."""
+
+    campaign_id = fields.Integer()
+    totals = fields.Nested(SendNumbersSchema)
+    sends = fields.List(fields.Nested(PartnerSendNumbersSchema))
+
+
+class DnsRecordSchema(Schema):
+    """A DNS record the partner publishes."""
+
+    type = fields.String()
+    name = fields.String()
+    value = fields.String()
+    purpose = fields.String(metadata={"enum": ["dkim", "spf", "dmarc"]})
+
+
+class SendingDomainCreateSchema(Schema):
+    """Send from the partner's own domain (news@partner.example)."""
+
+    domain = fields.String(required=True, validate=validate.Length(min=4, max=253))
+    from_local = fields.String(load_default="news", validate=validate.Length(min=1, max=64))
+
+
+class SendingDomainSchema(Schema):
+    """A partner's domain: records to publish, what the last DNS check found (never the private key)."""
+
+    id = fields.Integer()
+    partner_id = fields.Integer()
+    domain = fields.String()
+    from_local = fields.String()
+    selector = fields.String()
+    status = fields.String(metadata={"enum": ["pending", "verified", "failed"]})
+    records = fields.List(fields.Nested(DnsRecordSchema))
+    checks = fields.Dict(allow_none=True)
+    checked_at = fields.DateTime(allow_none=True)
+    verified_at = fields.DateTime(allow_none=True)

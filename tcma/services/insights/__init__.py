@@ -1,0 +1,1 @@
+"""Use cases: partner engagement scores, churn flags and the programme's KPIs."""

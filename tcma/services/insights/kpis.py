@@ -1,0 +1,133 @@
+"""The programme's KPIs (docs/insights.md defines each): activation, time to first use, content
+adoption per template, and churn. Vendor users only; read from rollups, customizations, assets
+and posts, never the raw event table.
+
+- `programme_kpis(principal, KpiQuery) -> dict`: every KPI on `as_of`.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from campaigns.vocabulary import tier_allows
+from tcma.extensions import db
+from tcma.models import Asset, Customization, EventRollup, Partner, ScheduledPost, Template, TemplateVersion
+from tcma.services.accounts.auth import Principal
+from tcma.services.insights.activity import activity_by_partner, day_start, first_use_by_partner, period
+from tcma.services.insights.partners import checked_as_of
+from tcma.services.scoping import require_vendor
+
+ADOPTION_ACTIONS = ("downloaded", "customized", "sent", "posted")
+
+
+@dataclass
+class KpiQuery:
+    """The day the KPIs are taken on and the periods they look at."""
+
+    as_of: date | None = None
+    activation_days: int = 30
+    inactive_days: int = 45
+    baseline_days: int = 90
+
+
+def _rate(part: int, whole: int) -> float | None:
+    """part / whole to four decimals (None when there is no whole to divide by)."""
+    if not whole:
+        return None
+    return float((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
+
+
+def _joined(partner: Partner) -> date:
+    return partner.created_at.astimezone(UTC).date()
+
+
+def programme_kpis(principal: Principal, query: KpiQuery) -> dict[str, Any]:
+    """Activation, time to first use, adoption per template and churn, on `as_of`."""
+    require_vendor(principal)
+    as_of = checked_as_of(query.as_of)
+    partners = list(db.session.scalars(select(Partner).where(
+        Partner.status == "active", Partner.created_at < day_start(as_of + timedelta(days=1)))
+        .order_by(Partner.id)))
+    return {"as_of": as_of, "partners": len(partners),
+            "activation": _activation(partners, as_of, query.activation_days),
+            "adoption": _adoption(partners, as_of),
+            "churn": _churn(partners, as_of, query.inactive_days, query.baseline_days)}
+
+
+def _activation(partners: list[Partner], as_of: date, days: int) -> dict[str, Any]:
+    first = first_use_by_partner(as_of)
+    cohort = [p for p in partners if (as_of - _joined(p)).days >= days]
+    activated = [p for p in cohort if p.id in first and (first[p.id] - _joined(p)).days <= days]
+    waits = [(first[p.id] - _joined(p)).days for p in partners if p.id in first]
+    return {"days": days, "cohort": len(cohort), "activated": len(activated),
+            "rate": _rate(len(activated), len(cohort)), "used": len(waits),
+            "median_days_to_first_use": statistics.median(waits) if waits else None}
+
+
+def _adopters(as_of: date) -> dict[str, dict[int, set[int]]]:
+    """Per action, per template id: the partners who took it up to `as_of`."""
+    end = day_start(as_of + timedelta(days=1))
+    through_asset = select(TemplateVersion.template_id, Asset.partner_id).join(
+        TemplateVersion, TemplateVersion.id == Asset.template_version_id)
+    queries = {
+        "downloaded": through_asset.join(EventRollup, EventRollup.asset_id == Asset.id).where(
+            EventRollup.kind == "download", EventRollup.total > 0, EventRollup.day <= as_of),
+        "sent": through_asset.join(EventRollup, EventRollup.asset_id == Asset.id).where(
+            EventRollup.kind == "send", EventRollup.total > 0, EventRollup.day <= as_of),
+        "posted": through_asset.join(ScheduledPost, ScheduledPost.asset_id == Asset.id).where(
+            ScheduledPost.status == "published", ScheduledPost.published_at < end),
+        "customized": select(TemplateVersion.template_id, Customization.partner_id).join(
+            TemplateVersion, TemplateVersion.id == Customization.template_version_id).where(
+            Customization.created_at < end),
+    }
+    found: dict[str, dict[int, set[int]]] = {}
+    for action, stmt in queries.items():
+        found[action] = defaultdict(set)
+        for template_id, partner_id in db.session.execute(stmt.distinct()):
+            found[action][template_id].add(partner_id)
+    self_served = through_asset.where(Asset.campaign_id.is_(None), Asset.created_at < end).distinct()
+    for template_id, partner_id in db.session.execute(self_served):
+        found["customized"][template_id].add(partner_id)
+    return found
+
+
+def _latest_versions() -> list[tuple[Template, TemplateVersion]]:
+    latest = {}
+    rows = db.session.execute(
+        select(Template, TemplateVersion).join(TemplateVersion, TemplateVersion.template_id == Template.id)
+        .order_by(Template.slug, TemplateVersion.version))
+    for template, version in rows:
+        latest[template.id] = (template, version)
+    return list(latest.values())
+
+
+def _adoption(partners: list[Partner], as_of: date) -> list[dict[str, Any]]:
+    found, rows = _adopters(as_of), []
+    for template, version in _latest_versions():
+        eligible = {p.id for p in partners if tier_allows(version.available_tiers, p.tier.slug)}
+        row: dict[str, Any] = {"template_id": template.id, "slug": template.slug, "name": template.name,
+                               "eligible": len(eligible)}
+        adopted: set[int] = set()
+        for action in ADOPTION_ACTIONS:
+            took = found[action].get(template.id, set()) & eligible
+            row[action] = len(took)
+            adopted |= took
+        rows.append({**row, "adopted": len(adopted), "rate": _rate(len(adopted), len(eligible))})
+    return rows
+
+
+def _churn(partners: list[Partner], as_of: date, inactive_days: int, baseline_days: int) -> dict[str, Any]:
+    recent = activity_by_partner(*period(as_of, inactive_days))
+    baseline = activity_by_partner(*period(as_of - timedelta(days=inactive_days), baseline_days))
+    ids = {p.id for p in partners}
+    were_active = {pid for pid, act in baseline.items() if pid in ids and act.actions}
+    churned = {pid for pid in were_active if not (pid in recent and recent[pid].actions)}
+    return {"inactive_days": inactive_days, "baseline_days": baseline_days, "were_active": len(were_active),
+            "churned": len(churned), "rate": _rate(len(churned), len(were_active))}

@@ -1,0 +1,476 @@
+"""Delivering a send: render once, one row per recipient, jobs that claim and send in batches.
+
+At most once: a batch of recipients is claimed (queued -> sending, Message-ID fixed) and committed
+before the SMTP transaction; afterwards each is marked sent, failed, or back to queued (refused
+for now, untouched by the server). A worker that dies mid-batch leaves its rows "sending": the
+maintenance pass turns them "unknown" and nothing sends them again. Suppressions (the partner's
+and the global complaints list) and the weekly per-contact cap are checked at claim time.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from html import escape
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select, update
+
+import campaigns
+import renderers
+from tcma.config import get_settings
+from tcma.errors import InvalidInput
+from tcma.extensions import db
+from tcma.mail import OutgoingMail, TemporaryMailError, WireMessage, new_message_id, send_batch
+from tcma.models import (
+    Contact,
+    ContactListMember,
+    EmailRecipient,
+    EmailSend,
+    Event,
+    OutboundMail,
+    TemplateVersion,
+)
+from tcma.models.base import insert_for, utcnow
+from tcma.queue import JobCall
+from tcma.services.catalogue.templates import template_for_version
+from tcma.services.launch.renders import partner_profile
+from tcma.services.sending.composing import (
+    GREETING,
+    PIXEL,
+    UNSUBSCRIBE,
+    MessageFiller,
+    Personal,
+    PreparedEmail,
+    preheader_of,
+    with_preheader,
+)
+from tcma.services.sending.domains import signer_for
+from tcma.services.sending.mail import composer
+from tcma.services.sending.suppressions import suppressed_among
+from tcma.services.transaction import commit, enqueue_after_commit
+from tcma.state import app_state
+
+log = logging.getLogger(__name__)
+SEND_JOB = "tcma.jobs.email.send_chunk"
+COUNTED = ("sending", "sent", "unknown", "bounced", "complained")  # messages that (may) have gone out
+SENDING_LEASE = timedelta(minutes=15)  # past the send job's timeout: a row still "sending" is orphaned
+STALLED = timedelta(minutes=5)
+
+
+# Rendering once --------------------------------------------------------------------------------
+
+
+def prepare(send: EmailSend, fields: dict[str, Any]) -> None:
+    """Render the partner's email once, with placeholders for what each recipient gets."""
+    partner = send.partner
+    version = db.session.get(TemplateVersion, send.template_version_id)
+    tpl = template_for_version(version)
+    values = dict(fields)
+    if any(f.name == "greeting" for f in tpl.fields):
+        values["greeting"] = GREETING
+    from tcma.services.tracking.links import LinkBatch
+
+    links = LinkBatch(partner.id, send.campaign_id, None, send.variant)
+    kit = partner.brand_kit
+    base = get_settings().public_url
+    logo_url = f"{base}/media/{kit.logo_key}" if kit and kit.logo_key else ""
+    logo_dark_url = f"{base}/media/{kit.logo_dark_key}" if kit and kit.logo_dark_key else ""
+
+    def resolve() -> campaigns.RenderRequest:
+        return campaigns.resolve_request(
+            tpl,
+            partner_profile(partner),
+            "email",
+            variant=send.variant,
+            fields=values,
+            link_for=links.link_for,
+            unsubscribe_url=UNSUBSCRIBE,
+            pixel_url=PIXEL,
+            logo_url=logo_url,
+            logo_dark_url=logo_dark_url,
+        )
+
+    try:
+        request = resolve()
+        if not links.save():
+            request = resolve()
+        result = app_state().renderer.render(request.spec)
+    except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError) as exc:
+        raise InvalidInput(f"the email cannot be rendered: {exc}", {"campaign_id": [str(exc)]}) from None
+    send.subject = result.extra["subject"]
+    send.preheader = (result.extra.get("preheader")
+                      or preheader_of(version.spec, _unfreeze(request.spec.values)))
+    html = result.data.decode("utf-8")
+    # A template that shows its preheader itself (mj-preview) gets no second one.
+    send.html = html if escape(send.preheader) in html else with_preheader(html, send.preheader)
+    send.text = result.text or ""
+
+
+def _unfreeze(values: Any) -> Any:
+    if isinstance(values, tuple) and all(
+        isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], str) for v in values
+    ):
+        return {k: _unfreeze(v) for k, v in values}
+    return values
+
+
+def filler_for(send: EmailSend) -> MessageFiller:
+    """What fills each recipient's message of this send."""
+    from tcma.services.tracking.events import pixel_url
+
+    partner = send.partner
+    settings = get_settings()
+    prepared = PreparedEmail(send.subject or "", send.preheader or "", send.html or "", send.text or "")
+    partner_id, campaign_id, variant = partner.id, send.campaign_id, send.variant
+    return MessageFiller(
+        prepared,
+        partner_name=partner.name,
+        reply_to=_reply_to(partner),
+        greeting=send.greeting,
+        pixel_for=lambda uid: pixel_url(partner_id, campaign_id, None, variant, uid),
+        mail_settings=app_state().mail_settings,
+        list_id=f"<partner-{partner.id}.{settings.email_sending_domain}>",
+        signer=signer_for(partner.id),
+    )
+
+
+def _reply_to(partner) -> str | None:
+    address = partner.brand_kit.contact_email if partner.brand_kit else None
+    if not address:
+        return None
+    try:
+        return validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        log.warning("partner %s has a contact address that is not valid; no Reply-To", partner.id)
+        return None
+
+
+def sample_person(send: EmailSend, address: str = "recipient@example.com") -> Personal:
+    """A stand-in recipient for previews and tests (its links and pixel count nothing)."""
+    return Personal(
+        recipient_id=0,
+        uid="preview",
+        address=address,
+        first_name=None,
+        message_id=new_message_id(app_state().mail_settings),
+    )
+
+
+@composer("campaign_test")
+def compose_test(send_id: int, message_id: str) -> OutgoingMail | None:
+    """The test a partner's user sends themselves: the send as its recipients will get it."""
+    send = db.session.get(EmailSend, send_id)
+    mail = db.session.scalar(select(OutboundMail).where(OutboundMail.message_id == message_id))
+    if send is None or mail is None:
+        return None
+    message = filler_for(send).message(sample_person(send, mail.recipient))
+    return OutgoingMail(
+        to=[mail.recipient],
+        subject=f"[Test] {send.subject}",
+        message_id=message_id,
+        text=message.get_body(("plain",)).get_content(),
+        html=message.get_body(("html",)).get_content(),
+        reply_to=str(message["Reply-To"] or "") or None,
+    )
+
+
+# Starting --------------------------------------------------------------------------------------
+
+
+def start(send: EmailSend) -> int:
+    """One queued row per distinct contact on the send's lists, and the jobs that send them."""
+    rows = db.session.execute(
+        select(Contact.id, Contact.email, Contact.address_hash)
+        .join(ContactListMember, ContactListMember.contact_id == Contact.id)
+        .where(ContactListMember.list_id.in_(send.list_ids), Contact.partner_id == send.partner_id)
+        .order_by(Contact.id)
+    ).all()
+    seen: set[str] = set()
+    now = utcnow()
+    values = []
+    for contact_id, email, hashed in rows:
+        if hashed not in seen:
+            seen.add(hashed)
+            values.append(
+                {
+                    "send_id": send.id,
+                    "partner_id": send.partner_id,
+                    "contact_id": contact_id,
+                    "address": email,
+                    "address_hash": hashed,
+                    "uid": _uid(),
+                    "status": "queued",
+                    "created_at": now,
+                }
+            )
+    if values:
+        db.session.execute(insert_for(db.session.get_bind().dialect.name, EmailRecipient), values)
+    send.status, send.started_at, send.resume_at = "sending", now, None
+    db.session.flush()
+    _enqueue_chunks(send.id, "start")
+    return len(values)
+
+
+def _uid() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+def _enqueue_chunks(send_id: int, tag: str) -> int:
+    ids = list(
+        db.session.scalars(
+            select(EmailRecipient.id)
+            .where(EmailRecipient.send_id == send_id, EmailRecipient.status == "queued")
+            .order_by(EmailRecipient.id)
+        )
+    )
+    size = get_settings().email_send_chunk
+    chunks = [ids[i : i + size] for i in range(0, len(ids), size)] or [[0]]
+    for chunk in chunks:
+        enqueue_after_commit(
+            JobCall(SEND_JOB, (send_id, chunk[0], chunk[-1]), job_id=f"email-{send_id}-{chunk[0]}-{tag}")
+        )
+    return len(chunks)
+
+
+# Sending ---------------------------------------------------------------------------------------
+
+
+def deliver_chunk(send_id: int, first_id: int, last_id: int) -> str:
+    """Send the queued recipients of a send with ids first..last, batch by batch."""
+    settings = get_settings()
+    filler = None
+    while True:
+        send = db.session.get(EmailSend, send_id)
+        if send is None or send.status != "sending":
+            commit()
+            return "stopped"
+        room = settings.email_daily_cap - _sent_today(send.partner_id)
+        if room <= 0:
+            send.resume_at = _next_day()
+            commit()
+            return "capped"
+        people = _claim(send, first_id, last_id, min(settings.email_send_batch, room))
+        if people is None:
+            break
+        if people:
+            filler = filler or filler_for(send)
+            if not _deliver(send, filler, people):
+                return "retrying"
+    _finish_if_done(send_id)
+    return "done"
+
+
+def _sent_today(partner_id: int) -> int:
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(EmailRecipient)
+            .where(
+                EmailRecipient.partner_id == partner_id,
+                EmailRecipient.claimed_at >= midnight,
+                EmailRecipient.status.in_(COUNTED),
+            )
+        )
+        or 0
+    )
+
+
+def _next_day() -> datetime:
+    return utcnow().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+
+
+def _claim(send: EmailSend, first_id: int, last_id: int, limit: int) -> list[Personal] | None:
+    """Take up to `limit` queued recipients; skip the suppressed and capped; commit. None: none left."""
+    rows = db.session.execute(
+        select(
+            EmailRecipient.id,
+            EmailRecipient.uid,
+            EmailRecipient.address,
+            EmailRecipient.address_hash,
+            EmailRecipient.contact_id,
+            EmailRecipient.message_id,
+        )
+        .where(
+            EmailRecipient.send_id == send.id,
+            EmailRecipient.status == "queued",
+            EmailRecipient.id.between(first_id, last_id),
+        )
+        .order_by(EmailRecipient.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not rows:
+        commit()
+        return None
+    hashes = [r.address_hash for r in rows]
+    suppressed = suppressed_among(send.partner_id, hashes)
+    recent = _recent_counts(hashes)
+    names = dict(
+        db.session.execute(
+            select(Contact.id, Contact.first_name).where(
+                Contact.id.in_([r.contact_id for r in rows if r.contact_id])
+            )
+        ).all()
+    )
+    now, cap = utcnow(), get_settings().email_weekly_cap
+    changes, people = [], []
+    for row in rows:
+        reason = (
+            f"suppressed: {suppressed[row.address_hash]}"
+            if row.address_hash in suppressed
+            else "contact deleted"
+            if row.contact_id is None or not row.address
+            else f"weekly cap: {cap} emails in 7 days"
+            if recent.get(row.address_hash, 0) >= cap
+            else None
+        )
+        if reason:
+            changes.append({"id": row.id, "status": "skipped", "detail": reason})
+            continue
+        message_id = row.message_id or new_message_id(app_state().mail_settings)
+        changes.append({"id": row.id, "status": "sending", "claimed_at": now, "message_id": message_id})
+        people.append(Personal(row.id, row.uid, row.address, names.get(row.contact_id), message_id))
+    db.session.execute(update(EmailRecipient), changes)
+    commit()
+    return people
+
+
+def _recent_counts(hashes: list[str]) -> dict[str, int]:
+    since = utcnow() - timedelta(days=7)
+    return dict(
+        db.session.execute(
+            select(EmailRecipient.address_hash, func.count())
+            .where(
+                EmailRecipient.address_hash.in_(hashes),
+                EmailRecipient.claimed_at >= since,
+                EmailRecipient.status.in_(COUNTED),
+            )
+            .group_by(EmailRecipient.address_hash)
+        ).all()
+    )
+
+
+def _deliver(send: EmailSend, filler: MessageFiller, people: list[Personal]) -> bool:
+    """Hand the claimed messages over; record each outcome. False: the server refused for now."""
+    messages = [
+        WireMessage(filler.wire(p), filler.envelope_from(p.uid), p.address, p.message_id) for p in people
+    ]
+    results = send_batch(app_state().mailer, messages)
+    now, changes, sent, retry = utcnow(), [], [], False
+    for person, result in zip(people, results, strict=True):
+        if result.transport_id is not None:
+            changes.append({"id": person.recipient_id, "status": "sent", "sent_at": now, "detail": None})
+            sent.append(person.uid)
+        elif result.unknown:
+            changes.append({"id": person.recipient_id, "status": "unknown", "detail": str(result.error)})
+        elif isinstance(result.error, TemporaryMailError):
+            retry = True
+            changes.append(
+                {
+                    "id": person.recipient_id,
+                    "status": "queued",
+                    "claimed_at": None,
+                    "detail": str(result.error),
+                }
+            )
+        else:
+            changes.append({"id": person.recipient_id, "status": "failed", "detail": str(result.error)})
+    db.session.execute(update(EmailRecipient), changes)
+    commit()
+    _record_sends(send, sent)
+    return not retry
+
+
+def _record_sends(send: EmailSend, uids: list[str]) -> None:
+    """A send event per message: the tracking flags clicks seconds after it as a scanner's."""
+    from tcma.services.tracking.events import record_sends
+
+    record_sends(send.partner_id, send.campaign_id, send.variant, uids)
+
+
+def _finish_if_done(send_id: int) -> None:
+    left = db.session.scalar(
+        select(func.count())
+        .select_from(EmailRecipient)
+        .where(EmailRecipient.send_id == send_id, EmailRecipient.status.in_(("queued", "sending")))
+    )
+    send = db.session.get(EmailSend, send_id)
+    if not left and send is not None and send.status == "sending":
+        send.status, send.finished_at = "done", utcnow()
+    commit()
+
+
+# Maintenance -----------------------------------------------------------------------------------
+
+
+def recover_sends(lease: timedelta = SENDING_LEASE, stalled: timedelta = STALLED) -> dict[str, int]:
+    """Orphaned messages become "unknown" (never resent); due sends start; stalled ones go on."""
+    now = utcnow()
+    unknown = db.session.execute(
+        update(EmailRecipient)
+        .where(EmailRecipient.status == "sending", EmailRecipient.claimed_at < now - lease)
+        .values(
+            status="unknown",
+            detail="the worker stopped during the SMTP transaction; it may have been "
+            "delivered, so it is not sent again",
+        )
+    ).rowcount
+    if unknown:
+        log.warning("%d campaign messages left mid-send are now 'unknown' (never sent again)", unknown)
+    started = 0
+    for send in db.session.scalars(
+        select(EmailSend).where(EmailSend.status == "scheduled", EmailSend.scheduled_at <= now)
+    ):
+        start(send)
+        started += 1
+    resumed = 0
+    for send in db.session.scalars(select(EmailSend).where(EmailSend.status == "sending")):
+        if _stalled(send, now, stalled):
+            send.resume_at = None
+            resumed += _enqueue_chunks(send.id, f"resume-{int(now.timestamp())}")
+    commit()
+    for send_id in db.session.scalars(select(EmailSend.id).where(EmailSend.status == "sending")):
+        _finish_if_done(send_id)
+    return {"unknown": unknown, "started": started, "resumed": resumed}
+
+
+def _stalled(send: EmailSend, now: datetime, after: timedelta) -> bool:
+    if send.resume_at is not None:
+        return send.resume_at <= now
+    last = db.session.scalar(
+        select(func.max(EmailRecipient.claimed_at)).where(EmailRecipient.send_id == send.id)
+    )
+    queued = db.session.scalar(
+        select(EmailRecipient.id)
+        .where(EmailRecipient.send_id == send.id, EmailRecipient.status == "queued")
+        .limit(1)
+    )
+    return queued is not None and (last or send.started_at or now) <= now - after
+
+
+def engagement(send_ids: list[int]) -> list[tuple[int, str, int]]:
+    """(send id, opened|opened_machine|clicked|clicked_machine|unsubscribed, recipients) per send."""
+    names = {
+        ("open", False): "opened",
+        ("open", True): "opened_machine",
+        ("click", False): "clicked",
+        ("click", True): "clicked_machine",
+        ("unsubscribe", False): "unsubscribed",
+        ("unsubscribe", True): "unsubscribed",
+    }
+    rows = db.session.execute(
+        select(EmailRecipient.send_id, Event.kind, Event.is_bot, func.count(func.distinct(Event.send_id)))
+        .join(Event, Event.send_id == EmailRecipient.uid)
+        .where(EmailRecipient.send_id.in_(send_ids), Event.kind.in_(("open", "click", "unsubscribe")))
+        .group_by(EmailRecipient.send_id, Event.kind, Event.is_bot)
+    ).all()
+    totals: dict[tuple[int, str], int] = {}
+    for send_id, kind, is_bot, count in rows:
+        key = (send_id, names[kind, bool(is_bot)])
+        totals[key] = totals.get(key, 0) + count
+    return [(send_id, name, count) for (send_id, name), count in totals.items()]
