@@ -158,7 +158,7 @@ def test_stopping_switches_nobody_and_later_partners_get_the_template_text(app, 
 
 
 def test_a_render_under_way_at_the_decision_is_switched_by_the_next_pass(app, client):
-    world, experiment, arms = launched_card_world(client, 6)
+    world, experiment, arms = launched_card_world(client, 16)  # a partner in arm a, whatever the salt
     loser_partner = next(p for p, arm in sorted(arms.items()) if arm == "a")
     busy = db.session.scalar(select(Asset).where(Asset.partner_id == loser_partner))
     busy.status = "running"  # a worker holds it (its job will write its own result)
