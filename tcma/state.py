@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +52,30 @@ class AppState:
     connectors: ConnectorSettings
     social_limits: SharedLimiter  # the networks' rate limits, shared by every worker (Redis) or this process
 
+    # A worker process's publishing connectors, kept across jobs once `keep_connectors` is called.
+    _kept: dict[tuple[int, str], LimitedConnector] | None = field(default=None, repr=False)
+
     def connector(self, network: str) -> Connector:
         """The connector for `network`, behind the shared rate limiter; close it after use."""
         return LimitedConnector(build_connector(network, self.connectors), self.social_limits)
+
+    def keep_connectors(self) -> None:
+        """From now on this process keeps one publishing connector per network (`publisher`): its
+        open connections and what it has read of each instance serve chunk after chunk. For
+        long-lived worker processes; a forked child builds its own (the keys carry the pid)."""
+        if self._kept is None:
+            self._kept = {}
+
+    def publisher(self, network: str) -> tuple[LimitedConnector, bool]:
+        """A connector for a publishing job and whether the caller must close it (False: kept)."""
+        if self._kept is None:
+            return LimitedConnector(build_connector(network, self.connectors), self.social_limits), True
+        key = (os.getpid(), network)
+        kept = self._kept.get(key)
+        if kept is None:
+            kept = self._kept[key] = LimitedConnector(build_connector(network, self.connectors),
+                                                      self.social_limits)
+        return kept, False
 
 
 def init_state(app: Flask, settings: Settings,

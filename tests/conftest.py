@@ -32,9 +32,16 @@ def _reachable(url: str, default_port: int) -> bool:
         return False
 
 
+def _xdist_controller(config: pytest.Config) -> bool:
+    """True in the process that hands tests to xdist workers and runs none itself."""
+    return getattr(config.option, "numprocesses", None) not in (None, 0) and not hasattr(
+        config, "workerinput")
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Give the run's Redis db back."""
-    redis_db.release_redis_db()
+    if not _xdist_controller(session.config):
+        redis_db.release_redis_db()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -47,6 +54,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         missing.append(f"Redis is not reachable at {redis_url}; start it with: {START_REDIS}")
     if missing:
         pytest.exit("\n".join(missing), returncode=3)
+    if _xdist_controller(session.config):
+        return  # each xdist worker claims a Redis db of its own
     if "TCMA_TEST_REDIS_URL" not in os.environ and redis_db.claim_redis_db() is None:
         pytest.exit(f"every test Redis db {redis_db.TEST_REDIS_DBS} is held by another test run",
                     returncode=3)

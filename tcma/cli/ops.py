@@ -17,6 +17,7 @@ from tcma.services.catalogue.templates import warm_templates
 from tcma.services.launch.renders import warm_renderer
 from tcma.services.maintenance import maintenance_interval
 from tcma.services.transaction import release_connections_at_fork
+from tcma.state import app_state
 
 
 def _require_redis():
@@ -50,6 +51,7 @@ def worker_command(queues, burst, fork, with_scheduler, maintenance_interval_) -
     warmed = warm_templates()
     outputs = warm_renderer()
     warm_connectors()
+    app_state().keep_connectors()  # publish jobs run in this process: their connections stay open
     click.echo(f"parsed {warmed} template versions and warmed {outputs} outputs before forking")
     # No transaction of the parent's may stay open while it waits for jobs, and a forked work
     # horse must not share the parent's pooled database connections.

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 MAX_HOLD = timedelta(hours=24)  # no scope is held longer than this, whatever the network says
 NO_RESET_BACKOFF = timedelta(minutes=5)  # used up and no reset given: wait this long
 PACE_FRACTION = 10  # pace once remaining is at or below limit / PACE_FRACTION (at least 1)
+PREFETCH_MAX_AGE = timedelta(seconds=1)  # a chunk's one read answers for quiet scopes this long
 WATCH_ATTEMPTS = 100  # optimistic transactions retried this often before giving up
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -186,6 +187,10 @@ class _MemoryStore:
                 self._states = {k: s for k, s in self._states.items() if _expiry(s) > now}
             return result
 
+    def read(self, keys: Sequence[str]) -> list[State]:
+        with self._lock:
+            return [dict(self._states.get(key, {})) for key in keys]
+
     def keys(self, prefix: str, now: int) -> list[str]:
         with self._lock:
             return sorted(k for k, s in self._states.items() if k.startswith(prefix) and _expiry(s) > now)
@@ -197,7 +202,7 @@ class _RedisStore:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
 
-    def _read(self, keys: Sequence[str]) -> list[State]:
+    def read(self, keys: Sequence[str]) -> list[State]:
         with self.client.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.hgetall(key)
@@ -207,7 +212,7 @@ class _RedisStore:
         # The common case changes nothing (no limit near, nothing held): one round trip reads the
         # states and, when the change leaves them as they are, that read is the answer. Only a
         # change to write takes the WATCH/MULTI path, which reads again under the watch.
-        old = self._read(keys)
+        old = self.read(keys)
         new, result = change(old)
         if new is None or new == old:
             return result
@@ -252,6 +257,7 @@ class SharedLimiter:
         self.prefix = prefix
         self.clock = clock
         self._store: _MemoryStore | _RedisStore = _MemoryStore() if redis is None else _RedisStore(redis)
+        self._quiet: dict[str, int] = {}  # key -> when a prefetch found it quiet (epoch ms)
 
     def _app_key(self, network: str) -> str:
         return f"{self.prefix}:{{{network}}}:app"
@@ -262,6 +268,31 @@ class SharedLimiter:
 
     def _now(self) -> int:
         return _ms(self.clock())
+
+    def prefetch(self, network: str, account_keys: Iterable[str]) -> None:
+        """Read the app's scope and these accounts' in one round trip, ahead of a batch of calls.
+
+        For ``PREFETCH_MAX_AGE`` after it, `take` answers a scope this read found quiet (neither held
+        nor paced) without asking the store again; anything else, and every write, goes to the store
+        as before. The staleness is bounded: a pace or block another worker writes meanwhile is seen
+        within that second (until then a few calls may go that the pace would have spread; the
+        network's own answer, a 429 at worst, is recorded and blocks the scope as usual).
+        """
+        keys = [self._app_key(network), *{self._account_key(network, key) for key in account_keys}]
+        now = self._now()
+        states = self._store.read(keys)
+        young = now - PREFETCH_MAX_AGE // _MS
+        quiet = {key: at for key, at in self._quiet.items() if at >= young}  # stale ones dropped
+        for key, state in zip(keys, states, strict=True):
+            if _fresh(state, now):
+                quiet.pop(key, None)
+            else:
+                quiet[key] = now
+        self._quiet = quiet
+
+    def _forget(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._quiet.pop(key, None)
 
     def record(self, network: str, account_key: str, *, account: RateLimitState | None,
                app: RateLimitState | None, quiet: bool = False) -> None:
@@ -282,12 +313,14 @@ class SharedLimiter:
         def change(states: list[State]) -> tuple[list[State], None]:
             return [_recorded(s, state, now) for s, (_, state) in zip(states, said, strict=True)], None
 
+        self._forget(key for key, _ in said)
         self._store.transact([key for key, _ in said], change, now)
 
     def block(self, network: str, account_key: str, until: datetime, *, app_wide: bool) -> None:
         """Hold the account (`app_wide`: every account of the network) until `until` (at most MAX_HOLD)."""
         key = self._app_key(network) if app_wide else self._account_key(network, account_key)
         now = self._now()
+        self._forget([key])
         self._store.transact([key], lambda states: ([_blocked(states[0], until, now)], None), now)
 
     def admit(self, network: str, account_key: str) -> Hold | None:
@@ -302,6 +335,10 @@ class SharedLimiter:
         """`admit`, and whether both scopes were quiet (neither held nor paced: no limit near)."""
         keys = [self._app_key(network), self._account_key(network, account_key)]
         now = self._now()
+        seen = [self._quiet.get(key) for key in keys]
+        if all(at is not None and now - at <= PREFETCH_MAX_AGE // _MS for at in seen):
+            return None, True  # quiet a moment ago: nothing held, no slot to take
+        self._forget(keys)
 
         def change(states: list[State]) -> tuple[list[State] | None, tuple[Hold | None, bool]]:
             app, account = (_fresh(s, now) for s in states)
@@ -336,6 +373,15 @@ class LimitedConnector:
         self.connector = connector
         self.limiter = limiter
         self.network = connector.network
+
+    def prepare(self, accounts: Iterable[Account]) -> None:
+        """About to call for these accounts: read their limits in one round trip (see
+        `SharedLimiter.prefetch`); a limiter that cannot be read now is asked call by call."""
+        try:
+            self.limiter.prefetch(self.network, [account_key(account) for account in accounts])
+        except RedisError as exc:
+            log.warning("%s: could not read the shared rate limits ahead (%s)", self.network,
+                        type(exc).__name__)
 
     def publish(self, account: Account, post: Post) -> Published:
         return self._held(account, lambda: self.connector.publish(account, post))

@@ -247,6 +247,7 @@ def publish_posts(post_ids: list[int]) -> dict[str, int]:
     # post sent is recorded before a pass could find its lease lapsed and reconcile it meanwhile.
     send_until = taken_at + lease() / 2
     connectors: dict[str, Any] = {}
+    owned: list[Any] = []
     sent: list[tuple[int, datetime, Published | ConnectorError]] = []
     unsent: list[int] = []
     try:
@@ -255,7 +256,11 @@ def publish_posts(post_ids: list[int]) -> dict[str, int]:
                 unsent.append(post_id)
                 continue
             if network not in connectors:
-                connectors[network] = app_state().connector(network)
+                connectors[network], close = app_state().publisher(network)
+                if close:
+                    owned.append(connectors[network])
+                # the chunk's limits in one read, not one per post
+                connectors[network].prepare([t[2] for t in taken if t[1] == network])
             connector = connectors[network]
             started = utcnow()
             try:
@@ -263,7 +268,7 @@ def publish_posts(post_ids: list[int]) -> dict[str, int]:
             except ConnectorError as exc:
                 sent.append((post_id, started, exc))
     finally:
-        for connector in connectors.values():
+        for connector in owned:
             connector.close()
     unknown = _record_results(sent, unsent, outcomes)
     for post_id in unknown:  # rare: look for each on its account before anything is sent again

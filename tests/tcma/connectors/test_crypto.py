@@ -46,7 +46,8 @@ def test_altered_data_is_unreadable():
         box.open(bytes(sealed))
 
 
-@pytest.mark.parametrize("bad", ["short-key-Zz9", "x" * 44, generate_key()[:-2] + "!!"])
+@pytest.mark.parametrize("bad", ["short-key-Zz9", "x" * 44, generate_key()[:-2] + "!!"],
+                         ids=["short", "not-base64-length", "bad-character"])
 def test_a_malformed_key_is_named_by_position_never_shown(bad):
     with pytest.raises(CredentialKeyError, match=r"TCMA_CREDENTIALS_KEYS key #2") as raised:
         CredentialBox([generate_key(), bad])

@@ -475,3 +475,109 @@ def test_no_redis_after_a_call_keeps_the_answer(mastodon, mastodon_account, mast
     assert published.external_id == mastodon_fake.statuses[0]["id"]
     assert caplog.messages == [
         "mastodon: could not record the rate limit in the shared limiter (ConnectionError)"]
+
+
+# --- One read per chunk ----------------------------------------------------------------------------
+
+def counting(limiter) -> list[str]:
+    """Every read or transaction the limiter's store is asked for, by kind."""
+    asked: list[str] = []
+    inside: list[bool] = []  # a transaction's own read is part of it
+    store = limiter._store
+    read, transact = store.read, store.transact
+
+    def counted_transact(*args):
+        asked.append("transact")
+        inside.append(True)
+        try:
+            return transact(*args)
+        finally:
+            inside.pop()
+
+    def counted_read(keys):
+        if not inside:
+            asked.append("read")
+        return read(keys)
+
+    store.read, store.transact = counted_read, counted_transact
+    return asked
+
+
+def test_a_prefetch_answers_a_chunk_of_quiet_accounts_from_one_read(limiter):
+    asked = counting(limiter)
+    limiter.prefetch("mastodon", ["acme", "globex", "initech"])
+    for who in ("acme", "globex", "initech", "acme"):
+        assert limiter.take("mastodon", who) == (None, True)
+    assert asked == ["read"]  # four calls, one read of the store
+    assert limiter.take("mastodon", "hooli") == (None, True)  # not in the chunk: asked as before
+    assert asked == ["read", "transact"]
+
+
+def test_a_prefetched_held_or_paced_scope_is_asked_at_every_take(limiter, clock):
+    limiter.record("mastodon", "acme", account=state(300, 0, "12:05:00"), app=None)  # used up
+    limiter.record("mastodon", "globex", account=state(300, 10, "12:05:00"), app=None)  # paced
+    limiter.prefetch("mastodon", ["acme", "globex"])
+    asked = counting(limiter)
+
+    assert limiter.take("mastodon", "acme") == (Hold(at("12:05:00"), app_wide=False), False)
+    assert limiter.take("mastodon", "globex") == (Hold(at("12:00:30"), app_wide=False), False)
+    clock.advance(30)
+    assert limiter.take("mastodon", "globex") == (None, False)  # the paced slot is taken...
+    assert limiter.take("mastodon", "globex") == (Hold(at("12:01:00"), app_wide=False), False)  # ...once
+    assert asked == ["transact"] * 4
+
+
+def test_an_app_held_in_the_prefetch_holds_every_account_of_the_chunk(limiter):
+    limiter.block("mastodon", "acme", at("12:10:00"), app_wide=True)
+    limiter.prefetch("mastodon", ["acme", "globex"])
+    assert limiter.take("mastodon", "globex") == (Hold(at("12:10:00"), app_wide=True), False)
+
+
+def test_news_written_by_this_limiter_is_never_answered_from_the_prefetch(limiter):
+    limiter.prefetch("mastodon", ["acme", "globex"])
+    assert limiter.take("mastodon", "acme") == (None, True)
+    limiter.record("mastodon", "acme", account=state(300, 0, "12:05:00"), app=None, quiet=True)
+    assert limiter.take("mastodon", "acme") == (Hold(at("12:05:00"), app_wide=False), False)
+    limiter.block("mastodon", "globex", at("12:06:00"), app_wide=False)
+    assert limiter.take("mastodon", "globex") == (Hold(at("12:06:00"), app_wide=False), False)
+
+
+def test_another_workers_block_is_seen_within_a_second_of_the_prefetch(make_limiter, clock):
+    ours, theirs = make_limiter(clock), make_limiter(clock)
+    ours.prefetch("mastodon", ["acme"])
+    theirs.block("mastodon", "acme", at("12:05:00"), app_wide=False)
+
+    clock.advance(0.5)  # within the bound: the read of half a second ago answers
+    assert ours.take("mastodon", "acme") == (None, True)
+    clock.advance(0.6)  # 1.1 s after the read: asked again, and held
+    assert ours.take("mastodon", "acme") == (Hold(at("12:05:00"), app_wide=False), False)
+
+
+def test_a_later_prefetch_keeps_the_other_networks_accounts(limiter):
+    asked = counting(limiter)
+    limiter.prefetch("mastodon", ["acme"])
+    limiter.prefetch("bluesky", ["acme"])
+    assert limiter.take("mastodon", "acme") == (None, True)
+    assert limiter.take("bluesky", "acme") == (None, True)
+    assert asked == ["read", "read"]
+
+
+def test_prepare_reads_the_chunks_limits_and_publishes_without_asking_again(
+        limited, limiter, mastodon_account, mastodon_fake):
+    limited.prepare([mastodon_account])
+    asked = counting(limiter)
+    limited.publish(mastodon_account, make_post(ref="p1"))
+    assert mastodon_fake.count(STATUSES) == 1
+    assert asked == []  # quiet before and quiet after: the store is not asked at all
+
+
+def test_prepare_without_redis_leaves_every_call_to_ask(mastodon, mastodon_account, mastodon_fake, caplog):
+    dead = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    limited = LimitedConnector(mastodon, SharedLimiter(dead, clock=Clock()))
+
+    limited.prepare([mastodon_account])
+    assert "mastodon: could not read the shared rate limits ahead (ConnectionError)" in caplog.text
+    with pytest.raises(Temporary, match="the shared rate limiter is unavailable"):
+        limited.publish(mastodon_account, make_post())
+    assert mastodon_fake.calls == []
+    dead.close()

@@ -221,3 +221,44 @@ def test_a_chunk_sends_nothing_after_half_its_lease_and_puts_the_rest_back(app, 
     first, second = sorted(_posts(), key=lambda p: p.id)
     assert (first.status, second.status) == ("published", "scheduled")
     assert (second.attempts, second.claimed_until) == (0, None)  # put back untouched, nothing sent
+
+
+def test_a_worker_keeps_its_connection_and_instance_facts_from_chunk_to_chunk(app, world, fake):
+    """`tcma worker` keeps one publishing connector per network: the second chunk neither reads the
+    instance again nor opens a new connection, and the kept connector stays open after the job."""
+    from tcma.services.syndication import scheduler
+    from tcma.state import app_state
+
+    _plan(world, timing={"kind": "on_approval"})
+    first, second = (p.id for p in _posts())
+    for post in _posts():
+        post.status = "claimed"
+    db.session.commit()
+
+    app_state().keep_connectors()
+    kept, close = app_state().publisher("mastodon")
+    assert close is False and app_state().publisher("mastodon")[0] is kept
+    assert scheduler.publish_posts([first]) == {"published": 1}
+    assert scheduler.publish_posts([second]) == {"published": 1}
+
+    assert fake.count("/api/v2/instance") == 1  # read once, for both chunks
+    assert fake.count("/api/v1/statuses") == 2
+    assert app_state().publisher("mastodon")[0] is kept and not kept.connector.client.is_closed
+    kept.close()
+
+
+def test_without_a_kept_connector_each_chunk_closes_its_own(app, world, fake):
+    from tcma.services.syndication import scheduler
+    from tcma.state import app_state
+
+    connector, close = app_state().publisher("mastodon")
+    assert close is True and app_state().publisher("mastodon")[0] is not connector
+    connector.close()
+    _plan(world, timing={"kind": "on_approval"})
+    ids = [p.id for p in _posts()]
+    for post in _posts():
+        post.status = "claimed"
+    db.session.commit()
+    assert scheduler.publish_posts(ids[:1]) == {"published": 1}
+    assert scheduler.publish_posts(ids[1:]) == {"published": 1}
+    assert fake.count("/api/v2/instance") == 2  # a new connector per chunk reads the instance again
