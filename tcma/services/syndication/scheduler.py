@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, case, insert, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from tcma.config import get_settings
 from tcma.connectors import (
@@ -330,9 +330,9 @@ def _take(post_ids: list[int]) -> list[tuple[int, str, Any, Post]]:
     taken, accounts, texts = [], {}, []
     posts = db.session.scalars(select(ScheduledPost).where(
         ScheduledPost.id.in_(post_ids), ScheduledPost.status == "claimed",
-    ).order_by(ScheduledPost.id).with_for_update(of=ScheduledPost).options(
-        selectinload(ScheduledPost.account).selectinload(SocialAccount.partner),
-        selectinload(ScheduledPost.plan)))
+    ).order_by(ScheduledPost.id).with_for_update(of=ScheduledPost).options(  # one statement, joined
+        joinedload(ScheduledPost.account, innerjoin=True).joinedload(SocialAccount.partner, innerjoin=True),
+        joinedload(ScheduledPost.plan)))
     with db.session.no_autoflush:  # the few held or postponed posts are written at the commit
         for post in posts:
             prepared = _prepare(post, now)

@@ -201,10 +201,11 @@ def test_a_reconnect_releases_posts_held_for_the_account_but_not_those_held_for_
     assert berlin.status == "approved"
 
 
-def test_a_chunk_sends_nothing_after_half_its_lease_and_puts_the_rest_back(app, world, fake):
+def test_a_chunk_sends_nothing_after_half_its_lease_and_puts_the_rest_back(app, world, fake, monkeypatch):
     """A slow chunk must not send a post whose lease a pass may find lapsed (and reconcile) meanwhile."""
     import dataclasses
 
+    from tcma.connectors.limits import LimitedConnector
     from tcma.services.syndication import scheduler
 
     _plan(world, timing={"kind": "on_approval"})
@@ -213,9 +214,19 @@ def test_a_chunk_sends_nothing_after_half_its_lease_and_puts_the_rest_back(app, 
         post.status = "claimed"
     db.session.commit()
     settings = app.extensions["tcma.settings"]
-    app.extensions["tcma.settings"] = dataclasses.replace(settings, social_lease_seconds=0.6)
-    fake.slow_next("/api/v1/statuses", 0.4)  # published and answered within the 0.5 s timeout
-    outcomes = scheduler.publish_posts(ids)  # the first send ends past half the lease (0.3 s)
+    app.extensions["tcma.settings"] = dataclasses.replace(settings, social_lease_seconds=60)
+    clock = {"now": utcnow()}
+    monkeypatch.setattr(scheduler, "utcnow", lambda: clock["now"])
+    publish = LimitedConnector.publish
+
+    def slow_publish(self, account, post):  # the network answers 31 s later (the test's clock)
+        try:
+            return publish(self, account, post)
+        finally:
+            clock["now"] += timedelta(seconds=31)
+
+    monkeypatch.setattr(LimitedConnector, "publish", slow_publish)
+    outcomes = scheduler.publish_posts(ids)  # the first send ends past half the lease (30 s)
     assert outcomes == {"published": 1, "deferred": 1}
     assert len(fake.statuses) == 1
     first, second = sorted(_posts(), key=lambda p: p.id)
