@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -143,21 +145,23 @@ def trial_render(tpl: campaigns.Template) -> None:
         "Trial Partner GmbH", "trial-partner", (tpl.tiers or ("any",))[0], "any", "any", "en",
         renderers.BrandKit("Trial Partner GmbH", address="1 Trial Street\nSpringfield"))
     renderer = app_state().renderer
-    with _time_budget(TRIAL_SECONDS):
-        for output in tpl.outputs:
-            for variant in (None, *tpl.variants):
-                _trial_one(renderer, tpl, profile, output, variant)
+    where = "outputs"
+    try:
+        with _time_budget(TRIAL_SECONDS):
+            for output in tpl.outputs:
+                for variant in (None, *tpl.variants):
+                    where = f"outputs.{output}" + (f".variants.{variant}" if variant else "")
+                    _trial_one(renderer, tpl, profile, output, variant, where)
+    except TrialTimeout:
+        raise InvalidInput(f"{where} takes longer than {TRIAL_SECONDS:g} s to render for one partner",
+                           {f"spec.{where}": ["too slow to render"]}) from None
 
 
-def _trial_one(renderer, tpl, profile, output: str, variant: str | None) -> None:
-    where = f"outputs.{output}" + (f".variants.{variant}" if variant else "")
+def _trial_one(renderer, tpl, profile, output: str, variant: str | None, where: str) -> None:
     try:
         request = campaigns.resolve_request(tpl, profile, output, variant=variant,
                                             fields=tpl.stand_in_fields())
         result = renderer.render(request.spec)
-    except TrialTimeout:
-        raise InvalidInput(f"{where} takes longer than {TRIAL_SECONDS:g} s to render for one partner",
-                           {f"spec.{where}": ["too slow to render"]}) from None
     except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError, SecurityError) as exc:
         raise InvalidInput(f"{where} does not render: {exc}", {f"spec.{where}": [str(exc)]}) from None
     if len(result.data) > TRIAL_MAX_BYTES:
@@ -172,16 +176,34 @@ def _time_budget(seconds: float):
         yield
         return
 
+    over = False
+
     def expire(signum, frame):
-        raise TrialTimeout()
+        if not over:  # a tick handled after the budget ended is dropped
+            raise TrialTimeout()
+
+    def lost(unraisable) -> None:
+        """The alarm landed where Python can only report it (a weakref or collector callback): it
+        is ours, so it is not reported, and it is raised again a moment later."""
+        if not isinstance(unraisable.exc_value, TrialTimeout):
+            reporting(unraisable)
+        elif not over:
+            signal.setitimer(signal.ITIMER_REAL, 0.05)
 
     previous = signal.signal(signal.SIGALRM, expire)
+    reporting, sys.unraisablehook = sys.unraisablehook, lost
+    collecting = gc.isenabled()
+    gc.disable()  # no collector callbacks for the alarm to land in while the budget runs
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
+        over = True
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = reporting
+        if collecting:
+            gc.enable()
 
 
 def _carry_customizations(old: TemplateVersion, new: TemplateVersion, tpl: campaigns.Template) -> None:
