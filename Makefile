@@ -30,8 +30,11 @@ demo: $(STAMP) fonts
 browsers:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium chromium-driver)
 
+# The suite on TEST_WORKERS processes (pytest-xdist): each worker has its own PostgreSQL database
+# and Redis db, so runs and workers never see each other's data.
+TEST_WORKERS ?= 2
 test: $(STAMP) fonts browsers
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk; } || echo "bench_redirect needs wrk: apt-get install wrk"
