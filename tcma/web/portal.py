@@ -138,6 +138,7 @@ def init_app(app: Flask) -> None:
     """Register the portal's blueprints and its template helpers."""
     from tcma.web import (
         portal_auth,
+        portal_builder,
         portal_dashboards,
         portal_email,
         portal_evergreen,
@@ -160,3 +161,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(portal_email.bp)
     app.register_blueprint(portal_experiments.bp)
     app.register_blueprint(portal_dashboards.bp)
+    app.register_blueprint(portal_builder.bp)

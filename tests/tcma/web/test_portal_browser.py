@@ -78,8 +78,6 @@ def _partner_journey(page: Page, live_server: str, email: str) -> None:
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{live_server}/portal/home")
-        page.get_by_role("link", name="Library", exact=True).click()
         page.wait_for_url(f"{live_server}/portal")
 
         page.get_by_role("link", name="Zero-Trust Networking solution brief").click()
