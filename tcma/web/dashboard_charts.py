@@ -76,7 +76,7 @@ def bar_chart(items: Sequence[tuple[str, float]], label: str, color: str = "#1f4
     """One horizontal bar per (name, value), the value written at the bar's end."""
     if not items:
         return Markup('<p class="chart-note">Nothing to draw in this period.</p>')
-    row, top, left, right = 34, 8, 150, 56
+    row, top, left, right = 36, 8, 176, 60
     height = top * 2 + row * len(items)
     high = nice_max(max(value for _, value in items))
     parts = [f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {height}" aria-label="{escape(label)}" '
@@ -84,11 +84,11 @@ def bar_chart(items: Sequence[tuple[str, float]], label: str, color: str = "#1f4
     for index, (name, value) in enumerate(items):
         y = top + row * index
         length = (WIDTH - left - right) * value / high
-        short = name if len(name) <= 18 else name[:17] + "…"
-        parts.append(f'<text x="{left - 8}" y="{y + 22}" class="bar-label end"><title>{escape(name)}</title>'
+        short = name if len(name) <= 15 else name[:14] + "…"
+        parts.append(f'<text x="{left - 8}" y="{y + 24}" class="bar-label end"><title>{escape(name)}</title>'
                      f'{escape(short)}</text>'
                      f'<rect x="{left}" y="{y + 6}" width="{max(length, 1):.1f}" height="{row - 12}" rx="3" '
                      f'fill="{color}"/>'
-                     f'<text x="{left + length + 6:.1f}" y="{y + 22}" class="bar-value">{_fmt(value)}</text>')
+                     f'<text x="{left + length + 6:.1f}" y="{y + 24}" class="bar-value">{_fmt(value)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -17,7 +17,7 @@ from tcma.errors import InvalidInput, NotFoundError
 from tcma.extensions import db
 from tcma.models import Partner, SocialAccount, Tier
 from tcma.services.accounts.auth import Principal
-from tcma.services.catalogue.templates import get_version
+from tcma.services.catalogue.templates import get_version, template_for_version
 from tcma.services.launch.launches import segment_partner_ids
 from tcma.services.partners.taxonomy import KINDS, partner_column, with_slugs
 from tcma.services.scoping import require_vendor
@@ -55,6 +55,19 @@ def _versions(outputs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], Any]]
             raise InvalidInput(message, {f"outputs.{index}.output": [message]})
         found.append((item, version))
     return found
+
+
+def _waiting_for_partners(versions: list[tuple[dict[str, Any], Any]]) -> list[str]:
+    """Outputs whose template needs fields only a partner can give: made once the partner fills them."""
+    notes = []
+    for item, version in versions:
+        template = template_for_version(version)
+        missing = template.missing_required({})
+        if missing:
+            labels = {f.name: f.label or f.name for f in template.fields}
+            notes.append(f"{version.template.name} ({output_label(item['output'])}) waits for each partner "
+                         f"to fill in: {', '.join(sorted(labels[n] for n in missing))}")
+    return notes
 
 
 def _selected_any_status(segment: dict[str, Any]) -> list[tuple[int, str, str]]:
@@ -116,5 +129,6 @@ def segment_reach(principal: Principal, segment: dict[str, Any], outputs: list[d
         partners.append(row)
     return {"reached": len(partners), "assets": assets, "outputs": len(versions),
             "partners": partners[:SHOWN], "partly_skipped": partial,
-            "skip_reasons": reasons.most_common(), "inactive": inactive[:SHOWN],
+            "skip_reasons": reasons.most_common(), "waiting": _waiting_for_partners(versions),
+            "inactive": inactive[:SHOWN],
             "inactive_total": len(inactive)}
