@@ -188,6 +188,24 @@ def test_dates_that_are_not_dates_get_a_clear_page(marketer_browser, world):
     answer = marketer_browser.get("/portal/dashboard?start=yesterday")
     assert answer.status_code == 400
     assert "start must be a date like 2026-06-30, not &#39;yesterday&#39;." in answer.get_data(as_text=True)
+    backwards = marketer_browser.get("/portal/dashboard?start=2026-07-01&end=2026-06-01")
+    assert backwards.status_code == 422 and "start must not be after end" in backwards.get_data(as_text=True)
+
+
+def test_the_partner_list_filters_orders_and_refuses_what_it_does_not_know(marketer_browser, world):
+    listing = marketer_browser.get("/portal/partners?sort=name").get_data(as_text=True)
+    assert listing.index("Acme AG") < listing.index("Bolt &lt;Inc&gt;")
+    assert f'href="/portal/partners/{world["bolt"].id}"' in listing
+    scores = marketer_browser.get("/portal/partners?format=csv")
+    assert scores.mimetype == "text/csv" and "Bolt <Inc>" in scores.get_data(as_text=True)
+    flag = marketer_browser.get("/portal/partners?flag=asleep")
+    assert flag.status_code == 400
+    said = flag.get_data(as_text=True)
+    assert "flag must be one of dropping, inactive, churning, not &#39;asleep&#39;." in said
+    sort = marketer_browser.get("/portal/partners?sort=size")
+    assert sort.status_code == 400
+    said = sort.get_data(as_text=True)
+    assert "sort must be score, -score, name or last_active, not &#39;size&#39;." in said
 
 
 def test_partner_users_cannot_open_marketer_dashboards(app, world):
