@@ -24,6 +24,7 @@ from tcma.web.portal import PARTNER, VENDOR, page, page_count, page_required, po
 bp = portal_blueprint("portal_dashboards", __name__, url_prefix="/portal")
 LINES = ("downloaded", "sent", "opened", "clicked", "posted", "machines")
 PARTNERS_PER_PAGE = 50
+SEGMENT_LIMIT = 500  # flagged partners handed to the builder in one link
 COMPONENT_LABELS = {"downloads": "Downloads", "customizations": "Customizations",
                     "posts_approved": "Posts approved", "posts_published": "Posts published",
                     "sends": "Emails sent", "clicks": "Unique clicks earned", "recency": "Recency"}
@@ -119,9 +120,11 @@ def partners(principal: Principal):
     rows = list_partner_insights(principal, _insight_query(flag=flag, sort=sort))
     if request.args.get("format") == "csv":
         return _csv(insights_csv(rows), "tcma-partner-scores.csv")
+    segment_ids = ",".join(str(r.partner_id) for r in rows[:SEGMENT_LIMIT]) if flag else ""
     number = max(request.args.get("page", 1, type=int), 1)
     shown = rows[(number - 1) * PARTNERS_PER_PAGE:number * PARTNERS_PER_PAGE]
     return page("portal/partners.html", rows=shown, total=len(rows), flag=flag, sort=sort,
+                segment_ids=segment_ids, segment_limit=SEGMENT_LIMIT,
                 flag_labels=FLAG_LABELS, page_number=number, pages=page_count(len(rows), PARTNERS_PER_PAGE))
 
 

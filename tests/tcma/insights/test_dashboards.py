@@ -198,6 +198,12 @@ def test_the_partner_list_filters_orders_and_refuses_what_it_does_not_know(marke
     assert f'href="/portal/partners/{world["bolt"].id}"' in listing
     scores = marketer_browser.get("/portal/partners?format=csv")
     assert scores.mimetype == "text/csv" and "Bolt <Inc>" in scores.get_data(as_text=True)
+    quiet = marketer_browser.get("/portal/partners?flag=inactive&as_of=2026-09-30").get_data(as_text=True)
+    link = re.search(r'id="segment-flagged" href="/portal/campaigns/new\?partner_ids=(\d+),(\d+)"', quiet)
+    assert link and {int(link.group(1)), int(link.group(2))} == {world["acme"].id, world["bolt"].id}
+    ids = f"{link.group(1)},{link.group(2)}"
+    builder = marketer_browser.get(f"/portal/campaigns/new?partner_ids={ids}").get_data(as_text=True)
+    assert f'name="partner_ids" value="{ids}"' in builder
     flag = marketer_browser.get("/portal/partners?flag=asleep")
     assert flag.status_code == 400
     said = flag.get_data(as_text=True)
