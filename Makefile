@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The embedded default: SQLite under instance/, files under instance/, jobs in-process.
 EMBEDDED := env -u TCMA_DATABASE_URL -u TCMA_REDIS_URL -u TCMA_STORAGE
 
-.PHONY: install fonts browsers demo test bench lint clean
+.PHONY: install fonts browsers axe demo test bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,19 @@ demo: $(STAMP) fonts
 browsers:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium chromium-driver)
 
+# axe-core (MPL-2.0), from the npm registry into .axe/: the dashboard and builder browser tests
+# inject its axe.min.js into the page to check accessibility.
+AXE := .axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+	npm install --no-save --no-audit --no-fund --prefix .axe axe-core@4.14.1
+
+axe: $(AXE)
+
 # The suite on TEST_WORKERS processes (pytest-xdist): each worker has its own PostgreSQL database
 # and Redis db, so runs and workers never see each other's data.
 TEST_WORKERS ?= 2
-test: $(STAMP) fonts browsers
+test: $(STAMP) fonts browsers $(AXE)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 bench: $(STAMP)
@@ -45,7 +54,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache bench/results.d
+	rm -rf $(VENV) instance .pytest_cache bench/results.d .axe
 
 # Mutation score of renderers/ and campaigns/ against tests/renderers and tests/campaigns
 # (about 4,600 mutants: 29 minutes on two busy cores; never part of `make test`).

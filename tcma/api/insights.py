@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 
 from tcma.api.pagination import page_envelope
 from tcma.api.security import ANY_ROLE, VENDOR, auth_required
+from tcma.schemas.dashboards import DashboardArgs, DashboardSchema
 from tcma.schemas.insights import (
     KpiArgs,
     KpiSchema,
@@ -15,7 +16,7 @@ from tcma.schemas.insights import (
     PartnerInsightSchema,
     ScoreArgs,
 )
-from tcma.services.insights import kpis, partners
+from tcma.services.insights import dashboards, kpis, partners
 from tcma.services.insights.score import ChurnRules
 
 blp = Blueprint("insights", __name__, url_prefix="insights",
@@ -68,3 +69,12 @@ def get_partner_insight(principal, args, partner_id):
 def get_kpis(principal, args):
     """Activation rate, time to first use, adoption per template and churn (marketers and admins)."""
     return kpis.programme_kpis(principal, kpis.KpiQuery(**args))
+
+
+@blp.get("/dashboard")
+@auth_required(*ANY_ROLE)
+@blp.arguments(DashboardArgs, location="query")
+@blp.response(200, DashboardSchema)
+def get_dashboard(principal, args):
+    """The numbers the portal's dashboards show, with names (a partner user: only its own)."""
+    return dashboards.dashboard(principal, dashboards.DashboardQuery(**args))

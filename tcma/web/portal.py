@@ -59,10 +59,10 @@ def check_csrf() -> None:
 
 
 def home_for(principal: Principal | None) -> str:
-    """Where a user lands: the library for partners, campaigns for the vendor side."""
+    """Where a user lands: their home page for partners, the programme dashboard for the vendor side."""
     if principal is None:
         return url_for("portal_auth.login")
-    return url_for("portal_partner.library" if principal.is_partner else "portal_marketer.campaigns")
+    return url_for("portal_dashboards.home" if principal.is_partner else "portal_dashboards.programme")
 
 
 def page(template_name: str, status_code: int = 200, /, **context: Any) -> tuple[str, int]:
@@ -138,6 +138,8 @@ def init_app(app: Flask) -> None:
     """Register the portal's blueprints and its template helpers."""
     from tcma.web import (
         portal_auth,
+        portal_builder,
+        portal_dashboards,
         portal_email,
         portal_evergreen,
         portal_experiments,
@@ -158,3 +160,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(portal_evergreen.bp)
     app.register_blueprint(portal_email.bp)
     app.register_blueprint(portal_experiments.bp)
+    app.register_blueprint(portal_dashboards.bp)
+    app.register_blueprint(portal_builder.bp)

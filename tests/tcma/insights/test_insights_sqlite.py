@@ -32,3 +32,25 @@ def test_scores_and_kpis_on_the_embedded_database(tmp_path):
                                  "rate": 0.0}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_dashboard_on_the_embedded_database(tmp_path):
+    from tests.tcma.insights.test_dashboards import add
+
+    app = create_app(base_config(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/embedded.db"))
+    assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context():
+        taxonomy = make_taxonomy()
+        acme = partner(taxonomy, date(2026, 1, 10), "Acme AG", tier=1)
+        add(acme, "click", date(2026, 6, 4), 40, uniques=30, bots=9, channel="linkedin", variant="b")
+        add(acme, "download", date(2026, 6, 5), 3, channel="print")
+        _, headers = make_user("marketer")
+        board = app.test_client().get("/api/v1/insights/dashboard?start=2026-06-01&end=2026-06-30",
+                                      headers=headers).get_json()
+        assert {s["key"]: s["people"] for s in board["funnel"]}["clicked"] == 40
+        june_4 = next(r for r in board["over_time"] if r["key"] == "2026-06-04")
+        assert (june_4["clicked"], june_4["unique_clicks"], june_4["machines"]) == (40, 30, 9)
+        assert [(r["label"], r["downloaded"]) for r in board["by_tier"]] == [("Gold", 3)]
+        assert [r["label"] for r in board["by_variant"]] == ["b", "(no variant)"]
+        db.session.remove()
+        db.engine.dispose()

@@ -24,11 +24,11 @@ def set_row(model, row_id: int, **values) -> None:
     db.session.commit()
 
 
-def test_sign_in_lands_partner_in_library_and_logout_ends_session(client, partner_user):
+def test_sign_in_lands_partner_at_home_and_logout_ends_session(client, partner_user):
     assert client.get("/").location == "/login"
     response = sign_in(client, partner_user)
-    assert response.status_code == 302 and response.location == "/portal"
-    assert client.get("/").location == "/portal"
+    assert response.status_code == 302 and response.location == "/portal/home"
+    assert client.get("/").location == "/portal/home"
     assert client.get("/portal").status_code == 200
 
     logout = post_form(client, "/portal", "/logout", {})
@@ -59,7 +59,7 @@ def test_login_ignores_offsite_next(client, partner_user):
     token = csrf_from(client.get("/login").get_data(as_text=True))
     response = client.post("/login", data={"email": partner_user.email, "password": "correct horse battery",
                                            "csrf_token": token, "next": "//evil.example/"})
-    assert response.location == "/portal"
+    assert response.location == "/portal/home"
 
 
 def test_sign_in_never_redirects_off_site(client):
@@ -76,7 +76,7 @@ def test_roles_get_403_on_the_other_sides_pages(partner_client, marketer_client)
     assert partner_client.get("/portal/campaigns").status_code == 403
     forbidden = marketer_client.get("/portal")
     assert forbidden.status_code == 403 and "cannot open this page" in forbidden.get_data(as_text=True)
-    assert marketer_client.get("/").location == "/portal/campaigns"
+    assert marketer_client.get("/").location == "/portal/dashboard"
 
 
 def test_posts_without_a_valid_csrf_token_are_refused(partner_client, partner_user, catalogue):

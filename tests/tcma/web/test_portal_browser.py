@@ -120,7 +120,7 @@ def test_my_assets_show_thumbnails_names_and_fit_a_phone(live_server, catalogue,
             page.get_by_label("Email").fill(user.email)
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(f"{live_server}/portal")
+            page.wait_for_url(f"{live_server}/portal/home")
             for width in (1280, 390):
                 page.set_viewport_size({"width": width, "height": 900})
                 page.goto(f"{live_server}/portal/assets")
@@ -156,7 +156,7 @@ def test_the_customize_page_previews_the_fields_as_they_are_typed(live_server, c
             page.get_by_label("Email").fill(user.email)
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(f"{live_server}/portal")
+            page.wait_for_url(f"{live_server}/portal/home")
             for width in (1280, 390):
                 page.set_viewport_size({"width": width, "height": 1000})
                 page.goto(f"{live_server}/portal/templates/event-flyer")

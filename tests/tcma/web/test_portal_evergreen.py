@@ -198,7 +198,7 @@ def _sign_in(page, server, user) -> None:
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{server}/portal")
+    page.wait_for_url(f"{server}/portal/home")
 
 
 def _shoot(page, shots: Path, name: str) -> None:

@@ -69,7 +69,7 @@ def partner_admin(partner):
     return make_user("partner_admin", partner)[0]
 
 
-def test_admin_invites_a_marketer_who_sets_a_password_and_lands_on_campaigns(app, client, taxonomy):
+def test_admin_invites_a_marketer_who_sets_a_password_and_lands_on_the_dashboard(app, client, taxonomy):
     admin = signed_in_client(app, make_user("admin")[0])
     form = text_of(admin.get(TEAM))
     assert 'name="email"' in form and '<option value="marketer"' in form and 'name="partner_id"' in form
@@ -89,7 +89,7 @@ def test_admin_invites_a_marketer_who_sets_a_password_and_lands_on_campaigns(app
     assert short.status_code == 422 and "At least 10 characters" in text_of(short)
 
     joined = accept(client, link)
-    assert joined.status_code == 302 and joined.location == "/portal/campaigns"
+    assert joined.status_code == 302 and joined.location == "/portal/dashboard"
     home = client.get("/portal/campaigns")
     assert home.status_code == 200 and "Welcome to tcma" in text_of(home)
     account = text_of(client.get("/portal/account"))
@@ -116,7 +116,7 @@ def test_partner_admin_invites_a_colleague_into_their_own_partner(app, client, p
     assert "Acme &lt;b&gt;Networks&lt;/b&gt;" in text_of(client.get(link))
 
     joined = accept(client, link)
-    assert joined.status_code == 302 and joined.location == "/portal"
+    assert joined.status_code == 302 and joined.location == "/portal/home"
     assert client.get("/portal").status_code == 200
     account = text_of(client.get("/portal/account"))
     assert "colleague@acme.example" in account and "Partner user" in account and "Acme &lt;b&gt;" in account

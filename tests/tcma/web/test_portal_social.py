@@ -446,7 +446,7 @@ def test_the_vendor_view_fits_a_phone_and_a_desktop(social_server, partner, taxo
             page.get_by_label("Email").fill(marketer.email)
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(f"{social_server}/portal/campaigns")
+            page.wait_for_url(f"{social_server}/portal/dashboard")
             page.get_by_role("link", name="Social accounts").click()
             page.wait_for_url(f"{social_server}{PAGE}")
             assert page.locator(".partner-group h2").all_inner_texts() == [

@@ -1,0 +1,181 @@
+"""The programme dashboard (issue 16, "Speed"): the whole page for 10,000 partners and 10 million
+events, rendered from the rollups, against the floor of its underlying aggregate query.
+
+python bench/bench_dashboard.py --out bench/results.d/bench_dashboard.json
+    [--partners 10000] [--days 30] [--events 10000000] [--campaigns 10]
+
+Data (a scratch PostgreSQL database, migrated with `tcma db upgrade`, dropped afterwards): PARTNERS
+partners over three tiers and three regions, CAMPAIGNS campaigns with one finished asset per partner
+and campaign, and one rollup row per (partner, day, kind) for DAYS days and five kinds (download,
+send, open, click, post) on one of the campaigns, two variants and each kind's channel, machines
+included, the people's totals adding up to EVENTS events.
+Ours: GET /portal/dashboard for the last DAYS days as a signed-in marketer through the app (server
+time: the rollup scan, the delivered and customized counts, the partner names, the SVG charts and
+the page), best of ROUNDS.
+Floor: the same GROUPING SETS aggregate over event_rollup as bare SQL on the same connection, best of
+ROUNDS (before and after ours). Target: ours under 300 ms (as a ratio to the floor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from bench.common import best_of, entry, write  # noqa: E402
+
+PG_ADMIN = os.environ.get("TCMA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ROUNDS = 10
+KINDS = (("download", "print"), ("send", "email"), ("open", "email"), ("click", "linkedin"),
+         ("post", "mastodon"))
+FLOOR_SQL = text("""
+    SELECT GROUPING(day, channel, partner_id, variant, campaign_id), day, channel, partner_id, variant,
+           campaign_id, kind, sum(total), sum(uniques), sum(bots)
+    FROM event_rollup
+    WHERE day >= :start AND day <= :end
+      AND kind IN ('download', 'send', 'open', 'click', 'post', 'like', 'repost', 'reply')
+    GROUP BY GROUPING SETS ((day, kind), (channel, kind), (partner_id, kind), (variant, kind),
+                            (campaign_id, kind))""")
+PASSWORD = "bench password 1234"
+
+
+def seed(partners: int, days: int, events: int, campaigns: int) -> None:
+    """The data set, written with set-based SQL."""
+    from tcma.extensions import db
+
+    per_cell = max(1, events // (partners * days * len(KINDS)))
+    kinds = ", ".join(f"('{kind}', '{channel}')" for kind, channel in KINDS)
+    statements = [
+        "INSERT INTO tier (slug, name, rank, created_at, updated_at) VALUES "
+        "('silver', 'Silver', 1, now(), now()), ('gold', 'Gold', 2, now(), now()), "
+        "('platinum', 'Platinum', 3, now(), now())",
+        "INSERT INTO vertical (slug, name, created_at, updated_at) VALUES ('it', 'IT', now(), now())",
+        "INSERT INTO region (slug, name, created_at, updated_at) VALUES "
+        "('na', 'North America', now(), now()), ('emea', 'EMEA', now(), now()), "
+        "('apac', 'APAC', now(), now())",
+        f"""INSERT INTO partner (name, slug, tier_id, vertical_id, region_id, locale, time_zone, status,
+            created_at, updated_at)
+            SELECT 'Partner ' || n, 'partner-' || n, 1 + n % 3, 1, 1 + (n / 3) % 3, 'en', 'UTC', 'active',
+                   now() - interval '200 days', now()
+            FROM generate_series(1, {partners}) n""",
+        "INSERT INTO template (slug, name, description, created_at, updated_at) "
+        "VALUES ('card', 'Card', '', now(), now())",
+        "INSERT INTO template_version (template_id, version, spec, outputs, available_tiers, published_at) "
+        "VALUES (1, 1, '{}', '[\"png\"]', '[]', now())",
+        f"""INSERT INTO campaign (name, slug, status, segment, created_at, updated_at)
+            SELECT 'Campaign ' || c, 'campaign-' || c, 'running', '{{}}', now(), now()
+            FROM generate_series(1, {campaigns}) c""",
+        f"""INSERT INTO asset (partner_id, campaign_id, template_version_id, output, fields, status, attempts,
+            created_at, updated_at)
+            SELECT n, c, 1, 'png', '{{}}', 'done', 1, now() - (n % {days}) * interval '1 day',
+                   now() - (n % {days}) * interval '1 day'
+            FROM generate_series(1, {campaigns}) c, generate_series(1, {partners}) n""",
+        f"""INSERT INTO event_rollup (campaign_id, asset_id, variant, partner_id, channel, day, kind, total,
+                                      uniques, bots)
+            SELECT 1 + (n + d) % {campaigns}, 0, CASE WHEN n % 2 = 0 THEN 'a' ELSE 'b' END, n, k.channel,
+                   current_date - d, k.kind, {per_cell} + (n + d) % 3 - 1, {per_cell}, (n + d) % 2
+            FROM generate_series(1, {partners}) n, generate_series(0, {days - 1}) d,
+                 (VALUES {kinds}) k(kind, channel)""",
+        "ANALYZE",
+    ]
+    with db.engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+        people, rows = conn.execute(text("SELECT sum(total), count(*) FROM event_rollup")).one()
+    print(f"{people:,} events by people behind {rows:,} rollup rows; {partners:,} partners, {days} days")
+
+
+def signed_in_client(app):
+    """A test client signed in as a marketer through the login form."""
+    from tcma.services.accounts.users import create_user
+
+    create_user("marketer@bench.test", PASSWORD, "marketer")
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True))
+    signed = client.post("/login", data={"email": "marketer@bench.test", "password": PASSWORD,
+                                         "csrf_token": token.group(1)})
+    assert signed.status_code == 302, signed.status_code
+    return client
+
+
+def measure(partners: int, days: int, events: int, campaigns: int) -> tuple[float, float]:
+    """(ours, floor) in milliseconds."""
+    from tcma import create_app
+    from tcma.extensions import db
+
+    app = create_app()
+    end = datetime.now(UTC).date()
+    start = end - timedelta(days=days - 1)
+    with app.app_context():
+        seed(partners, days, events, campaigns)
+        client = signed_in_client(app)
+        url = f"/portal/dashboard?start={start}&end={end}"
+
+        def ours_page():
+            answer = client.get(url)
+            assert answer.status_code == 200 and answer.data.count(b'<svg class="chart"') == 5
+            return answer
+
+        page = ours_page()
+        print(f"page: {len(page.data):,} bytes")
+        connection = db.engine.connect()
+
+        def floor_query():
+            return connection.execute(FLOOR_SQL, {"start": start, "end": end}).all()
+
+        floor = best_of(floor_query, ROUNDS) * 1000  # before ours and after: the faster counts
+        ours = best_of(ours_page, ROUNDS) * 1000
+        floor = min(floor, best_of(floor_query, ROUNDS) * 1000)
+        connection.close()
+        db.session.remove()
+        db.engine.dispose()
+    return ours, floor
+
+
+def main() -> None:
+    """Seed a scratch database, time ours and the floor in the same run, write the entry."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--partners", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--campaigns", type=int, default=10)
+    args = parser.parse_args()
+    name = f"tcma_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    workdir = tempfile.mkdtemp(prefix="tcma-bench-")
+    env = dict(os.environ, TCMA_DATABASE_URL=PG_ADMIN.rsplit("/", 1)[0] + f"/{name}",
+               TCMA_STORAGE="local", TCMA_STORAGE_PATH=f"{workdir}/files",
+               TCMA_SECRET_KEY="bench-" + "x" * 40, TCMA_PUBLIC_URL="http://bench.test")
+    env.pop("TCMA_REDIS_URL", None)
+    os.environ.update(env)
+    started = time.perf_counter()
+    try:
+        subprocess.run([str(Path(sys.executable).with_name("tcma")), "db", "upgrade"], env=env,
+                       check=True, capture_output=True)
+        ours, floor = measure(args.partners, args.days, args.events, args.campaigns)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    print(f"ours {ours:.2f} ms, floor {floor:.2f} ms ({time.perf_counter() - started:.0f} s in all)")
+    write(args.out, [entry("dashboard.programme_ms (< 300 ms from rollups)", "ms", ours, floor,
+                           round(300 / floor, 2), "lower")])
+
+
+if __name__ == "__main__":
+    main()
