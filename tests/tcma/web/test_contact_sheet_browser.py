@@ -43,6 +43,10 @@ def test_a_marketer_opens_the_sheet_filters_its_warnings_and_launches(app, live_
             for width in (390, 1280):
                 page.set_viewport_size({"width": width, "height": 900})
                 page.goto(f"{live_server}/portal/campaigns/{campaign_id}")
+                assert page.get_by_role("button", name="Skip review and launch").is_visible()
+                assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+                FAILURES.mkdir(exist_ok=True)
+                page.screenshot(path=str(FAILURES / f"campaign-draft-{width}.png"), full_page=True)
                 page.get_by_role("link", name="Review the contact sheet and launch →").click()
                 page.wait_for_load_state("networkidle")
                 assert len(_visible(page)) == 5  # 2 outputs for each gold partner, the brief for silver
