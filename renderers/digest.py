@@ -10,7 +10,7 @@ from typing import Any
 from .spec import Logo, Resource
 
 # Bump when a renderer change alters output bytes, so old keys are not reused.
-RENDERER_VERSION = "2"
+RENDERER_VERSION = "3"
 
 
 def _plain(value: Any) -> Any:

@@ -10,6 +10,7 @@ import functools
 import threading
 import unicodedata
 
+import uharfbuzz
 from PIL import Image, ImageFont
 from reportlab.lib.abag import ABag
 from reportlab.pdfbase import pdfmetrics
@@ -124,7 +125,7 @@ def _pdf_pieces(line: str, main: str, style: str, size: float, fallbacks):
     out = []
     for piece in visual_pieces(line, "pdf")[1]:
         name = fallbacks.get((piece.font, style), main) if piece.font else main
-        shaped = _neutral_rtl(piece.text) if piece.rtl else piece.text
+        shaped = _neutral_rtl(piece.text) if piece.rtl else _guessed_ltr(piece.text, piece.font)
         if piece.rtl or piece.font:  # plain left-to-right text keeps the fast, unshaped path
             word = [pdfmetrics.stringWidth(shaped, name, size),
                     (ABag(fontName=name, fontSize=size), shaped)]
@@ -136,6 +137,26 @@ def _pdf_pieces(line: str, main: str, style: str, size: float, fallbacks):
             width = pdfmetrics.stringWidth(str(shaped), name, size)
         out.append((name, shaped, width))
     return out
+
+
+def _guessed_ltr(text: str, font: str) -> str:
+    """A left-to-right piece that HarfBuzz would lay out right to left, made to come out in order.
+
+    ReportLab's shaping lets HarfBuzz guess a buffer's direction from its script, and it takes
+    Arabic-Indic digits (١٢ is twelve) for right-to-left: they are fed reversed so the glyphs
+    land left to right. Digits do not join, so reversing them changes nothing else.
+    """
+    if font not in ("arabic", "hebrew"):
+        return text
+    return text[::-1] if _harfbuzz_guesses_rtl(text) else text
+
+
+@functools.lru_cache(maxsize=1024)
+def _harfbuzz_guesses_rtl(text: str) -> bool:
+    buffer = uharfbuzz.Buffer()
+    buffer.add_str(text)
+    buffer.guess_segment_properties()
+    return buffer.direction == "rtl"
 
 
 MIRRORED = str.maketrans("()[]{}<>«»", ")(][}{><»«")

@@ -7,14 +7,20 @@ from flask_smorest import Blueprint
 from tcma.api.pagination import page_envelope
 from tcma.api.security import VENDOR, auth_required
 from tcma.schemas.campaigns import (
+    CampaignDetailSchema,
     CampaignListArgs,
     CampaignPageSchema,
     CampaignSchema,
+    ContactSheetArgs,
+    ContactSheetSchema,
+    LaunchSchema,
     ProgressSchema,
     RetriedSchema,
     RetrySchema,
 )
 from tcma.services.launch import launches as campaigns
+from tcma.services.launch.contact_sheet import contact_sheet
+from tcma.services.launch.review import last_launch_review
 
 blp = Blueprint("campaigns", __name__, url_prefix="campaigns", description="Syndicated campaigns")
 
@@ -49,18 +55,42 @@ def create_campaign(principal, args):
 
 @blp.get("/<int:campaign_id>")
 @auth_required(*VENDOR)
-@blp.response(200, CampaignSchema)
+@blp.response(200, CampaignDetailSchema)
 def get_campaign(principal, campaign_id):
-    """One campaign."""
-    return campaign_view(campaigns.get_campaign(principal, campaign_id))
+    """One campaign, with how its latest launch was reviewed."""
+    return {**campaign_view(campaigns.get_campaign(principal, campaign_id)),
+            "review": last_launch_review(campaign_id)}
+
+
+@blp.get("/<int:campaign_id>/contact-sheet")
+@auth_required(*VENDOR)
+@blp.arguments(ContactSheetArgs, location="query")
+@blp.response(200, ContactSheetSchema)
+def get_contact_sheet(principal, args, campaign_id):
+    """A page of the campaign drawn for its segment's partners with every warning, before launch.
+
+    Each page counts towards one review (pass the review_id of the first page to the next ones);
+    launching with that review_id records that the caller looked.
+    """
+    sheet = contact_sheet(principal, campaign_id, args["page"], args["per_page"],
+                          args["review_id"], via="api")
+    return {"review_id": sheet.review_id, "total_partners": sheet.total_partners,
+            "page": args["page"], "per_page": args["per_page"], "counts": sheet.counts,
+            "items": sheet.items}
 
 
 @blp.post("/<int:campaign_id>/launch")
 @auth_required(*VENDOR)
+@blp.arguments(LaunchSchema, required=False)
 @blp.response(202, ProgressSchema)
-def launch(principal, campaign_id):
-    """Create one asset per (partner, output) and enqueue the renders; answers at once."""
-    return campaigns.launch_campaign(principal, campaign_id)
+def launch(principal, args, campaign_id):
+    """Create one asset per (partner, output) and enqueue the renders; answers at once.
+
+    With the review_id of a contact sheet the caller looked at, the launch records that review;
+    without one it is recorded as launched with the review skipped (by the caller, via the API).
+    The answer is the progress as before; GET the campaign for the review it recorded.
+    """
+    return campaigns.launch_campaign(principal, campaign_id, args.get("review_id"), via="api")
 
 
 @blp.post("/<int:campaign_id>/pause")

@@ -53,7 +53,7 @@ def _line(progress: dict) -> str:
 @with_appcontext
 def launch_command(campaign_id: int, wait: bool, interval: float) -> None:
     """Launch a campaign: one render job per chunk of (partner, output) assets."""
-    progress = campaigns.launch_campaign(OPERATOR, campaign_id)
+    progress = campaigns.launch_campaign(OPERATOR, campaign_id, via="cli")  # recorded as skipped
     if wait:
         progress = _wait(campaign_id, progress, interval)
     click.echo(_line(progress))

@@ -2,7 +2,7 @@
 
 from tcma.models.asset import Asset, Render
 from tcma.models.base import Base
-from tcma.models.campaign import Campaign, CampaignOutput
+from tcma.models.campaign import Campaign, CampaignOutput, LaunchReview
 from tcma.models.contacts import Contact, ContactList, ContactListMember, Suppression
 from tcma.models.email_sends import EmailRecipient, EmailSend, SendingDomain
 from tcma.models.experiment import Experiment, ExperimentAssignment, Variant
@@ -18,7 +18,8 @@ from tcma.models.vendor import Region, Tier, Vertical
 __all__ = [
     "ROLES",
     "ApiToken", "Asset", "Base", "BrandKit", "Campaign", "CampaignOutput", "Customization",
-    "Destination", "Event", "EventRollup", "Experiment", "Invitation", "OAuthConnection", "OutboundMail",
+    "Destination", "Event", "EventRollup", "Experiment", "Invitation", "LaunchReview",
+    "OAuthConnection", "OutboundMail",
     "ExperimentAssignment",
     "Partner", "PostAttempt", "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
     "TemplateVersion", "Tier", "TrackedLink",

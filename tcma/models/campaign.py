@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaigns.vocabulary import CAMPAIGN_STATUSES
-from tcma.models.base import Base, JSONType, TimestampMixin, enum_check
+from tcma.models.base import Base, JSONType, TimestampMixin, enum_check, utcnow
 from tcma.models.template import TemplateVersion
 
 
@@ -49,3 +49,26 @@ class CampaignOutput(Base):
 
     campaign: Mapped[Campaign] = relationship(back_populates="outputs")
     template_version: Mapped[TemplateVersion] = relationship()
+
+
+REVIEW_DECISIONS = ("seen", "skipped")
+
+
+class LaunchReview(Base):
+    """A look at a campaign's contact sheet before launch (or a skip), and the launch it let through."""
+
+    __tablename__ = "launch_review"
+    __table_args__ = (CheckConstraint(enum_check("decision", REVIEW_DECISIONS), name="decision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    decision: Mapped[str] = mapped_column(String(8))
+    via: Mapped[str] = mapped_column(String(8))  # "portal" or "api"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # first shown, or skipped
+    seen_at: Mapped[datetime | None]  # the last page shown
+    pages_seen: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    items_seen: Mapped[int] = mapped_column(default=0)
+    warnings_seen: Mapped[int] = mapped_column(default=0)
+    launched_at: Mapped[datetime | None]
+    launched_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))

@@ -1,20 +1,25 @@
-"""Marketer and admin pages: campaigns with their render progress, retries, pause and resume."""
+"""Marketer and admin pages: campaigns, their contact sheet and launch, progress, retries, pause."""
 
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 
+from tcma.errors import DomainError
 from tcma.schemas.common import MAX_PAGE
 from tcma.services.accounts.auth import Principal
 from tcma.services.launch.assets import list_assets
+from tcma.services.launch.contact_sheet import WARNING_KINDS, contact_sheet
 from tcma.services.launch.launches import (
     campaign_progress,
     campaigns_progress,
     get_campaign,
+    launch_campaign,
     list_campaigns,
     retry_failed,
     set_paused,
 )
+from tcma.services.launch.review import last_launch_review
+from tcma.services.transaction import rollback
 from tcma.web.portal import VENDOR, page, page_count, page_required, portal_blueprint
 
 bp = portal_blueprint("portal_marketer", __name__, url_prefix="/portal/campaigns")
@@ -47,7 +52,7 @@ def campaign(principal: Principal, campaign_id: int):
     failed, failed_total = list_assets(principal, {"campaign_id": campaign_id, "status": "failed"},
                                        _page_number(), FAILED_PER_PAGE)
     return page("portal/campaign.html", campaign=item, progress=progress, failed=failed,
-                failed_total=failed_total, page_number=_page_number(),
+                failed_total=failed_total, review=last_launch_review(campaign_id), page_number=_page_number(),
                 pages=page_count(failed_total, FAILED_PER_PAGE))
 
 
@@ -85,9 +90,29 @@ SHEET_PARTNERS = 12
 @page_required(*VENDOR)
 def contact_sheet_page(principal: Principal, campaign_id: int):
     """Every output drawn for every partner of the segment, with warnings, before launch."""
-    from tcma.services.launch.contact_sheet import contact_sheet
-
-    items, total = contact_sheet(principal, campaign_id, _page_number(), SHEET_PARTNERS)
+    sheet = contact_sheet(principal, campaign_id, _page_number(), SHEET_PARTNERS,
+                          request.args.get("review", type=int))
+    chosen = request.args.get("warning")
     return page("portal/contact_sheet.html", campaign=get_campaign(principal, campaign_id),
-                items=items, total=total, page_number=_page_number(),
-                pages=page_count(total, SHEET_PARTNERS))
+                sheet=sheet, kinds=WARNING_KINDS, chosen=chosen if chosen in sheet.counts else
+                ("any" if chosen == "any" else "all"), page_number=_page_number(),
+                pages=page_count(sheet.total_partners, SHEET_PARTNERS),
+                review=last_launch_review(campaign_id))
+
+
+@bp.post("/<int:campaign_id>/launch")
+@page_required(*VENDOR)
+def launch(principal: Principal, campaign_id: int):
+    """Launch from the contact sheet (the review it showed) or skip the review in one click."""
+    review_id = request.form.get("review_id", type=int)
+    try:
+        progress = launch_campaign(principal, campaign_id, review_id, via="portal")
+    except DomainError as exc:
+        rollback()
+        flash(f"Not launched: {exc.message}")
+        return redirect(url_for("portal_marketer.contact_sheet_page", campaign_id=campaign_id)
+                        if review_id else url_for("portal_marketer.campaign", campaign_id=campaign_id))
+    how = "after the contact-sheet review" if review_id else "without a contact-sheet review"
+    flash(f"Campaign launched {how}: {progress['total']} asset(s), "
+          f"{progress['waiting']} waiting for partners to fill in required fields.")
+    return redirect(url_for("portal_marketer.campaign", campaign_id=campaign_id))

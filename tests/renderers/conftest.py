@@ -89,9 +89,10 @@ def _side_by_side(actual: Image.Image, expected: Image.Image) -> Image.Image:
 @pytest.fixture
 def assert_golden():
     """Compare an image with its downscaled golden by mean absolute difference per channel."""
-    def check(name: str, image: Image.Image, threshold: float = 2.0, update: bool = True) -> None:
-        height = round(image.height * GOLDEN_WIDTH / image.width)
-        actual = image.convert("RGB").resize((GOLDEN_WIDTH, height), Image.Resampling.LANCZOS)
+    def check(name: str, image: Image.Image, threshold: float = 2.0, update: bool = True,
+              width: int = GOLDEN_WIDTH) -> None:
+        height = round(image.height * width / image.width)
+        actual = image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
         path = GOLDEN / f"{name}.png"
         updating = update and os.environ.get("TCMA_UPDATE_GOLDEN") == "1"
         if updating or not path.exists():

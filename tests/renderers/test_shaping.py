@@ -125,3 +125,49 @@ def test_emoji_are_drawn_in_colour_in_images():
     pixels = np.asarray(image, dtype=int)
     colourful = (pixels.max(axis=2) - pixels.min(axis=2)) > 80
     assert colourful.sum() > 200  # the rocket's red and blue, not a black outline box
+
+
+def _harfbuzz_ltr_advances(text: str, path, size: float) -> list[float]:
+    """Glyph advances in points of a text HarfBuzz shapes left to right (digits, CJK)."""
+    font = hb.Font(hb.Face(hb.Blob.from_file_path(str(path))))
+    buffer = hb.Buffer()
+    buffer.add_str(text)
+    buffer.guess_segment_properties()
+    buffer.direction = "ltr"
+    hb.shape(font, buffer, {"kern": True, "liga": True})
+    return [p.x_advance * size / font.face.upem for p in buffer.glyph_positions]
+
+
+def _pdf_chars(text: str, size: float = 20):
+    frame = renderers.TextFrame("t", FRAME, text, "#000000", "regular", size, size, "left")
+    spec = renderers.PdfSpec((600, 120), (renderers.Page((frame,)),), renderers.BrandKit("X"))
+    result = renderers.Renderer().render(spec)
+    assert result.warnings == ()
+    with pdfplumber.open(io.BytesIO(result.data)) as pdf:
+        return sorted(pdf.pages[0].chars, key=lambda c: c["x0"])
+
+
+def test_arabic_indic_digits_read_left_to_right_in_a_pdf():
+    # "King Fahd Street 123": the number reads one-two-three from left to right, as in print;
+    # HarfBuzz guessed the digits' run right to left and printed 321 before this was fixed.
+    chars = _pdf_chars("شارع الملك فهد ١٢٣")
+    digits = [c for c in chars if c["text"] in "١٢٣"]
+    assert [c["text"] for c in digits] == ["١", "٢", "٣"]
+    advances = _harfbuzz_ltr_advances("١٢٣", FALLBACKS["arabic"][0], 20)
+    expected = np.cumsum([0, *advances])[:-1] + digits[0]["x0"]
+    assert np.allclose([c["x0"] for c in digits], expected, atol=0.3)
+    assert digits[-1]["x0"] < min(c["x0"] for c in chars if c["text"] not in "١٢٣ ")  # left of the words
+
+
+def test_arabic_indic_digits_in_an_image_match_the_harfbuzz_shaped_line():
+    text = "شارع الملك فهد ١٢٣"
+    assert _difference(_image(text, "left"), _reference(text, "arabic")) < 0.5
+
+
+def test_cjk_glyphs_in_a_pdf_sit_where_harfbuzz_puts_them():
+    text = "零信任网络"
+    chars = _pdf_chars(text)
+    advances = _harfbuzz_ltr_advances(text, renderers.shaping.PDF_FALLBACKS["cjk"][0], 20)
+    assert [c["text"] for c in chars] == list(text)
+    expected = np.cumsum([0, *advances])[:-1] + FRAME[0]
+    assert np.allclose([c["x0"] for c in chars], expected, atol=0.3)

@@ -57,6 +57,6 @@ def test_the_digest_names_binaries_by_their_hash_only():
 
 
 def test_the_digest_of_plain_values_is_sha256_of_canonical_json():
-    expected = hashlib.sha256('{"renderer":"2","spec":{"a":[1,"é"],"b":{"bytes":"%s"}}}'.encode()
+    expected = hashlib.sha256('{"renderer":"3","spec":{"a":[1,"é"],"b":{"bytes":"%s"}}}'.encode()
                               % hashlib.sha256(b"z").hexdigest().encode()).hexdigest()
     assert renderers.spec_digest({"b": b"z", "a": (1, "é")}) == expected

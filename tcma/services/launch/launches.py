@@ -21,6 +21,7 @@ from tcma.services.accounts.auth import Principal
 from tcma.services.catalogue.templates import get_version, template_for_version
 from tcma.services.experiments.assignment import assign_campaign_variants
 from tcma.services.launch.assets import RENDER_JOB
+from tcma.services.launch.review import claim_review
 from tcma.services.partners.taxonomy import KINDS, partner_column, with_slugs
 from tcma.services.scoping import get_scoped, require_vendor
 from tcma.services.transaction import commit, enqueue_after_commit
@@ -154,11 +155,16 @@ def release_waiting(partner_id: int, version_id: int, fields: dict[str, Any]) ->
     return ids
 
 
-def launch_campaign(principal: Principal, campaign_id: int) -> dict[str, int]:
-    """Create one asset per (partner, output) and enqueue their renders; answers at once."""
+def launch_campaign(principal: Principal, campaign_id: int, review_id: int | None = None,
+                    via: str = "api") -> dict[str, int]:
+    """Create one asset per (partner, output) and enqueue their renders; answers at once.
+
+    The launch records the contact-sheet review it went out under, or that the review was skipped.
+    """
     campaign = get_campaign(principal, campaign_id)
     if campaign.status == "archived":
         raise ConflictError("an archived campaign cannot be launched")
+    claim_review(principal, campaign, review_id, via)
     _create_assets(campaign, segment_partner_ids(campaign.segment))
     assign_campaign_variants(campaign.id)  # an experiment's arm, or its winner, for new assets
     campaign.status = "running" if campaign.status != "paused" else "paused"

@@ -37,6 +37,7 @@ MATRIX = {
     ("POST", "/api/v1/campaigns"): VENDOR,
     ("GET", "/api/v1/campaigns/<int:campaign_id>"): VENDOR,
     ("POST", "/api/v1/campaigns/<int:campaign_id>/launch"): VENDOR,
+    ("GET", "/api/v1/campaigns/<int:campaign_id>/contact-sheet"): VENDOR,
     ("POST", "/api/v1/campaigns/<int:campaign_id>/pause"): VENDOR,
     ("POST", "/api/v1/campaigns/<int:campaign_id>/resume"): VENDOR,
     ("GET", "/api/v1/campaigns/<int:campaign_id>/progress"): VENDOR,
