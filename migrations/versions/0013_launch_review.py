@@ -1,6 +1,6 @@
 """launch_review: a look at the contact sheet before launch (or the choice to skip it)
 
-Revision ID: 0015_launch_review
+Revision ID: 0013_launch_review
 Revises: 0012_asset_quality
 Create Date: 2026-11-28 02:20:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '0015_launch_review'
+revision = '0013_launch_review'
 down_revision = '0012_asset_quality'
 branch_labels = None
 depends_on = None
