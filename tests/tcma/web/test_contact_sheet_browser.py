@@ -39,7 +39,7 @@ def test_a_marketer_opens_the_sheet_filters_its_warnings_and_launches(app, live_
             page.get_by_label("Email").fill(user.email)
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(f"{live_server}/portal/campaigns")
+            page.wait_for_url(f"{live_server}/portal/dashboard")  # a marketer lands on the dashboard
             for width in (390, 1280):
                 page.set_viewport_size({"width": width, "height": 900})
                 page.goto(f"{live_server}/portal/campaigns/{campaign_id}")
