@@ -218,12 +218,14 @@ def rollout_view(experiment: Experiment) -> dict[str, Any] | None:
         return None
     if experiment.unit == "recipient":
         counts = dict(db.session.execute(
-            select(EmailRecipient.status == HELD, func.count())
+            select(EmailRecipient.status, func.count())
             .where(EmailRecipient.send_id.in_(select(EmailSend.id).where(
                 EmailSend.campaign_id == experiment.campaign_id)),
                 (EmailRecipient.status == HELD) | EmailRecipient.variant.is_not(None))
-            .group_by(EmailRecipient.status == HELD)).all())
-        tested, held_units, held_items = counts.get(False, 0), counts.get(True, 0), counts.get(True, 0)
+            .group_by(EmailRecipient.status)).all())
+        held_units = held_items = counts.pop(HELD, 0)
+        # Messages released to the rest carry the winner as their variant, but were not tested.
+        tested = sum(counts.values()) - (experiment.rest_release or {}).get("recipients", 0)
         items = "messages"
     else:
         tested = db.session.scalar(select(func.count()).where(
