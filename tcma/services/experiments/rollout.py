@@ -51,7 +51,8 @@ def check_rollout(campaign: Campaign, values: dict[str, Any]) -> tuple[float, in
         return None
     share = rollout.get("test_share")
     if share is None or not 0 < share < 1:
-        raise InvalidInput(f"the test share must be more than 0 and less than 1, not {share}",
+        given = "given" if share is None else f"{share:g}"
+        raise InvalidInput(f"the test share must be more than 0 and less than 1, not {given}",
                            {"rollout": {"test_share": ["a fraction of the units, e.g. 0.2 tests on 20%"]}})
     unit = values.get("unit", "partner")
     outputs = {output.output for output in campaign.outputs}
