@@ -25,7 +25,7 @@ class RolloutSchema(Schema):
                                     metadata={"description": "when the rest goes at the latest "
                                                              "(default: max_runtime_days)"})
     unit = fields.String(dump_only=True)
-    items = fields.String(dump_only=True, metadata={"description": "messages or posts"})
+    item_name = fields.String(dump_only=True, metadata={"description": "what is held: messages or posts"})
     deadline = fields.DateTime(dump_only=True)
     tested_units = fields.Integer(dump_only=True)
     held_units = fields.Integer(dump_only=True)

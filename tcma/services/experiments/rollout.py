@@ -241,7 +241,7 @@ def rollout_view(experiment: Experiment) -> dict[str, Any] | None:
     else:
         goes = ("when the experiment is decided, at the latest "
                 f"{experiment.rest_deadline:%Y-%m-%d %H:%M} UTC (with no clear winner by then, the control)")
-    return {"test_share": experiment.test_share, "unit": experiment.unit, "items": items,
+    return {"test_share": experiment.test_share, "unit": experiment.unit, "item_name": items,
             "deadline": experiment.rest_deadline, "tested_units": tested, "held_units": held_units,
             "held_items": held_items, "rest_goes": goes, "released_at": experiment.rest_released_at,
             "released": released}

@@ -86,7 +86,7 @@ def test_without_a_deadline_of_its_own_the_rest_goes_at_the_maximum_runtime(app,
     plan = response.json["rollout"]
     started = datetime.fromisoformat(response.json["started_at"])
     assert datetime.fromisoformat(plan["deadline"]) - started == timedelta(days=10)
-    assert plan["test_share"] == 0.25 and plan["unit"] == "recipient" and plan["items"] == "messages"
+    assert plan["test_share"] == 0.25 and plan["unit"] == "recipient" and plan["item_name"] == "messages"
     assert (plan["tested_units"], plan["held_units"], plan["held_items"]) == (0, 0, 0)
     assert plan["released"] is None and plan["released_at"] is None
     shown = client.get(f"/api/v1/experiments/{response.json['id']}", headers=world["marketer"]).json
