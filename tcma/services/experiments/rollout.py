@@ -118,15 +118,14 @@ def plan_send_recipients(send: EmailSend) -> None:
     rows = db.session.execute(select(EmailRecipient.id, EmailRecipient.address_hash).where(
         EmailRecipient.send_id == send.id, EmailRecipient.status == "queued")).all()
     if experiment.status == "decided":
-        chosen = experiment.winner or arm_names(experiment)[0]
-        changes = [{"id": row.id, "variant": chosen} for row in rows]
+        arms = [experiment.winner or arm_names(experiment)[0]]
+        changes = [{"id": row.id, "variant": arms[0]} for row in rows]
     else:
+        arms = arm_names(experiment)  # every arm: a held part may get any of them later
         changes = [{"id": row.id, "variant": hashed_arm(experiment, row.address_hash)}
                    if in_test_share(experiment, row.address_hash) else {"id": row.id, "status": HELD}
                    for row in rows]
-    _render_arms(send, {change["variant"] for change in changes if "variant" in change}
-                 | ({experiment.winner or arm_names(experiment)[0]} if experiment.status == "decided"
-                    else set(arm_names(experiment))))
+    _render_arms(send, set(arms))
     for start in range(0, len(changes), 1000):
         db.session.execute(update(EmailRecipient), changes[start:start + 1000])
 
