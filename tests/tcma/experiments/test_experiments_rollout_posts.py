@@ -43,7 +43,7 @@ def many(app, client, fake):
     campaign_id = created.json["id"]
     launched = client.post(f"/api/v1/campaigns/{campaign_id}/launch", headers=marketer)
     assert launched.status_code == 202 and launched.json["done"] == 2 * PARTNERS, launched.json
-    return {"campaign": campaign_id, "partners": partners, "marketer": marketer}
+    return {"campaign": campaign_id, "partners": partners, "marketer": marketer, "taxonomy": taxonomy}
 
 
 def start_post_test(client, many) -> dict:
@@ -134,3 +134,35 @@ def test_a_stop_sends_the_held_posts_the_control(client, many):
                 and post.status in ("scheduled", "awaiting_approval")]
     assert len(released) >= held
     assert all(post.local_at == "2031-03-09T10:00" for post in released)  # their own time, still ahead
+
+
+def test_partners_joining_during_the_test_land_on_their_side_of_the_share(client, many, fake):
+    from tcma.models import Asset
+    from tcma.services.syndication.plans import fill_active_plans
+
+    experiment = start_post_test(client, many)
+    plan = plan_posts(client, many, "2031-03-09T10:00")
+    late = []
+    for _ in range(6):
+        partner = make_partner(many["taxonomy"], with_logo=False)
+        account = connect_account(OPERATOR, partner.id, "mastodon",
+                                  {"instance_url": fake.base_url, "access_token": FakeMastodon.TOKEN})
+        account.auto_publish = True
+        late.append(partner.id)
+    db.session.commit()
+    relaunched = client.post(f"/api/v1/campaigns/{many['campaign']}/launch", headers=many["marketer"])
+    assert relaunched.status_code == 202, relaunched.json
+    fill_active_plans()
+    db.session.commit()
+    stored = select(ExperimentAssignment.partner_id, ExperimentAssignment.variant).where(
+        ExperimentAssignment.experiment_id == experiment["id"])
+    arms = dict(db.session.execute(stored).all())
+    posts = posts_of(plan["id"])
+    for partner_id in late:
+        card = db.session.scalar(select(Asset.variant).where(Asset.partner_id == partner_id,
+                                                             Asset.output == "png"))
+        if partner_id in arms:  # tested: its arm everywhere, its post waits for its time
+            assert posts[partner_id].status == "scheduled" and posts[partner_id].variant == arms[partner_id]
+            assert card == arms[partner_id]
+        else:  # held: the control on its renders until the winner, its post held
+            assert posts[partner_id].status == "held_for_winner" and card == "a"
