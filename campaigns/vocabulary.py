@@ -61,9 +61,10 @@ NETWORK_LABELS = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "mas
 # A scheduled post's life: waiting (scheduled: goes out on its own; awaiting_approval -> approved),
 # claimed by a scheduler, publishing (a worker sent it), then published, failed (with the
 # network's reason), held (for a person: the account needs reconnecting, or an unknown outcome
-# could not be reconciled), expired (not approved in time) or cancelled.
+# could not be reconciled), expired (not approved in time) or cancelled; held_for_winner: outside an
+# experiment's test share, it waits for the winner (or the control at the plan's deadline).
 POST_STATUSES = ("awaiting_approval", "scheduled", "approved", "claimed", "publishing", "held", "published",
-                 "failed", "expired", "cancelled")
+                 "failed", "expired", "cancelled", "held_for_winner")
 POST_WAITING = ("scheduled", "approved")  # due posts in these states are claimed
 POST_OUTCOMES = ("published", "reconciled", "rate_limited", "temporary", "rejected", "auth_expired",
                  "unknown_outcome", "held")
@@ -76,9 +77,11 @@ MAIL_STATUSES = ("queued", "sending", "sent", "failed")
 # Campaign email to a partner's contacts (issue 13). A send: draft (preview, test), scheduled (for the
 # partner's local time), sending (its jobs run), done, cancelled. A recipient: queued, sending (claimed
 # and committed before the SMTP transaction), sent, skipped (suppressed, over the weekly cap),
-# unknown (a worker died mid-send: never sent again), failed (refused), bounced, complained.
+# unknown (a worker died mid-send: never sent again), failed (refused), bounced, complained;
+# held_for_winner: outside an experiment's test share, queued with the winner once it is decided.
 EMAIL_SEND_STATUSES = ("draft", "scheduled", "sending", "done", "cancelled")
-RECIPIENT_STATUSES = ("queued", "sending", "sent", "skipped", "unknown", "failed", "bounced", "complained")
+RECIPIENT_STATUSES = ("queued", "sending", "sent", "skipped", "unknown", "failed", "bounced", "complained",
+                      "held_for_winner")
 SUPPRESSION_REASONS = ("unsubscribed", "hard_bounce", "complaint", "erased")
 # A partner's own sending domain: pending (DNS not checked or not yet right), verified (DKIM key and
 # DMARC policy published: tcma signs with it), failed (checked and wrong; says which record).

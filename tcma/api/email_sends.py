@@ -20,6 +20,7 @@ from tcma.schemas.email_sends import (
     SendingDomainSchema,
     TestSendSchema,
 )
+from tcma.services.experiments import rollout
 from tcma.services.sending import domains, sends
 
 blp = Blueprint("email_sends", __name__, url_prefix="email-sends", description="Campaign emails to contacts")
@@ -27,8 +28,10 @@ blp = Blueprint("email_sends", __name__, url_prefix="email-sends", description="
 
 def _with_numbers(rows):
     numbers = sends.send_numbers([row.id for row in rows])
+    plans = rollout.campaign_rollouts([row.campaign_id for row in rows])
     for row in rows:
         row.numbers = sends.summary(numbers[row.id])
+        row.experiment_plan = plans.get(row.campaign_id)
     return rows
 
 

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from tcma.api.security import VENDOR, auth_required
 from tcma.schemas.experiments import DecideSchema, ExperimentSchema, ResultsArgs, ResultsSchema
-from tcma.services.experiments import experiments
+from tcma.services.experiments import experiments, rollout
 from tcma.services.experiments.results import as_json
 
 blp = Blueprint("experiments", __name__, url_prefix="experiments", description="A/B experiments")
@@ -21,7 +21,7 @@ def experiment_view(experiment) -> dict:
         "min_runtime_days", "max_runtime_days", "max_machine_share_gap", "auto_decide", "status", "winner",
         "started_at", "decided_at", "stopped_at", "decision")},
         "variants": [{"name": v.name, "weight": v.weight} for v in experiment.variants],
-        "assigned": experiments.assigned_counts(experiment)}
+        "assigned": experiments.assigned_counts(experiment), "rollout": rollout.rollout_view(experiment)}
 
 
 @campaign_blp.post("/<int:campaign_id>/experiments")

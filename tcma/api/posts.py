@@ -3,6 +3,8 @@ approves, rejects, edits and reschedules their own; anyone may follow its attemp
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask_smorest import Blueprint
 
 from tcma.api.pagination import page_envelope
@@ -19,6 +21,7 @@ from tcma.schemas.posts import (
     RejectSchema,
     RetriedPostsSchema,
 )
+from tcma.services.experiments import rollout
 from tcma.services.syndication import plans, posts
 
 blp = Blueprint("posts", __name__, url_prefix="posts", description="Scheduled social posts")
@@ -26,6 +29,12 @@ plans_blp = Blueprint("post_plans", __name__, url_prefix="", description="Post p
 
 
 # --- plans -----------------------------------------------------------------------------------------
+
+def _with_rollout(views):
+    """Plans with their campaign's test-share plan (posts held for an experiment's winner)."""
+    found = rollout.campaign_rollouts([view.campaign_id for view in views])
+    return [{**dataclasses.asdict(view), "experiment_plan": found.get(view.campaign_id)} for view in views]
+
 
 @plans_blp.post("/campaigns/<int:campaign_id>/post-plans")
 @auth_required(*VENDOR)
@@ -41,7 +50,7 @@ def create_plan(principal, args, campaign_id):
                              networks=list(dict.fromkeys(args["networks"])), timing=timing,
                              image_output=args.get("image_output"),
                              requires_approval=args["requires_approval"], allow_late=args["allow_late"])
-    return posts.plan_view(plan)
+    return _with_rollout([posts.plan_view(plan)])[0]
 
 
 @plans_blp.get("/campaigns/<int:campaign_id>/post-plans")
@@ -49,7 +58,7 @@ def create_plan(principal, args, campaign_id):
 @plans_blp.response(200, PostPlanSchema(many=True))
 def list_plans(principal, campaign_id):
     """The campaign's post plans, oldest first, with their posts counted by state."""
-    return posts.plan_views(plans.list_plans(principal, campaign_id))
+    return _with_rollout(posts.plan_views(plans.list_plans(principal, campaign_id)))
 
 
 @plans_blp.get("/post-plans/<int:plan_id>")
@@ -57,7 +66,7 @@ def list_plans(principal, campaign_id):
 @plans_blp.response(200, PostPlanSchema)
 def get_plan(principal, plan_id):
     """One post plan with its posts counted by state."""
-    return posts.plan_view(plans.get_plan(principal, plan_id))
+    return _with_rollout([posts.plan_view(plans.get_plan(principal, plan_id))])[0]
 
 
 @plans_blp.post("/post-plans/<int:plan_id>/cancel")
@@ -65,7 +74,7 @@ def get_plan(principal, plan_id):
 @plans_blp.response(200, PostPlanSchema)
 def cancel_plan(principal, plan_id):
     """Cancel the plan: its posts not sent yet are cancelled; published ones stay published."""
-    return posts.plan_view(plans.cancel_plan(principal, plan_id))
+    return _with_rollout([posts.plan_view(plans.cancel_plan(principal, plan_id))])[0]
 
 
 @plans_blp.post("/post-plans/<int:plan_id>/retry-failed")

@@ -5,7 +5,7 @@ from tcma.models.base import Base
 from tcma.models.campaign import Campaign, CampaignOutput, LaunchReview
 from tcma.models.contacts import Contact, ContactList, ContactListMember, Suppression
 from tcma.models.email_sends import EmailRecipient, EmailSend, SendingDomain
-from tcma.models.experiment import Experiment, ExperimentAssignment, Variant
+from tcma.models.experiment import Experiment, ExperimentAssignment, SendArmEmail, Variant
 from tcma.models.mail import OutboundMail
 from tcma.models.outbox import JobOutbox as JobOutbox
 from tcma.models.partner import BrandKit, Partner
@@ -23,7 +23,7 @@ __all__ = [
     "ExperimentAssignment",
     "Partner", "PostAttempt", "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
     "TemplateVersion", "Tier", "TrackedLink",
-    "User", "Variant", "Vertical", "WebSession",
+    "SendArmEmail", "User", "Variant", "Vertical", "WebSession",
     "Contact", "ContactList", "ContactListMember", "EmailRecipient", "EmailSend", "SendingDomain",
     "Suppression",
 ]

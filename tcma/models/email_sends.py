@@ -71,6 +71,8 @@ class EmailRecipient(Base):
     address: Mapped[str | None] = mapped_column(String(254))
     address_hash: Mapped[str] = mapped_column(String(64))
     uid: Mapped[str] = mapped_column(String(32), unique=True)
+    # The arm of a recipient-level experiment this message uses (None: the send's own variant).
+    variant: Mapped[str | None] = mapped_column(String(40))
     message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     detail: Mapped[str | None] = mapped_column(Text)

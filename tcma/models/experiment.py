@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tcma.models.base import Base, JSONType, TimestampMixin, enum_check, utcnow
@@ -55,6 +55,14 @@ class Experiment(TimestampMixin, Base):
     # The numbers a decision rested on: the results as they were, who decided and why.
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # "Test on a share, then send the winner to the rest": only `test_share` of the units (recipients
+    # of email sends, partners for posts) get arms; the rest are held until the decision, or at the
+    # latest `rest_deadline` (then the rule decides, and with no clear winner the control goes).
+    test_share: Mapped[float | None]
+    rest_deadline: Mapped[datetime | None]
+    rest_released_at: Mapped[datetime | None]
+    # What went to the rest: {"variant", "reason", "posts", "recipients", "sends"}.
+    rest_release: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     variants: Mapped[list[Variant]] = relationship(
         back_populates="experiment", cascade="all, delete-orphan", order_by="Variant.id"
@@ -90,3 +98,19 @@ class ExperimentAssignment(Base):
     variant: Mapped[str] = mapped_column(String(40))
     stratum: Mapped[str] = mapped_column(String(120), default="")
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SendArmEmail(Base):
+    """One email send rendered in one arm of a recipient-level experiment (each recipient's message is
+    filled in from its arm's render, as from the send's own)."""
+
+    __tablename__ = "send_arm_email"
+    __table_args__ = (UniqueConstraint("send_id", "variant"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    send_id: Mapped[int] = mapped_column(ForeignKey("email_send.id", ondelete="CASCADE"))
+    variant: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(Text)
+    preheader: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from campaigns.vocabulary import EMAIL_SEND_STATUSES, RECIPIENT_STATUSES
 from tcma.schemas.common import DB_ID, PageArgs, QueryArgs, page_of
+from tcma.schemas.experiments import CampaignRolloutSchema
 
 NUMBERS = (
     "recipients",
@@ -18,6 +19,7 @@ NUMBERS = (
     "failed",
     "bounced",
     "complained",
+    "held_for_winner",
     "opened",
     "opened_machine",
     "clicked",
@@ -69,6 +71,9 @@ class EmailSendSchema(Schema):
     finished_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
     numbers = fields.Nested(SendNumbersSchema)
+    experiment_plan = fields.Nested(CampaignRolloutSchema, allow_none=True, metadata={
+        "description": "the campaign's experiment testing on a share of recipients: the others' messages "
+                       "are held_for_winner until the decision"})
 
 
 class ScheduleSchema(Schema):

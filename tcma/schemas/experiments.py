@@ -14,6 +14,35 @@ class ArmSchema(Schema):
     weight = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1000))
 
 
+class RolloutSchema(Schema):
+    """Test on a share, then send the winner to the rest: only `test_share` of the units (recipients of
+    email sends, or partners for posts) get arms; the rest wait for the decision, at the latest
+    `deadline_hours` after the start (then the rule decides, and with no clear winner the control goes)."""
+
+    test_share = fields.Float(required=True, metadata={
+        "description": "more than 0 and less than 1: 0.2 tests on 20% of the units"})
+    deadline_hours = fields.Integer(load_default=None, validate=validate.Range(min=1, max=24 * 365),
+                                    metadata={"description": "when the rest goes at the latest "
+                                                             "(default: max_runtime_days)"})
+    unit = fields.String(dump_only=True)
+    item_name = fields.String(dump_only=True, metadata={"description": "what is held: messages or posts"})
+    deadline = fields.DateTime(dump_only=True)
+    tested_units = fields.Integer(dump_only=True)
+    held_units = fields.Integer(dump_only=True)
+    held_items = fields.Integer(dump_only=True)
+    rest_goes = fields.String(dump_only=True, metadata={"description": "when the rest goes, or when it went"})
+    released_at = fields.DateTime(dump_only=True, allow_none=True)
+    released = fields.Dict(dump_only=True, allow_none=True, metadata={
+        "description": "what went to the rest: variant, reason, and how many recipients/sends or posts"})
+
+
+class CampaignRolloutSchema(RolloutSchema):
+    """The test-share plan of a campaign's experiment, as send and post-plan views show it."""
+
+    experiment_id = fields.Integer(dump_only=True)
+    status = fields.String(dump_only=True)
+
+
 class ExperimentSchema(Schema):
     """An experiment as created and shown (the first variant is the control)."""
 
@@ -33,6 +62,7 @@ class ExperimentSchema(Schema):
     max_runtime_days = fields.Integer(load_default=28, validate=validate.Range(min=1, max=365))
     max_machine_share_gap = fields.Float(load_default=0.1, validate=validate.Range(min=0, max=1))
     auto_decide = fields.Boolean(load_default=True)
+    rollout = fields.Nested(RolloutSchema, load_default=None, allow_none=True)
     status = fields.String(dump_only=True)
     winner = fields.String(dump_only=True, allow_none=True)
     started_at = fields.DateTime(dump_only=True)

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from campaigns.vocabulary import NETWORKS, PLAN_STATUSES, PLAN_TIMINGS, POST_OUTCOMES, POST_STATUSES
 from tcma.schemas.common import DB_ID, PageArgs, UpdateSchema, page_of
+from tcma.schemas.experiments import CampaignRolloutSchema
 
 # Wall-clock times a plan or a partner may name (the zone is the partner's): bounded, so that every
 # zone's offset keeps them within the calendar.
@@ -73,6 +74,9 @@ class PostPlanSchema(Schema):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
         "description": "the plan's posts by state (every state, zeros included)"})
     total = fields.Integer()
+    experiment_plan = fields.Nested(CampaignRolloutSchema, allow_none=True, metadata={
+        "description": "the campaign's experiment testing on a share of partners: its other partners' "
+                       "posts are held_for_winner until the decision"})
     skipped = fields.List(fields.Nested(SkippedAccountSchema), metadata={
         "description": "accounts that got no post: one more would break their posts-per-day or "
                        "per-week cap (TCMA_SOCIAL_POSTS_PER_DAY, TCMA_SOCIAL_POSTS_PER_WEEK)"})

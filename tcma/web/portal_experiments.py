@@ -13,6 +13,7 @@ from tcma.services.experiments.experiments import (
     stop_experiment,
 )
 from tcma.services.experiments.results import as_json, effect_over_time
+from tcma.services.experiments.rollout import rollout_view
 from tcma.services.launch.launches import get_campaign
 from tcma.web.experiment_chart import effect_chart, rates_chart
 from tcma.web.portal import VENDOR, page, page_required, portal_blueprint
@@ -38,7 +39,7 @@ def experiment(principal: Principal, experiment_id: int):
     treatment = shown["arms"][1]["name"] if len(shown["arms"]) > 1 else ""
     effect_label = f"{treatment} minus {shown['arms'][0]['name']}, {shown['per_label']}"
     return page("portal/experiment.html", experiment=item, results=shown, verdict=verdict,
-                campaign=get_campaign(principal, item.campaign_id),
+                campaign=get_campaign(principal, item.campaign_id), rollout=rollout_view(item),
                 rates_svg=rates_chart(shown["arms"], shown["per_label"].capitalize()),
                 effect_svg=effect_chart(series, effect_label))
 
@@ -49,8 +50,9 @@ def decide(principal: Principal, experiment_id: int):
     """Decide with the chosen arm (the control keeps the control)."""
     winner = request.form.get("winner") or None
     decided = decide_experiment(principal, experiment_id, winner, request.form.get("note") or None)
-    flash(f"Decided: {decided.winner} won; renders and unpublished posts switch to it." if decided.winner
-          else "Decided: the control is kept; renders and unpublished posts use it.")
+    flash((f"Decided: {decided.winner} won; renders and unpublished posts switch to it." if decided.winner
+           else "Decided: the control is kept; renders and unpublished posts use it.")
+          + (" The held rest goes now." if decided.rest_release else ""))
     return redirect(url_for("portal_experiments.experiment", experiment_id=experiment_id))
 
 
@@ -58,6 +60,8 @@ def decide(principal: Principal, experiment_id: int):
 @page_required(*VENDOR)
 def stop(principal: Principal, experiment_id: int):
     """Stop without a decision."""
-    stop_experiment(principal, experiment_id)
-    flash("Experiment stopped; nothing was switched.")
+    stopped = stop_experiment(principal, experiment_id)
+    went = stopped.rest_release
+    flash(f"Experiment stopped; nothing was switched, and the held rest gets {went['variant']} (the control)."
+          if went else "Experiment stopped; nothing was switched.")
     return redirect(url_for("portal_experiments.experiment", experiment_id=experiment_id))

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import and_, select, update
 
-from campaigns.experiments import assign
+from campaigns.experiments import assign, bucket
 from tcma.extensions import db
 from tcma.models import Asset, Experiment, ExperimentAssignment, Partner, ScheduledPost
 from tcma.models.base import insert_for, utcnow
@@ -41,13 +41,30 @@ def hashed_arm(experiment: Experiment, unit_id: str) -> str:
     return names[assign(experiment.salt, unit_id, [v.weight for v in experiment.variants])]
 
 
+def in_test_share(experiment: Experiment, unit_id: str) -> bool:
+    """Whether the unit gets an arm now: always without a test share (or once its rest is released),
+    else when the unit's share hash (independent of its arm's) falls below the share."""
+    if experiment.test_share is None or experiment.rest_released_at is not None:
+        return True
+    return bucket(f"{experiment.salt}:share", unit_id) < experiment.test_share
+
+
+def partner_variants(experiment: Experiment, partner_ids: Iterable[int]) -> dict[int, str]:
+    """Each partner's variant under a running experiment: its arm, or the control while it is held
+    outside the test share (its posts wait for the winner); the caller commits."""
+    wanted = set(partner_ids)
+    control = arm_names(experiment)[0]
+    return {**dict.fromkeys(sorted(wanted), control), **assign_partners(experiment, wanted)}
+
+
 def _stratum(experiment: Experiment, partner: Partner) -> str:
     return "|".join(f"{name}:{getattr(partner, f'{name}_id')}" for name in experiment.strata or [])
 
 
 def assign_partners(experiment: Experiment, partner_ids: Iterable[int]) -> dict[int, str]:
-    """Each partner's arm (stored ones kept, new ones assigned and stored); the caller commits."""
-    wanted = sorted(set(partner_ids))
+    """Each partner's arm (stored ones kept, new ones assigned and stored; partners outside a test
+    share get none); the caller commits."""
+    wanted = sorted(pid for pid in set(partner_ids) if in_test_share(experiment, str(pid)))
     if not wanted:
         return {}
     stored = dict(db.session.execute(select(ExperimentAssignment.partner_id, ExperimentAssignment.variant)
@@ -115,7 +132,7 @@ def assign_campaign_variants(campaign_id: int) -> int:
     if experiment.status == "decided":
         chosen = {pid: experiment.winner or arm_names(experiment)[0] for pid in unassigned}
     else:
-        chosen = assign_partners(experiment, unassigned)
+        chosen = partner_variants(experiment, unassigned)
     changed = 0
     for variant in set(chosen.values()):
         ids = [pid for pid, arm in chosen.items() if arm == variant]
@@ -147,13 +164,17 @@ def variant_for_partner(campaign_id: int, partner_id: int) -> str | None:
         return experiment.winner or arm_names(experiment)[0]
     if experiment.unit == "recipient":
         return None
-    return assign_partners(experiment, [partner_id]).get(partner_id)
+    return partner_variants(experiment, [partner_id]).get(partner_id)
 
 
 def variant_for_recipient(campaign_id: int, partner_id: int, recipient_key: str) -> str | None:
-    """The variant one email recipient gets: hashed per recipient when the experiment's unit is the
-    recipient (the same address always the same arm), else the partner's."""
+    """The variant one email recipient gets: hashed per recipient (its address hash, as sends hash it)
+    when the experiment's unit is the recipient, None while held outside a test share; else the
+    partner's."""
+    from tcma.services.sending.suppressions import address_hash
+
     experiment = live_experiment(campaign_id)
     if experiment is not None and experiment.status == "running" and experiment.unit == "recipient":
-        return hashed_arm(experiment, recipient_key.strip().lower())
+        hashed = address_hash(recipient_key)
+        return hashed_arm(experiment, hashed) if in_test_share(experiment, hashed) else None
     return variant_for_partner(campaign_id, partner_id)

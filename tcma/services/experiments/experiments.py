@@ -24,9 +24,10 @@ from tcma.models.base import utcnow
 from tcma.models.experiment import EXPERIMENT_METHODS, EXPERIMENT_METRICS, EXPERIMENT_UNITS
 from tcma.services.accounts.auth import Principal
 from tcma.services.catalogue.templates import template_for_version
-from tcma.services.experiments.assignment import STRATA, assign_partners
+from tcma.services.experiments.assignment import STRATA, partner_variants
 from tcma.services.experiments.feedback import reconcile_variants, switch_campaign_variants
 from tcma.services.experiments.results import Results, as_json, experiment_results
+from tcma.services.experiments.rollout import check_rollout, release_rest, start_rollout
 from tcma.services.launch.launches import get_campaign
 from tcma.services.scoping import require_vendor
 from tcma.services.transaction import commit
@@ -47,6 +48,7 @@ def create_experiment(principal: Principal, campaign_id: int, values: dict[str, 
                             "decide or stop it first")
     arms = _checked_arms(campaign, values.get("variants") or [])
     _check_rule(values)
+    rollout = check_rollout(campaign, values)
     experiment = Experiment(
         campaign_id=campaign.id, name=values["name"].strip(), metric=values.get("metric", "click"),
         unit=values.get("unit", "partner"), method=values.get("method", "sequential"),
@@ -55,10 +57,12 @@ def create_experiment(principal: Principal, campaign_id: int, values: dict[str, 
     experiment.variants = [Variant(name=name, weight=weight) for name, weight in arms]
     db.session.add(experiment)
     db.session.flush()
+    if rollout is not None:
+        start_rollout(experiment, *rollout)
     if experiment.unit == "partner":
         partner_ids = list(db.session.scalars(select(Asset.partner_id).where(
             Asset.campaign_id == campaign.id).distinct()))
-        switch_campaign_variants(campaign, assign_partners(experiment, partner_ids), tell_partners=False,
+        switch_campaign_variants(campaign, partner_variants(experiment, partner_ids), tell_partners=False,
                                  tag=f"exp{experiment.id}")
     commit()
     return experiment
@@ -199,6 +203,11 @@ def _winner(experiment: Experiment, results: Results) -> dict[str, Any] | None:
     return _say("winner", name, f"{name} beats {results.arms[0].name}: {why}")
 
 
+def _rest_due(experiment: Experiment, now) -> bool:
+    """The plan's deadline has come: its held units must go now, decided or not."""
+    return experiment.rest_deadline is not None and experiment.rest_deadline <= now
+
+
 def _say(outcome: str, winner: str | None, reason: str) -> dict[str, Any]:
     return {"outcome": outcome, "winner": winner, "reason": reason}
 
@@ -213,6 +222,9 @@ def _record(experiment: Experiment, results: Results, rule: dict[str, Any], winn
                                         tag=f"exp{experiment.id}-winner")
     experiment.decision = {"winner": winner, "decided_by": "rule" if by is None else "marketer",
                            "note": note, "rule": rule, "results": numbers, "switched": vars(switched)}
+    chosen = winner or experiment.variants[0].name
+    why = rule["reason"] if by is None else f"decided by a marketer: {chosen}"
+    release_rest(experiment, chosen, why)
 
 
 def decide_experiment(principal: Principal, experiment_id: int, winner: str | None,
@@ -239,6 +251,8 @@ def stop_experiment(principal: Principal, experiment_id: int) -> Experiment:
     if experiment.status != "running":
         raise ConflictError(f"the experiment is {experiment.status}, not running")
     experiment.status, experiment.stopped_at = "stopped", utcnow()
+    control = experiment.variants[0].name
+    release_rest(experiment, control, f"stopped without a decision: the rest get {control} (the control)")
     commit()
     return experiment
 
@@ -246,11 +260,16 @@ def stop_experiment(principal: Principal, experiment_id: int) -> Experiment:
 def decide_due_experiments() -> int:
     """The maintenance step: decide every running experiment whose rule names an outcome (how many),
     then switch renders that were under way at an earlier switch."""
-    decided = 0
+    decided, now = 0, utcnow()
+    due = Experiment.auto_decide.is_(True) | (Experiment.rest_deadline <= now)
     for experiment in db.session.scalars(select(Experiment).where(
-            Experiment.status == "running", Experiment.auto_decide.is_(True)).order_by(Experiment.id)).all():
+            Experiment.status == "running", due).order_by(Experiment.id)).all():
         results = experiment_results(experiment)
         rule = verdict(experiment, results)
+        if rule["outcome"] not in ("winner", "no_clear_winner") and _rest_due(experiment, now):
+            rule = _say("no_clear_winner", None, f"the plan's deadline came with no clear winner "
+                                                 f"({rule['reason']}): {results.arms[0].name} (the control) "
+                                                 "goes to the rest")
         if rule["outcome"] in ("winner", "no_clear_winner"):
             _record(experiment, results, rule, rule["winner"], None, None)
             decided += 1

@@ -31,12 +31,12 @@ from tcma.models import (
 )
 from tcma.models.base import utcnow
 from tcma.queue import JobCall
-from tcma.services.experiments.assignment import arm_names
+from tcma.services.experiments.assignment import arm_names, partner_variants
 from tcma.services.launch.assets import RENDER_JOB
 from tcma.services.sending.mail import composer, queue_mail
 from tcma.services.transaction import enqueue_after_commit
 
-UNPUBLISHED = ("awaiting_approval", "scheduled", "approved", "held")
+UNPUBLISHED = ("awaiting_approval", "scheduled", "approved", "held", "held_for_winner")
 SWITCH_MAIL = "experiment_switch"
 
 
@@ -100,6 +100,9 @@ def reconcile_variants() -> int:
         campaign = db.session.get(Campaign, experiment.campaign_id)
         if experiment.status == "decided":
             chosen: Mapping[int, str] | str = experiment.winner or arm_names(experiment)[0]
+        elif experiment.test_share is not None:  # partners held outside the share have the control
+            chosen = partner_variants(experiment, db.session.scalars(
+                select(Asset.partner_id).where(Asset.campaign_id == experiment.campaign_id).distinct()))
         else:
             arms = select(ExperimentAssignment.partner_id, ExperimentAssignment.variant).where(
                 ExperimentAssignment.experiment_id == experiment.id)

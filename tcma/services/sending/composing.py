@@ -53,6 +53,7 @@ class Personal:
     address: str
     first_name: str | None
     message_id: str
+    variant: str | None = None  # an experiment's arm for this recipient (None: the send's own)
 
 
 def with_preheader(html: str, preheader: str) -> str:

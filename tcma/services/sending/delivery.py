@@ -64,6 +64,13 @@ STALLED = timedelta(minutes=5)
 
 def prepare(send: EmailSend, fields: dict[str, Any]) -> None:
     """Render the partner's email once, with placeholders for what each recipient gets."""
+    prepared = render_email(send, fields, send.variant)
+    send.subject, send.preheader, send.html, send.text = (
+        prepared.subject, prepared.preheader, prepared.html, prepared.text)
+
+
+def render_email(send: EmailSend, fields: dict[str, Any], variant: str | None) -> PreparedEmail:
+    """The partner's email of the send in `variant` (its own, or an experiment arm's), placeholders kept."""
     partner = send.partner
     version = db.session.get(TemplateVersion, send.template_version_id)
     tpl = template_for_version(version)
@@ -72,7 +79,7 @@ def prepare(send: EmailSend, fields: dict[str, Any]) -> None:
         values["greeting"] = GREETING
     from tcma.services.tracking.links import LinkBatch
 
-    links = LinkBatch(partner.id, send.campaign_id, None, send.variant)
+    links = LinkBatch(partner.id, send.campaign_id, None, variant)
     kit = partner.brand_kit
     base = get_settings().public_url
     logo_url = f"{base}/media/{kit.logo_key}" if kit and kit.logo_key else ""
@@ -83,7 +90,7 @@ def prepare(send: EmailSend, fields: dict[str, Any]) -> None:
             tpl,
             partner_profile(partner),
             "email",
-            variant=send.variant,
+            variant=variant,
             fields=values,
             link_for=links.link_for,
             unsubscribe_url=UNSUBSCRIBE,
@@ -99,13 +106,11 @@ def prepare(send: EmailSend, fields: dict[str, Any]) -> None:
         result = app_state().renderer.render(request.spec)
     except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError) as exc:
         raise InvalidInput(f"the email cannot be rendered: {exc}", {"campaign_id": [str(exc)]}) from None
-    send.subject = result.extra["subject"]
-    send.preheader = (result.extra.get("preheader")
-                      or preheader_of(version.spec, _unfreeze(request.spec.values)))
+    preheader = result.extra.get("preheader") or preheader_of(version.spec, _unfreeze(request.spec.values))
     html = result.data.decode("utf-8")
     # A template that shows its preheader itself (mj-preview) gets no second one.
-    send.html = html if escape(send.preheader) in html else with_preheader(html, send.preheader)
-    send.text = result.text or ""
+    html = html if escape(preheader) in html else with_preheader(html, preheader)
+    return PreparedEmail(result.extra["subject"], preheader, html, result.text or "")
 
 
 def _unfreeze(values: Any) -> Any:
@@ -116,14 +121,15 @@ def _unfreeze(values: Any) -> Any:
     return values
 
 
-def filler_for(send: EmailSend) -> MessageFiller:
-    """What fills each recipient's message of this send."""
+def filler_for(send: EmailSend, arm: Any = None) -> MessageFiller:
+    """What fills each recipient's message of this send (in an experiment `arm`'s render, if given)."""
     from tcma.services.tracking.events import pixel_url
 
     partner = send.partner
     settings = get_settings()
-    prepared = PreparedEmail(send.subject or "", send.preheader or "", send.html or "", send.text or "")
-    partner_id, campaign_id, variant = partner.id, send.campaign_id, send.variant
+    own = arm or send
+    prepared = PreparedEmail(own.subject or "", own.preheader or "", own.html or "", own.text or "")
+    partner_id, campaign_id, variant = partner.id, send.campaign_id, arm.variant if arm else send.variant
     return MessageFiller(
         prepared,
         partner_name=partner.name,
@@ -134,6 +140,26 @@ def filler_for(send: EmailSend) -> MessageFiller:
         list_id=f"<partner-{partner.id}.{settings.email_sending_domain}>",
         signer=signer_for(partner.id),
     )
+
+
+class SendFillers:
+    """A send's fillers: its own, and one per experiment arm its recipients were given."""
+
+    def __init__(self, send: EmailSend) -> None:
+        from tcma.services.experiments.rollout import arm_emails
+
+        self.own = filler_for(send)
+        self.arms = {variant: filler_for(send, arm) for variant, arm in arm_emails(send.id).items()}
+
+    def of(self, person: Personal) -> MessageFiller:
+        """The filler of the person's variant."""
+        return self.arms.get(person.variant or "", self.own)
+
+    def wire(self, person: Personal) -> bytes:
+        return self.of(person).wire(person)
+
+    def envelope_from(self, uid: str) -> str:
+        return self.own.envelope_from(uid)
 
 
 def _reply_to(partner) -> str | None:
@@ -207,6 +233,9 @@ def start(send: EmailSend) -> int:
             )
     if values:
         db.session.execute(insert_for(db.session.get_bind().dialect.name, EmailRecipient), values)
+        from tcma.services.experiments.rollout import plan_send_recipients
+
+        plan_send_recipients(send)  # an experiment's arms per recipient; outside a test share: held
     send.status, send.started_at, send.resume_at = "sending", now, None
     db.session.flush()
     _enqueue_chunks(send.id, "start")
@@ -217,6 +246,11 @@ def _uid() -> str:
     import uuid
 
     return uuid.uuid4().hex
+
+
+def resume_send_jobs(send_id: int, tag: str) -> int:
+    """Jobs for a sending send's queued messages (held ones an experiment released); after the commit."""
+    return _enqueue_chunks(send_id, tag)
 
 
 def _enqueue_chunks(send_id: int, tag: str) -> int:
@@ -257,7 +291,7 @@ def deliver_chunk(send_id: int, first_id: int, last_id: int) -> str:
         if people is None:
             break
         if people:
-            filler = filler or filler_for(send)
+            filler = filler or SendFillers(send)
             if not _deliver(send, filler, people):
                 return "retrying"
     _finish_if_done(send_id)
@@ -294,6 +328,7 @@ def _claim(send: EmailSend, first_id: int, last_id: int, limit: int) -> list[Per
             EmailRecipient.address_hash,
             EmailRecipient.contact_id,
             EmailRecipient.message_id,
+            EmailRecipient.variant,
         )
         .where(
             EmailRecipient.send_id == send.id,
@@ -334,7 +369,9 @@ def _claim(send: EmailSend, first_id: int, last_id: int, limit: int) -> list[Per
             continue
         message_id = row.message_id or new_message_id(app_state().mail_settings)
         changes.append({"id": row.id, "status": "sending", "claimed_at": now, "message_id": message_id})
-        people.append(Personal(row.id, row.uid, row.address, names.get(row.contact_id), message_id))
+        people.append(
+            Personal(row.id, row.uid, row.address, names.get(row.contact_id), message_id, row.variant)
+        )
     db.session.execute(update(EmailRecipient), changes)
     commit()
     return people
@@ -355,7 +392,7 @@ def _recent_counts(hashes: list[str]) -> dict[str, int]:
     )
 
 
-def _deliver(send: EmailSend, filler: MessageFiller, people: list[Personal]) -> bool:
+def _deliver(send: EmailSend, filler: SendFillers, people: list[Personal]) -> bool:
     """Hand the claimed messages over; record each outcome. False: the server refused for now."""
     messages = [
         WireMessage(filler.wire(p), filler.envelope_from(p.uid), p.address, p.message_id) for p in people
@@ -365,7 +402,7 @@ def _deliver(send: EmailSend, filler: MessageFiller, people: list[Personal]) -> 
     for person, result in zip(people, results, strict=True):
         if result.transport_id is not None:
             changes.append({"id": person.recipient_id, "status": "sent", "sent_at": now, "detail": None})
-            sent.append(person.uid)
+            sent.append(person)
         elif result.unknown:
             changes.append({"id": person.recipient_id, "status": "unknown", "detail": str(result.error)})
         elif isinstance(result.error, TemporaryMailError):
@@ -386,18 +423,23 @@ def _deliver(send: EmailSend, filler: MessageFiller, people: list[Personal]) -> 
     return not retry
 
 
-def _record_sends(send: EmailSend, uids: list[str]) -> None:
-    """A send event per message: the tracking flags clicks seconds after it as a scanner's."""
+def _record_sends(send: EmailSend, people: list[Personal]) -> None:
+    """A send event per message, in its variant: the tracking flags clicks seconds after it as a scanner's."""
     from tcma.services.tracking.events import record_sends
 
-    record_sends(send.partner_id, send.campaign_id, send.variant, uids)
+    by_variant: dict[str | None, list[str]] = {}
+    for person in people:
+        by_variant.setdefault(person.variant or send.variant, []).append(person.uid)
+    for variant, uids in by_variant.items():
+        record_sends(send.partner_id, send.campaign_id, variant, uids)
 
 
 def _finish_if_done(send_id: int) -> None:
     left = db.session.scalar(
         select(func.count())
         .select_from(EmailRecipient)
-        .where(EmailRecipient.send_id == send_id, EmailRecipient.status.in_(("queued", "sending")))
+        .where(EmailRecipient.send_id == send_id,
+               EmailRecipient.status.in_(("queued", "sending", "held_for_winner")))
     )
     send = db.session.get(EmailSend, send_id)
     if not left and send is not None and send.status == "sending":

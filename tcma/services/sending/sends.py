@@ -213,6 +213,7 @@ SUMMARY = (
     "failed",
     "bounced",
     "complained",
+    "held_for_winner",
     "opened",
     "opened_machine",
     "clicked",
@@ -226,7 +227,8 @@ def summary(counts: dict[str, int]) -> dict[str, int]:
     with machine activity (privacy proxies, link scanners) beside them."""
     by_status = {
         k: counts.get(k, 0)
-        for k in ("queued", "sending", "sent", "skipped", "unknown", "failed", "bounced", "complained")
+        for k in ("queued", "sending", "sent", "skipped", "unknown", "failed", "bounced", "complained",
+                  "held_for_winner")
     }
     values = {
         "recipients": sum(by_status.values()),

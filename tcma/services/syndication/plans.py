@@ -34,6 +34,7 @@ from tcma.models import Asset, Campaign, Partner, PostPlan, ScheduledPost, Socia
 from tcma.models.base import insert_for, utcnow
 from tcma.services.accounts.auth import Principal
 from tcma.services.experiments.assignment import record_post_variants
+from tcma.services.experiments.rollout import hold_plan_posts
 from tcma.services.launch.launches import get_campaign
 from tcma.services.transaction import commit
 
@@ -141,7 +142,7 @@ def fill_plan(plan: PostPlan, now: datetime | None = None) -> int:
                 skipped.append({"account_id": account_id, "partner_id": partner_id, "network": network,
                                 "handle": handle, "reason": reason})
                 continue
-        approval = plan.requires_approval or not auto_publish
+        approval = approval_needed(plan.requires_approval, auto_publish)
         rows.append({
             "social_account_id": account_id, "partner_id": partner_id, "campaign_id": plan.campaign_id,
             "plan_id": plan.id, "asset_id": text_asset,
@@ -158,9 +159,15 @@ def fill_plan(plan: PostPlan, now: datetime | None = None) -> int:
         for start in range(0, len(rows), BATCH):
             db.session.execute(insert, rows[start:start + BATCH])
         record_post_variants(plan.id)  # each post carries the variant of the render it posts
+        hold_plan_posts(plan.id, plan.campaign_id)  # outside an experiment's test share: wait for the winner
     if caps is not None:
         _record_skips(plan, caps.considered, skipped)
     return len(rows)
+
+
+def approval_needed(plan_requires_approval: bool, auto_publish: bool) -> bool:
+    """Whether a plan's post waits for the partner's approval on this account."""
+    return plan_requires_approval or not auto_publish
 
 
 def cap_limits() -> tuple[int, int]:
