@@ -1,7 +1,7 @@
 """experiment_rollout: test on a share, then the winner to the rest (held posts and recipients, arm renders)
 
-Revision ID: 0013_experiment_rollout
-Revises: 0012_asset_quality
+Revision ID: 0014_experiment_rollout
+Revises: 0013_launch_review
 Create Date: 2026-11-28 02:30:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '0013_experiment_rollout'
-down_revision = '0012_asset_quality'
+revision = '0014_experiment_rollout'
+down_revision = '0013_launch_review'
 branch_labels = None
 depends_on = None
 
