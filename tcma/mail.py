@@ -272,10 +272,18 @@ class SmtpMailer:
                     smtp.starttls(context=self.context)
                 if settings.smtp_username:
                     smtp.login(settings.smtp_username, settings.smtp_password or "")
+                deferring: set[str] = set()  # domains that answered 4xx: the rest of theirs waits
                 for message in messages:
+                    domain = message.to.rpartition("@")[2].lower()
+                    if domain in deferring:
+                        results.append(BatchResult(error=TemporaryMailError(
+                            f"{self.where}: not tried, {domain} deferred a message before it")))
+                        continue
                     results.append(self._send_one(smtp, message))
                     if results[-1].unknown:
                         break
+                    if results[-1].answered and isinstance(results[-1].error, TemporaryMailError):
+                        deferring.add(domain)
         except (smtplib.SMTPException, OSError) as exc:
             if not results or not results[-1].unknown:
                 error = self._classify(exc)
@@ -294,7 +302,7 @@ class SmtpMailer:
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 smtp.rset()
-            return BatchResult(error=self._classify(exc))
+            return BatchResult(error=self._classify(exc), answered=True)
         return BatchResult(transport_id=message.message_id)
 
     def _connect(self) -> smtplib.SMTP:
@@ -407,6 +415,7 @@ class BatchResult:
     transport_id: str | None = None
     error: MailError | None = None
     unknown: bool = False
+    answered: bool = False  # the refusal was the server's answer about this message, not the session's
 
 
 @dataclass(frozen=True, slots=True)

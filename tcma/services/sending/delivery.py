@@ -10,6 +10,8 @@ and the global complaints list) and the weekly per-contact cap are checked at cl
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any
@@ -23,6 +25,7 @@ from tcma.config import get_settings
 from tcma.errors import InvalidInput
 from tcma.extensions import db
 from tcma.mail import OutgoingMail, TemporaryMailError, WireMessage, new_message_id, send_batch
+from tcma.mail_throttle import Admission, DomainThrottle, domain_of
 from tcma.models import (
     Contact,
     ContactListMember,
@@ -54,9 +57,11 @@ from tcma.state import app_state
 
 log = logging.getLogger(__name__)
 SEND_JOB = "tcma.jobs.email.send_chunk"
+BEHALF_START_JOB = "tcma.jobs.email.start_behalf_send"
 COUNTED = ("sending", "sent", "unknown", "bounced", "complained")  # messages that (may) have gone out
 SENDING_LEASE = timedelta(minutes=15)  # past the send job's timeout: a row still "sending" is orphaned
 STALLED = timedelta(minutes=5)
+BUSY_WAIT = 2.0  # seconds before a chunk tries again a domain whose slots were all taken
 
 
 # Rendering once --------------------------------------------------------------------------------
@@ -182,7 +187,7 @@ def compose_test(send_id: int, message_id: str) -> OutgoingMail | None:
 def start(send: EmailSend) -> int:
     """One queued row per distinct contact on the send's lists, and the jobs that send them."""
     rows = db.session.execute(
-        select(Contact.id, Contact.email, Contact.address_hash)
+        select(Contact.id, Contact.email, Contact.address_hash, Contact.tags)
         .join(ContactListMember, ContactListMember.contact_id == Contact.id)
         .where(ContactListMember.list_id.in_(send.list_ids), Contact.partner_id == send.partner_id)
         .order_by(Contact.id)
@@ -190,8 +195,8 @@ def start(send: EmailSend) -> int:
     seen: set[str] = set()
     now = utcnow()
     values = []
-    for contact_id, email, hashed in rows:
-        if hashed not in seen:
+    for contact_id, email, hashed, tags in rows:
+        if hashed not in seen and tags_allow(send.tags, tags):
             seen.add(hashed)
             values.append(
                 {
@@ -211,6 +216,11 @@ def start(send: EmailSend) -> int:
     db.session.flush()
     _enqueue_chunks(send.id, "start")
     return len(values)
+
+
+def tags_allow(wanted: list[str] | None, tags: list[str] | None) -> bool:
+    """Whether a contact with `tags` is in a send limited to `wanted` tags (none wanted: everyone)."""
+    return not wanted or bool(set(wanted) & set(tags or ()))
 
 
 def _uid() -> str:
@@ -240,11 +250,17 @@ def _enqueue_chunks(send_id: int, tag: str) -> int:
 
 
 def deliver_chunk(send_id: int, first_id: int, last_id: int) -> str:
-    """Send the queued recipients of a send with ids first..last, batch by batch."""
+    """Send the queued recipients of a send with ids first..last, batch by batch.
+
+    Each batch holds a slot per recipient domain (mail_throttle); recipients of a domain whose
+    slots are all taken, or that is paused after a 4xx, stay queued and the chunk comes back
+    once the earliest of them may go.
+    """
     settings = get_settings()
-    filler = None
+    throttle = app_state().mail_domains
+    filler, after, waiting = None, first_id - 1, {}
     while True:
-        send = db.session.get(EmailSend, send_id)
+        send = _locked_send(send_id)
         if send is None or send.status != "sending":
             commit()
             return "stopped"
@@ -253,15 +269,44 @@ def deliver_chunk(send_id: int, first_id: int, last_id: int) -> str:
             send.resume_at = _next_day()
             commit()
             return "capped"
-        people = _claim(send, first_id, last_id, min(settings.email_send_batch, room))
-        if people is None:
+        batch = _claim(send, after, last_id, min(settings.email_send_batch, room), throttle)
+        if batch is None:
             break
-        if people:
+        after = batch.last_id
+        waiting.update(batch.waiting)
+        if batch.people:
             filler = filler or filler_for(send)
-            if not _deliver(send, filler, people):
+            try:
+                delivered = _deliver(send, filler, batch.people, throttle, waiting)
+            finally:
+                throttle.release(batch.admission)
+            if not delivered:
                 return "retrying"
+    if waiting:
+        _come_back(send_id, first_id, last_id, max(min(waiting.values()), BUSY_WAIT))
+        return "waiting"
     _finish_if_done(send_id)
     return "done"
+
+
+def _locked_send(send_id: int) -> EmailSend | None:
+    """The send, read under a shared row lock held until the claim commits: a cancel (or a
+    withdrawn consent) waits for a claim under way, and no claim starts after it commits."""
+    return db.session.scalar(
+        select(EmailSend)
+        .where(EmailSend.id == send_id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _come_back(send_id: int, first_id: int, last_id: int, delay: float) -> None:
+    """Run this chunk again after `delay` seconds, for the recipients it had to leave queued."""
+    tag = f"later-{time.time_ns()}"
+    job = JobCall(SEND_JOB, (send_id, first_id, last_id), job_id=f"email-{send_id}-{first_id}-{tag}",
+                  delay=delay)
+    enqueue_after_commit(job)
+    commit()
 
 
 def _sent_today(partner_id: int) -> int:
@@ -284,8 +329,20 @@ def _next_day() -> datetime:
     return utcnow().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
 
 
-def _claim(send: EmailSend, first_id: int, last_id: int, limit: int) -> list[Personal] | None:
-    """Take up to `limit` queued recipients; skip the suppressed and capped; commit. None: none left."""
+@dataclass
+class Batch:
+    """What one claim took: the people to send to now, the domain slots held for them, the last
+    row looked at, and the domains left for later (seconds until they may go)."""
+
+    people: list[Personal]
+    admission: Admission
+    last_id: int
+    waiting: dict[str, float]
+
+
+def _claim(send: EmailSend, after: int, last_id: int, limit: int, throttle: DomainThrottle) -> Batch | None:
+    """Take up to `limit` queued recipients past `after`; skip the suppressed and capped, leave
+    those whose domain may not take more now; commit. None: no queued row left past `after`."""
     rows = db.session.execute(
         select(
             EmailRecipient.id,
@@ -298,7 +355,8 @@ def _claim(send: EmailSend, first_id: int, last_id: int, limit: int) -> list[Per
         .where(
             EmailRecipient.send_id == send.id,
             EmailRecipient.status == "queued",
-            EmailRecipient.id.between(first_id, last_id),
+            EmailRecipient.id > after,
+            EmailRecipient.id <= last_id,
         )
         .order_by(EmailRecipient.id)
         .limit(limit)
@@ -318,7 +376,7 @@ def _claim(send: EmailSend, first_id: int, last_id: int, limit: int) -> list[Per
         ).all()
     )
     now, cap = utcnow(), get_settings().email_weekly_cap
-    changes, people = [], []
+    changes, sendable = [], []
     for row in rows:
         reason = (
             f"suppressed: {suppressed[row.address_hash]}"
@@ -331,13 +389,26 @@ def _claim(send: EmailSend, first_id: int, last_id: int, limit: int) -> list[Per
         )
         if reason:
             changes.append({"id": row.id, "status": "skipped", "detail": reason})
-            continue
-        message_id = row.message_id or new_message_id(app_state().mail_settings)
-        changes.append({"id": row.id, "status": "sending", "claimed_at": now, "message_id": message_id})
-        people.append(Personal(row.id, row.uid, row.address, names.get(row.contact_id), message_id))
-    db.session.execute(update(EmailRecipient), changes)
-    commit()
-    return people
+        else:
+            sendable.append(row)
+    admission = throttle.admit(domain_of(row.address) for row in sendable)
+    try:
+        allowed = set(admission.taken)
+        people = []
+        for row in sendable:
+            if domain_of(row.address) not in allowed:
+                continue
+            message_id = row.message_id or new_message_id(app_state().mail_settings)
+            changes.append({"id": row.id, "status": "sending", "claimed_at": now, "message_id": message_id})
+            people.append(Personal(row.id, row.uid, row.address, names.get(row.contact_id), message_id))
+        if changes:
+            db.session.execute(update(EmailRecipient), changes)
+        commit()
+    except BaseException:
+        throttle.release(admission)
+        raise
+    waiting = {**dict.fromkeys(admission.busy, BUSY_WAIT), **admission.deferred}
+    return Batch(people, admission, rows[-1].id, waiting)
 
 
 def _recent_counts(hashes: list[str]) -> dict[str, int]:
@@ -355,8 +426,13 @@ def _recent_counts(hashes: list[str]) -> dict[str, int]:
     )
 
 
-def _deliver(send: EmailSend, filler: MessageFiller, people: list[Personal]) -> bool:
-    """Hand the claimed messages over; record each outcome. False: the server refused for now."""
+def _deliver(send: EmailSend, filler: MessageFiller, people: list[Personal], throttle: DomainThrottle,
+             waiting: dict[str, float]) -> bool:
+    """Hand the claimed messages over; record each outcome. False: the session failed for now.
+
+    A 4xx about a message pauses its domain (the others go on); its message and the domain's
+    later ones in the batch go back to the queue.
+    """
     messages = [
         WireMessage(filler.wire(p), filler.envelope_from(p.uid), p.address, p.message_id) for p in people
     ]
@@ -369,7 +445,11 @@ def _deliver(send: EmailSend, filler: MessageFiller, people: list[Personal]) -> 
         elif result.unknown:
             changes.append({"id": person.recipient_id, "status": "unknown", "detail": str(result.error)})
         elif isinstance(result.error, TemporaryMailError):
-            retry = True
+            domain = domain_of(person.address)
+            if result.answered and domain not in waiting:
+                waiting[domain] = throttle.defer(domain)
+            elif domain not in waiting:
+                retry = True  # the session itself failed: the whole chunk waits for the maintenance pass
             changes.append(
                 {
                     "id": person.recipient_id,
@@ -426,7 +506,10 @@ def recover_sends(lease: timedelta = SENDING_LEASE, stalled: timedelta = STALLED
     for send in db.session.scalars(
         select(EmailSend).where(EmailSend.status == "scheduled", EmailSend.scheduled_at <= now)
     ):
-        start(send)
+        if send.behalf_id is None:
+            start(send)
+        else:  # rendered and started by a job, once the partner's consent is checked again
+            enqueue_after_commit(behalf_start_job(send.id))
         started += 1
     resumed = 0
     for send in db.session.scalars(select(EmailSend).where(EmailSend.status == "sending")):
@@ -437,6 +520,11 @@ def recover_sends(lease: timedelta = SENDING_LEASE, stalled: timedelta = STALLED
     for send_id in db.session.scalars(select(EmailSend.id).where(EmailSend.status == "sending")):
         _finish_if_done(send_id)
     return {"unknown": unknown, "started": started, "resumed": resumed}
+
+
+def behalf_start_job(send_id: int) -> JobCall:
+    """The job that renders and starts a send on a partner's behalf (one per send, however often asked)."""
+    return JobCall(BEHALF_START_JOB, (send_id,), job_id=f"email-behalf-start-{send_id}")
 
 
 def _stalled(send: EmailSend, now: datetime, after: timedelta) -> bool:
