@@ -1,5 +1,7 @@
-"""partner_send_consent: partners allow the vendor to send in their name; the vendor's sends on
-their behalf (one email_send per consenting partner), and why a send stopped
+"""partner_send_consent: partners' consent to sends in their name, the vendor's sends on their behalf
+
+One email_send per consenting partner points at the vendor's send (behalf_id); a send keeps why it
+stopped (detail) and the tags it is limited to.
 
 Revision ID: 0014_partner_send_consent
 Revises: 0012_asset_quality

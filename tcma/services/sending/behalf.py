@@ -333,7 +333,7 @@ def partner_sends(behalf: BehalfSend) -> list[tuple[EmailSend, str]]:
             .join(Partner, Partner.id == EmailSend.partner_id)
             .where(EmailSend.behalf_id == behalf.id)
             .order_by(EmailSend.partner_id)
-        ).tuples()
+        ).all()
     )
 
 
