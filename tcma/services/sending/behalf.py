@@ -307,6 +307,16 @@ def start_behalf_send(send_id: int) -> str:
     return "started"
 
 
+def campaigns_with_email(principal: Principal) -> list[tuple[int, str]]:
+    """(id, name) of the campaigns with an email rendered for some partner, newest first."""
+    require_vendor(principal)
+    return list(db.session.execute(
+        select(Campaign.id, Campaign.name)
+        .where(Campaign.id.in_(select(Asset.campaign_id).where(Asset.output == "email")))
+        .order_by(Campaign.id.desc())
+    ).all())
+
+
 def list_behalf_sends(principal: Principal, campaign_id: int | None = None) -> list[BehalfSend]:
     """The vendor's sends on partners' behalf, newest first."""
     require_vendor(principal)
