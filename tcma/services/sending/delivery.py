@@ -13,6 +13,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from html import escape
 from typing import Any
 
@@ -123,18 +124,17 @@ def _unfreeze(values: Any) -> Any:
 
 def filler_for(send: EmailSend) -> MessageFiller:
     """What fills each recipient's message of this send."""
-    from tcma.services.tracking.events import pixel_url
+    from tcma.services.tracking.events import pixel_urls
 
     partner = send.partner
     settings = get_settings()
     prepared = PreparedEmail(send.subject or "", send.preheader or "", send.html or "", send.text or "")
-    partner_id, campaign_id, variant = partner.id, send.campaign_id, send.variant
     return MessageFiller(
         prepared,
         partner_name=partner.name,
         reply_to=_reply_to(partner),
         greeting=send.greeting,
-        pixel_for=lambda uid: pixel_url(partner_id, campaign_id, None, variant, uid),
+        pixel_for=pixel_urls(partner.id, send.campaign_id, None, send.variant),
         mail_settings=app_state().mail_settings,
         list_id=f"<partner-{partner.id}.{settings.email_sending_domain}>",
         signer=signer_for(partner.id),
@@ -195,9 +195,11 @@ def start(send: EmailSend) -> int:
     seen: set[str] = set()
     now = utcnow()
     values = []
+    domain = message_id_domain(app_state().mail_settings)
     for contact_id, email, hashed, tags in rows:
         if hashed not in seen and tags_allow(send.tags, tags):
             seen.add(hashed)
+            uid = _uid()
             values.append(
                 {
                     "send_id": send.id,
@@ -205,7 +207,9 @@ def start(send: EmailSend) -> int:
                     "contact_id": contact_id,
                     "address": email,
                     "address_hash": hashed,
-                    "uid": _uid(),
+                    "uid": uid,
+                    # Fixed before anything is sent: a crash after the SMTP transaction still knows it.
+                    "message_id": f"<{uid}@{domain}>",
                     "status": "queued",
                     "created_at": now,
                 }
@@ -216,6 +220,11 @@ def start(send: EmailSend) -> int:
     db.session.flush()
     _enqueue_chunks(send.id, "start")
     return len(values)
+
+
+def message_id_domain(settings) -> str:
+    """The domain of campaign messages' Message-IDs (tcma's own From domain, as for all its mail)."""
+    return parseaddr(settings.from_address)[1].rpartition("@")[2]
 
 
 def tags_allow(wanted: list[str] | None, tags: list[str] | None) -> bool:
@@ -393,16 +402,22 @@ def _claim(send: EmailSend, after: int, last_id: int, limit: int, throttle: Doma
             sendable.append(row)
     admission = throttle.admit(domain_of(row.address) for row in sendable)
     try:
-        allowed = set(admission.taken)
+        allowed, domain = set(admission.taken), message_id_domain(app_state().mail_settings)
         people = []
         for row in sendable:
             if domain_of(row.address) not in allowed:
                 continue
-            message_id = row.message_id or new_message_id(app_state().mail_settings)
-            changes.append({"id": row.id, "status": "sending", "claimed_at": now, "message_id": message_id})
+            message_id = row.message_id
+            if message_id is None:  # a row queued before Message-IDs were fixed at the start
+                message_id = f"<{row.uid}@{domain}>"
+                changes.append({"id": row.id, "message_id": message_id})
             people.append(Personal(row.id, row.uid, row.address, names.get(row.contact_id), message_id))
         if changes:
             db.session.execute(update(EmailRecipient), changes)
+        if people:
+            taken = [p.recipient_id for p in people]
+            claim = update(EmailRecipient).where(EmailRecipient.id.in_(taken))
+            db.session.execute(claim.values(status="sending", claimed_at=now))
         commit()
     except BaseException:
         throttle.release(admission)
@@ -437,10 +452,10 @@ def _deliver(send: EmailSend, filler: MessageFiller, people: list[Personal], thr
         WireMessage(filler.wire(p), filler.envelope_from(p.uid), p.address, p.message_id) for p in people
     ]
     results = send_batch(app_state().mailer, messages)
-    now, changes, sent, retry = utcnow(), [], [], False
+    now, changes, sent, sent_ids, retry = utcnow(), [], [], [], False
     for person, result in zip(people, results, strict=True):
         if result.transport_id is not None:
-            changes.append({"id": person.recipient_id, "status": "sent", "sent_at": now, "detail": None})
+            sent_ids.append(person.recipient_id)
             sent.append(person.uid)
         elif result.unknown:
             changes.append({"id": person.recipient_id, "status": "unknown", "detail": str(result.error)})
@@ -460,7 +475,14 @@ def _deliver(send: EmailSend, filler: MessageFiller, people: list[Personal], thr
             )
         else:
             changes.append({"id": person.recipient_id, "status": "failed", "detail": str(result.error)})
-    db.session.execute(update(EmailRecipient), changes)
+    if sent_ids:  # one statement for the common case
+        db.session.execute(
+            update(EmailRecipient)
+            .where(EmailRecipient.id.in_(sent_ids))
+            .values(status="sent", sent_at=now, detail=None)
+        )
+    if changes:
+        db.session.execute(update(EmailRecipient), changes)
     commit()
     _record_sends(send, sent)
     return not retry

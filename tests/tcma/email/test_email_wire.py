@@ -1,0 +1,42 @@
+"""The bytes each recipient's message is sent as: built from pieces encoded once per send, they
+decode to exactly the message the preview shows, in lines mail servers accept."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+
+from tcma.extensions import db
+from tcma.models import EmailSend
+from tcma.services.sending.composing import Personal, qp_piece
+from tcma.services.sending.delivery import filler_for
+from tests.tcma.email.conftest import new_send
+
+
+def contents(message):
+    """Text and HTML as a mail client shows them (line ends aside)."""
+    bodies = (message.get_body((kind,)).get_content() for kind in ("plain", "html"))
+    return tuple(body.replace("\r\n", "\n").rstrip("\n") for body in bodies)
+
+
+def test_the_sent_bytes_decode_to_the_previewed_message(client, shop):
+    send = new_send(client, shop, greeting="Dear {first_name} =?utf-8?q?x?= – ü,")
+    filler = filler_for(db.session.get(EmailSend, send["id"]))
+    for first_name in ("Ada", None, "Zoë " + "x" * 90):
+        person = Personal(7, "u" * 32, "ada@example.com", first_name, "<id-1@tcma.test>")
+        raw = filler.wire(person)
+        preview = filler.message(person)
+        assert contents(email.message_from_bytes(raw, policy=email.policy.default)) == contents(preview)
+        body = raw.split(b"\r\n\r\n", 1)[1]
+        assert all(len(line) <= 76 for line in body.split(b"\r\n")), "a body line is longer than 76"
+        assert b"\n" not in body.replace(b"\r\n", b""), "a bare line feed in the body"
+
+
+def test_pieces_end_with_a_break_and_decode_back():
+    import quopri
+
+    for text in ("", "plain", "trailing space ", "x" * 75, "y" * 76, "z" * 74 + "é", "a=b" * 40, "line\n"):
+        piece = qp_piece(text)
+        assert piece == b"" if not text else piece.endswith(b"\r\n")
+        assert all(len(line) <= 76 for line in piece.split(b"\r\n"))
+        assert quopri.decodestring(piece.replace(b"\r\n", b"\n")).decode() == text
