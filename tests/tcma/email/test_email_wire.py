@@ -49,18 +49,23 @@ def test_lines_starting_with_a_dot_and_refusals_cross_smtp_as_smtplib_sends_them
                                      smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_security="none"))
     raw = b"Subject: dots\r\nMessage-ID: <1@t>\r\n\r\n.starts with a dot\r\n..two\r\nend"
     smtp_handler.refused_recipients = {"gone@example.com": "550 5.1.1 no such user",
-                                       "later@example.com": "451 4.7.1 try again later"}
+                                       "later@slow.example.org": "451 4.7.1 try again later"}
     results = mailer.send_many([
         WireMessage(raw, "bounces+1@mail.vendor.test", "ada@example.com", "<1@t>"),
         WireMessage(raw, "bounces+2@mail.vendor.test", "gone@example.com", "<2@t>"),
-        WireMessage(raw, "bounces+3@mail.vendor.test", "later@example.com", "<3@t>"),
-        WireMessage(raw, "bounces+4@mail.vendor.test", "bob@example.com", "<4@t>"),
+        WireMessage(raw, "bounces+3@mail.vendor.test", "later@slow.example.org", "<3@t>"),
+        WireMessage(raw, "bounces+4@mail.vendor.test", "next@slow.example.org", "<4@t>"),
+        WireMessage(raw, "bounces+5@mail.vendor.test", "bob@example.com", "<5@t>"),
     ])
-    assert [r.transport_id for r in results] == ["<1@t>", None, None, "<4@t>"]
+    assert [r.transport_id for r in results] == ["<1@t>", None, None, None, "<5@t>"]
     assert isinstance(results[1].error, PermanentMailError)
     assert "550 5.1.1 no such user" in str(results[1].error)
     assert isinstance(results[2].error, TemporaryMailError) and results[2].answered
+    # The rest of a domain that answered 4xx waits (not tried); other domains go on.
+    assert isinstance(results[3].error, TemporaryMailError) and not results[3].answered
+    assert "not tried, slow.example.org deferred a message before it" in str(results[3].error)
     received = {r.rcpt_tos[0]: r for r in smtp_handler.received}
     assert set(received) == {"ada@example.com", "bob@example.com"}
     assert received["ada@example.com"].mail_from == "bounces+1@mail.vendor.test"
-    assert received["ada@example.com"].message.get_content() == ".starts with a dot\n..two\nend\n"
+    content = received["ada@example.com"].message.get_content().replace("\r\n", "\n")
+    assert content == ".starts with a dot\n..two\nend\n"
