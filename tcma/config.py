@@ -132,6 +132,11 @@ class Settings:
     email_daily_cap: int = 5000
     email_send_chunk: int = 500  # recipients per send job
     email_send_batch: int = 50  # recipients claimed (and committed) at once, over one SMTP connection
+    # At most this many batches in flight to one recipient domain (gmail.com...) across all workers.
+    # A 4xx from a domain pauses that domain for MAIL_DOMAIN_DEFER seconds (doubling while it keeps
+    # deferring, up to 30 minutes) and then lets one batch at a time through for a while.
+    mail_domain_concurrency: int = 5
+    mail_domain_defer: float = 60.0
     # Salt of the address hashes kept for suppression; derived from TCMA_SECRET_KEY when unset.
     email_hash_salt: str | None = dataclasses.field(default=None, repr=False)
     # DNS servers (host or host:port, comma-separated) that partner domains are checked against;
@@ -289,6 +294,8 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "EMAIL_DAILY_CAP": parse_positive_int,
     "EMAIL_SEND_CHUNK": parse_positive_int,
     "EMAIL_SEND_BATCH": parse_positive_int,
+    "MAIL_DOMAIN_CONCURRENCY": parse_positive_int,
+    "MAIL_DOMAIN_DEFER": parse_positive_seconds,
     "CONNECTORS_LINKEDIN_AUTH_URL": _url("http", "https"),
     "CONNECTORS_LINKEDIN_API_URL": _url("http", "https"),
     "CONNECTORS_X_AUTH_URL": _url("http", "https"),

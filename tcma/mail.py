@@ -272,10 +272,18 @@ class SmtpMailer:
                     smtp.starttls(context=self.context)
                 if settings.smtp_username:
                     smtp.login(settings.smtp_username, settings.smtp_password or "")
+                deferring: set[str] = set()  # domains that answered 4xx: the rest of theirs waits
                 for message in messages:
+                    domain = message.to.rpartition("@")[2].lower()
+                    if domain in deferring:
+                        results.append(BatchResult(error=TemporaryMailError(
+                            f"{self.where}: not tried, {domain} deferred a message before it")))
+                        continue
                     results.append(self._send_one(smtp, message))
                     if results[-1].unknown:
                         break
+                    if results[-1].answered and isinstance(results[-1].error, TemporaryMailError):
+                        deferring.add(domain)
         except (smtplib.SMTPException, OSError) as exc:
             if not results or not results[-1].unknown:
                 error = self._classify(exc)
@@ -287,14 +295,14 @@ class SmtpMailer:
 
     def _send_one(self, smtp: smtplib.SMTP, message: WireMessage) -> BatchResult:
         try:
-            smtp.sendmail(message.envelope_from, [message.to], message.raw)
+            _transaction(smtp, message)
         except smtplib.SMTPServerDisconnected as exc:
             # Lost mid-transaction: the server may have taken the message. Never send it again.
             return BatchResult(error=self._classify(exc), unknown=True)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 smtp.rset()
-            return BatchResult(error=self._classify(exc))
+            return BatchResult(error=self._classify(exc), answered=True)
         return BatchResult(transport_id=message.message_id)
 
     def _connect(self) -> smtplib.SMTP:
@@ -323,6 +331,45 @@ class SmtpMailer:
         if isinstance(exc, smtplib.SMTPException):  # e.g. STARTTLS or AUTH asked for and not offered
             return PermanentMailError(f"{self.where} cannot do what the settings ask: {exc}")
         return TemporaryMailError(f"{self.where} unreachable: {exc.strerror or exc}")
+
+
+def _transaction(smtp: smtplib.SMTP, message: WireMessage) -> None:
+    """One SMTP transaction with smtplib's replies and errors, as `sendmail` does it, minus the
+    work it repeats on every message: parsing addresses tcma has validated, and rescanning a
+    body built with CRLF line ends (dot-stuffing is one bytes.replace). Anything else (non-ASCII
+    addresses, bare line feeds) goes through `sendmail` itself."""
+    raw, sender, to = message.raw, message.envelope_from, message.to
+    if not (sender.isascii() and to.isascii()) or raw.count(b"\n") != raw.count(b"\r\n"):
+        smtp.sendmail(sender, [to], raw)
+        return
+    smtp.ehlo_or_helo_if_needed()
+    code, reply = smtp.docmd("mail", f"FROM:<{sender}>")
+    if code != 250:
+        _end_transaction(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = smtp.docmd("rcpt", f"TO:<{to}>")
+    if code not in (250, 251):
+        _end_transaction(smtp, code)
+        raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
+    code, reply = smtp.docmd("data")
+    if code != 354:
+        _end_transaction(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
+    body = (b"." if raw.startswith(b".") else b"") + raw.replace(b"\r\n.", b"\r\n..")
+    smtp.send(body + (b"" if body.endswith(b"\r\n") else b"\r\n") + b".\r\n")
+    code, reply = smtp.getreply()
+    if code != 250:
+        _end_transaction(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _end_transaction(smtp: smtplib.SMTP, code: int) -> None:
+    """After a refusal: the server closing (421) closes our side too, else RSET (as smtplib does)."""
+    if code == 421:
+        smtp.close()
+    else:
+        with contextlib.suppress(smtplib.SMTPServerDisconnected):
+            smtp.rset()
 
 
 def _replies(replies: Mapping[str, tuple[int, bytes]]) -> str:
@@ -407,6 +454,7 @@ class BatchResult:
     transport_id: str | None = None
     error: MailError | None = None
     unknown: bool = False
+    answered: bool = False  # the refusal was the server's answer about this message, not the session's
 
 
 @dataclass(frozen=True, slots=True)

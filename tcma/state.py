@@ -24,6 +24,7 @@ from tcma.connectors import Connector, ConnectorSettings, build_connector
 from tcma.connectors.limits import LimitedConnector, SharedLimiter
 from tcma.crypto import CredentialBox, CredentialKeyError, parse_keys
 from tcma.mail import Mailer, MailSettings, build_mailer
+from tcma.mail_throttle import DomainThrottle
 from tcma.queue import TaskQueue
 from tcma.ratelimit import AttemptCounter
 from tcma.storage import Storage, build_storage
@@ -51,6 +52,7 @@ class AppState:
     credentials: CredentialBox  # seals and opens social accounts' credentials
     connectors: ConnectorSettings
     social_limits: SharedLimiter  # the networks' rate limits, shared by every worker (Redis) or this process
+    mail_domains: DomainThrottle  # campaign email in flight per recipient domain, across every worker
 
     # A worker process's publishing connectors, kept across jobs once `keep_connectors` is called.
     _kept: dict[tuple[int, str], LimitedConnector] | None = field(default=None, repr=False)
@@ -111,6 +113,9 @@ def init_state(app: Flask, settings: Settings,
         connectors=connectors,
         social_limits=SharedLimiter(queue.redis if queue.is_async else None,
                                     prefix=f"{settings.queue_prefix}:social-limits"),
+        mail_domains=DomainThrottle(queue.redis if queue.is_async else None,
+                                    settings.mail_domain_concurrency, settings.mail_domain_defer,
+                                    prefix=f"{settings.queue_prefix}:mail-domain"),
     )
     app.extensions["tcma"] = state
     return state

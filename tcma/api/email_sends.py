@@ -8,7 +8,11 @@ from flask_smorest import Blueprint
 from tcma.api.pagination import page_envelope
 from tcma.api.security import ANY_ROLE, PARTNER, VENDOR, auth_required
 from tcma.schemas.email_sends import (
+    BehalfSendCreateSchema,
+    BehalfSendSchema,
     CampaignSendStatsSchema,
+    ConsentSchema,
+    ConsentUpdateSchema,
     EmailSendCreateSchema,
     EmailSendSchema,
     PreviewSchema,
@@ -19,9 +23,10 @@ from tcma.schemas.email_sends import (
     SendingDomainCreateSchema,
     SendingDomainSchema,
     TestSendSchema,
+    VendorConsentSchema,
 )
 from tcma.services.experiments import rollout
-from tcma.services.sending import domains, sends
+from tcma.services.sending import behalf, domains, sends
 
 blp = Blueprint("email_sends", __name__, url_prefix="email-sends", description="Campaign emails to contacts")
 
@@ -112,6 +117,83 @@ def campaign_send_stats(principal, campaign_id):
     """A campaign's sends across partners: delivered, bounced, opened, clicked, unsubscribed,
     complained (people, with machines' opens and clicks apart); no address."""
     return sends.campaign_send_stats(principal, campaign_id)
+
+
+def _consent_view(consent, cancelled: int | None = None) -> dict:
+    if consent is None:
+        return {"status": "none", "list_ids": [], "tags": []}
+    view = {name: getattr(consent, name) for name in (
+        "partner_id", "status", "list_ids", "tags", "max_sends_per_month", "granted_at", "withdrawn_at")}
+    return view if cancelled is None else {**view, "cancelled_sends": cancelled}
+
+
+@blp.get("/consent")
+@auth_required(*PARTNER)
+@blp.response(200, ConsentSchema)
+def get_consent(principal):
+    """Whether the vendor may send campaign emails in the partner's name, to which lists and tags."""
+    return _consent_view(behalf.get_consent(principal))
+
+
+@blp.put("/consent")
+@auth_required(*PARTNER)
+@blp.arguments(ConsentUpdateSchema)
+@blp.response(200, ConsentSchema)
+def grant_consent(principal, args):
+    """Allow sends on the partner's behalf (or change the lists, tags and monthly limit)."""
+    return _consent_view(behalf.grant_consent(principal, args))
+
+
+@blp.delete("/consent")
+@auth_required(*PARTNER)
+@blp.response(200, ConsentSchema)
+def withdraw_consent(principal):
+    """Withdraw the consent: the vendor's sends in the partner's name that are not done stop."""
+    consent, cancelled = behalf.withdraw_consent(principal)
+    return _consent_view(consent, cancelled)
+
+
+@blp.get("/consents")
+@auth_required(*VENDOR)
+@blp.response(200, VendorConsentSchema(many=True))
+def list_consents(principal):
+    """Every partner's consent to sends on its behalf, with how many contacts it reaches."""
+    return behalf.consents_for_vendor(principal)
+
+
+@blp.post("/on-behalf")
+@auth_required(*VENDOR)
+@blp.arguments(BehalfSendCreateSchema)
+@blp.response(201, BehalfSendSchema)
+def create_behalf_send(principal, args):
+    """Send a campaign's email in the name of every partner that allows it (now, or at local_at on
+    each partner's wall clock); partners left out are listed with the reason."""
+    return behalf.describe_behalf(behalf.create_behalf_send(principal, args))
+
+
+@blp.get("/on-behalf")
+@auth_required(*VENDOR)
+@blp.arguments(SendFilterArgs, location="query")
+@blp.response(200, BehalfSendSchema(many=True))
+def list_behalf_sends(principal, args):
+    """The vendor's sends on partners' behalf, newest first, with their numbers."""
+    return [behalf.describe_behalf(b) for b in behalf.list_behalf_sends(principal, args.get("campaign_id"))]
+
+
+@blp.get("/on-behalf/<int:behalf_id>")
+@auth_required(*VENDOR)
+@blp.response(200, BehalfSendSchema)
+def get_behalf_send(principal, behalf_id):
+    """One send on partners' behalf: each partner's status and numbers, who was left out and why."""
+    return behalf.describe_behalf(behalf.get_behalf_send(principal, behalf_id))
+
+
+@blp.post("/on-behalf/<int:behalf_id>/cancel")
+@auth_required(*VENDOR)
+@blp.response(200, BehalfSendSchema)
+def cancel_behalf_send(principal, behalf_id):
+    """Stop every partner's send of it that is not done."""
+    return behalf.describe_behalf(behalf.cancel_behalf_send(principal, behalf_id))
 
 
 domains_blp = Blueprint("sending_domains", __name__, url_prefix="sending-domains",

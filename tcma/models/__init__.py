@@ -4,7 +4,7 @@ from tcma.models.asset import Asset, Render
 from tcma.models.base import Base
 from tcma.models.campaign import Campaign, CampaignOutput, LaunchReview
 from tcma.models.contacts import Contact, ContactList, ContactListMember, Suppression
-from tcma.models.email_sends import EmailRecipient, EmailSend, SendingDomain
+from tcma.models.email_sends import BehalfSend, EmailRecipient, EmailSend, SendConsent, SendingDomain
 from tcma.models.experiment import Experiment, ExperimentAssignment, SendArmEmail, Variant
 from tcma.models.mail import OutboundMail
 from tcma.models.outbox import JobOutbox as JobOutbox
@@ -24,6 +24,7 @@ __all__ = [
     "Partner", "PostAttempt", "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
     "TemplateVersion", "Tier", "TrackedLink",
     "SendArmEmail", "User", "Variant", "Vertical", "WebSession",
-    "Contact", "ContactList", "ContactListMember", "EmailRecipient", "EmailSend", "SendingDomain",
+    "BehalfSend", "Contact", "ContactList", "ContactListMember", "EmailRecipient", "EmailSend", "SendConsent",
+    "SendingDomain",
     "Suppression",
 ]

@@ -13,6 +13,8 @@ from tcma.models.base import Base, JSONType, TimestampMixin, enum_check, utcnow
 from tcma.models.campaign import Campaign
 from tcma.models.partner import Partner
 
+CONSENT_STATUSES = ("active", "withdrawn")
+
 
 class EmailSend(TimestampMixin, Base):
     """A partner's send of one campaign email to chosen lists: now, or at a local time.
@@ -43,8 +45,50 @@ class EmailSend(TimestampMixin, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # Sent by the vendor in the partner's name (the partner's consent says which lists and tags).
+    behalf_id: Mapped[int | None] = mapped_column(
+        ForeignKey("email_behalf_send.id", ondelete="SET NULL"), index=True
+    )
+    tags: Mapped[list[str] | None] = mapped_column(JSONType)  # only contacts with one of these tags
+    detail: Mapped[str | None] = mapped_column(Text)  # why it stopped, when it did not finish
 
     partner: Mapped[Partner] = relationship()
+    campaign: Mapped[Campaign] = relationship()
+
+
+class SendConsent(TimestampMixin, Base):
+    """A partner's permission for the vendor to send campaign emails in its name: which lists,
+    which tags, how many sends in 30 days; withdrawn, it cancels what has not gone out."""
+
+    __tablename__ = "email_send_consent"
+    __table_args__ = (CheckConstraint(enum_check("status", CONSENT_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    list_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)  # empty: every contact on the lists
+    max_sends_per_month: Mapped[int]
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+
+class BehalfSend(TimestampMixin, Base):
+    """A marketer's send of a campaign email on behalf of every partner that allows it: one
+    EmailSend per consenting partner, and the partners left out with the reason."""
+
+    __tablename__ = "email_behalf_send"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    greeting: Mapped[str] = mapped_column(String(80))
+    local_at: Mapped[str | None] = mapped_column(String(19))  # each partner's wall clock; None: now
+    skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    cancelled_at: Mapped[datetime | None]
+
     campaign: Mapped[Campaign] = relationship()
 
 

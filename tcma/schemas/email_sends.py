@@ -74,6 +74,11 @@ class EmailSendSchema(Schema):
     experiment_plan = fields.Nested(CampaignRolloutSchema, allow_none=True, metadata={
         "description": "the campaign's experiment testing on a share of recipients: the others' messages "
                        "are held_for_winner until the decision"})
+    behalf_id = fields.Integer(
+        allow_none=True, metadata={"description": "set when the vendor sends it in the partner's name"}
+    )
+    tags = fields.List(fields.String(), allow_none=True, metadata={"description": "only contacts with one"})
+    detail = fields.String(allow_none=True, metadata={"description": "why it stopped before the end"})
 
 
 class ScheduleSchema(Schema):
@@ -175,3 +180,96 @@ class SendingDomainSchema(Schema):
     checks = fields.Dict(allow_none=True)
     checked_at = fields.DateTime(allow_none=True)
     verified_at = fields.DateTime(allow_none=True)
+
+
+MAX_TAGS = 20
+
+
+class ConsentUpdateSchema(Schema):
+    """Allow the vendor to send campaign emails in the partner's name: to which lists, which tags."""
+
+    list_ids = fields.List(
+        fields.Integer(validate=DB_ID), required=True, validate=validate.Length(min=1, max=50)
+    )
+    tags = fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)),
+        load_default=list,
+        validate=validate.Length(max=MAX_TAGS),
+        metadata={"description": "only contacts with at least one of these tags (none: every contact)"},
+    )
+    max_sends_per_month = fields.Integer(
+        load_default=4,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "at most this many sends on the partner's behalf in 30 days"},
+    )
+
+
+class ConsentSchema(Schema):
+    """The partner's consent to sends on its behalf (status none: never given)."""
+
+    partner_id = fields.Integer()
+    status = fields.String(metadata={"enum": ["none", "active", "withdrawn"]})
+    list_ids = fields.List(fields.Integer())
+    tags = fields.List(fields.String())
+    max_sends_per_month = fields.Integer(allow_none=True)
+    granted_at = fields.DateTime(allow_none=True)
+    withdrawn_at = fields.DateTime(allow_none=True)
+    cancelled_sends = fields.Integer(metadata={"description": "sends on its behalf the withdrawal stopped"})
+
+
+class VendorConsentSchema(Schema):
+    """A partner's consent as the vendor sees it: numbers, never an address."""
+
+    partner_id = fields.Integer()
+    partner_name = fields.String()
+    status = fields.String(metadata={"enum": ["active", "withdrawn"]})
+    lists = fields.Integer()
+    tags = fields.List(fields.String())
+    max_sends_per_month = fields.Integer()
+    contacts = fields.Integer(metadata={"description": "contacts the consent reaches now"})
+    granted_at = fields.DateTime()
+    withdrawn_at = fields.DateTime(allow_none=True)
+
+
+class BehalfSendCreateSchema(Schema):
+    """Send a campaign's email in the name of every partner that allows it."""
+
+    campaign_id = fields.Integer(required=True, validate=DB_ID)
+    greeting = fields.String(validate=validate.Length(min=1, max=80))
+    local_at = fields.NaiveDateTime(
+        allow_none=True,
+        metadata={"description": "each partner's wall-clock time, e.g. 2026-12-01T09:00:00 (none: now)"},
+    )
+
+
+class BehalfPartnerSendSchema(SendNumbersSchema):
+    """One partner's send of it: status and numbers."""
+
+    send_id = fields.Integer()
+    partner_id = fields.Integer()
+    partner_name = fields.String()
+    status = fields.String(metadata={"enum": list(EMAIL_SEND_STATUSES)})
+    detail = fields.String(allow_none=True)
+    scheduled_at = fields.DateTime(allow_none=True)
+
+
+class SkippedPartnerSchema(Schema):
+    """A partner the send leaves out, and why."""
+
+    partner_id = fields.Integer()
+    partner_name = fields.String()
+    reason = fields.String()
+
+
+class BehalfSendSchema(Schema):
+    """The vendor's send on partners' behalf: each partner's send, totals, who was left out."""
+
+    id = fields.Integer()
+    campaign_id = fields.Integer()
+    greeting = fields.String()
+    local_at = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    cancelled_at = fields.DateTime(allow_none=True)
+    totals = fields.Nested(SendNumbersSchema)
+    sends = fields.List(fields.Nested(BehalfPartnerSendSchema))
+    skipped = fields.List(fields.Nested(SkippedPartnerSchema))

@@ -11,7 +11,7 @@ from flask import flash, redirect, request, url_for
 
 from tcma.errors import DomainError, InvalidInput
 from tcma.services.accounts.auth import Principal
-from tcma.services.sending import contacts, domains, imports, sends
+from tcma.services.sending import behalf, contacts, domains, imports, sends
 from tcma.services.transaction import rollback
 from tcma.web.portal import PARTNER, VENDOR, page, page_count, page_required, portal_blueprint
 
@@ -144,6 +144,13 @@ def sends_page(principal: Principal):
             campaigns=sends.sendable_campaigns(principal),
             lists=contacts.list_lists(principal),
             domains=[(d, domains.dns_records(d)) for d in domains.list_domains(principal)],
+            consent=behalf.get_consent(principal),
+        )
+    else:
+        context.update(
+            campaigns=behalf.campaigns_with_email(principal),
+            consents=behalf.consents_for_vendor(principal),
+            behalf_sends=[behalf.describe_behalf(b) for b in behalf.list_behalf_sends(principal)],
         )
     return page("portal/email_sends.html", **context)
 
@@ -252,3 +259,83 @@ def verify_domain(principal: Principal, domain_id: int):
     except DomainError as exc:
         _refused(exc)
     return redirect(url_for(".sends_page", _anchor="domains"))
+
+
+@bp.post("/email/consent")
+@page_required(*PARTNER)
+def grant_consent(principal: Principal):
+    """Allow the vendor's sends in the partner's name (or change the lists, tags and limit)."""
+    try:
+        behalf.grant_consent(
+            principal,
+            {
+                "list_ids": [int(i) for i in request.form.getlist("list_ids") if i.isdigit()],
+                "tags": [t for t in request.form.get("tags", "").split(",") if t.strip()],
+                "max_sends_per_month": _whole_number(request.form.get("max_sends_per_month", "")),
+            },
+        )
+        flash("The vendor may now send campaign emails in your name to the lists you picked.")
+    except DomainError as exc:
+        _refused(exc)
+    return redirect(url_for(".sends_page", _anchor="behalf"))
+
+
+def _whole_number(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= 100:
+        raise InvalidInput(
+            "the number of sends in 30 days must be a whole number from 1 to 100",
+            {"max_sends_per_month": ["1 to 100"]},
+        )
+    return int(text)
+
+
+@bp.post("/email/consent/withdraw")
+@page_required(*PARTNER)
+def withdraw_consent(principal: Principal):
+    """Withdraw the consent: what the vendor has not sent in the partner's name yet is cancelled."""
+    try:
+        _, cancelled = behalf.withdraw_consent(principal)
+        flash(f"Consent withdrawn. {cancelled} send(s) on your behalf cancelled.")
+    except DomainError as exc:
+        _refused(exc)
+    return redirect(url_for(".sends_page", _anchor="behalf"))
+
+
+@bp.post("/email/on-behalf")
+@page_required(*VENDOR)
+def create_behalf_send(principal: Principal):
+    """Send a campaign's email in the name of every partner that allows it."""
+    local_text = request.form.get("local_at", "").strip()
+    try:
+        created = behalf.create_behalf_send(
+            principal,
+            {
+                "campaign_id": request.form.get("campaign_id", 0, type=int),
+                "greeting": request.form.get("greeting") or None,
+                "local_at": _local_time(local_text) if local_text else None,
+            },
+        )
+    except DomainError as exc:
+        _refused(exc)
+        return redirect(url_for(".sends_page", _anchor="behalf"))
+    return redirect(url_for(".behalf_page", behalf_id=created.id))
+
+
+@bp.get("/email/on-behalf/<int:behalf_id>")
+@page_required(*VENDOR)
+def behalf_page(principal: Principal, behalf_id: int):
+    """A send on partners' behalf: each partner's status and numbers, who was left out and why."""
+    item = behalf.describe_behalf(behalf.get_behalf_send(principal, behalf_id))
+    return page("portal/email_behalf.html", item=item)
+
+
+@bp.post("/email/on-behalf/<int:behalf_id>/cancel")
+@page_required(*VENDOR)
+def cancel_behalf_send(principal: Principal, behalf_id: int):
+    """Stop every partner's send of it that is not done."""
+    try:
+        behalf.cancel_behalf_send(principal, behalf_id)
+        flash("Cancelled: nothing more goes out in the partners' names for this send.")
+    except DomainError as exc:
+        _refused(exc)
+    return redirect(url_for(".behalf_page", behalf_id=behalf_id))

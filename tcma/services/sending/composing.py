@@ -32,6 +32,8 @@ PREHEADER_STYLE = (
     "max-width:0;opacity:0;overflow:hidden;mso-hide:all"
 )
 BODY_OPEN = re.compile(r"<body[^>]*>", re.IGNORECASE)
+LINK_SUFFIX = "[[tcma:link-suffix]]"  # the slot after each tracked link: ?s=<the recipient's send id>
+MAX_QP_LINE = 76  # RFC 2045: encoded lines of at most 76 characters
 
 
 @dataclass(frozen=True)
@@ -116,25 +118,44 @@ class MessageFiller:
         self.mail_settings = dataclasses.replace(mail_settings, from_address=sender, reply_to=reply_to)
         self.list_id = list_id
         self._fixed_head: bytes | None = None
+        self._plan: tuple[list[str], list[str]] | None = None
+        self._encoded: tuple[list, list] | None = None
+        self._unsubscribe: tuple[str, URLSafeSerializer] | None = None
         self._boundary = f"=_tcma_{secrets.token_hex(12)}"
 
     def envelope_from(self, uid: str) -> str:
         """VERP: a bounce to this address names the message it is about."""
         return f"bounces+{uid}@{self.domain}"
 
+    def _plans(self) -> tuple[list[str], list[str]]:
+        """The HTML and text split once per send into fixed text and the slots a recipient fills."""
+        if self._plan is None:
+            html = _split(self.prepared.html, self.links, (GREETING, UNSUBSCRIBE, PIXEL))
+            text = _split(self.prepared.text, self.links, (GREETING, UNSUBSCRIBE))
+            self._plan = (html, text)
+        return self._plan
+
+    def _values(self, person: Personal) -> tuple[dict[str, str], dict[str, str]]:
+        """What fills each slot for this person, in the HTML and in the text."""
+        greeting = greeting_for(self.greeting, person.first_name)
+        unsubscribe = self._unsubscribe_link(person.recipient_id)
+        shared = {LINK_SUFFIX: f"?s={person.uid}", UNSUBSCRIBE: unsubscribe}
+        html = {**shared, GREETING: str(escape(greeting)), PIXEL: self.pixel_for(person.uid)}
+        return html, {**shared, GREETING: greeting}
+
+    def _unsubscribe_link(self, recipient_id: int) -> str:
+        if self._unsubscribe is None:
+            self._unsubscribe = (f"{get_settings().public_url}/u/", _unsubscribe_signer())
+        prefix, signer = self._unsubscribe
+        return prefix + signer.dumps(recipient_id)
+
     def _parts(self, person: Personal) -> tuple[str, str, str]:
         """The recipient's text, HTML and unsubscribe URL: greeting, links, pixel filled in."""
-        unsubscribe = unsubscribe_link(person.recipient_id)
-        greeting = greeting_for(self.greeting, person.first_name)
-        link_suffix = f"?s={person.uid}"
-        html = self.links.sub(lambda m: m.group(0) + link_suffix, self.prepared.html)
-        html = (
-            html.replace(GREETING, str(escape(greeting)))
-            .replace(UNSUBSCRIBE, unsubscribe)
-            .replace(PIXEL, self.pixel_for(person.uid))
-        )
-        text = self.links.sub(lambda m: m.group(0) + link_suffix, self.prepared.text)
-        return text.replace(GREETING, greeting).replace(UNSUBSCRIBE, unsubscribe), html, unsubscribe
+        html_plan, text_plan = self._plans()
+        html_values, text_values = self._values(person)
+        html = "".join(html_values[p] if i % 2 else p for i, p in enumerate(html_plan))
+        text = "".join(text_values[p] if i % 2 else p for i, p in enumerate(text_plan))
+        return text, html, html_values[UNSUBSCRIBE]
 
     def _headers(self, unsubscribe: str) -> dict[str, str]:
         return {
@@ -167,7 +188,8 @@ class MessageFiller:
         """
         if not person.address.isascii():
             return self.message(person).as_bytes(policy=SMTP)
-        text, html, unsubscribe = self._parts(person)
+        html_values, text_values = self._values(person)
+        unsubscribe = html_values[UNSUBSCRIBE]
         head = self._fixed_head or self._head()
         lines = [
             f"To: {person.address}",
@@ -177,6 +199,7 @@ class MessageFiller:
         ]
         if any("\r" in line or "\n" in line for line in lines):
             raise ValueError("a header contains a line break; refused (header injection)")
+        html_body, text_body = self._encoded_plans()
         boundary = self._boundary
         raw = b"".join(
             (
@@ -186,13 +209,23 @@ class MessageFiller:
                 b"MIME-Version: 1.0\r\n",
                 f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode(),
                 f"--{boundary}\r\n".encode(),
-                _qp_part("text/plain", text),
+                _part_head("text/plain"),
+                _fill_encoded(text_body, text_values),
                 f"--{boundary}\r\n".encode(),
-                _qp_part("text/html", html),
+                _part_head("text/html"),
+                _fill_encoded(html_body, html_values),
                 f"--{boundary}--\r\n".encode(),
             )
         )
         return self.signer.sign_bytes(raw) if self.signer else raw
+
+    def _encoded_plans(self) -> tuple[list, list]:
+        """The plans with their fixed text quoted-printable encoded once (slots stay names)."""
+        if self._encoded is None:
+            self._encoded = tuple(
+                [qp_piece(p) if i % 2 == 0 else p for i, p in enumerate(plan)] for plan in self._plans()
+            )
+        return self._encoded
 
     def _head(self) -> bytes:
         """From, Reply-To, Subject and the list headers, folded and encoded once per send."""
@@ -210,14 +243,50 @@ class MessageFiller:
         return self._fixed_head
 
 
-def _qp_part(media_type: str, content: str) -> bytes:
-    body = binascii.b2a_qp(content.replace("\r\n", "\n").encode("utf-8"), istext=True)
-    body = body.replace(b"\n", b"\r\n")
-    if not body.endswith(b"\r\n"):
-        body += b"\r\n"
+def _split(content: str, links: re.Pattern, placeholders: tuple[str, ...]) -> list[str]:
+    """[fixed, slot, fixed, slot, ..., fixed]: a slot after each tracked link (its ?s=<uid>) and in
+    place of each placeholder; even items are fixed text, odd items slot names."""
+    pattern = re.compile("|".join([links.pattern, *map(re.escape, placeholders)]))
+    plan, start = [], 0
+    for match in pattern.finditer(content):
+        if match.group(0) in placeholders:
+            plan += [content[start : match.start()], match.group(0)]
+        else:
+            plan += [content[start : match.end()], LINK_SUFFIX]
+        start = match.end()
+    plan.append(content[start:])
+    return plan
+
+
+def qp_piece(content: str) -> bytes:
+    """Quoted-printable for a piece of a part, ending with a line break (a soft one, =CRLF, when
+    the piece ends mid-line), so that encoded pieces join into a valid body that decodes to the
+    pieces joined."""
+    if not content:
+        return b""
+    body = binascii.b2a_qp(content.replace("\r\n", "\n").encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+    if body.endswith(b"\r\n"):
+        return body
+    cut = body.rfind(b"\r\n") + 2 if b"\r\n" in body else 0
+    last = body[cut:]
+    if len(last) > MAX_QP_LINE - 1:  # no room for the soft break's "=": break the line earlier
+        at = MAX_QP_LINE - 1
+        while b"=" in last[at - 2 : at]:  # never inside an =XX escape
+            at -= 1
+        body = body[:cut] + last[:at] + b"=\r\n" + last[at:]
+    return body + b"=\r\n"
+
+
+def _fill_encoded(plan: list, values: dict[str, str]) -> bytes:
+    body = b"".join(qp_piece(values[p]) if i % 2 else p for i, p in enumerate(plan))
+    # The line break before the boundary belongs to the boundary: the last soft break goes.
+    return body[:-3] + b"\r\n" if body.endswith(b"=\r\n") else body or b"\r\n"
+
+
+def _part_head(media_type: str) -> bytes:
     return (
         f'Content-Type: {media_type}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
-    ).encode() + body
+    ).encode()
 
 
 def preheader_of(spec: dict, values: dict) -> str:

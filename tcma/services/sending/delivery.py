@@ -10,7 +10,10 @@ and the global complaints list) and the weekly per-contact cap are checked at cl
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from html import escape
 from typing import Any
 
@@ -23,6 +26,7 @@ from tcma.config import get_settings
 from tcma.errors import InvalidInput
 from tcma.extensions import db
 from tcma.mail import OutgoingMail, TemporaryMailError, WireMessage, new_message_id, send_batch
+from tcma.mail_throttle import Admission, DomainThrottle, domain_of
 from tcma.models import (
     Contact,
     ContactListMember,
@@ -54,9 +58,11 @@ from tcma.state import app_state
 
 log = logging.getLogger(__name__)
 SEND_JOB = "tcma.jobs.email.send_chunk"
+BEHALF_START_JOB = "tcma.jobs.email.start_behalf_send"
 COUNTED = ("sending", "sent", "unknown", "bounced", "complained")  # messages that (may) have gone out
 SENDING_LEASE = timedelta(minutes=15)  # past the send job's timeout: a row still "sending" is orphaned
 STALLED = timedelta(minutes=5)
+BUSY_WAIT = 2.0  # seconds before a chunk tries again a domain whose slots were all taken
 
 
 # Rendering once --------------------------------------------------------------------------------
@@ -123,19 +129,19 @@ def _unfreeze(values: Any) -> Any:
 
 def filler_for(send: EmailSend, arm: Any = None) -> MessageFiller:
     """What fills each recipient's message of this send (in an experiment `arm`'s render, if given)."""
-    from tcma.services.tracking.events import pixel_url
+    from tcma.services.tracking.events import pixel_urls
 
     partner = send.partner
     settings = get_settings()
     own = arm or send
     prepared = PreparedEmail(own.subject or "", own.preheader or "", own.html or "", own.text or "")
-    partner_id, campaign_id, variant = partner.id, send.campaign_id, arm.variant if arm else send.variant
+    variant = arm.variant if arm else send.variant
     return MessageFiller(
         prepared,
         partner_name=partner.name,
         reply_to=_reply_to(partner),
         greeting=send.greeting,
-        pixel_for=lambda uid: pixel_url(partner_id, campaign_id, None, variant, uid),
+        pixel_for=pixel_urls(partner.id, send.campaign_id, None, variant),
         mail_settings=app_state().mail_settings,
         list_id=f"<partner-{partner.id}.{settings.email_sending_domain}>",
         signer=signer_for(partner.id),
@@ -208,7 +214,7 @@ def compose_test(send_id: int, message_id: str) -> OutgoingMail | None:
 def start(send: EmailSend) -> int:
     """One queued row per distinct contact on the send's lists, and the jobs that send them."""
     rows = db.session.execute(
-        select(Contact.id, Contact.email, Contact.address_hash)
+        select(Contact.id, Contact.email, Contact.address_hash, Contact.tags)
         .join(ContactListMember, ContactListMember.contact_id == Contact.id)
         .where(ContactListMember.list_id.in_(send.list_ids), Contact.partner_id == send.partner_id)
         .order_by(Contact.id)
@@ -216,9 +222,11 @@ def start(send: EmailSend) -> int:
     seen: set[str] = set()
     now = utcnow()
     values = []
-    for contact_id, email, hashed in rows:
-        if hashed not in seen:
+    domain = message_id_domain(app_state().mail_settings)
+    for contact_id, email, hashed, tags in rows:
+        if hashed not in seen and tags_allow(send.tags, tags):
             seen.add(hashed)
+            uid = _uid()
             values.append(
                 {
                     "send_id": send.id,
@@ -226,7 +234,9 @@ def start(send: EmailSend) -> int:
                     "contact_id": contact_id,
                     "address": email,
                     "address_hash": hashed,
-                    "uid": _uid(),
+                    "uid": uid,
+                    # Fixed before anything is sent: a crash after the SMTP transaction still knows it.
+                    "message_id": f"<{uid}@{domain}>",
                     "status": "queued",
                     "created_at": now,
                 }
@@ -240,6 +250,16 @@ def start(send: EmailSend) -> int:
     db.session.flush()
     _enqueue_chunks(send.id, "start")
     return len(values)
+
+
+def message_id_domain(settings) -> str:
+    """The domain of campaign messages' Message-IDs (tcma's own From domain, as for all its mail)."""
+    return parseaddr(settings.from_address)[1].rpartition("@")[2]
+
+
+def tags_allow(wanted: list[str] | None, tags: list[str] | None) -> bool:
+    """Whether a contact with `tags` is in a send limited to `wanted` tags (none wanted: everyone)."""
+    return not wanted or bool(set(wanted) & set(tags or ()))
 
 
 def _uid() -> str:
@@ -274,11 +294,17 @@ def _enqueue_chunks(send_id: int, tag: str) -> int:
 
 
 def deliver_chunk(send_id: int, first_id: int, last_id: int) -> str:
-    """Send the queued recipients of a send with ids first..last, batch by batch."""
+    """Send the queued recipients of a send with ids first..last, batch by batch.
+
+    Each batch holds a slot per recipient domain (mail_throttle); recipients of a domain whose
+    slots are all taken, or that is paused after a 4xx, stay queued and the chunk comes back
+    once the earliest of them may go.
+    """
     settings = get_settings()
-    filler = None
+    throttle = app_state().mail_domains
+    filler, after, waiting = None, first_id - 1, {}
     while True:
-        send = db.session.get(EmailSend, send_id)
+        send = _locked_send(send_id)
         if send is None or send.status != "sending":
             commit()
             return "stopped"
@@ -287,15 +313,44 @@ def deliver_chunk(send_id: int, first_id: int, last_id: int) -> str:
             send.resume_at = _next_day()
             commit()
             return "capped"
-        people = _claim(send, first_id, last_id, min(settings.email_send_batch, room))
-        if people is None:
+        batch = _claim(send, after, last_id, min(settings.email_send_batch, room), throttle)
+        if batch is None:
             break
-        if people:
+        after = batch.last_id
+        waiting.update(batch.waiting)
+        if batch.people:
             filler = filler or SendFillers(send)
-            if not _deliver(send, filler, people):
+            try:
+                delivered = _deliver(send, filler, batch.people, throttle, waiting)
+            finally:
+                throttle.release(batch.admission)
+            if not delivered:
                 return "retrying"
+    if waiting:
+        _come_back(send_id, first_id, last_id, max(min(waiting.values()), BUSY_WAIT))
+        return "waiting"
     _finish_if_done(send_id)
     return "done"
+
+
+def _locked_send(send_id: int) -> EmailSend | None:
+    """The send, read under a shared row lock held until the claim commits: a cancel (or a
+    withdrawn consent) waits for a claim under way, and no claim starts after it commits."""
+    return db.session.scalar(
+        select(EmailSend)
+        .where(EmailSend.id == send_id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _come_back(send_id: int, first_id: int, last_id: int, delay: float) -> None:
+    """Run this chunk again after `delay` seconds, for the recipients it had to leave queued."""
+    tag = f"later-{time.time_ns()}"
+    job = JobCall(SEND_JOB, (send_id, first_id, last_id), job_id=f"email-{send_id}-{first_id}-{tag}",
+                  delay=delay)
+    enqueue_after_commit(job)
+    commit()
 
 
 def _sent_today(partner_id: int) -> int:
@@ -318,8 +373,20 @@ def _next_day() -> datetime:
     return utcnow().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
 
 
-def _claim(send: EmailSend, first_id: int, last_id: int, limit: int) -> list[Personal] | None:
-    """Take up to `limit` queued recipients; skip the suppressed and capped; commit. None: none left."""
+@dataclass
+class Batch:
+    """What one claim took: the people to send to now, the domain slots held for them, the last
+    row looked at, and the domains left for later (seconds until they may go)."""
+
+    people: list[Personal]
+    admission: Admission
+    last_id: int
+    waiting: dict[str, float]
+
+
+def _claim(send: EmailSend, after: int, last_id: int, limit: int, throttle: DomainThrottle) -> Batch | None:
+    """Take up to `limit` queued recipients past `after`; skip the suppressed and capped, leave
+    those whose domain may not take more now; commit. None: no queued row left past `after`."""
     rows = db.session.execute(
         select(
             EmailRecipient.id,
@@ -333,7 +400,8 @@ def _claim(send: EmailSend, first_id: int, last_id: int, limit: int) -> list[Per
         .where(
             EmailRecipient.send_id == send.id,
             EmailRecipient.status == "queued",
-            EmailRecipient.id.between(first_id, last_id),
+            EmailRecipient.id > after,
+            EmailRecipient.id <= last_id,
         )
         .order_by(EmailRecipient.id)
         .limit(limit)
@@ -353,7 +421,7 @@ def _claim(send: EmailSend, first_id: int, last_id: int, limit: int) -> list[Per
         ).all()
     )
     now, cap = utcnow(), get_settings().email_weekly_cap
-    changes, people = [], []
+    changes, sendable = [], []
     for row in rows:
         reason = (
             f"suppressed: {suppressed[row.address_hash]}"
@@ -366,15 +434,34 @@ def _claim(send: EmailSend, first_id: int, last_id: int, limit: int) -> list[Per
         )
         if reason:
             changes.append({"id": row.id, "status": "skipped", "detail": reason})
-            continue
-        message_id = row.message_id or new_message_id(app_state().mail_settings)
-        changes.append({"id": row.id, "status": "sending", "claimed_at": now, "message_id": message_id})
-        people.append(
-            Personal(row.id, row.uid, row.address, names.get(row.contact_id), message_id, row.variant)
-        )
-    db.session.execute(update(EmailRecipient), changes)
-    commit()
-    return people
+        else:
+            sendable.append(row)
+    admission = throttle.admit(domain_of(row.address) for row in sendable)
+    try:
+        allowed, domain = set(admission.taken), message_id_domain(app_state().mail_settings)
+        people = []
+        for row in sendable:
+            if domain_of(row.address) not in allowed:
+                continue
+            message_id = row.message_id
+            if message_id is None:  # a row queued before Message-IDs were fixed at the start
+                message_id = f"<{row.uid}@{domain}>"
+                changes.append({"id": row.id, "message_id": message_id})
+            people.append(
+                Personal(row.id, row.uid, row.address, names.get(row.contact_id), message_id, row.variant)
+            )
+        if changes:
+            db.session.execute(update(EmailRecipient), changes)
+        if people:
+            taken = [p.recipient_id for p in people]
+            claim = update(EmailRecipient).where(EmailRecipient.id.in_(taken))
+            db.session.execute(claim.values(status="sending", claimed_at=now))
+        commit()
+    except BaseException:
+        throttle.release(admission)
+        raise
+    waiting = {**dict.fromkeys(admission.busy, BUSY_WAIT), **admission.deferred}
+    return Batch(people, admission, rows[-1].id, waiting)
 
 
 def _recent_counts(hashes: list[str]) -> dict[str, int]:
@@ -392,21 +479,30 @@ def _recent_counts(hashes: list[str]) -> dict[str, int]:
     )
 
 
-def _deliver(send: EmailSend, filler: SendFillers, people: list[Personal]) -> bool:
-    """Hand the claimed messages over; record each outcome. False: the server refused for now."""
+def _deliver(send: EmailSend, filler: SendFillers, people: list[Personal], throttle: DomainThrottle,
+             waiting: dict[str, float]) -> bool:
+    """Hand the claimed messages over; record each outcome. False: the session failed for now.
+
+    A 4xx about a message pauses its domain (the others go on); its message and the domain's
+    later ones in the batch go back to the queue.
+    """
     messages = [
         WireMessage(filler.wire(p), filler.envelope_from(p.uid), p.address, p.message_id) for p in people
     ]
     results = send_batch(app_state().mailer, messages)
-    now, changes, sent, retry = utcnow(), [], [], False
+    now, changes, sent, sent_ids, retry = utcnow(), [], [], [], False
     for person, result in zip(people, results, strict=True):
         if result.transport_id is not None:
-            changes.append({"id": person.recipient_id, "status": "sent", "sent_at": now, "detail": None})
+            sent_ids.append(person.recipient_id)
             sent.append(person)
         elif result.unknown:
             changes.append({"id": person.recipient_id, "status": "unknown", "detail": str(result.error)})
         elif isinstance(result.error, TemporaryMailError):
-            retry = True
+            domain = domain_of(person.address)
+            if result.answered and domain not in waiting:
+                waiting[domain] = throttle.defer(domain)
+            elif domain not in waiting:
+                retry = True  # the session itself failed: the whole chunk waits for the maintenance pass
             changes.append(
                 {
                     "id": person.recipient_id,
@@ -417,7 +513,14 @@ def _deliver(send: EmailSend, filler: SendFillers, people: list[Personal]) -> bo
             )
         else:
             changes.append({"id": person.recipient_id, "status": "failed", "detail": str(result.error)})
-    db.session.execute(update(EmailRecipient), changes)
+    if sent_ids:  # one statement for the common case
+        db.session.execute(
+            update(EmailRecipient)
+            .where(EmailRecipient.id.in_(sent_ids))
+            .values(status="sent", sent_at=now, detail=None)
+        )
+    if changes:
+        db.session.execute(update(EmailRecipient), changes)
     commit()
     _record_sends(send, sent)
     return not retry
@@ -468,7 +571,10 @@ def recover_sends(lease: timedelta = SENDING_LEASE, stalled: timedelta = STALLED
     for send in db.session.scalars(
         select(EmailSend).where(EmailSend.status == "scheduled", EmailSend.scheduled_at <= now)
     ):
-        start(send)
+        if send.behalf_id is None:
+            start(send)
+        else:  # rendered and started by a job, once the partner's consent is checked again
+            enqueue_after_commit(behalf_start_job(send.id))
         started += 1
     resumed = 0
     for send in db.session.scalars(select(EmailSend).where(EmailSend.status == "sending")):
@@ -479,6 +585,11 @@ def recover_sends(lease: timedelta = SENDING_LEASE, stalled: timedelta = STALLED
     for send_id in db.session.scalars(select(EmailSend.id).where(EmailSend.status == "sending")):
         _finish_if_done(send_id)
     return {"unknown": unknown, "started": started, "resumed": resumed}
+
+
+def behalf_start_job(send_id: int) -> JobCall:
+    """The job that renders and starts a send on a partner's behalf (one per send, however often asked)."""
+    return JobCall(BEHALF_START_JOB, (send_id,), job_id=f"email-behalf-start-{send_id}")
 
 
 def _stalled(send: EmailSend, now: datetime, after: timedelta) -> bool:

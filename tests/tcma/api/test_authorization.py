@@ -106,6 +106,14 @@ MATRIX = {
     ("POST", "/api/v1/email-sends/<int:send_id>/cancel"): PARTNER,
     ("GET", "/api/v1/email-sends/<int:send_id>/recipients"): PARTNER,
     ("GET", "/api/v1/email-sends/campaigns/<int:campaign_id>"): VENDOR,
+    ("GET", "/api/v1/email-sends/consent"): PARTNER,
+    ("PUT", "/api/v1/email-sends/consent"): PARTNER,
+    ("DELETE", "/api/v1/email-sends/consent"): PARTNER,
+    ("GET", "/api/v1/email-sends/consents"): VENDOR,
+    ("POST", "/api/v1/email-sends/on-behalf"): VENDOR,
+    ("GET", "/api/v1/email-sends/on-behalf"): VENDOR,
+    ("GET", "/api/v1/email-sends/on-behalf/<int:behalf_id>"): VENDOR,
+    ("POST", "/api/v1/email-sends/on-behalf/<int:behalf_id>/cancel"): VENDOR,
     ("POST", "/api/v1/sending-domains"): PARTNER,
     ("GET", "/api/v1/sending-domains"): ALL,
     ("GET", "/api/v1/sending-domains/<int:domain_id>"): ALL,
@@ -157,7 +165,7 @@ def world(app):
               "user_id": 999999, "invitation_id": 999999, "account_id": 999999,
               "network": "linkedin", "plan_id": 999999, "post_id": 999999,
               "contact_id": 999999, "list_id": 999999, "send_id": 999999, "domain_id": 999999,
-              "experiment_id": 999999}
+              "experiment_id": 999999, "behalf_id": 999999}
     return headers, values
 
 
