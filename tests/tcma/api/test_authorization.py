@@ -133,6 +133,7 @@ MATRIX = {
     ("GET", "/api/v1/insights/partners"): ALL,
     ("GET", "/api/v1/insights/partners/<int:partner_id>"): ALL,
     ("GET", "/api/v1/insights/kpis"): VENDOR,
+    ("GET", "/api/v1/insights/dashboard"): ALL,  # a partner user sees its own partner's numbers
 }
 PUBLIC = {("POST", "/api/v1/auth/tokens"), ("GET", "/api/v1/openapi.json"),
           ("POST", "/api/v1/invitations/accept"), ("POST", "/api/v1/auth/password-reset"),
