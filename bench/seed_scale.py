@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -124,6 +124,12 @@ def _create_database(name: str, replace: bool) -> None:
             raise SystemExit(f"database {name} exists; pass --replace to build it again")
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+    shutil.rmtree(storage_path(name), ignore_errors=True)
+
+
+def storage_path(database: str) -> str:
+    """Where the database's stored files (the templates' resources) live, for the bench to find."""
+    return str(ROOT / "instance" / f"scale-files-{database}")
 
 
 def _migrate_and_catalogue(url: str) -> dict[str, int]:
@@ -132,11 +138,10 @@ def _migrate_and_catalogue(url: str) -> dict[str, int]:
 
     from tcma import create_app
     from tcma.extensions import db
-    from tcma.models import Region, Tier, Vertical
+    from tcma.models import Region, Template, Tier, Vertical
     from tcma.services.catalogue.templates import import_catalogue, latest_version
-    from tcma.models import Template
 
-    files = tempfile.mkdtemp(prefix="tcma-scale-files-")
+    files = storage_path(url.rsplit("/", 1)[1])
     app = create_app({"ENV": "development", "SECRET_KEY": "scale-bench-" + "x" * 32,
                       "DATABASE_URL": url.replace("postgresql://", "postgresql+psycopg://"),
                       "STORAGE": "local", "STORAGE_PATH": files, "REDIS_URL": None,
@@ -172,7 +177,7 @@ def _drop_secondary(conn: psycopg.Connection) -> list[str]:
         "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype "
         "FROM pg_constraint c WHERE c.conrelid::regclass::text = ANY(%s) AND c.contype IN ('u', 'f') "
         "OR (c.contype = 'f' AND c.confrelid::regclass::text = ANY(%s))", (tables, tables)).fetchall()
-    for table, con, definition, _ in constraints:
+    for table, con, _definition, _ in constraints:
         conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT IF EXISTS "{con}"')
     indexes = conn.execute(
         "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
@@ -237,7 +242,7 @@ class Seeder:
                               "time_zone", "status", "created_at", "updated_at"),
                   (f"{i + 1}\tPartner {i + 1:05d} Solutions\tpartner-{i + 1:05d}\t{tiers[i]}\t"
                    f"{1 + i % len(VERTICALS)}\t{regions[i] + 1}\t{REGIONS[regions[i]][1]}\t"
-                   f"{REGIONS[regions[i]][2]}\t{'active' if i % 97 else 'suspended'}\t{ts}\t{ts}\n"
+                   f"{REGIONS[regions[i]][2]}\t{'suspended' if i % 97 == 96 else 'active'}\t{ts}\t{ts}\n"
                    for i in range(p)))
         self.copy("brand_kit", ("id", "partner_id", "primary_color", "secondary_color", "contact_name",
                                 "contact_email", "website", "created_at", "updated_at"),
@@ -299,7 +304,8 @@ class Seeder:
                     for o, (_, _, _, media) in enumerate(OUTPUTS):
                         i = self.asset_id(c, p, o)
                         if i - 1 not in failed:
-                            yield (f"{i}\t{i:064x}\trenders/{i:064x}\t{media}\t{40_000 + i % 90_000}\t[]\t{at}\n")
+                            yield (f"{i}\t{i:064x}\trenders/{i:064x}\t{media}\t{40_000 + i % 90_000}"
+                                   f"\t[]\t{at}\n")
 
         def assets():
             for c in range(c_count):
@@ -311,7 +317,8 @@ class Seeder:
                         variant = self.variant(c, p, o) or "\\N"
                         yield (f"{i}\t{p + 1}\t{c + 1}\t{c * len(OUTPUTS) + o + 1}\t{version[o]}\t{output}\t"
                                f"{variant}\t{{}}\t{'failed' if bad else 'done'}\t{i:064x}\t"
-                               f"{NULL if bad else i}\t{'render timed out' if bad else NULL}\t1\t{at}\t{at}\n")
+                               f"{NULL if bad else i}\t{'render timed out' if bad else NULL}\t1\t"
+                               f"{at}\t{at}\n")
 
         self.copy("render", ("id", "key", "storage_key", "media_type", "size", "warnings", "created_at"),
                   renders())

@@ -1,0 +1,3 @@
+"""Scale bench flows (placeholder)."""
+def run_flows(app, repeat):
+    return []
