@@ -277,8 +277,9 @@ def run_endpoints(app: Any, only: str | None, repeat: int) -> list[dict[str, Any
 
 def _show(e: dict[str, Any], what: str) -> None:
     flag = "" if e["ratio"] <= 1 else "  OVER"
+    queries = "-" if e["queries"] is None else e["queries"]
     print(f"{e['name']:<46} p50 {e['p50_ms']:>8.1f}  p95 {e['value']:>8.1f} ms  "
-          f"(target {e['floor']:.0f})  {e['queries'] if e['queries'] is not None else '-':>3} queries  {what}{flag}", flush=True)
+          f"(target {e['floor']:.0f})  {queries:>3} queries  {what}{flag}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

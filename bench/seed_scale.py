@@ -354,11 +354,17 @@ class Seeder:
         self.copy("social_account", ("id", "partner_id", "network", "handle", "created_at", "updated_at",
                                      "auto_publish", "is_active"), rows)
         plans = [f"{c + 1}\t{c + 1}\tCampaign {c + 1:03d} posts\t{json.dumps(list(NETWORKS))}\t"
-                 f"{json.dumps({'kind': 'local_time', 'local': '2027-01-01T10:00'})}\tf\tf\tactive\t[]\t"
+                 f"{json.dumps(self.window(c))}\tf\tf\tactive\t[]\t"
                  f"{self.launch[c]}\t{self.launch[c]}\n" for c in range(self.size.campaigns)]
         self.copy("post_plan", ("id", "campaign_id", "name", "networks", "timing", "requires_approval",
                                 "allow_late", "status", "skipped", "created_at", "updated_at"), plans)
         self._set_sequences("social_account", "post_plan")
+
+    def window(self, campaign: int) -> dict[str, str]:
+        """The plan's timing: a window over the fortnight after launch (as its posts are spread)."""
+        start = self.launch[campaign] + timedelta(days=2)
+        return {"kind": "window", "start_local": start.strftime("%Y-%m-%dT%H:%M"),
+                "end_local": (start + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M")}
 
     def posts(self) -> None:
         """One post per campaign and account over two weeks after launch: the past ones published."""
