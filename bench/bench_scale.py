@@ -38,7 +38,7 @@ from bench.seed_scale import PASSWORD, TOKENS, storage_path  # noqa: E402
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 REDIS_URL = os.environ.get("TCMA_BENCH_SCALE_REDIS_URL", "redis://127.0.0.1:6379/6")
 QUEUE_PREFIX = "tcma-scale-bench"  # no worker listens here: the launch's jobs are counted, then dropped
-WARMUP, REPEAT = 2, 15
+WARMUP, REPEAT = 2, 15  # --warmup, --repeat
 PAGE, DASHBOARD = 200.0, 300.0
 
 # (name, who, path, target ms). Who: an API bearer token (admin, large/small partner) or a portal
@@ -224,11 +224,11 @@ def clients(app: Any) -> dict[str, Callable[[str], Any]]:
     return callers
 
 
-def measure(get: Callable[[str], Any], path: str, counter: QueryCounter, repeat: int
-            ) -> tuple[list[float], int, int]:
+def measure(get: Callable[[str], Any], path: str, counter: QueryCounter, repeat: int,
+            warmup: int = WARMUP) -> tuple[list[float], int, int]:
     """Times in ms of `repeat` requests after WARMUP, the most statements one made, the status."""
     times, queries, status = [], 0, 0
-    for i in range(WARMUP + repeat):
+    for i in range(warmup + repeat):
         counter.count = 0
         start = time.perf_counter()
         answer = get(path)
@@ -237,7 +237,7 @@ def measure(get: Callable[[str], Any], path: str, counter: QueryCounter, repeat:
         status = answer.status_code
         if status >= 400:
             raise RuntimeError(f"GET {path} answered {status}: {answer.get_data(as_text=True)[:300]}")
-        if i >= WARMUP:
+        if i >= warmup:
             times.append(elapsed)
             queries = max(queries, counter.count)
     return times, queries, status
@@ -250,7 +250,8 @@ def scale_entry(name: str, times: list[float], queries: int, target: float) -> d
             "p50_ms": round(percentile(times, 0.5), 2), "queries": queries}
 
 
-def run_endpoints(app: Any, only: str | None, repeat: int) -> list[dict[str, Any]]:
+def run_endpoints(app: Any, only: str | None, repeat: int, warmup: int = WARMUP
+                  ) -> tuple[list[dict[str, Any]], list[str]]:
     from tcma.extensions import db
 
     with app.app_context():
@@ -263,7 +264,7 @@ def run_endpoints(app: Any, only: str | None, repeat: int) -> list[dict[str, Any
             continue
         url = path.format(**ids)
         try:
-            times, queries, _ = measure(callers[who], url, counter, repeat)
+            times, queries, _ = measure(callers[who], url, counter, repeat, warmup)
         except RuntimeError as exc:
             print(f"scale.{name}: FAILED {exc}", flush=True)
             failures.append(name)
@@ -289,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the seeded database (default: $TCMA_SCALE_DATABASE or tcma_scale)")
     parser.add_argument("--only", help="measure only entries whose name contains this")
     parser.add_argument("--repeat", type=int, default=REPEAT)
+    parser.add_argument("--warmup", type=int, default=WARMUP)
     args = parser.parse_args(argv)
     name, required = database_for(args.database)
     size = seeded_size(name)
@@ -305,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     app = make_app(name)
     from bench.scale_flows import run_flows
 
-    entries, failures = run_endpoints(app, args.only, args.repeat)
+    entries, failures = run_endpoints(app, args.only, args.repeat, args.warmup)
     if not args.only or "flow" in args.only:
         for e in run_flows(app, args.repeat):
             entries.append(e)
