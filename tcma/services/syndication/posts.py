@@ -159,6 +159,14 @@ def list_posts(principal: Principal, filters: Mapping[str, Any], page: int, per_
     return rows, total
 
 
+def counts_by_network(principal: Principal, plan_id: int) -> dict[tuple[str, str], int]:
+    """How many of the plan's posts each network has in each state: {(network, status): count}."""
+    stmt = scope_select(select(SocialAccount.network, ScheduledPost.status, func.count())
+                        .select_from(ScheduledPost).join(SocialAccount), ScheduledPost.partner_id, principal)
+    stmt = stmt.where(ScheduledPost.plan_id == plan_id).group_by(SocialAccount.network, ScheduledPost.status)
+    return {(network, status): count for network, status, count in db.session.execute(stmt)}
+
+
 def _filtered_posts(stmt: Any, filters: Mapping[str, Any]) -> Any:
     for name in ("status", "partner_id", "campaign_id", "plan_id"):
         if filters.get(name) is not None:

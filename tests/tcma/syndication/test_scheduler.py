@@ -258,3 +258,13 @@ def test_a_chunk_sends_nothing_after_half_its_lease_and_puts_the_rest_back(app, 
     first, second = sorted(_posts(), key=lambda p: p.id)
     assert (first.status, second.status) == ("published", "scheduled")
     assert (second.attempts, second.claimed_until) == (0, None)  # put back untouched, nothing sent
+
+
+def test_a_plans_posts_are_counted_by_network_and_state_in_one_answer(world):
+    from tcma.services.syndication.posts import counts_by_network
+
+    plan = _plan(world)
+    ny, _ = _posts()
+    ny.status = "failed"
+    db.session.commit()
+    assert counts_by_network(OPERATOR, plan.id) == {("mastodon", "scheduled"): 1, ("mastodon", "failed"): 1}
