@@ -119,8 +119,10 @@ class ScheduledPost(TimestampMixin, Base):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("post_plan.id", ondelete="CASCADE"), index=True)
-    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
-    image_asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
+    # Indexed: deleting an asset (a campaign's, by cascade) looks its posts up.
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"), index=True)
+    image_asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"),
+                                                       index=True)
     variant: Mapped[str | None] = mapped_column(String(40))
     # An evergreen post (no plan, no campaign): the library template version the partner picked it
     # from. Field edits re-render from this version (a campaign post's comes from its text asset).

@@ -34,7 +34,7 @@ class TrackedLink(Base):
     code: Mapped[str] = mapped_column(String(24), unique=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
-    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     variant: Mapped[str | None] = mapped_column(String(40))
     destination_id: Mapped[int] = mapped_column(ForeignKey("destination.id"))
