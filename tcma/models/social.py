@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaigns.vocabulary import NETWORKS, PLAN_STATUSES, POST_OUTCOMES, POST_STATUSES
@@ -100,6 +100,9 @@ class PostPlan(TimestampMixin, Base):
     skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
 
 
+WAITING_SQL = "status IN ('scheduled', 'approved')"  # POST_WAITING, for the partial index
+
+
 class ScheduledPost(TimestampMixin, Base):
     """One post for one account at one time; `idempotency_key` keeps it from posting twice."""
 
@@ -110,6 +113,10 @@ class ScheduledPost(TimestampMixin, Base):
         UniqueConstraint("plan_id", "social_account_id"),
         # The scheduler's question: which waiting posts are due?
         Index("ix_scheduled_post_due", "status", "scheduled_at"),
+        # ... in its claim order: (status, scheduled_at) cannot give two statuses in time order, and
+        # the planner walked every published post instead (3 s at 2 M posts; 0.3 ms with this one).
+        Index("ix_scheduled_post_waiting", "scheduled_at", "id", postgresql_where=text(WAITING_SQL),
+              sqlite_where=text(WAITING_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,8 +126,10 @@ class ScheduledPost(TimestampMixin, Base):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("post_plan.id", ondelete="CASCADE"), index=True)
-    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
-    image_asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
+    # Indexed: deleting an asset (a campaign's, by cascade) looks its posts up.
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"), index=True)
+    image_asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"),
+                                                       index=True)
     variant: Mapped[str | None] = mapped_column(String(40))
     # An evergreen post (no plan, no campaign): the library template version the partner picked it
     # from. Field edits re-render from this version (a campaign post's comes from its text asset).

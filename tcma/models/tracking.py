@@ -34,7 +34,7 @@ class TrackedLink(Base):
     code: Mapped[str] = mapped_column(String(24), unique=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
-    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     variant: Mapped[str | None] = mapped_column(String(40))
     destination_id: Mapped[int] = mapped_column(ForeignKey("destination.id"))
@@ -72,6 +72,9 @@ class Event(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
+ROLLUP_MEASURES = ("total", "uniques", "bots")
+
+
 class EventRollup(Base):
     """Counts per (campaign, asset, variant, partner, channel, day, kind); stats read these.
 
@@ -83,13 +86,19 @@ class EventRollup(Base):
         UniqueConstraint(
             "campaign_id", "asset_id", "variant", "partner_id", "channel", "day", "kind"
         ),
+        # Stats, experiment results and insights read a campaign's or a partner's rows from these
+        # alone (index-only): at 11 M rows, fetching each from the table took most of a second.
+        Index("ix_event_rollup_campaign_kind", "campaign_id", "kind", "day",
+              postgresql_include=["variant", "partner_id", "channel", *ROLLUP_MEASURES]),
+        Index("ix_event_rollup_partner_day", "partner_id", "day",
+              postgresql_include=["kind", "campaign_id", *ROLLUP_MEASURES]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(default=0)
     asset_id: Mapped[int] = mapped_column(default=0)
     variant: Mapped[str] = mapped_column(String(40), default="")
-    partner_id: Mapped[int] = mapped_column(default=0, index=True)
+    partner_id: Mapped[int] = mapped_column(default=0)  # indexed with day (ix_event_rollup_partner_day)
     channel: Mapped[str] = mapped_column(String(20), default="")
     day: Mapped[date]
     kind: Mapped[str] = mapped_column(String(16))

@@ -384,6 +384,8 @@ def _by_network(principal: Principal, plan: Any) -> dict[str, Counter[str]]:
     """How many of the plan's posts are in each column, per network (the plan's counts are by state)."""
     columns = {status: key for key, _, statuses in COLUMNS for status in statuses}
     counts: dict[str, Counter[str]] = {network: Counter() for network in plan.networks}
+    # One grouped count (a plan of 10,000 partners took 160 statements and 10 s one by one).
+    found = service.counts_by_network(principal, plan.id) if len(plan.networks) > 1 else {}
     for status, count in plan.counts.items():
         if not count:
             continue
@@ -391,9 +393,7 @@ def _by_network(principal: Principal, plan: Any) -> dict[str, Counter[str]]:
             counts[plan.networks[0]][columns[status]] += count
             continue
         for network in plan.networks:
-            found = service.list_posts(principal, {"plan_id": plan.id, "network": network, "status": status},
-                                       1, 1)[1]
-            counts[network][columns[status]] += found
+            counts[network][columns[status]] += found.get((network, status), 0)
     return counts
 
 

@@ -95,18 +95,27 @@ def list_assets(principal: Principal, filters: dict[str, Any], page: int, per_pa
 
     Filters: campaign_id, partner_id, status, output, template (a slug) and own (self-served only).
     """
-    stmt = scope_select(_select_views(), Asset.partner_id, principal)
+    # Counted over the asset rows alone: every asset has its version and template, and joining
+    # them for 5 M assets took seconds.
+    counted = _filtered(scope_select(select(func.count()).select_from(Asset), Asset.partner_id, principal),
+                        filters)
+    total = db.session.scalar(counted)
+    stmt = _filtered(scope_select(_select_views(), Asset.partner_id, principal), filters)
+    order = Asset.id.desc() if newest_first else Asset.id
+    rows = db.session.execute(stmt.order_by(order).limit(per_page).offset((page - 1) * per_page))
+    return [_view(*row) for row in rows], total
+
+
+def _filtered(stmt: Any, filters: dict[str, Any]) -> Any:
     for name in FILTERS:
         if filters.get(name) is not None:
             stmt = stmt.where(getattr(Asset, name) == filters[name])
     if filters.get("template"):
-        stmt = stmt.where(Template.slug == filters["template"])
+        template_ids = select(TemplateVersion.id).join(Template).where(Template.slug == filters["template"])
+        stmt = stmt.where(Asset.template_version_id.in_(template_ids))
     if filters.get("own"):
         stmt = stmt.where(Asset.campaign_id.is_(None))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    order = Asset.id.desc() if newest_first else Asset.id
-    rows = db.session.execute(stmt.order_by(order).limit(per_page).offset((page - 1) * per_page))
-    return [_view(*row) for row in rows], total
+    return stmt
 
 
 def asset_filter_choices(principal: Principal) -> dict[str, list[tuple[str, str]]]:

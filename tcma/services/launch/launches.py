@@ -9,12 +9,13 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from campaigns.vocabulary import ASSET_STATUSES, channel_for, tier_allows
 from tcma.config import get_settings
 from tcma.errors import ConflictError, InvalidInput, NotFoundError
 from tcma.extensions import db
-from tcma.models import Asset, Campaign, CampaignOutput, Customization, Partner, Tier
+from tcma.models import Asset, Campaign, CampaignOutput, Customization, Partner, TemplateVersion, Tier
 from tcma.models.base import insert_for, utcnow
 from tcma.queue import JobCall
 from tcma.services.accounts.auth import Principal
@@ -304,5 +305,7 @@ def list_campaigns(principal: Principal, status: str | None, page: int, per_page
     if status:
         stmt = stmt.where(Campaign.status == status)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(stmt.order_by(Campaign.id.desc()).limit(per_page).offset((page - 1) * per_page))
+    outputs = selectinload(Campaign.outputs).selectinload(CampaignOutput.template_version)
+    rows = db.session.scalars(stmt.order_by(Campaign.id.desc()).limit(per_page).offset((page - 1) * per_page)
+                              .options(outputs.selectinload(TemplateVersion.template)))  # not one per row
     return list(rows), total

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 import renderers
 from tcma.errors import InvalidInput
@@ -84,7 +85,8 @@ def list_partners(principal: Principal, filters: dict[str, Any], page: int, per_
     if filters.get("q"):
         stmt = stmt.where(Partner.name.ilike(f"%{filters['q']}%"))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(stmt.order_by(Partner.id).limit(per_page).offset((page - 1) * per_page))
+    rows = db.session.scalars(stmt.order_by(Partner.id).limit(per_page).offset((page - 1) * per_page)
+                              .options(selectinload(Partner.brand_kit)))  # one query, not one per partner
     return list(rows), total
 
 

@@ -44,6 +44,8 @@ SLOTS = 1000  # a window's posts are spread over this many slots
 # Posts that will not go out do not count against an account's caps.
 UNCOUNTED = ("cancelled", "expired", "failed")
 _MARGIN = timedelta(days=8)  # a week either side, and a day for the zones
+LAST_ZONE = timedelta(hours=13)  # a wall-clock time comes last at UTC-12 (an hour more for summer time)
+FEW_PARTNERS = 500
 
 
 def timing_from(values: Mapping[str, Any]) -> Timing:
@@ -107,12 +109,8 @@ def fill_plan(plan: PostPlan, now: datetime | None = None) -> int:
     """
     now = now or utcnow()
     timing = timing_from({**plan.timing, "allow_late": plan.allow_late})
-    assets: dict[tuple[int, str], int] = {}
-    wanted = [post_output(n) for n in plan.networks] + ([plan.image_output] if plan.image_output else [])
-    found = db.session.execute(select(Asset.partner_id, Asset.output, Asset.id).where(
-        Asset.campaign_id == plan.campaign_id, Asset.output.in_(wanted)))
-    for partner_id, output, asset_id in found:
-        assets[(partner_id, output)] = asset_id
+    if _over_everywhere(timing, now):
+        return 0  # every scheduler pass asks every active plan: most are long over
     accounts = db.session.execute(
         select(SocialAccount.id, SocialAccount.partner_id, SocialAccount.network, SocialAccount.auto_publish,
                Partner.time_zone, SocialAccount.handle)
@@ -122,6 +120,9 @@ def fill_plan(plan: PostPlan, now: datetime | None = None) -> int:
         .where(~select(ScheduledPost.id).where(ScheduledPost.plan_id == plan.id,
                                                ScheduledPost.social_account_id == SocialAccount.id).exists())
         .order_by(SocialAccount.id)).all()
+    if not accounts:
+        return 0
+    assets = _plan_assets(plan, {row.partner_id for row in accounts})
     accounts = [row for row in accounts if (row.partner_id, post_output(row.network)) in assets]
     caps = _Caps(timing, now) if timing.kind != "on_approval" and accounts else None
     if caps is not None:
@@ -168,6 +169,24 @@ def fill_plan(plan: PostPlan, now: datetime | None = None) -> int:
 def approval_needed(plan_requires_approval: bool, auto_publish: bool) -> bool:
     """Whether a plan's post waits for the partner's approval on this account."""
     return plan_requires_approval or not auto_publish
+
+
+def _over_everywhere(timing: Timing, now: datetime) -> bool:
+    """Whether the plan's last wall-clock time has passed in every zone (the last is UTC-12), late
+    posts not allowed: no account arriving now could get a post."""
+    last = timing.end_local if timing.kind == "window" else timing.local
+    return (timing.kind != "on_approval" and not timing.allow_late and last is not None
+            and last.replace(tzinfo=UTC) + LAST_ZONE < now)
+
+
+def _plan_assets(plan: PostPlan, partner_ids: set[int]) -> dict[tuple[int, str], int]:
+    """(partner, output) -> asset id of the campaign's renders the plan posts, for these partners."""
+    wanted = [post_output(n) for n in plan.networks] + ([plan.image_output] if plan.image_output else [])
+    stmt = select(Asset.partner_id, Asset.output, Asset.id).where(
+        Asset.campaign_id == plan.campaign_id, Asset.output.in_(wanted))
+    if len(partner_ids) <= FEW_PARTNERS:  # a few newcomers: their rows, not the campaign's 10,000
+        stmt = stmt.where(Asset.partner_id.in_(partner_ids))
+    return {(partner_id, output): asset_id for partner_id, output, asset_id in db.session.execute(stmt)}
 
 
 def cap_limits() -> tuple[int, int]:

@@ -143,18 +143,37 @@ def list_posts(principal: Principal, filters: Mapping[str, Any], page: int, per_
 
     Filters: status, partner_id, network, campaign_id, plan_id.
     """
-    stmt = scope_select(select(ScheduledPost).join(SocialAccount), ScheduledPost.partner_id, principal)
-    for name in ("status", "partner_id", "campaign_id", "plan_id"):
-        if filters.get(name) is not None:
-            stmt = stmt.where(getattr(ScheduledPost, name) == filters[name])
+    stmt = _filtered_posts(scope_select(select(ScheduledPost).join(SocialAccount), ScheduledPost.partner_id,
+                                        principal), filters)
+    # Counted without the accounts unless a network is asked for (every post has its account):
+    # joining them for 2 M posts doubled the count's time.
+    counted = select(func.count()).select_from(ScheduledPost)
     if filters.get("network") is not None:
-        stmt = stmt.where(SocialAccount.network == filters["network"])
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        counted = counted.join(SocialAccount)
+    total = db.session.scalar(_filtered_posts(scope_select(counted, ScheduledPost.partner_id, principal),
+                                              filters)) or 0
     rows = list(db.session.scalars(stmt.options(joinedload(ScheduledPost.account))
                                    .order_by(ScheduledPost.scheduled_at, ScheduledPost.id)
                                    .limit(per_page).offset((page - 1) * per_page)))
     _preload_assets(rows)
     return rows, total
+
+
+def counts_by_network(principal: Principal, plan_id: int) -> dict[tuple[str, str], int]:
+    """How many of the plan's posts each network has in each state: {(network, status): count}."""
+    stmt = scope_select(select(SocialAccount.network, ScheduledPost.status, func.count())
+                        .select_from(ScheduledPost).join(SocialAccount), ScheduledPost.partner_id, principal)
+    stmt = stmt.where(ScheduledPost.plan_id == plan_id).group_by(SocialAccount.network, ScheduledPost.status)
+    return {(network, status): count for network, status, count in db.session.execute(stmt)}
+
+
+def _filtered_posts(stmt: Any, filters: Mapping[str, Any]) -> Any:
+    for name in ("status", "partner_id", "campaign_id", "plan_id"):
+        if filters.get(name) is not None:
+            stmt = stmt.where(getattr(ScheduledPost, name) == filters[name])
+    if filters.get("network") is not None:
+        stmt = stmt.where(SocialAccount.network == filters["network"])
+    return stmt
 
 
 def get_post(principal: Principal, post_id: int) -> ScheduledPost:

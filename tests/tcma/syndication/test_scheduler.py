@@ -164,6 +164,43 @@ def test_a_partner_who_connects_later_gets_the_posts_still_to_come(world, fake):
     assert plan.id == _posts()[0].plan_id
 
 
+def _newcomer_in_new_york(world, fake):
+    db.session.delete(world["accounts"][0])
+    db.session.commit()
+    connect_account(OPERATOR, world["ny"].id, "mastodon",
+                    {"instance_url": fake.base_url, "access_token": FakeMastodon.TOKEN})
+
+
+def test_a_partner_who_connects_after_berlins_time_but_before_new_yorks_still_gets_the_post(world, fake):
+    plan = _plan(world)
+    _newcomer_in_new_york(world, fake)
+    from tcma.services.syndication.plans import fill_plan
+
+    # 10:00 in Berlin has passed, 10:00 in New York (15:00 UTC) has not.
+    assert fill_plan(plan, now=datetime(2027, 3, 9, 14, 59, tzinfo=UTC)) == 1
+    assert [p.scheduled_at for p in _posts()][0] == datetime(2027, 3, 9, 15, 0, tzinfo=UTC)
+
+
+def test_a_plan_whose_time_has_passed_in_every_zone_is_not_read_again_by_the_scheduler(world, fake):
+    from sqlalchemy import event
+
+    from tcma.services.syndication.plans import fill_plan
+
+    plan = _plan(world)
+    _newcomer_in_new_york(world, fake)
+    db.session.refresh(plan)
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        # 10:00 on 9 March is over everywhere (the last zone, UTC-12, reaches it at 22:00 UTC).
+        made = fill_plan(plan, now=datetime(2027, 3, 10, 12, 0, tzinfo=UTC))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert made == 0 and statements == []
+    assert len(_posts()) == 1
+
+
 def test_tcma_scheduler_once_runs_one_pass_from_the_command_line(app, world, fake):
     _plan(world, timing={"kind": "on_approval"})
     posts = _posts()
@@ -273,3 +310,13 @@ def test_without_a_kept_connector_each_chunk_closes_its_own(app, world, fake):
     assert scheduler.publish_posts(ids[:1]) == {"published": 1}
     assert scheduler.publish_posts(ids[1:]) == {"published": 1}
     assert fake.count("/api/v2/instance") == 2  # a new connector per chunk reads the instance again
+
+
+def test_a_plans_posts_are_counted_by_network_and_state_in_one_answer(world):
+    from tcma.services.syndication.posts import counts_by_network
+
+    plan = _plan(world)
+    ny, _ = _posts()
+    ny.status = "failed"
+    db.session.commit()
+    assert counts_by_network(OPERATOR, plan.id) == {("mastodon", "scheduled"): 1, ("mastodon", "failed"): 1}
