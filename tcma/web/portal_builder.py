@@ -4,9 +4,10 @@ launch, then watch the renders' progress to done without reloading."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flask import jsonify, redirect, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
 
 from campaigns.vocabulary import POST_PREFIX
 from tcma.errors import DomainError
@@ -15,6 +16,7 @@ from tcma.services.catalogue.templates import list_templates
 from tcma.services.insights.reach import output_label, segment_reach
 from tcma.services.launch.launches import campaign_progress, create_campaign, get_campaign
 from tcma.services.partners.taxonomy import KINDS, list_taxonomy
+from tcma.services.scheduled_launches import cancel_scheduled_launch, schedule_launch, scheduled_launch_of
 from tcma.web.portal import VENDOR, field_errors, page, page_required, portal_blueprint
 
 bp = portal_blueprint("portal_builder", __name__, url_prefix="/portal/campaigns")
@@ -115,14 +117,21 @@ def _outputs_of(campaign: Any) -> list[dict[str, Any]]:
 @bp.get("/<int:campaign_id>/review")
 @page_required(*VENDOR)
 def review(principal: Principal, campaign_id: int):
-    """Step 3: what the draft renders, for whom, who is skipped; then the contact sheet to launch."""
+    """Step 3: what the draft renders, for whom, who is skipped; launch now (through the contact
+    sheet) or at a chosen local time."""
+    return _review_page(principal, campaign_id)
+
+
+def _review_page(principal: Principal, campaign_id: int, status: int = 200, errors: list[str] | None = None):
     campaign = get_campaign(principal, campaign_id)
     outputs = _outputs_of(campaign)
     found = segment_reach(principal, campaign.segment or {},
                           [{k: o[k] for k in ("template", "version", "output")} for o in outputs])
     posts = any(o["output"].startswith(POST_PREFIX) for o in outputs)
-    return page("portal/builder_review.html", campaign=campaign, outputs=outputs, reach=found, posts=posts,
-                output_label=output_label, progress=campaign_progress(principal, campaign_id))
+    return page("portal/builder_review.html", status, campaign=campaign, outputs=outputs, reach=found,
+                posts=posts, output_label=output_label, progress=campaign_progress(principal, campaign_id),
+                scheduled=scheduled_launch_of(principal, campaign_id), errors=errors or [],
+                zone=request.form.get("time_zone", "UTC"), local_at=request.form.get("local_at", ""))
 
 
 @bp.get("/<int:campaign_id>/progress")
@@ -138,3 +147,30 @@ def progress(principal: Principal, campaign_id: int):
 def progress_json(principal: Principal, campaign_id: int):
     """The same numbers for the page's script."""
     return jsonify(campaign_progress(principal, campaign_id))
+
+
+@bp.post("/<int:campaign_id>/schedule")
+@page_required(*VENDOR)
+def schedule(principal: Principal, campaign_id: int):
+    """Launch the campaign at a local date-time in a time zone (the maintenance pass launches it)."""
+    raw = request.form.get("local_at", "")
+    try:
+        try:
+            local_at = datetime.fromisoformat(raw)
+        except ValueError:
+            raise FormError("local_at", f"give the launch a date and time, like 2027-03-09T10:00; not {raw!r}"
+                            ) from None
+        row = schedule_launch(principal, campaign_id, local_at, request.form.get("time_zone", "UTC").strip())
+    except DomainError as exc:
+        return _review_page(principal, campaign_id, 422, field_errors(exc)[1])
+    flash(f"The campaign launches at {row.local_at.replace('T', ' ')} {row.time_zone}.")
+    return redirect(url_for("portal_builder.review", campaign_id=campaign_id))
+
+
+@bp.post("/<int:campaign_id>/schedule/cancel")
+@page_required(*VENDOR)
+def cancel_schedule(principal: Principal, campaign_id: int):
+    """Cancel a launch that has not happened yet."""
+    cancel_scheduled_launch(principal, campaign_id)
+    flash("The scheduled launch is cancelled; nothing was launched.")
+    return redirect(url_for("portal_builder.review", campaign_id=campaign_id))
