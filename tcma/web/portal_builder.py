@@ -8,11 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from flask import flash, jsonify, redirect, request, url_for
+from marshmallow import ValidationError
 
 from campaigns.vocabulary import POST_PREFIX
 from tcma.errors import DomainError
+from tcma.schemas.experiments import ExperimentSchema
 from tcma.services.accounts.auth import Principal
-from tcma.services.catalogue.templates import list_templates
+from tcma.services.catalogue.templates import list_templates, template_for_version
+from tcma.services.experiments.experiments import create_experiment, list_experiments
 from tcma.services.insights.reach import output_label, segment_reach
 from tcma.services.launch.launches import campaign_progress, create_campaign, get_campaign
 from tcma.services.partners.taxonomy import KINDS, list_taxonomy
@@ -131,7 +134,16 @@ def _review_page(principal: Principal, campaign_id: int, status: int = 200, erro
     return page("portal/builder_review.html", status, campaign=campaign, outputs=outputs, reach=found,
                 posts=posts, output_label=output_label, progress=campaign_progress(principal, campaign_id),
                 scheduled=scheduled_launch_of(principal, campaign_id), errors=errors or [],
+                variants=_variants_of(campaign), experiments=list_experiments(principal, campaign_id),
                 zone=request.form.get("time_zone", "UTC"), local_at=request.form.get("local_at", ""))
+
+
+def _variants_of(campaign: Any) -> list[str]:
+    """The variants the campaign's templates name (an experiment tests some of them)."""
+    names: dict[str, None] = {}
+    for output in campaign.outputs:
+        names.update(dict.fromkeys(template_for_version(output.template_version).variants))
+    return list(names)
 
 
 @bp.get("/<int:campaign_id>/progress")
@@ -173,4 +185,26 @@ def cancel_schedule(principal: Principal, campaign_id: int):
     """Cancel a launch that has not happened yet."""
     cancel_scheduled_launch(principal, campaign_id)
     flash("The scheduled launch is cancelled; nothing was launched.")
+    return redirect(url_for("portal_builder.review", campaign_id=campaign_id))
+
+
+@bp.post("/<int:campaign_id>/variants")
+@page_required(*VENDOR)
+def test_variants(principal: Principal, campaign_id: int):
+    """Test the chosen variants against each other (the first is the control) as an experiment."""
+    chosen = request.form.getlist("variant")
+    try:
+        if len(chosen) < 2:
+            raise FormError("variant", "tick at least two variants to test against each other")
+        try:
+            values = ExperimentSchema().load({"name": f"Variants {' vs '.join(chosen)}"[:200],
+                                              "metric": request.form.get("metric", "click"),
+                                              "variants": [{"name": name} for name in chosen]})
+        except ValidationError as exc:
+            field, messages = next(iter(exc.normalized_messages().items()))
+            raise FormError(field, f"{field}: {messages}") from None
+        experiment = create_experiment(principal, campaign_id, values)
+    except DomainError as exc:
+        return _review_page(principal, campaign_id, 422, field_errors(exc)[1])
+    flash(f"Partners are split between {', '.join(chosen)}; the experiment decides by {experiment.metric}s.")
     return redirect(url_for("portal_builder.review", campaign_id=campaign_id))

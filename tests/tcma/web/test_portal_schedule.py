@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 
 from tcma.extensions import db
-from tcma.models import Asset, Campaign, ScheduledLaunch
+from tcma.models import Asset, Campaign, Experiment, ScheduledLaunch
 from tcma.services.maintenance import run_maintenance
 from tcma.services.scheduled_launches import launch_due_campaigns
 from tests.support.portal import csrf_from
@@ -108,3 +108,31 @@ def test_a_launch_refused_when_due_is_marked_failed_with_why(marketer_client, ca
     html = marketer_client.get(f"/portal/campaigns/{campaign.id}/review").get_data(as_text=True)
     assert "did not happen: an archived campaign cannot be launched" in html
     assert assets_of(campaign) == 0
+
+
+def test_variants_are_offered_and_tested_as_an_experiment(marketer_client, catalogue, partner):
+    campaign = draft(marketer_client)  # the social card comes in variants a and b
+    html = marketer_client.get(f"/portal/campaigns/{campaign.id}/review").get_data(as_text=True)
+    assert 'name="variant" value="a"' in html and 'name="variant" value="b"' in html
+    one = post(marketer_client, campaign, "variants", variant=["a"], metric="click")
+    assert one.status_code == 422
+    assert "tick at least two variants to test against each other" in one.get_data(as_text=True)
+    bad = post(marketer_client, campaign, "variants", variant=["a", "b"], metric="likes")
+    assert bad.status_code == 422 and "metric: [&#39;Must be one of" in bad.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Experiment)) == 0
+
+    answer = post(marketer_client, campaign, "variants", variant=["a", "b"], metric="download")
+    assert answer.status_code == 302
+    experiment = db.session.scalar(select(Experiment).where(Experiment.campaign_id == campaign.id))
+    assert (experiment.metric, [v.name for v in experiment.variants]) == ("download", ["a", "b"])
+    html = marketer_client.get(answer.location).get_data(as_text=True)
+    assert "Partners are split between a, b; the experiment decides by downloads." in html
+    assert f'href="/portal/experiments/{experiment.id}">Variants a vs b</a>' in html
+
+
+def test_no_variants_choice_without_variants(marketer_client, catalogue, partner):
+    html = marketer_client.get("/portal/campaigns/new").get_data(as_text=True)
+    form = {"csrf_token": csrf_from(html), "name": "Square", "output": ["square-post|png"]}
+    made = marketer_client.post("/portal/campaigns/new", data=form)
+    html = marketer_client.get(made.location).get_data(as_text=True)
+    assert 'id="variants"' not in html and 'id="schedule"' in html
