@@ -55,3 +55,30 @@ def test_upload_preview_and_publish_a_template_version_in_chromium(app, served, 
         assert "Version 2 is published" in page.get_by_role("status").first.inner_text()
         assert "Fields added: subline" in page.locator("#v2").inner_text()
         look(page, shots, "template-history")
+
+
+def test_builder_review_schedule_and_variants_in_chromium(app, served, tmp_path):  # noqa: F811
+    from datetime import UTC, datetime, timedelta
+
+    import_catalogue()
+    make_partner(make_taxonomy(), name="Acme Networks")
+    marketer = make_user("marketer")[0]
+    shots = Path(os.environ.get("PORTAL_SCREENSHOTS") or tmp_path)
+    base = served()
+    when = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT10:00")
+    with chromium_page(tmp_path / "profile") as page:
+        sign_in(page, base, marketer.email, "/portal/dashboard")
+        page.goto(f"{base}/portal/campaigns/new")
+        page.get_by_label("Campaign name").fill("Spring cards")
+        page.locator('input[value="social-card|png"]').check()
+        page.get_by_role("button", name="Create the draft and review it").click()
+        page.wait_for_url(f"{base}/portal/campaigns/*/review")
+        page.get_by_label("Date and time").fill(when)
+        page.get_by_label("Time zone").fill("Europe/Berlin")
+        page.get_by_role("button", name="Schedule the launch").click()
+        assert "Europe/Berlin" in page.locator("#scheduled-at").inner_text()
+        page.get_by_label("a", exact=True).check()
+        page.get_by_label("b", exact=True).check()
+        page.get_by_role("button", name="Test these variants").click()
+        assert page.get_by_role("link", name="Variants a vs b").is_visible()
+        look(page, shots, "builder-schedule")
