@@ -9,6 +9,7 @@ from tcma.models.experiment import Experiment, ExperimentAssignment, SendArmEmai
 from tcma.models.mail import OutboundMail
 from tcma.models.outbox import JobOutbox as JobOutbox
 from tcma.models.partner import BrandKit, Partner
+from tcma.models.scheduled_launch import ScheduledLaunch
 from tcma.models.social import OAuthConnection, PostAttempt, PostPlan, ScheduledPost, SocialAccount
 from tcma.models.template import Customization, Template, TemplateVersion
 from tcma.models.tracking import Destination, Event, EventRollup, TrackedLink
@@ -19,7 +20,7 @@ __all__ = [
     "ROLES",
     "ApiToken", "Asset", "Base", "BrandKit", "Campaign", "CampaignOutput", "Customization",
     "Destination", "Event", "EventRollup", "Experiment", "Invitation", "LaunchReview",
-    "OAuthConnection", "OutboundMail",
+    "OAuthConnection", "OutboundMail", "ScheduledLaunch",
     "ExperimentAssignment",
     "Partner", "PostAttempt", "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
     "TemplateVersion", "Tier", "TrackedLink",

@@ -28,6 +28,7 @@ from tcma.queue import JobCall, get_queue
 from tcma.services.accounts.sessions import purge_sessions
 from tcma.services.experiments.experiments import decide_due_experiments
 from tcma.services.launch.launches import recover_stalled
+from tcma.services.scheduled_launches import launch_due_campaigns
 from tcma.services.sending.mail import MAIL_JOB
 from tcma.services.syndication.digests import queue_approval_digests
 from tcma.services.syndication.tokens import refresh_due_tokens
@@ -51,6 +52,7 @@ class MaintenanceReport:
     digests: int = 0
     email_sends: int = 0
     experiments: int = 0
+    launches: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -59,7 +61,7 @@ class MaintenanceReport:
                 f"re-enqueued {self.mail} mails, purged {self.sessions} sessions "
                 f"and {self.outbox_purged} outbox rows, renewed {self.tokens} social tokens, "
                 f"queued {self.digests} approval digests, moved on {self.email_sends} email sends, "
-                f"decided {self.experiments} experiments")
+                f"decided {self.experiments} experiments, launched {self.launches} scheduled campaigns")
         return text + "".join(f"; {step} failed: {error}" for step, error in self.errors.items())
 
 
@@ -75,7 +77,7 @@ def run_maintenance() -> MaintenanceReport:
         "outbox": drain_outbox, "assets": recover_stalled, "mail": requeue_lost_mail,
         "sessions": purge_sessions, "outbox_purged": purge_outbox, "tokens": refresh_social_tokens,
         "digests": queue_approval_digests, "email_sends": recover_email_sends,
-        "experiments": decide_due_experiments,
+        "experiments": decide_due_experiments, "launches": launch_due_campaigns,
     }
     for name, step in steps.items():
         try:

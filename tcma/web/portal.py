@@ -148,6 +148,7 @@ def init_app(app: Flask) -> None:
         portal_people,
         portal_posts,
         portal_social,
+        portal_templates,
     )
 
     app.add_template_global(csrf_token)
@@ -162,3 +163,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(portal_experiments.bp)
     app.register_blueprint(portal_dashboards.bp)
     app.register_blueprint(portal_builder.bp)
+    app.register_blueprint(portal_templates.bp)
