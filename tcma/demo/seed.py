@@ -154,5 +154,5 @@ def launch_demo_campaign() -> tuple[Campaign, dict[str, int]]:
     campaign = db.session.scalar(select(Campaign).where(Campaign.name == DEMO_CAMPAIGN))
     if campaign is None:
         campaign = campaigns.create_campaign(operator, DEMO_CAMPAIGN, DEMO_OUTPUTS, {})
-    progress = campaigns.launch_campaign(operator, campaign.id)
+    progress = campaigns.launch_campaign(operator, campaign.id, via="cli")
     return campaign, progress

@@ -64,7 +64,7 @@ class LaunchReview(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     decision: Mapped[str] = mapped_column(String(8))
-    via: Mapped[str] = mapped_column(String(8))  # "portal" or "api"
+    via: Mapped[str] = mapped_column(String(8))  # "portal", "api", "cli" or "schedule"
     created_at: Mapped[datetime] = mapped_column(default=utcnow)  # first shown, or skipped
     seen_at: Mapped[datetime | None]  # the last page shown
     pages_seen: Mapped[list[int]] = mapped_column(JSONType, default=list)

@@ -84,7 +84,7 @@ def launch_due_campaigns() -> int:
             if principal is None:
                 raise ConflictError("the marketer who scheduled it can no longer sign in")
             row.status, row.launched_at = "launched", utcnow()
-            launch_campaign(principal, row.campaign_id)  # commits the row with the launch
+            launch_campaign(principal, row.campaign_id, via="schedule")  # commits the row with it
             launched += 1
         except DomainError as exc:
             rollback()

@@ -65,6 +65,10 @@ def test_a_scheduled_launch_happens_once_when_due(marketer_client, catalogue, pa
     assert launch_due_campaigns() == 0  # exactly once
     assert assets_of(campaign) == 1
     assert db.session.get(ScheduledLaunch, row.id).status == "launched"
+    from tcma.models import LaunchReview
+
+    review = db.session.scalar(select(LaunchReview).where(LaunchReview.campaign_id == campaign.id))
+    assert (review.decision, review.via) == ("skipped", "schedule")  # no one looked at the sheet then
 
 
 def test_a_waiting_launch_can_be_cancelled_and_then_never_happens(marketer_client, catalogue, partner):
