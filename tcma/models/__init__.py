@@ -10,6 +10,7 @@ from tcma.models.mail import OutboundMail
 from tcma.models.outbox import JobOutbox as JobOutbox
 from tcma.models.partner import BrandKit, Partner
 from tcma.models.social import OAuthConnection, PostAttempt, PostPlan, ScheduledPost, SocialAccount
+from tcma.models.summaries import PartnerDailyEngagement, ProgrammeDailyRollup
 from tcma.models.template import Customization, Template, TemplateVersion
 from tcma.models.tracking import Destination, Event, EventRollup, TrackedLink
 from tcma.models.user import ROLES, ApiToken, Invitation, User, WebSession
@@ -20,7 +21,8 @@ __all__ = [
     "ApiToken", "Asset", "Base", "BrandKit", "Campaign", "CampaignOutput", "Customization",
     "Destination", "Event", "EventRollup", "Experiment", "Invitation", "OAuthConnection", "OutboundMail",
     "ExperimentAssignment",
-    "Partner", "PostAttempt", "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
+    "Partner", "PartnerDailyEngagement", "PostAttempt", "ProgrammeDailyRollup",
+    "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
     "TemplateVersion", "Tier", "TrackedLink",
     "User", "Variant", "Vertical", "WebSession",
     "Contact", "ContactList", "ContactListMember", "EmailRecipient", "EmailSend", "SendingDomain",
