@@ -8,14 +8,16 @@ Data (a scratch PostgreSQL database, migrated with `tcma db upgrade`, dropped af
 partners over three tiers and three regions, CAMPAIGNS campaigns with one finished asset per partner
 and campaign, and one rollup row per (partner, day, kind) for DAYS days and five kinds (download,
 send, open, click, post) on one of the campaigns, two variants and each kind's channel, machines
-included, the people's totals adding up to EVENTS events. The rollups are written with set-based
-SQL, so the dashboard's pre-summed tables (programme_daily_rollup, partner_daily_engagement) are
-then rebuilt from them as `tcma events rebuild-summaries` does (its time is printed).
+included, the people's totals adding up to EVENTS events (every partner's engagement over the
+period is the same, so all tie for the top ten and names settle it: the ranking's worst case).
+The rollups are written with set-based SQL, so the dashboard's pre-summed tables
+(programme_daily_rollup, partner_daily_engagement) are then rebuilt from them as
+`tcma events rebuild-summaries` does (its time is printed).
 Ours: GET /portal/dashboard for the last DAYS days as a signed-in marketer through the app (server
 time: the summary scan, the top partners' ranking and rollups, the delivered and customized counts,
 the names, the SVG charts and the page), best of ROUNDS.
 Floor: the same underlying aggregates as bare SQL on the same connection (the GROUPING SETS over
-programme_daily_rollup, the top-ten ranking over partner_daily_engagement, the leaders' rollups),
+programme_daily_rollup, the top-ten ranking over partner_daily_engagement, ten leaders' rollups),
 best of ROUNDS (before and after ours). The scan of every rollup the dashboard made before the
 summaries is printed for comparison. Target: ours under 300 ms (as a ratio to the floor).
 """
@@ -52,22 +54,24 @@ ROLLUP_SCAN_SQL = text(f"""
     WHERE day >= :start AND day <= :end AND kind IN {KIND_LIST}
     GROUP BY GROUPING SETS ((day, kind), (channel, kind), (partner_id, kind), (variant, kind),
                             (campaign_id, kind))""")
-FLOOR_SQL = (text(f"""
+FLOOR_SQL = text(f"""
     SELECT GROUPING(day, channel, variant, campaign_id, tier_id, region_id), day, channel, variant,
            campaign_id, tier_id, region_id, kind, sum(total), sum(uniques), sum(bots)
     FROM programme_daily_rollup
     WHERE day >= :start AND day <= :end AND kind IN {KIND_LIST}
     GROUP BY GROUPING SETS ((day, kind), (channel, kind), (variant, kind), (campaign_id, kind),
-                            (tier_id, kind), (region_id, kind))"""), text(f"""
-    SELECT r.partner_id, r.kind, sum(r.total), sum(r.uniques), sum(r.bots)
-    FROM event_rollup r
-    WHERE r.day >= :start AND r.day <= :end AND r.kind IN {KIND_LIST} AND r.partner_id IN (
-        SELECT partner_id FROM (
-            SELECT partner_id, rank() OVER (ORDER BY sum(engagement) DESC) AS place
-            FROM partner_daily_engagement WHERE day >= :start AND day <= :end
-            GROUP BY partner_id) ranked
-        WHERE place <= 10)
-    GROUP BY r.partner_id, r.kind"""))
+                            (tier_id, kind), (region_id, kind))""")
+RANKING_SQL = text("""
+    SELECT partner_id, engagement FROM (
+        SELECT partner_id, sum(engagement) AS engagement,
+               rank() OVER (ORDER BY sum(engagement) DESC) AS place
+        FROM partner_daily_engagement WHERE day >= :start AND day <= :end
+        GROUP BY partner_id) ranked
+    WHERE place <= 10""")
+LEADERS_SQL = text(f"""
+    SELECT partner_id, kind, sum(total), sum(uniques), sum(bots) FROM event_rollup
+    WHERE day >= :start AND day <= :end AND kind IN {KIND_LIST} AND partner_id = ANY(:leaders)
+    GROUP BY partner_id, kind""")
 PASSWORD = "bench password 1234"
 
 
@@ -159,7 +163,10 @@ def measure(partners: int, days: int, events: int, campaigns: int) -> tuple[floa
         connection = db.engine.connect()
 
         def floor_query():
-            return [connection.execute(sql, {"start": start, "end": end}).all() for sql in FLOOR_SQL]
+            period = {"start": start, "end": end}
+            leaders = [pid for pid, _ in connection.execute(RANKING_SQL, period).all()[:10]]
+            return (connection.execute(FLOOR_SQL, period).all(),
+                    connection.execute(LEADERS_SQL, {**period, "leaders": leaders}).all())
 
         floor = best_of(floor_query, ROUNDS) * 1000  # before ours and after: the faster counts
         ours = best_of(ours_page, ROUNDS) * 1000

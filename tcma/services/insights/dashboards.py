@@ -139,13 +139,21 @@ def _partner_label(partners: dict[int, dict[str, str]]) -> Any:
 
 
 def _leading_partners(start: date, end: date) -> list[int]:
-    """The partners ranked in the top ten by engagement in the period, all of those tied included."""
+    """The ten partners with the most engagement in the period, ties broken by name as `_top` does.
+
+    The database ranks (all partners tied with the tenth come back); the names settle the ties.
+    """
     engagement = func.sum(PartnerDailyEngagement.engagement)
-    ranked = (select(PartnerDailyEngagement.partner_id,
+    ranked = (select(PartnerDailyEngagement.partner_id, engagement.label("engagement"),
                      func.rank().over(order_by=engagement.desc()).label("place"))
               .where(PartnerDailyEngagement.day >= start, PartnerDailyEngagement.day <= end)
               .group_by(PartnerDailyEngagement.partner_id).subquery())
-    return list(db.session.scalars(select(ranked.c.partner_id).where(ranked.c.place <= TOP)))
+    scores = dict(db.session.execute(select(ranked.c.partner_id, ranked.c.engagement)
+                                     .where(ranked.c.place <= TOP)).all())
+    if len(scores) <= TOP:
+        return list(scores)
+    label = _partner_label(_partner_names(scores))
+    return sorted(scores, key=lambda pid: (-int(scores[pid] or 0), label(pid).lower()))[:TOP]
 
 
 def _partner_rows(where: list[Any], partner_ids: list[int]) -> list[tuple]:
