@@ -17,6 +17,7 @@ self-served renders (docs/insights.md).
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -152,8 +153,12 @@ def _leading_partners(start: date, end: date) -> list[int]:
                                      .where(ranked.c.place <= TOP)).all())
     if len(scores) <= TOP:
         return list(scores)
-    label = _partner_label(_partner_names(scores))
-    return sorted(scores, key=lambda pid: (-int(scores[pid] or 0), label(pid).lower()))[:TOP]
+    names_stmt = select(Partner.id, Partner.name)
+    if len(scores) <= 1000:
+        names_stmt = names_stmt.where(Partner.id.in_(scores))
+    names = dict(db.session.execute(names_stmt).all())
+    return heapq.nsmallest(TOP, scores, key=lambda pid: (-int(scores[pid] or 0),
+                                                         names.get(pid, f"partner {pid}").lower()))
 
 
 def _partner_rows(where: list[Any], partner_ids: list[int]) -> list[tuple]:
