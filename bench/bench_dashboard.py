@@ -1,5 +1,5 @@
 """The programme dashboard (issue 16, "Speed"): the whole page for 10,000 partners and 10 million
-events, rendered from the rollups, against the floor of its underlying aggregate query.
+events, rendered from the pre-summed daily tables, against the floor of its underlying aggregates.
 
 python bench/bench_dashboard.py --out bench/results.d/bench_dashboard.json
     [--partners 10000] [--days 30] [--events 10000000] [--campaigns 10]
@@ -8,12 +8,18 @@ Data (a scratch PostgreSQL database, migrated with `tcma db upgrade`, dropped af
 partners over three tiers and three regions, CAMPAIGNS campaigns with one finished asset per partner
 and campaign, and one rollup row per (partner, day, kind) for DAYS days and five kinds (download,
 send, open, click, post) on one of the campaigns, two variants and each kind's channel, machines
-included, the people's totals adding up to EVENTS events.
+included, the people's totals adding up to EVENTS events (every partner's engagement over the
+period is the same, so all tie for the top ten and names settle it: the ranking's worst case).
+The rollups are written with set-based SQL, so the dashboard's pre-summed tables
+(programme_daily_rollup, partner_daily_engagement) are then rebuilt from them as
+`tcma events rebuild-summaries` does (its time is printed).
 Ours: GET /portal/dashboard for the last DAYS days as a signed-in marketer through the app (server
-time: the rollup scan, the delivered and customized counts, the partner names, the SVG charts and
-the page), best of ROUNDS.
-Floor: the same GROUPING SETS aggregate over event_rollup as bare SQL on the same connection, best of
-ROUNDS (before and after ours). Target: ours under 300 ms (as a ratio to the floor).
+time: the summary scan, the top partners' ranking and rollups, the delivered and customized counts,
+the names, the SVG charts and the page), best of ROUNDS.
+Floor: the same underlying aggregates as bare SQL on the same connection (the GROUPING SETS over
+programme_daily_rollup, the top-ten ranking over partner_daily_engagement, ten leaders' rollups),
+best of ROUNDS (before and after ours). The scan of every rollup the dashboard made before the
+summaries is printed for comparison. Target: ours under 300 ms (as a ratio to the floor).
 """
 
 from __future__ import annotations
@@ -40,20 +46,39 @@ PG_ADMIN = os.environ.get("TCMA_BENCH_POSTGRES_URL", "postgresql+psycopg://postg
 ROUNDS = 10
 KINDS = (("download", "print"), ("send", "email"), ("open", "email"), ("click", "linkedin"),
          ("post", "mastodon"))
-FLOOR_SQL = text("""
+KIND_LIST = "('download', 'send', 'open', 'click', 'post', 'like', 'repost', 'reply')"
+ROLLUP_SCAN_SQL = text(f"""
     SELECT GROUPING(day, channel, partner_id, variant, campaign_id), day, channel, partner_id, variant,
            campaign_id, kind, sum(total), sum(uniques), sum(bots)
     FROM event_rollup
-    WHERE day >= :start AND day <= :end
-      AND kind IN ('download', 'send', 'open', 'click', 'post', 'like', 'repost', 'reply')
+    WHERE day >= :start AND day <= :end AND kind IN {KIND_LIST}
     GROUP BY GROUPING SETS ((day, kind), (channel, kind), (partner_id, kind), (variant, kind),
                             (campaign_id, kind))""")
+FLOOR_SQL = text(f"""
+    SELECT GROUPING(day, channel, variant, campaign_id, tier_id, region_id), day, channel, variant,
+           campaign_id, tier_id, region_id, kind, sum(total), sum(uniques), sum(bots)
+    FROM programme_daily_rollup
+    WHERE day >= :start AND day <= :end AND kind IN {KIND_LIST}
+    GROUP BY GROUPING SETS ((day, kind), (channel, kind), (variant, kind), (campaign_id, kind),
+                            (tier_id, kind), (region_id, kind))""")
+RANKING_SQL = text("""
+    SELECT partner_id, engagement FROM (
+        SELECT partner_id, sum(engagement) AS engagement,
+               rank() OVER (ORDER BY sum(engagement) DESC) AS place
+        FROM partner_daily_engagement WHERE day >= :start AND day <= :end
+        GROUP BY partner_id) ranked
+    WHERE place <= 10""")
+LEADERS_SQL = text(f"""
+    SELECT partner_id, kind, sum(total), sum(uniques), sum(bots) FROM event_rollup
+    WHERE day >= :start AND day <= :end AND kind IN {KIND_LIST} AND partner_id = ANY(:leaders)
+    GROUP BY partner_id, kind""")
 PASSWORD = "bench password 1234"
 
 
 def seed(partners: int, days: int, events: int, campaigns: int) -> None:
     """The data set, written with set-based SQL."""
     from tcma.extensions import db
+    from tcma.services.tracking.summaries import rebuild_dashboard_summaries
 
     per_cell = max(1, events // (partners * days * len(KINDS)))
     kinds = ", ".join(f"('{kind}', '{channel}')" for kind, channel in KINDS)
@@ -88,13 +113,18 @@ def seed(partners: int, days: int, events: int, campaigns: int) -> None:
                    current_date - d, k.kind, {per_cell} + (n + d) % 3 - 1, {per_cell}, (n + d) % 2
             FROM generate_series(1, {partners}) n, generate_series(0, {days - 1}) d,
                  (VALUES {kinds}) k(kind, channel)""",
-        "ANALYZE",
     ]
     with db.engine.begin() as conn:
         for statement in statements:
             conn.execute(text(statement))
         people, rows = conn.execute(text("SELECT sum(total), count(*) FROM event_rollup")).one()
     print(f"{people:,} events by people behind {rows:,} rollup rows; {partners:,} partners, {days} days")
+    started = time.perf_counter()
+    programme, engaged = rebuild_dashboard_summaries()
+    print(f"summaries rebuilt in {time.perf_counter() - started:.1f} s: {programme:,} programme rows, "
+          f"{engaged:,} partner-day rows")
+    with db.engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
 
 
 def signed_in_client(app):
@@ -133,11 +163,17 @@ def measure(partners: int, days: int, events: int, campaigns: int) -> tuple[floa
         connection = db.engine.connect()
 
         def floor_query():
-            return connection.execute(FLOOR_SQL, {"start": start, "end": end}).all()
+            period = {"start": start, "end": end}
+            leaders = [pid for pid, _ in connection.execute(RANKING_SQL, period).all()[:10]]
+            return (connection.execute(FLOOR_SQL, period).all(),
+                    connection.execute(LEADERS_SQL, {**period, "leaders": leaders}).all())
 
         floor = best_of(floor_query, ROUNDS) * 1000  # before ours and after: the faster counts
         ours = best_of(ours_page, ROUNDS) * 1000
         floor = min(floor, best_of(floor_query, ROUNDS) * 1000)
+        scan = best_of(lambda: connection.execute(ROLLUP_SCAN_SQL, {"start": start, "end": end}).all(), 3)
+        print(f"for comparison, the scan of every rollup (the dashboard before the summaries): "
+              f"{scan * 1000:.2f} ms")
         connection.close()
         db.session.remove()
         db.engine.dispose()
@@ -173,7 +209,7 @@ def main() -> None:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
     print(f"ours {ours:.2f} ms, floor {floor:.2f} ms ({time.perf_counter() - started:.0f} s in all)")
-    write(args.out, [entry("dashboard.programme_ms (< 300 ms from rollups)", "ms", ours, floor,
+    write(args.out, [entry("dashboard.programme_ms (< 300 ms from the pre-summed rollups)", "ms", ours, floor,
                            round(300 / floor, 2), "lower")])
 
 

@@ -14,6 +14,7 @@ from tcma.config import get_settings
 from tcma.services.accounts.auth import OPERATOR
 from tcma.services.tracking.ingest import flush_events, pending_events, ship_spooled_events
 from tcma.services.tracking.stats import StatsQuery, format_stats, query_stats
+from tcma.services.tracking.summaries import rebuild_dashboard_summaries
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,14 @@ def stats_command(campaign_id: int | None, group_by: str, include_bots: bool) ->
         raise click.BadParameter(f"unknown: {', '.join(unknown)}", param_hint="--group-by")
     query = StatsQuery(campaign_id=campaign_id, group_by=dims, include_bots=include_bots)
     click.echo(format_stats(query_stats(OPERATOR, query)))
+
+
+@events_cli.command("rebuild-summaries")
+@with_appcontext
+def rebuild_summaries_command() -> None:
+    """Recompute the programme dashboard's pre-summed tables from the event rollups."""
+    programme, partners = rebuild_dashboard_summaries()
+    click.echo(f"programme_daily_rollup: {programme} rows; partner_daily_engagement: {partners} rows")
 
 
 @click.command("flusher")

@@ -11,6 +11,7 @@ from tcma.models.outbox import JobOutbox as JobOutbox
 from tcma.models.partner import BrandKit, Partner
 from tcma.models.scheduled_launch import ScheduledLaunch
 from tcma.models.social import OAuthConnection, PostAttempt, PostPlan, ScheduledPost, SocialAccount
+from tcma.models.summaries import PartnerDailyEngagement, ProgrammeDailyRollup
 from tcma.models.template import Customization, Template, TemplateVersion
 from tcma.models.tracking import Destination, Event, EventRollup, TrackedLink
 from tcma.models.user import ROLES, ApiToken, Invitation, User, WebSession
@@ -22,7 +23,8 @@ __all__ = [
     "Destination", "Event", "EventRollup", "Experiment", "Invitation", "LaunchReview",
     "OAuthConnection", "OutboundMail", "ScheduledLaunch",
     "ExperimentAssignment",
-    "Partner", "PostAttempt", "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
+    "Partner", "PartnerDailyEngagement", "PostAttempt", "ProgrammeDailyRollup",
+    "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
     "TemplateVersion", "Tier", "TrackedLink",
     "SendArmEmail", "User", "Variant", "Vertical", "WebSession",
     "BehalfSend", "Contact", "ContactList", "ContactListMember", "EmailRecipient", "EmailSend", "SendConsent",

@@ -4,8 +4,11 @@ people and machines apart, and the top partners, campaigns and assets, each with
 
 The engagement numbers are the daily rollups' (the stats API's `count` for people and `bots` for
 machines, for the same filters and days), read in one scan on PostgreSQL (GROUPING SETS) and one
-grouped query per breakdown elsewhere. "Delivered" counts assets rendered in the period and
-"customized" the field values saved plus self-served renders (docs/insights.md).
+grouped query per breakdown elsewhere. The programme's dashboard reads the same sums pre-added per
+day, kind, channel, variant, campaign, tier and region (tcma.services.tracking.summaries), and
+ranks its top partners on their daily engagement, reading only the leaders' rollups.
+"Delivered" counts assets rendered in the period and "customized" the field values saved plus
+self-served renders (docs/insights.md).
 
 - `dashboard(principal, DashboardQuery) -> dict`: every table of one dashboard.
 - `table_csv(board, table) -> str`: one of its tables as CSV.
@@ -14,6 +17,7 @@ grouped query per breakdown elsewhere. "Delivered" counts assets rendered in the
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +35,8 @@ from tcma.models import (
     Customization,
     EventRollup,
     Partner,
+    PartnerDailyEngagement,
+    ProgrammeDailyRollup,
     Region,
     Template,
     TemplateVersion,
@@ -54,6 +60,7 @@ FUNNEL = ("delivered", "downloaded", "customized", "sent", "opened", "clicked", 
 FUNNEL_LABELS = {"delivered": "Delivered", "customized": "Customized",
                  **{k: v for k, v in COLUMN_LABELS.items() if k in FUNNEL}}
 BREAKDOWNS = ("day", "channel", "partner_id", "variant", "campaign_id", "asset_id")
+PROGRAMME_BREAKDOWNS = ("day", "channel", "variant", "campaign_id", "tier_id", "region_id")
 TABLES = ("funnel", "over_time", "by_channel", "by_tier", "by_region", "by_variant", "top_partners",
           "top_campaigns", "top_assets")
 TOP = 10
@@ -78,25 +85,105 @@ def dashboard(principal: Principal, query: DashboardQuery) -> dict[str, Any]:
     """Every table of the dashboard asked for; a partner user only ever gets its own partner's."""
     scope = _scope(principal, query)
     start, end = _period(query, scope)
+    if scope["kind"] == "programme":
+        return _programme_dashboard(scope, start, end)
     where = _rollup_filters(scope, start, end)
     groups = _rollup_groups(where, _breakdowns(scope))
+    partners = _partner_names(key for key, *_ in groups["partner_id"])
+    board = _board(scope, start, end, groups)
+    board.update(by_tier=_merged(groups["partner_id"], partners, "tier"),
+                 by_region=_merged(groups["partner_id"], partners, "region"),
+                 top_partners=_top(_table(groups["partner_id"], "partner_id", _partner_label(partners))))
+    return _with_tops(board, groups)
+
+
+def _programme_dashboard(scope: dict[str, Any], start: date, end: date) -> dict[str, Any]:
+    """The programme's tables from the pre-summed daily table (a few thousand rows, not millions).
+
+    Tier and region come summed per partner's tier and region; the top partners are ranked on
+    the per-partner daily engagement, then only the leaders' rollups are read.
+    """
+    where = [ProgrammeDailyRollup.day >= start, ProgrammeDailyRollup.day <= end,
+             ProgrammeDailyRollup.kind.in_(KIND_COLUMN)]
+    groups = _rollup_groups(where, PROGRAMME_BREAKDOWNS, ProgrammeDailyRollup)
+    board = _board(scope, start, end, groups)
+    leaders = _leading_partners(start, end)
+    leader_rows = _partner_rows(_rollup_filters(scope, start, end), leaders)
+    partners = _partner_names(leaders)
+    board.update(by_tier=_by_place(groups["tier_id"], Tier), by_region=_by_place(groups["region_id"], Region),
+                 top_partners=_top(_table(leader_rows, "partner_id", _partner_label(partners))))
+    return _with_tops(board, groups)
+
+
+def _board(scope: dict[str, Any], start: date, end: date, groups: dict[str, list[tuple]]) -> dict[str, Any]:
     over_time = _over_time(groups["day"], start, end)
     totals = _sum_rows(over_time)
-    partners = _partner_names(key for key, *_ in groups["partner_id"])
-    board = {"scope": scope, "start": start, "end": end, "totals": totals,
-             "funnel": _funnel(scope, start, end, totals, _machines_per_column(groups["day"])),
-             "over_time": over_time,
-             "by_channel": _table(groups["channel"], "channel", lambda k: k),
-             "by_tier": _merged(groups["partner_id"], partners, "tier"),
-             "by_region": _merged(groups["partner_id"], partners, "region"),
-             "by_variant": _table(groups["variant"], "variant", lambda k: k),
-             "top_partners": _top(_table(groups["partner_id"], "partner_id",
-                                         lambda k: partners.get(k, {}).get("name", f"partner {k}")))}
+    return {"scope": scope, "start": start, "end": end, "totals": totals,
+            "funnel": _funnel(scope, start, end, totals, _machines_per_column(groups["day"])),
+            "over_time": over_time,
+            "by_channel": _table(groups["channel"], "channel", lambda k: k),
+            "by_tier": [], "by_region": [],
+            "by_variant": _table(groups["variant"], "variant", lambda k: k),
+            "top_partners": []}
+
+
+def _with_tops(board: dict[str, Any], groups: dict[str, list[tuple]]) -> dict[str, Any]:
     board["top_campaigns"] = _top(_table(groups.get("campaign_id", []), "campaign_id", _campaign_names(
         key for key, *_ in groups.get("campaign_id", []))))
     board["top_assets"] = _top(_table(groups.get("asset_id", []), "asset_id", _asset_names(
         key for key, *_ in groups.get("asset_id", []))))
     return board
+
+
+def _partner_label(partners: dict[int, dict[str, str]]) -> Any:
+    return lambda key: partners.get(key, {}).get("name", f"partner {key}")
+
+
+def _leading_partners(start: date, end: date) -> list[int]:
+    """The ten partners with the most engagement in the period, ties broken by name as `_top` does.
+
+    The database ranks (all partners tied with the tenth come back); the names settle the ties.
+    """
+    engagement = func.sum(PartnerDailyEngagement.engagement)
+    ranked = (select(PartnerDailyEngagement.partner_id, engagement.label("engagement"),
+                     func.rank().over(order_by=engagement.desc()).label("place"))
+              .where(PartnerDailyEngagement.day >= start, PartnerDailyEngagement.day <= end)
+              .group_by(PartnerDailyEngagement.partner_id).subquery())
+    scores = dict(db.session.execute(select(ranked.c.partner_id, ranked.c.engagement)
+                                     .where(ranked.c.place <= TOP)).all())
+    if len(scores) <= TOP:
+        return list(scores)
+    names_stmt = select(Partner.id, Partner.name)
+    if len(scores) <= 1000:
+        names_stmt = names_stmt.where(Partner.id.in_(scores))
+    names = dict(db.session.execute(names_stmt).all())
+    return heapq.nsmallest(TOP, scores, key=lambda pid: (-int(scores[pid] or 0),
+                                                         names.get(pid, f"partner {pid}").lower()))
+
+
+def _partner_rows(where: list[Any], partner_ids: list[int]) -> list[tuple]:
+    """(partner, kind, people, uniques, machines) rows of these partners only (the rollups' index)."""
+    if not partner_ids:
+        return []
+    stmt = (select(EventRollup.partner_id, EventRollup.kind, func.sum(EventRollup.total),
+                   func.sum(EventRollup.uniques), func.sum(EventRollup.bots))
+            .where(*where, EventRollup.partner_id.in_(partner_ids))
+            .group_by(EventRollup.partner_id, EventRollup.kind))
+    return [tuple(row) for row in db.session.execute(stmt)]
+
+
+def _by_place(rows: list[tuple], model: type) -> list[dict[str, Any]]:
+    """Rows summed per tier or region id, named and keyed as the partners' tier or region."""
+    wanted = {key for key, *_ in rows if key}
+    names = {pid: (slug, name) for pid, slug, name in db.session.execute(
+        select(model.id, model.slug, model.name).where(model.id.in_(wanted)))} if wanted else {}
+    table: dict[str, dict[str, Any]] = {}
+    for key, kind, people, uniques, machines in rows:
+        slug, label = names.get(key, (None, NONE_LABELS["partner_id"]))
+        if label not in table:
+            table[label] = _empty_row(slug, label)
+        _add(table[label], kind, people, uniques, machines)
+    return sorted(table.values(), key=lambda r: (r["key"] is None, r["label"].lower()))
 
 
 def _scope(principal: Principal, query: DashboardQuery) -> dict[str, Any]:
@@ -143,30 +230,31 @@ def _rollup_filters(scope: dict[str, Any], start: date, end: date) -> list[Any]:
 
 
 def _breakdowns(scope: dict[str, Any]) -> tuple[str, ...]:
-    """The programme has too many assets to rank them in one scan; a campaign or partner does not."""
-    if scope["kind"] == "programme":
-        return tuple(b for b in BREAKDOWNS if b != "asset_id")
+    """A campaign's dashboard has one campaign to rank; a partner's ranks its campaigns and assets."""
     if scope["kind"] == "campaign":
         return tuple(b for b in BREAKDOWNS if b != "campaign_id")
     return BREAKDOWNS
 
 
-def _rollup_groups(where: list[Any], dims: tuple[str, ...]) -> dict[str, list[tuple]]:
-    """Per breakdown: (value, kind, people, uniques, machines) rows, from one scan where possible."""
-    measures = (func.sum(EventRollup.total), func.sum(EventRollup.uniques), func.sum(EventRollup.bots))
-    columns = [getattr(EventRollup, name) for name in dims]
+def _rollup_groups(where: list[Any], dims: tuple[str, ...],
+                   source: type = EventRollup) -> dict[str, list[tuple]]:
+    """Per breakdown: (value, kind, people, uniques, machines) rows, from one scan where possible.
+
+    `source`: the rollups, or the programme's pre-summed daily table (the same columns).
+    """
+    measures = (func.sum(source.total), func.sum(source.uniques), func.sum(source.bots))
+    columns = [getattr(source, name) for name in dims]
     found: dict[str, list[tuple]] = {name: [] for name in dims}
     if db.session.get_bind().dialect.name != "postgresql":
         for name, column in zip(dims, columns, strict=True):
-            stmt = (select(column, EventRollup.kind, *measures).where(*where)
-                    .group_by(column, EventRollup.kind))
+            stmt = select(column, source.kind, *measures).where(*where).group_by(column, source.kind)
             found[name] = [tuple(row) for row in db.session.execute(stmt)]
         return found
     # GROUPING(...) is a bit mask with a 1 for every column a row is NOT grouped by.
     full = (1 << len(columns)) - 1
     which = {full ^ (1 << (len(columns) - 1 - i)): name for i, name in enumerate(dims)}
-    stmt = (select(func.grouping(*columns), *columns, EventRollup.kind, *measures).where(*where)
-            .group_by(func.grouping_sets(*(tuple_(column, EventRollup.kind) for column in columns))))
+    stmt = (select(func.grouping(*columns), *columns, source.kind, *measures).where(*where)
+            .group_by(func.grouping_sets(*(tuple_(column, source.kind) for column in columns))))
     for row in db.session.execute(stmt):
         name = which[row[0]]
         found[name].append((row[1 + dims.index(name)], *row[1 + len(dims):]))

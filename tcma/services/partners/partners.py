@@ -23,6 +23,7 @@ from tcma.services.partners.taxonomy import (
     with_slugs,
 )
 from tcma.services.scoping import get_scoped, require_vendor, scope_select
+from tcma.services.tracking.summaries import move_partner_in_dashboard_summaries
 from tcma.services.transaction import commit
 from tcma.storage import NotFound, get_storage
 
@@ -53,7 +54,9 @@ def update_partner(principal: Principal, partner_id: int, values: dict[str, Any]
     require_vendor(principal)
     partner = get_scoped(Partner, partner_id, principal, partner_attr="id", what="partner")
     values = dict(values)
+    place = (partner.tier.id, partner.region.id)
     _apply_taxonomy(partner, values)
+    move_partner_in_dashboard_summaries(partner.id, place, (partner.tier.id, partner.region.id))
     was_active = partner.status == "active"
     for name, value in values.items():
         setattr(partner, name, value)

@@ -26,6 +26,7 @@ from tcma.models import Event, EventRollup, TrackedLink
 from tcma.models.base import insert_for
 from tcma.queue import get_queue
 from tcma.services.tracking import bots
+from tcma.services.tracking.summaries import add_to_dashboard_summaries
 from tcma.state import app_state
 
 log = logging.getLogger(__name__)
@@ -299,6 +300,7 @@ def _apply_rollups(conn: Connection, deltas: Deltas) -> None:
         "bots": EventRollup.bots + stmt.excluded.bots,
     })
     conn.execute(stmt, rows)
+    add_to_dashboard_summaries(conn, rows)  # the programme dashboard's pre-summed tables
 
 
 def _when(epoch: float) -> datetime:

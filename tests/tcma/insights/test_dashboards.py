@@ -12,6 +12,7 @@ import pytest
 
 from tcma.extensions import db
 from tcma.models import Campaign, EventRollup
+from tcma.services.tracking.summaries import add_to_dashboard_summaries
 from tests.support.factories import make_taxonomy, make_user
 from tests.support.portal import sign_in
 from tests.tcma.insights.history import asset, customization, partner, template
@@ -22,10 +23,12 @@ PERIOD = f"start={START}&end={END}"
 
 def add(who, kind: str, day: date, total: int, *, bots: int = 0, uniques: int | None = None,
         campaign: Campaign | None = None, channel: str = "", variant: str = "", asset_id: int = 0) -> None:
-    db.session.add(EventRollup(partner_id=who.id, kind=kind, day=day, total=total, bots=bots,
-                               uniques=total if uniques is None else uniques, channel=channel,
-                               variant=variant, campaign_id=campaign.id if campaign else 0,
-                               asset_id=asset_id))
+    """A rollup row, added to the programme's pre-summed tables as the event writer does."""
+    row = {"partner_id": who.id, "kind": kind, "day": day, "total": total, "bots": bots,
+           "uniques": total if uniques is None else uniques, "channel": channel, "variant": variant,
+           "campaign_id": campaign.id if campaign else 0, "asset_id": asset_id}
+    db.session.add(EventRollup(**row))
+    add_to_dashboard_summaries(db.session.connection(), [row])
     db.session.commit()
 
 

@@ -1,0 +1,55 @@
+"""Pre-summed copies of the event rollups that the programme dashboard reads instead of scanning them.
+
+Both are written beside the rollups, in the same transaction and from the same deltas
+(tcma.services.tracking.summaries), so they count each stored event exactly once as the rollups do.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tcma.models.base import Base
+
+
+class ProgrammeDailyRollup(Base):
+    """The rollups added up per (day, kind, channel, variant, campaign, partner tier, partner region).
+
+    People (`total`, `uniques`) and machines (`bots`) stay apart; 0 / '' mean "none", as in the
+    rollups. Tier and region are the partner's current ones: a partner moved to another tier or
+    region has its rows moved with it.
+    """
+
+    __tablename__ = "programme_daily_rollup"
+    __table_args__ = (
+        UniqueConstraint("day", "kind", "channel", "variant", "campaign_id", "tier_id", "region_id",
+                         name="uq_programme_daily_rollup_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date]
+    kind: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(20), default="")
+    variant: Mapped[str] = mapped_column(String(40), default="")
+    campaign_id: Mapped[int] = mapped_column(default=0)
+    tier_id: Mapped[int] = mapped_column(default=0)
+    region_id: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    uniques: Mapped[int] = mapped_column(BigInteger, default=0)
+    bots: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class PartnerDailyEngagement(Base):
+    """Per partner and day: the people's downloads, sends, posts and clicks (the dashboard's ranking).
+
+    A row exists for every (partner, day) with a rollup of a dashboard kind, even at 0, so the
+    ranking sees the same partners the rollups hold.
+    """
+
+    __tablename__ = "partner_daily_engagement"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(primary_key=True)
+    engagement: Mapped[int] = mapped_column(BigInteger, default=0)

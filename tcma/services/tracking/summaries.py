@@ -1,0 +1,140 @@
+"""The programme dashboard's pre-summed tables, kept beside the event rollups.
+
+`write_events` hands every rollup delta it applies (only events really inserted, so a re-written
+batch adds nothing twice) to `add_to_dashboard_summaries` in the same transaction:
+- programme_daily_rollup: per (day, kind, channel, variant, campaign, tier, region), people and
+  machines apart; a few thousand rows where the rollups hold millions;
+- partner_daily_engagement: per (partner, day), the people's downloads, sends, posts and clicks,
+  to rank the top partners without reading every rollup.
+
+- `add_to_dashboard_summaries(conn, rollup_rows)`: add rollup deltas (the writer's call).
+- `move_partner_in_dashboard_summaries(partner_id, old, new)`: a partner changed tier or region.
+- `rebuild_dashboard_summaries() -> (rows, rows)`: recompute both from the rollups (`tcma events
+  rebuild-summaries`; the migration does the same once).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, case, delete, func, insert, select, text
+
+from tcma.extensions import db
+from tcma.models import EventRollup, Partner, PartnerDailyEngagement, ProgrammeDailyRollup
+from tcma.models.base import insert_for
+
+# The kinds the dashboard shows, and those that rank its top partners (docs/insights.md).
+DASHBOARD_KINDS = ("download", "send", "open", "click", "post", "like", "repost", "reply")
+RANKED_KINDS = ("download", "send", "post", "click")
+PROGRAMME_KEY = ("day", "kind", "channel", "variant", "campaign_id", "tier_id", "region_id")
+# Same key as ingest.WRITE_LOCK: moving a partner's rows waits for any event writer, and back.
+EVENT_WRITE_LOCK = 0x74636D61_6576
+
+
+def add_to_dashboard_summaries(conn: Connection, rollup_rows: list[dict[str, Any]]) -> None:
+    """Add the rollup deltas being applied (total, uniques, bots per rollup key) to both summaries."""
+    if not rollup_rows:
+        return
+    places = _tiers_and_regions(conn, {row["partner_id"] for row in rollup_rows})
+    programme: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
+    engagement: dict[tuple[Any, ...], int] = defaultdict(int)
+    for row in rollup_rows:
+        tier_id, region_id = places.get(row["partner_id"], (0, 0))
+        bucket = programme[(row["day"], row["kind"], row["channel"], row["variant"], row["campaign_id"],
+                            tier_id, region_id)]
+        for i, name in enumerate(("total", "uniques", "bots")):
+            bucket[i] += row[name]
+        if row["partner_id"] and row["kind"] in DASHBOARD_KINDS:
+            engagement[(row["day"], row["partner_id"])] += row["total"] if row["kind"] in RANKED_KINDS else 0
+    _upsert_programme(conn, programme)
+    _upsert_engagement(conn, engagement)
+
+
+def _tiers_and_regions(conn: Connection, partner_ids: set[int]) -> dict[int, tuple[int, int]]:
+    wanted = sorted(i for i in partner_ids if i)
+    if not wanted:
+        return {}
+    stmt = select(Partner.id, Partner.tier_id, Partner.region_id).where(Partner.id.in_(wanted))
+    return {pid: (tier_id, region_id) for pid, tier_id, region_id in conn.execute(stmt)}
+
+
+def _upsert_programme(conn: Connection, deltas: dict[tuple[Any, ...], list[int]]) -> None:
+    if not deltas:
+        return
+    rows = [{**dict(zip(PROGRAMME_KEY, key, strict=True)), "total": t, "uniques": u, "bots": b}
+            for key, (t, u, b) in sorted(deltas.items())]
+    stmt = insert_for(conn.dialect.name, ProgrammeDailyRollup)
+    stmt = stmt.on_conflict_do_update(index_elements=list(PROGRAMME_KEY), set_={
+        "total": ProgrammeDailyRollup.total + stmt.excluded.total,
+        "uniques": ProgrammeDailyRollup.uniques + stmt.excluded.uniques,
+        "bots": ProgrammeDailyRollup.bots + stmt.excluded.bots,
+    })
+    conn.execute(stmt, rows)
+
+
+def _upsert_engagement(conn: Connection, deltas: dict[tuple[Any, ...], int]) -> None:
+    if not deltas:
+        return
+    rows = [{"day": day, "partner_id": pid, "engagement": value}
+            for (day, pid), value in sorted(deltas.items())]
+    stmt = insert_for(conn.dialect.name, PartnerDailyEngagement)
+    stmt = stmt.on_conflict_do_update(index_elements=["day", "partner_id"], set_={
+        "engagement": PartnerDailyEngagement.engagement + stmt.excluded.engagement})
+    conn.execute(stmt, rows)
+
+
+def move_partner_in_dashboard_summaries(partner_id: int, old: tuple[int, int], new: tuple[int, int]) -> None:
+    """Move a partner's counts from its old (tier, region) to its new one, in the caller's transaction.
+
+    The caller commits; event writers wait for that commit, so none adds to the old place after.
+    """
+    if old == new:
+        return
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_WRITE_LOCK})
+    r = EventRollup
+    dims = (r.day, r.kind, r.channel, r.variant, r.campaign_id)
+    stmt = (select(*dims, func.sum(r.total), func.sum(r.uniques), func.sum(r.bots))
+            .where(r.partner_id == partner_id).group_by(*dims))
+    moves: dict[tuple[Any, ...], list[int]] = {}
+    for *key, total, uniques, bots in conn.execute(stmt):
+        moves[(*key, *old)] = [-int(total), -int(uniques), -int(bots)]
+        moves[(*key, *new)] = [int(total), int(uniques), int(bots)]
+    _upsert_programme(conn, moves)
+    conn.execute(delete(ProgrammeDailyRollup).where(
+        ProgrammeDailyRollup.tier_id == old[0], ProgrammeDailyRollup.region_id == old[1],
+        ProgrammeDailyRollup.total == 0, ProgrammeDailyRollup.uniques == 0, ProgrammeDailyRollup.bots == 0))
+
+
+def rebuild_dashboard_summaries() -> tuple[int, int]:
+    """Recompute both summaries from the rollups (under the event writers' lock); their row counts."""
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_WRITE_LOCK})
+        conn.execute(delete(ProgrammeDailyRollup))
+        conn.execute(delete(PartnerDailyEngagement))
+        conn.execute(_programme_from_rollups())
+        conn.execute(_engagement_from_rollups())
+        counts = (conn.scalar(select(func.count()).select_from(ProgrammeDailyRollup)),
+                  conn.scalar(select(func.count()).select_from(PartnerDailyEngagement)))
+    return int(counts[0] or 0), int(counts[1] or 0)
+
+
+def _programme_from_rollups() -> Any:
+    r = EventRollup
+    tier, region = func.coalesce(Partner.tier_id, 0), func.coalesce(Partner.region_id, 0)
+    dims = (r.day, r.kind, r.channel, r.variant, r.campaign_id, tier, region)
+    rows = (select(*dims, func.sum(r.total), func.sum(r.uniques), func.sum(r.bots))
+            .outerjoin(Partner, Partner.id == r.partner_id).group_by(*dims))
+    return insert(ProgrammeDailyRollup).from_select([*PROGRAMME_KEY, "total", "uniques", "bots"], rows)
+
+
+def _engagement_from_rollups() -> Any:
+    r = EventRollup
+    ranked = func.sum(case((r.kind.in_(RANKED_KINDS), r.total), else_=0))
+    rows = (select(r.day, r.partner_id, ranked)
+            .where(r.partner_id != 0, r.kind.in_(DASHBOARD_KINDS)).group_by(r.day, r.partner_id))
+    return insert(PartnerDailyEngagement).from_select(["day", "partner_id", "engagement"], rows)
+
