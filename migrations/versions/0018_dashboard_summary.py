@@ -1,7 +1,7 @@
 """dashboard_summary: the programme dashboard's pre-summed tables, backfilled from the rollups
 
-Revision ID: 0019_dashboard_summary
-Revises: 0012_asset_quality
+Revision ID: 0018_dashboard_summary
+Revises: 0017_scheduled_launch
 Create Date: 2026-11-28 03:20:00
 
 """
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0019_dashboard_summary'
-down_revision = '0012_asset_quality'
+revision = '0018_dashboard_summary'
+down_revision = '0017_scheduled_launch'
 branch_labels = None
 depends_on = None
 
