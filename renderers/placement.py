@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -258,6 +259,22 @@ def lay_out_logo(choice: LogoChoice, box: tuple[float, float, float, float], ali
 
 
 cached_variants = functools.lru_cache(maxsize=512)(logo_variants)
+_inks: dict[str, LogoInk] = {}
+_inks_lock = threading.Lock()
+INKS_KEPT = 4096
+
+
+def cached_ink(logo: Logo) -> LogoInk:
+    """measure_ink, once per logo (by its hash, so the cache holds no images)."""
+    with _inks_lock:
+        ink = _inks.get(logo.sha256)
+    if ink is None:
+        ink = measure_ink(logo)
+        with _inks_lock:
+            if len(_inks) >= INKS_KEPT:  # the oldest entry goes (dicts keep insertion order)
+                del _inks[next(iter(_inks))]
+            _inks[logo.sha256] = ink
+    return ink
 
 
 def choose_brand_logo(brand: BrandKit, backdrop_color: str, stored_only: bool = False,
@@ -275,8 +292,8 @@ def choose_brand_logo(brand: BrandKit, backdrop_color: str, stored_only: bool = 
     if stored_only and (brand.logo is None or brand.logo_dark is None):
         slot = "light" if brand.logo is not None else "dark"
         only = variants[0] if slot == "light" else variants[1]
-        return replace(choose_logo((only, only), backdrop, "auto", plate), variant=slot)
-    return choose_logo(variants, backdrop, "auto", plate)
+        return replace(choose_logo((only, only), backdrop, "auto", plate, inks=cached_ink), variant=slot)
+    return choose_logo(variants, backdrop, "auto", plate, inks=cached_ink)
 
 
 def _rgb(color: str) -> RGB:

@@ -103,3 +103,32 @@ def test_local_storage_writes_atomically(tmp_path):
     storage.put("a/b.bin", b"1" * 1000, "application/octet-stream")
     leftovers = [p.name for p in (tmp_path / "a").iterdir() if p.name.startswith(".tmp-")]
     assert leftovers == []
+
+
+def test_put_many_stores_every_file(storage_app):
+    storage = get_storage()
+    files = [(f"renders/{i:02x}/k{i}.pdf", f"%PDF-1.4 {i}".encode(), "application/pdf") for i in range(12)]
+    assert storage.put_many(files) == {}
+    assert [storage.get(key) for key, _, _ in files] == [f"%PDF-1.4 {i}".encode() for i in range(12)]
+
+
+def test_put_many_with_a_bad_key_names_it_and_writes_nothing(storage_app):
+    storage = get_storage()
+    files = [("renders/aa/one.pdf", b"one", "application/pdf"),
+             ("renders/../two.pdf", b"two", "application/pdf")]
+    with pytest.raises(ValueError, match=r"invalid storage key 'renders/\.\./two\.pdf'"):
+        storage.put_many(files)
+    assert not storage.exists("renders/aa/one.pdf")
+
+
+def test_local_put_many_reports_the_file_it_could_not_write_and_writes_the_rest(tmp_path):
+    storage = LocalStorage(tmp_path, "secret", "http://x")
+    (tmp_path / "renders").mkdir()
+    (tmp_path / "renders" / "bb").write_bytes(b"a file where a folder should be")
+    failed = storage.put_many([("renders/aa/one.pdf", b"one", "application/pdf"),
+                               ("renders/bb/two.pdf", b"two", "application/pdf"),
+                               ("renders/cc/three.pdf", b"three", "application/pdf")])
+    assert list(failed) == ["renders/bb/two.pdf"]
+    assert isinstance(failed["renders/bb/two.pdf"], OSError)
+    assert storage.get("renders/aa/one.pdf") == b"one" and storage.get("renders/cc/three.pdf") == b"three"
+    assert not [p for p in tmp_path.rglob(".tmp-*")]  # no temporary file left behind

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -14,13 +16,13 @@ import renderers
 from tcma.config import get_settings
 from tcma.errors import InvalidInput
 from tcma.extensions import db
-from tcma.models import Asset, Campaign, Partner, Render, TemplateVersion
+from tcma.models import Asset, BrandKit, Campaign, Partner, Region, Render, TemplateVersion, Tier, Vertical
 from tcma.models.base import insert_for, utcnow
 from tcma.services.catalogue.templates import template_for_version
 from tcma.services.tracking.unsubscribes import unsubscribe_url
 from tcma.services.transaction import commit
 from tcma.state import app_state
-from tcma.storage import NotFound, get_storage
+from tcma.storage import NotFound, StoredFile, get_storage
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +39,22 @@ def _logo(key: str | None) -> renderers.Logo | None:
     return app_state().logos.get_or_make(key, load)
 
 
-def partner_profile(partner: Partner) -> campaigns.PartnerProfile:
-    """What the renderers need to know about a partner, logo decoded (and cached by key)."""
-    kit = partner.brand_kit
+@dataclass(frozen=True)
+class PartnerInputs:
+    """What every render of one partner shares: its profile (logos decoded) and logo URLs."""
+
+    partner_id: int
+    profile: campaigns.PartnerProfile
+    logo_url: str
+    logo_dark_url: str
+
+
+def _partner_inputs(row: Any, kit: Any) -> PartnerInputs:
+    """Build a partner's inputs from its columns (`row`: id, name, slug, locale, tier, vertical,
+    region) and its brand kit's (`kit`, None without one): the one rule for every caller."""
+    base = get_settings().public_url
     brand = renderers.BrandKit(
-        name=partner.name,
+        name=row.name,
         primary=kit.primary_color if kit else "#1f4e79",
         secondary=kit.secondary_color if kit else "#f2a900",
         logo=_logo(kit.logo_key if kit else None),
@@ -52,10 +65,83 @@ def partner_profile(partner: Partner) -> campaigns.PartnerProfile:
         ) if kit else renderers.Contact(),
         address=(kit.address or "") if kit else "",
     )
-    return campaigns.PartnerProfile(
-        name=partner.name, slug=partner.slug, tier=partner.tier.slug,
-        vertical=partner.vertical.slug, region=partner.region.slug, locale=partner.locale,
-        brand=brand,
+    profile = campaigns.PartnerProfile(
+        name=row.name, slug=row.slug, tier=row.tier, vertical=row.vertical, region=row.region,
+        locale=row.locale, brand=brand,
+    )
+    return PartnerInputs(
+        row.id, profile,
+        logo_url=f"{base}/media/{kit.logo_key}" if kit and kit.logo_key else "",
+        logo_dark_url=f"{base}/media/{kit.logo_dark_key}" if kit and kit.logo_dark_key else "",
+    )
+
+
+@dataclass(frozen=True)
+class _PartnerColumns:
+    id: int
+    name: str
+    slug: str
+    locale: str
+    tier: str
+    vertical: str
+    region: str
+
+
+def partner_inputs(partner: Partner) -> PartnerInputs:
+    """A loaded partner's render inputs."""
+    row = _PartnerColumns(partner.id, partner.name, partner.slug, partner.locale, partner.tier.slug,
+                          partner.vertical.slug, partner.region.slug)
+    return _partner_inputs(row, partner.brand_kit)
+
+
+_KIT_COLUMNS = ("logo_key", "logo_dark_key", "primary_color", "secondary_color", "contact_name",
+                "contact_email", "contact_phone", "website", "address")
+
+
+def load_partner_rows(partner_ids: Iterable[int]) -> dict[int, Any]:
+    """Many partners' columns and brand kits from one query (no ORM objects), by partner id."""
+    kit_columns = [getattr(BrandKit, name) for name in _KIT_COLUMNS]
+    rows = db.session.execute(
+        select(Partner.id, Partner.name, Partner.slug, Partner.locale, Tier.slug.label("tier"),
+               Vertical.slug.label("vertical"), Region.slug.label("region"),
+               BrandKit.id.label("kit_id"), *kit_columns)
+        .join(Tier, Tier.id == Partner.tier_id).join(Vertical, Vertical.id == Partner.vertical_id)
+        .join(Region, Region.id == Partner.region_id)
+        .outerjoin(BrandKit, BrandKit.partner_id == Partner.id)
+        .where(Partner.id.in_(set(partner_ids))))
+    return {row.id: row for row in rows}
+
+
+def partner_inputs_of(row: Any) -> PartnerInputs:
+    """A partner's render inputs from its `load_partner_rows` row (decodes its logos: may raise
+    renderers.LogoError)."""
+    return _partner_inputs(row, row if row.kit_id is not None else None)
+
+
+def partner_profile(partner: Partner) -> campaigns.PartnerProfile:
+    """What the renderers need to know about a partner, logo decoded (and cached by key)."""
+    return partner_inputs(partner).profile
+
+
+def resolve_inputs(inputs: PartnerInputs, tpl: campaigns.Template, output: str, variant: str | None,
+                   fields: dict[str, Any], campaign_id: int | None, asset_id: int | None,
+                   link_for: Any, unsubscribe: str | None = None) -> campaigns.RenderRequest:
+    """Resolve one render of a partner with tracked links (`link_for`), pixel and unsubscribe URLs.
+
+    Only an email carries the pixel and the unsubscribe link (other outputs never read them);
+    `unsubscribe` is the partner's and campaign's URL when the caller has made it already.
+    """
+    from tcma.services.tracking.events import pixel_url
+
+    pixel = unsubscribe_link = ""
+    if output == "email":
+        unsubscribe_link = unsubscribe or unsubscribe_url(inputs.partner_id, campaign_id)
+        pixel = pixel_url(inputs.partner_id, campaign_id, asset_id, variant,
+                          f"asset-{asset_id or 'preview'}")
+    return campaigns.resolve_request(
+        tpl, inputs.profile, output, variant=variant, fields=fields, link_for=link_for,
+        unsubscribe_url=unsubscribe_link, pixel_url=pixel, logo_url=inputs.logo_url,
+        logo_dark_url=inputs.logo_dark_url,
     )
 
 
@@ -66,24 +152,15 @@ def resolve_for(partner: Partner, version: TemplateVersion, output: str, variant
 
     With `links` (a tracking.LinkBatch) the caller saves the links, for many renders at once.
     """
-    from tcma.services.tracking.events import pixel_url
     from tcma.services.tracking.links import LinkBatch
 
-    base = get_settings().public_url
-    kit = partner.brand_kit
     own_links = links is None
     links = links or LinkBatch(partner.id, campaign_id, asset_id, variant)
+    inputs, tpl = partner_inputs(partner), template_for_version(version)
 
     def resolve() -> campaigns.RenderRequest:
-        return campaigns.resolve_request(
-            template_for_version(version), partner_profile(partner), output, variant=variant,
-            fields=fields, link_for=links.link_for,
-            unsubscribe_url=unsubscribe_url(partner.id, campaign_id),
-            pixel_url=pixel_url(partner.id, campaign_id, asset_id, variant,
-                                         f"asset-{asset_id or 'preview'}"),
-            logo_url=f"{base}/media/{kit.logo_key}" if kit and kit.logo_key else "",
-            logo_dark_url=f"{base}/media/{kit.logo_dark_key}" if kit and kit.logo_dark_key else "",
-        )
+        return resolve_inputs(inputs, tpl, output, variant, fields, campaign_id, asset_id,
+                              links.link_for)
 
     request = resolve()
     if not own_links:
@@ -93,33 +170,50 @@ def resolve_for(partner: Partner, version: TemplateVersion, output: str, variant
     return request if links.save() else resolve()
 
 
-def store_render(request: campaigns.RenderRequest) -> dict[str, Any]:
-    """Render a request and store its bytes; the Render row's values, for the caller to insert."""
+def render_files(request: campaigns.RenderRequest) -> tuple[dict[str, Any], list[StoredFile]]:
+    """Render a request: the Render row's values and the files to store (not written yet)."""
     result = app_state().renderer.render(request.spec)
     storage_key = f"renders/{request.key[:2]}/{request.key}.{result.extension}"
-    storage = get_storage()
-    storage.put(storage_key, result.data, result.media_type)
+    files = [(storage_key, result.data, result.media_type)]
     if result.text is not None:
-        storage.put(storage_key + ".txt", result.text.encode(), "text/plain; charset=utf-8")
+        files.append((storage_key + ".txt", result.text.encode(), "text/plain; charset=utf-8"))
     if "eml" in result.extra:  # an email as one complete message: subject, text, HTML, images
-        storage.put(storage_key + ".eml", result.extra["eml"], "message/rfc822")
-    return {"key": request.key, "storage_key": storage_key, "media_type": result.media_type,
-            "size": len(result.data), "warnings": list(result.warnings), "created_at": utcnow()}
+        files.append((storage_key + ".eml", result.extra["eml"], "message/rfc822"))
+    row = {"key": request.key, "storage_key": storage_key, "media_type": result.media_type,
+           "size": len(result.data), "warnings": list(result.warnings), "created_at": utcnow()}
+    return row, files
+
+
+def store_render(request: campaigns.RenderRequest) -> dict[str, Any]:
+    """Render a request and store its bytes; the Render row's values, for the caller to insert."""
+    row, files = render_files(request)
+    failed = get_storage().put_many(files)
+    if failed:
+        raise next(iter(failed.values()))
+    return row
 
 
 def insert_renders(rows: list[dict[str, Any]]) -> dict[str, int]:
     """Insert Render rows (a racer's identical row wins); the ids of every key given."""
-    if rows:
-        insert = insert_for(db.session.get_bind().dialect.name, Render)
-        db.session.execute(insert.on_conflict_do_nothing(index_elements=["key"]), rows)
-    return render_ids([row["key"] for row in rows])
+    if not rows:
+        return {}
+    table = Render.__table__
+    insert = insert_for(db.session.get_bind().dialect.name, table)
+    # One statement (rows batched into one INSERT), answering the ids of the rows it inserted;
+    # only the keys another job stored first are looked up.
+    ids = dict(db.session.execute(insert.on_conflict_do_nothing(index_elements=["key"])
+                                  .returning(table.c.key, table.c.id), rows).all())
+    missing = [row["key"] for row in rows if row["key"] not in ids]
+    ids.update(render_ids(missing))
+    return ids
 
 
 def render_ids(keys: list[str]) -> dict[str, int]:
     """The ids of the Renders stored under these keys."""
     if not keys:
         return {}
-    return dict(db.session.execute(select(Render.key, Render.id).where(Render.key.in_(keys))).all())
+    table = Render.__table__
+    return dict(db.session.execute(select(table.c.key, table.c.id).where(table.c.key.in_(keys))).all())
 
 
 def claim_assets(asset_ids: list[int], lease_seconds: int) -> list[int]:
@@ -182,24 +276,32 @@ def preview_render(principal, slug: str, partner_id: int, output: str, variant: 
 
 
 def warm_renderer() -> int:
-    """Render every output of every template once for a stand-in partner, discarding the bytes.
+    """Render every output of every template once for a stand-in partner, discarding the bytes,
+    and resolve each output in every other language the template speaks.
 
-    A worker calls this before forking its work horses: fonts, resampled backgrounds and compiled
-    email templates are then inherited by every job instead of rebuilt by each one.
+    A worker calls this before forking its work horses: fonts, resampled backgrounds, compiled
+    email templates, translated templates and compiled texts are then inherited by every job
+    instead of rebuilt by each one. Other languages are only resolved (not drawn), so a
+    restarted worker is soon at work: its maintenance pass starts after this.
     """
     from tcma.services.catalogue.templates import list_templates
 
     renderer = app_state().renderer
-    rendered = 0
+    # A stand-in with an address: a commercial email refuses to render without one.
+    brand = renderers.BrandKit("Warm-up", contact=renderers.Contact("Warm-up", "warm-up@example.com"),
+                               address="1 Warm-up Street")
+    warmed = 0
     for _, version in list_templates():
         tpl = template_for_version(version)
-        profile = campaigns.PartnerProfile("Warm-up", "warm-up", (tpl.tiers or ("any",))[0], "any",
-                                           "any", "en", renderers.BrandKit("Warm-up"))
-        for output in tpl.outputs:
-            try:
-                renderer.render(campaigns.resolve_request(tpl, profile, output,
-                                                           fields=tpl.stand_in_fields()).spec)
-                rendered += 1
-            except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError):
-                log.warning("warm-up of %s %s failed", tpl.slug, output, exc_info=True)
-    return rendered
+        for locale in ("en", *sorted(tpl.translations)):
+            profile = campaigns.PartnerProfile("Warm-up", "warm-up", (tpl.tiers or ("any",))[0], "any",
+                                               "any", locale, brand)
+            for output in tpl.outputs:
+                try:
+                    request = campaigns.resolve_request(tpl, profile, output, fields=tpl.stand_in_fields())
+                    if locale == "en":
+                        renderer.render(request.spec)
+                    warmed += 1
+                except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError):
+                    log.warning("warm-up of %s %s (%s) failed", tpl.slug, output, locale, exc_info=True)
+    return warmed
