@@ -25,12 +25,8 @@ one aggregate over the raw events of the campaign costs (not an entry: that is w
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -38,11 +34,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
-from bench.common import best_of, entry, write  # noqa: E402
+from bench.common import best_of, entry, migrated_scratch_database, write  # noqa: E402
 
-PG_ADMIN = os.environ.get("TCMA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 ROUNDS = 20
 FLOOR_SQL = text("SELECT partner_id, sum(total), sum(bots) FROM event_rollup "
                  "WHERE campaign_id = :campaign AND kind = 'click' GROUP BY partner_id")
@@ -215,25 +210,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--campaigns", type=int, default=20)
     args = parser.parse_args()
-    name = f"tcma_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    workdir = tempfile.mkdtemp(prefix="tcma-bench-")
-    env = dict(os.environ, TCMA_DATABASE_URL=PG_ADMIN.rsplit("/", 1)[0] + f"/{name}",
-               TCMA_STORAGE="local", TCMA_STORAGE_PATH=f"{workdir}/files",
-               TCMA_SECRET_KEY="bench-" + "x" * 40, TCMA_PUBLIC_URL="http://bench.test")
-    env.pop("TCMA_REDIS_URL", None)
-    os.environ.update(env)
     started = time.perf_counter()
-    try:
-        subprocess.run([str(Path(sys.executable).with_name("tcma")), "db", "upgrade"], env=env,
-                       check=True, capture_output=True)
+    with migrated_scratch_database():
         ours, floor = measure(args.partners, args.days, args.events, args.campaigns)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     print(f"ours {ours:.2f} ms, floor {floor:.2f} ms ({time.perf_counter() - started:.0f} s in all)")
     write(args.out, [entry("experiment.analyze_ms (< 10 ms from rollups)", "ms", ours, floor,
                            round(10 / floor, 2), "lower")])
