@@ -27,7 +27,7 @@ OUTPUTS = [{"template": "launch-posts", "output": "post:mastodon"},
 SPRING = {"name": "Spring post", "networks": ["mastodon"], "image_output": "png",
           "timing": {"kind": "local_time", "local": "2027-03-09T10:00"}}
 ZERO_COUNTS = {"awaiting_approval": 0, "scheduled": 0, "approved": 0, "claimed": 0, "publishing": 0,
-               "held": 0, "published": 0, "failed": 0, "expired": 0, "cancelled": 0}
+               "held": 0, "published": 0, "failed": 0, "expired": 0, "cancelled": 0, "held_for_winner": 0}
 POSTS = "/api/v1/posts"
 
 
@@ -109,7 +109,8 @@ def test_a_marketer_plans_and_sees_each_partners_post_at_ten_in_their_zone(clien
         "id": plan["id"], "campaign_id": world["campaign"], "name": "Spring post", "networks": ["mastodon"],
         "image_output": "png", "timing": {"kind": "local_time", "local": "2027-03-09T10:00"},
         "requires_approval": False, "allow_late": False, "status": "active",
-        "counts": {**ZERO_COUNTS, "scheduled": 2}, "total": 2, "skipped": []}
+        "counts": {**ZERO_COUNTS, "scheduled": 2}, "total": 2, "skipped": [],
+        "experiment_plan": None}  # no experiment tests a share of this campaign
     listed = client.get(f"/api/v1/campaigns/{world['campaign']}/post-plans", headers=world["marketer"])
     assert [p["id"] for p in listed.json] == [plan["id"]]
     assert client.get(f"/api/v1/post-plans/{plan['id']}", headers=world["marketer"]).json["total"] == 2
