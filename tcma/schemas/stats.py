@@ -41,7 +41,9 @@ class StatsRowSchema(Schema):
 
     kind = fields.String()
     campaign_id = fields.Integer(allow_none=True)
+    campaign_name = fields.String(allow_none=True, metadata={"description": "with group_by campaign_id"})
     partner_id = fields.Integer(allow_none=True)
+    partner_name = fields.String(allow_none=True, metadata={"description": "with group_by partner_id"})
     asset_id = fields.Integer(allow_none=True)
     variant = fields.String(allow_none=True)
     channel = fields.String(allow_none=True)

@@ -7,6 +7,9 @@ Readers (partner users always get only their own partner's numbers):
   their own numbers, empty for a campaign they are not in, so no answer tells which campaigns exist).
 - `stats_csv(result) -> str` and `format_stats(result) -> str` (for the CLI and the demo).
 
+Grouped by campaign_id or partner_id, each row also carries campaign_name / partner_name (the CSV
+too, beside the id): the same names the dashboards show.
+
 `count` is people's events (bots added only with include_bots), `uniques` counts one per visitor
 per unique window per day, `bots` is what was flagged and `bot_share` = bots / all events.
 """
@@ -23,11 +26,12 @@ from sqlalchemy import func, select
 
 from tcma.errors import NotFoundError
 from tcma.extensions import db
-from tcma.models import Campaign, EventRollup
+from tcma.models import Campaign, EventRollup, Partner
 from tcma.services.accounts.auth import Principal
 from tcma.services.scoping import scope_select
 
 FILTERS = ("campaign_id", "partner_id", "asset_id", "variant", "channel", "kind")
+NAMED = {"campaign_id": ("campaign_name", Campaign), "partner_id": ("partner_name", Partner)}
 MEASURES = ("count", "uniques", "bots", "bot_share")
 
 
@@ -69,8 +73,28 @@ def query_stats(principal: Principal, query: StatsQuery) -> StatsResult:
     for row in db.session.execute(stmt):
         dims = {name: _public(value) for name, value in zip(group_by, row[:-3], strict=True)}
         result.rows.append({**dims, **_measures(*row[-3:], query.include_bots)})
+    _name_rows(result)
     result.totals = _totals(result.rows, query.include_bots)
     return result
+
+
+def _name_rows(result: StatsResult) -> None:
+    """Put each grouped campaign's and partner's name beside its id (one query per dimension)."""
+    for dimension in (name for name in result.group_by if name in NAMED):
+        label, model = NAMED[dimension]
+        ids = {row[dimension] for row in result.rows if row[dimension] is not None}
+        found = db.session.execute(select(model.id, model.name).where(model.id.in_(ids))).all() if ids else []
+        names = dict(found)
+        for row in result.rows:
+            row[label] = names.get(row[dimension])
+
+
+def _columns(group_by: tuple[str, ...]) -> list[str]:
+    """The CSV and table columns: each dimension, a name after a named id, then the measures."""
+    columns: list[str] = []
+    for name in group_by:
+        columns += [name, NAMED[name][0]] if name in NAMED else [name]
+    return [*columns, *MEASURES]
 
 
 def campaign_stats(principal: Principal, campaign_id: int, group_by: tuple[str, ...] | list[str] = ("kind",),
@@ -126,9 +150,10 @@ def stats_csv(result: StatsResult) -> str:
     """The rows as CSV with a header line."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*result.group_by, *MEASURES])
+    columns = _columns(result.group_by)
+    writer.writerow(columns)
     for row in result.rows:
-        writer.writerow([_csv_value(row[name]) for name in (*result.group_by, *MEASURES)])
+        writer.writerow([_csv_value(row[name]) for name in columns])
     return out.getvalue()
 
 
@@ -138,7 +163,7 @@ def _csv_value(value: Any) -> Any:
 
 def format_stats(result: StatsResult) -> str:
     """A plain-text table of the rows and per-kind totals, for terminals."""
-    headers = [*result.group_by, *MEASURES]
+    headers = _columns(result.group_by)
     table = [headers] + [[str(_csv_value(row[h])) for h in headers] for row in result.rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()

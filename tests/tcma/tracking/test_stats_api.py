@@ -34,6 +34,12 @@ def test_campaign_stats_by_partner_and_variant(client, world):
     rows = {(r["partner_id"], r["variant"]): (r["count"], r["uniques"], r["bots"]) for r in body["rows"]}
     acme, globex = world["acme"].id, world["globex"].id
     assert rows == {(acme, "a"): (3, 3, 1), (acme, "b"): (1, 1, 0), (globex, "a"): (2, 1, 0)}
+    names = {r["partner_id"]: r["partner_name"] for r in body["rows"]}  # names beside ids, as pages show
+    assert names == {acme: world["acme"].name, globex: world["globex"].name}
+    by_campaign = client.get("/api/v1/stats?group_by=campaign_id&kind=click", headers=headers).get_json()
+    assert [(r["campaign_id"], r["campaign_name"]) for r in by_campaign["rows"]] == [
+        (world["campaign"].id, "Spring launch")]
+    assert "partner_name" not in by_campaign["rows"][0]  # only the dimensions asked for
     assert body["totals"]["click"] == {"count": 6, "uniques": 5, "bots": 1, "bot_share": round(1 / 7, 4)}
     with_bots = client.get(url + "&include_bots=true", headers=headers).get_json()
     assert with_bots["totals"]["click"]["count"] == 7
@@ -72,7 +78,9 @@ def test_csv_export(client, world):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert list(rows[0]) == ["kind", "partner_id", "variant", "count", "uniques", "bots", "bot_share"]
+    assert list(rows[0]) == ["kind", "partner_id", "partner_name", "variant", "count", "uniques", "bots",
+                             "bot_share"]
+    assert {r["partner_name"] for r in rows} == {world["acme"].name, world["globex"].name}
     assert sum(int(r["count"]) for r in rows if r["kind"] == "click") == 6
 
 
