@@ -23,7 +23,7 @@ def card_variants(campaign_id: int) -> set[str | None]:
 
 
 def test_the_maintenance_pass_names_a_clear_winner_and_feeds_it_back(app, client):
-    world, experiment, arms = launched_card_world(client, 20, confidence=0.95, min_sample=5)
+    world, experiment, arms = launched_card_world(client, 30, confidence=0.95, min_sample=5)
     clear_win(world, arms)
     age(experiment["id"], 1)
     verdict = client.get(f"/api/v1/experiments/{experiment['id']}/results", headers=world["marketer"]).json
@@ -94,7 +94,7 @@ def test_a_sample_ratio_mismatch_blocks_any_winner(app, client):
 
 
 def test_machine_shares_that_differ_block_a_winner(app, client):
-    world, experiment, arms = launched_card_world(client, 20, min_sample=5, max_machine_share_gap=0.05)
+    world, experiment, arms = launched_card_world(client, 30, min_sample=5, max_machine_share_gap=0.05)
     clear_win(world, arms)
     for partner_id, arm in arms.items():
         if arm == "b":
@@ -108,7 +108,7 @@ def test_machine_shares_that_differ_block_a_winner(app, client):
 
 
 def test_no_clear_winner_at_the_maximum_runtime_keeps_the_control(app, client):
-    world, experiment, arms = launched_card_world(client, 20, min_sample=5, max_runtime_days=14)
+    world, experiment, arms = launched_card_world(client, 30, min_sample=5, max_runtime_days=14)
     for index, (partner_id, arm) in enumerate(sorted(arms.items())):
         add_rollup(world["campaign"], partner_id, arm, "click", index % 3)
     age(experiment["id"], 15)
@@ -121,7 +121,7 @@ def test_no_clear_winner_at_the_maximum_runtime_keeps_the_control(app, client):
 
 
 def test_bayesian_rule_uses_the_chance_to_win(app, client):
-    world, experiment, arms = launched_card_world(client, 20, min_sample=5, method="bayesian", confidence=0.9)
+    world, experiment, arms = launched_card_world(client, 30, min_sample=5, method="bayesian", confidence=0.9)
     clear_win(world, arms)
     age(experiment["id"], 1)
     found = client.get(f"/api/v1/experiments/{experiment['id']}/results", headers=world["marketer"]).json

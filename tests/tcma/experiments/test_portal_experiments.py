@@ -15,7 +15,7 @@ from tests.tcma.web.test_portal_browser import _free_port, chromium_page
 SCREENSHOTS = os.environ.get("EXPERIMENT_SCREENSHOTS")  # a folder to keep the pictures in, when set
 
 
-def seeded(client, partners: int = 20):
+def seeded(client, partners: int = 30):
     """A campaign whose b arm gets about 2 more clicks per partner than a, over 10 days."""
     world, experiment, arms = launched_card_world(client, partners, min_sample=5)
     for day in range(10):
