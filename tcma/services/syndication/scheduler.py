@@ -23,6 +23,7 @@ import logging
 import os
 import random
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,7 +54,8 @@ from tcma.services.transaction import commit, enqueue_after_commit, rollback
 from tcma.state import app_state
 
 PUBLISH_JOB = "tcma.jobs.social.publish_posts"
-PUBLISH_CHUNK = 50  # posts per publish job
+PUBLISH_CHUNK = 100  # posts per publish job
+PUBLISH_PART = 25  # posts taken, sent and recorded together within a job
 RECONCILE_JOB = "tcma.jobs.social.reconcile_post"
 BATCH = 200
 MAX_ATTEMPTS = 8
@@ -232,48 +234,73 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
 def publish_posts(post_ids: list[int]) -> dict[str, int]:
     """Publish a chunk of claimed posts (a job); how many ended how.
 
-    Three steps, so a chunk costs two commits, not two per post: the chunk's still-claimed posts
-    are taken and marked `publishing` together (committed before anything is sent: from then on a
-    crash means "maybe sent", and a lapsed lease is reconciled, never resent); each is sent through
-    one connector per network; every outcome is recorded in one transaction (if that is lost, the
-    posts are still `publishing` and are reconciled: found on the account, recorded once).
+    The chunk goes in parts of PUBLISH_PART posts, each in three steps, so a part costs two commits,
+    not two per post: its still-claimed posts are taken and marked `publishing` together (committed
+    before anything is sent: from then on a crash means "maybe sent", and a lapsed lease is
+    reconciled, never resent); each is sent through one connector per network; every outcome is
+    recorded in one transaction (if that is lost, the posts are still `publishing` and are
+    reconciled: found on the account, recorded once).
+
+    One request is in flight at a time, on a sender thread; this thread meanwhile takes the next
+    part and records the previous one, so the database's round trips and commits overlap the
+    network's answers instead of adding to them. The sender never touches the database.
     """
-    taken_at = utcnow()
-    taken = _take(post_ids)
     outcomes: dict[str, int] = {}
-    if not taken:
-        return {"skipped": len(post_ids)}
-    # No send starts after half the lease: a send ends within the connectors' timeouts, so every
-    # post sent is recorded before a pass could find its lease lapsed and reconcile it meanwhile.
-    send_until = taken_at + lease() / 2
-    connectors: dict[str, Any] = {}
-    owned: list[Any] = []
-    sent: list[tuple[int, datetime, Published | ConnectorError]] = []
-    unsent: list[int] = []
+    parts = [post_ids[i:i + PUBLISH_PART] for i in range(0, len(post_ids), PUBLISH_PART)]
+    state = app_state()
+    connectors: dict[str, tuple[Any, bool]] = {}
+    unknown: list[int] = []
+    took = False
     try:
-        for post_id, network, account, outgoing in taken:
-            if utcnow() >= send_until:
-                unsent.append(post_id)
-                continue
-            if network not in connectors:
-                connectors[network], close = app_state().publisher(network)
-                if close:
-                    owned.append(connectors[network])
-                # the chunk's limits in one read, not one per post
-                connectors[network].prepare([t[2] for t in taken if t[1] == network])
-            connector = connectors[network]
-            started = utcnow()
-            try:
-                sent.append((post_id, started, connector.publish(account, outgoing)))
-            except ConnectorError as exc:
-                sent.append((post_id, started, exc))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tcma-send") as sender:
+            sending = None
+            for part in parts:
+                taken_at = utcnow()
+                taken = _take(part)
+                took = took or bool(taken)
+                for network in {t[1] for t in taken} - set(connectors):
+                    connectors[network] = state.publisher(network)
+                # No send starts after half the lease: a send ends within the connectors' timeouts,
+                # so every post sent is recorded before a pass could find its lease lapsed.
+                following = (sender.submit(_send_part, taken, connectors, taken_at + lease() / 2)
+                             if taken else None)
+                if sending is not None:
+                    unknown += _record_results(*sending.result(), outcomes)
+                sending = following
+            if sending is not None:
+                unknown += _record_results(*sending.result(), outcomes)
     finally:
-        for connector in owned:
-            connector.close()
-    unknown = _record_results(sent, unsent, outcomes)
+        for connector, close in connectors.values():
+            if close:
+                connector.close()
+    if not took:
+        return {"skipped": len(post_ids)}
     for post_id in unknown:  # rare: look for each on its account before anything is sent again
         reconcile_post(post_id)
     return outcomes
+
+
+Sent = list[tuple[int, datetime, Published | ConnectorError]]
+
+
+def _send_part(taken: list[tuple[int, str, Any, Post]], connectors: dict[str, tuple[Any, bool]],
+               send_until: datetime) -> tuple[Sent, list[int]]:
+    """Send a taken part, one post after another (on the sender thread: no database here); answers
+    (post id, when its send started, what the network said) and the posts not sent for lack of time."""
+    sent: Sent = []
+    unsent: list[int] = []
+    for network in {t[1] for t in taken}:  # the part's limits in one read per network, not one per post
+        connectors[network][0].prepare([t[2] for t in taken if t[1] == network])
+    for post_id, network, account, outgoing in taken:
+        if utcnow() >= send_until:
+            unsent.append(post_id)
+            continue
+        started = utcnow()
+        try:
+            sent.append((post_id, started, connectors[network][0].publish(account, outgoing)))
+        except ConnectorError as exc:
+            sent.append((post_id, started, exc))
+    return sent, unsent
 
 
 def _record_results(sent: list[tuple[int, datetime, Published | ConnectorError]], unsent: list[int],
