@@ -191,23 +191,29 @@ def test_each_refusal_is_named_and_nothing_changes(marketer_client, catalogue, a
     assert not get_storage().exists(draft)
 
 
-def broken_in_three_files() -> bytes:
-    """The social card with a problem in each of three files, none caused by another."""
+def edited_bundle(edits: dict[str, tuple[str, str]], leave_out: str = "") -> bytes:
+    """The social card zipped with each named file's text replaced (old, new), one file left out."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(SOCIAL_CARD.rglob("*")):
             name = str(path.relative_to(SOCIAL_CARD))
-            if not path.is_file() or name == "card-bg.jpg":  # the background image is left out
-                continue
-            data = path.read_text()
-            if name == "manifest.toml":
-                data = data.replace('locked = ["vendor-tag"]', 'locked = ["vendor-tag"]\ntiers = "gold"')
-            elif name == "image.toml":
-                data = data.replace("  padding = 10\n", '  padding = 10\n  colour = "red"\n')
-            elif name == "locales/de.toml":
-                data = data.replace('[variants.b]\ntagline = "In 30 Minuten live erleben"\n', "")
-            archive.writestr(name, data)
+            if path.is_file() and name != leave_out:
+                data = path.read_bytes()
+                if name in edits:
+                    old, new = edits[name]
+                    assert old in data.decode(), (name, old)
+                    data = data.decode().replace(old, new).encode()
+                archive.writestr(name, data)
     return out.getvalue()
+
+
+def broken_in_three_files() -> bytes:
+    """The social card with a problem in each of three files, none caused by another."""
+    return edited_bundle({
+        "manifest.toml": ('locked = ["vendor-tag"]', 'locked = ["vendor-tag"]\ntiers = "gold"'),
+        "image.toml": ("  padding = 10\n", '  padding = 10\n  colour = "red"\n'),
+        "locales/de.toml": ('[variants.b]\ntagline = "In 30 Minuten live erleben"\n', ""),
+    }, leave_out="card-bg.jpg")
 
 
 THREE_FILES = [
@@ -247,3 +253,15 @@ def test_an_oversize_bundle_is_refused(marketer_client, catalogue, size):
 
 def test_partners_cannot_upload(partner_client, catalogue):
     assert partner_client.get("/portal/catalogue/social-card").status_code in (403, 404)
+
+
+def test_an_output_that_does_not_render_is_named_by_its_file(marketer_client, catalogue):
+    before = versions()
+    huge = edited_bundle({"image.toml": ('text = "{{ tagline }}"',
+                                         'text = "{{ partner.name|center(10000000) }}"')})
+    answer = upload(marketer_client, huge)
+    assert answer.status_code == 422
+    [(file, field, message)] = problems(answer.get_data(as_text=True))
+    assert (file, field) == ("image.toml", "outputs.png")
+    assert "may not build a value of more than 200000 characters" in message, message
+    assert versions() == before
