@@ -14,40 +14,23 @@ import renderers
 
 from .errors import Problems, TemplateError
 from .fields import FieldDef, missing_required, parse_field, validate_values
-from .layouts import (
-    ImageLayout,
-    PdfLayout,
-    check_color,
-    check_keys,
-    parse_image_layout,
-    parse_pdf_layout,
-)
+from .layouts import ImageLayout, PdfLayout
 from .locales import LOCALE_TAG, Translation, check_complete, localize, parse_translation
+from .outputs import EmailExtras, manifest_text, parse_outputs
 from .rules import Rule, parse_rule, parse_variants
 from .validation import check_template_texts, check_translated_texts
-from .vocabulary import OUTPUTS, POST_PREFIX, tier_allows
+from .vocabulary import tier_allows
 
 SPEC_FORMAT = 1
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-IMAGE_OUTPUTS = ("png", "jpg")
 MANIFEST_KEYS = {"name", "description", "outputs", "tiers", "locked", "links", "fields",
                  "personalize", "variants", "email", "texts", "language"}
 LOCALES_DIR = "locales"
-EMAIL_KEYS = {"subject", "logo_backdrop", "preheader", "hero", "hero_alt"}
 # Manifest sections whose names later checks read; while one is refused, those checks wait.
 LOCALES_NEED = frozenset({"fields", "personalize", "variants", "texts"})
 TEXTS_NEED = LOCALES_NEED | {"links", "locked", "outputs"}
 FILES = {"manifest": "manifest.toml", "pdf": "pdf.toml", "image": "image.toml",
          "posts": "posts.toml", "mjml": "email.mjml", "text": "email.txt"}
-
-
-@dataclass(frozen=True)
-class EmailExtras:
-    """An email's preheader (Jinja text), hero picture and its alternative text."""
-
-    preheader: str = ""
-    hero: str = ""
-    hero_alt: str = ""
 
 
 @dataclass(frozen=True)
@@ -237,7 +220,7 @@ def _build(spec: dict, read, files: dict, verify: bool, problems: Problems | Non
         problems.add(file, key, "unknown key")
     resources = _Resources(read, spec.get("resources") if verify else None)
     described = _parse_manifest(manifest, file, problems)
-    parts, complete = _parse_outputs(spec, manifest, files, resources, problems, unreadable)
+    parts, complete = parse_outputs(spec, manifest, files, resources, problems, unreadable)
     template = Template(slug=slug, resources=resources.loaded, raw=spec, **described, **parts)
     if not _refused(problems, file, TEXTS_NEED):
         problems.attempt(check_template_texts, template, files, complete)
@@ -280,14 +263,6 @@ def _with_translations(template: Template, raw: Any, folder: str, problems: Prob
     return replace(template, translations=parsed)
 
 
-def _text(manifest: Mapping, key: str, file: str, required: bool = True) -> str:
-    """A text value of the manifest."""
-    value = manifest.get(key, "")
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise TemplateError(file, key, "must be non-empty text" if required else "must be text")
-    return value
-
-
 def _names(manifest: Mapping, key: str, file: str) -> tuple[str, ...]:
     """A list of lowercase names (tiers, locked frames)."""
     value = manifest.get(key, [])
@@ -316,8 +291,8 @@ def _parse_manifest(manifest: Mapping, file: str, problems: Problems) -> dict[st
     variants = problems.attempt(parse_variants, manifest.get("variants", {}),
                                 set(fields) | set(rules), file, default={})
     return {
-        "name": problems.attempt(_text, manifest, "name", file, default=""),
-        "description": problems.attempt(_text, manifest, "description", file, default=""),
+        "name": problems.attempt(manifest_text, manifest, "name", file, default=""),
+        "description": problems.attempt(manifest_text, manifest, "description", file, default=""),
         "tiers": problems.attempt(_names, manifest, "tiers", file, default=()),
         "locked": problems.attempt(_names, manifest, "locked", file, default=()),
         "links": problems.attempt(_parse_links, manifest.get("links", {}), file, default=()),
@@ -359,86 +334,3 @@ def _parse_links(raw: Any, file: str) -> tuple[tuple[str, str], ...]:
             problems.add(file, f"links.{name}", "must be an http(s) URL")
     problems.raise_if_any()
     return tuple(sorted(raw.items()))
-
-
-def _parse_outputs(spec: Mapping, manifest: Mapping, files: dict, resources, problems: Problems,
-                   unreadable: frozenset[str]) -> tuple[dict[str, Any], bool]:
-    """Check outputs against the definitions present and parse each definition on its own.
-
-    Returns the Template's output parts and whether every layout an output needs was valid.
-    """
-    parts: dict[str, Any] = {"outputs": (), "pdf": None, "image": None, "email": None,
-                             "posts": (), "email_extras": EmailExtras()}
-    outputs = manifest.get("outputs")
-    if (not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs)
-            or len(set(outputs)) != len(outputs)):
-        problems.add(files["manifest"], "outputs", "must list distinct outputs")
-        return parts, False
-    parts["outputs"] = tuple(outputs)
-    present = [o for o in outputs
-               if problems.attempt(_require_definition, o, spec, files, unreadable, default=False)]
-    if "pdf" in present:
-        parts["pdf"] = problems.attempt(parse_pdf_layout, spec["pdf"], files["pdf"], resources)
-    if set(present) & set(IMAGE_OUTPUTS):
-        parts["image"] = problems.attempt(parse_image_layout, spec["image"], files["image"],
-                                          resources)
-    if "email" in present:
-        parts.update(problems.attempt(_parse_email, spec["email"], manifest.get("email", {}),
-                                      files["manifest"], resources, default={}))
-    networks = [o.partition(":")[2] for o in present if o.startswith(POST_PREFIX)]
-    parts["posts"] = tuple((n, spec["posts"][n]["text"]) for n in networks)
-    complete = (("pdf" not in outputs or parts["pdf"] is not None)
-                and (not set(outputs) & set(IMAGE_OUTPUTS) or parts["image"] is not None))
-    return parts, complete
-
-
-def _parse_email(definition: Mapping, email: Any, file: str, resources) -> dict[str, Any]:
-    """The email's parts: MJML and text, and the manifest's [email] subject, backdrop and extras."""
-    if not isinstance(email, Mapping):
-        raise TemplateError(file, "email", "must be a table with a subject")
-    problems = Problems()
-    problems.attempt(check_keys, email, EMAIL_KEYS, file, "email")
-    subject = problems.attempt(_text, email, "subject", file)
-    backdrop = problems.attempt(check_color, email.get("logo_backdrop", "#ffffff"), file,
-                                "email.logo_backdrop")
-    extras = problems.attempt(_email_extras, email, file, resources)
-    problems.raise_if_any()
-    return {"email": (definition["mjml"], definition["text"], subject),
-            "email_logo_backdrop": backdrop, "email_extras": extras}
-
-
-def _email_extras(email: Mapping, file: str, resources) -> EmailExtras:
-    """Preheader, hero picture (a resource of the template) and the hero's alternative text."""
-    problems = Problems()
-    preheader = problems.attempt(_text, email, "preheader", file, False, default="")
-    hero = problems.attempt(_text, email, "hero", file, False, default="")
-    hero_alt = problems.attempt(_text, email, "hero_alt", file, False, default="")
-    if hero:
-        problems.attempt(resources, hero, "email.hero", file)
-        if not hero_alt.strip():
-            problems.add(file, "email.hero_alt", "a hero picture needs alternative text")
-    problems.raise_if_any()
-    return EmailExtras(preheader, hero, hero_alt)
-
-
-def _require_definition(output: str, spec: Mapping, files: dict, unreadable: frozenset[str]) -> bool:
-    """Each output needs its definition file (and post networks their text); False: the file is
-    there but unreadable, a problem already named."""
-    needs = {"pdf": "pdf", "png": "image", "jpg": "image", "email": "email"}
-    if output in needs:
-        if needs[output] in unreadable:
-            return False
-        if needs[output] not in spec:
-            file = files["mjml" if output == "email" else needs[output]]
-            raise TemplateError(file, output, "output listed but its definition is missing")
-        return True
-    network = output.removeprefix(POST_PREFIX)
-    if output not in OUTPUTS:
-        raise TemplateError(files["manifest"], "outputs",
-                            f"unknown output {output!r} (pdf, png, jpg, email, post:<network>)")
-    if "posts" in unreadable:
-        return False
-    post = spec.get("posts", {}).get(network)
-    if not isinstance(post, Mapping) or not isinstance(post.get("text"), str):
-        raise TemplateError(files["posts"], f"{network}.text", "post text is missing")
-    return True

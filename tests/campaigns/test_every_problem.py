@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 import campaigns
-from campaigns.errors import TemplateErrors
 
 
 def problems(folder: Path) -> list[tuple[str, str, str]]:
@@ -47,7 +46,7 @@ def test_several_problems_are_one_template_error_that_lists_them_all(template_di
     folder = template_dir("social-card")
     edit(folder / "manifest.toml", 'locked = ["vendor-tag"]', 'locked = ["vendor-tag"]\ntiers = "gold"')
     (folder / "card-bg.jpg").unlink()
-    with pytest.raises(TemplateErrors) as refused:
+    with pytest.raises(campaigns.TemplateErrors) as refused:
         campaigns.load_template(folder)
     error = refused.value
     assert isinstance(error, campaigns.TemplateError)  # `except TemplateError` still catches it
@@ -137,7 +136,7 @@ def test_a_stored_spec_reports_every_problem_too(catalogue):
     spec["manifest"]["tiers"] = "gold"
     spec["posts"]["x"]["text"] = "{{ nope }}"
     spec["posts"]["facebook"]["text"] = "see https://example.com"
-    with pytest.raises(TemplateErrors) as refused:
+    with pytest.raises(campaigns.TemplateErrors) as refused:
         campaigns.template_from_spec(spec, lambda name: b"")
     assert [(e.file, e.field, e.message) for e in refused.value.errors] == [
         ("spec:manifest", "tiers", "must be a list of names"),

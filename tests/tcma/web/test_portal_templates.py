@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tcma.errors import InvalidInput
 from tcma.extensions import db
 from tcma.models import Customization, TemplateVersion
+from tcma.services.catalogue import bundles
 from tcma.services.catalogue.templates import get_version
 from tcma.storage import get_storage
 from tests.support.factories import make_partner
@@ -253,6 +255,16 @@ def test_an_oversize_bundle_is_refused(marketer_client, catalogue, size):
 
 def test_partners_cannot_upload(partner_client, catalogue):
     assert partner_client.get("/portal/catalogue/social-card").status_code in (403, 404)
+
+
+def test_the_service_names_every_problem_by_file_and_field(app):
+    with pytest.raises(InvalidInput) as refused:
+        bundles.read_bundle(broken_in_three_files(), "social-card")
+    assert refused.value.status == 422
+    assert refused.value.errors == {f"{file}: {field}": [message] for file, field, message in THREE_FILES}
+    assert refused.value.message == (
+        "the bundle has 4 problems: manifest.toml: tiers; image.toml: canvas.background; "
+        "image.toml: canvas.layers[1]; locales/de.toml: variants.b.tagline")
 
 
 def test_an_output_that_does_not_render_is_named_by_its_file(marketer_client, catalogue):
