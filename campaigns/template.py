@@ -255,7 +255,7 @@ def _with_translations(template: Template, raw: Any, folder: str, problems: Prob
         if translation is not None:
             parsed[tag.lower()], files[tag.lower()] = translation, file
     refused = {str(tag).lower() for tag in raw} - set(parsed)
-    refused |= {part.removeprefix("locale:").lower() for part in unreadable}
+    refused |= {part.removeprefix("locale:").lower() for part in unreadable if part.startswith("locale:")}
     for tag, translation in parsed.items():
         if tag.partition("-")[0] not in refused:  # else its language file's problems say it all
             problems.attempt(check_complete, tag, parsed, template, files[tag])
