@@ -15,10 +15,11 @@ Public API:
 - ``field_values(tpl, profile, variant=None, fields=None) -> dict``: each editable field's value
   as a render resolves it.
 - ``output_format(output)``; errors ``TemplateError`` (file, field), ``FieldError`` (field),
-  ``RequestError``.
+  ``RequestError``. A template with several problems raises ``TemplateErrors``, a TemplateError
+  whose ``errors`` lists each (file, field, message); any TemplateError's ``errors`` is a list.
 """
 
-from .errors import FieldError, RequestError, TemplateError
+from .errors import FieldError, RequestError, TemplateError, TemplateErrors
 from .fields import FieldDef
 from .request import (
     PLACEHOLDER_PIXEL,
@@ -34,6 +35,7 @@ from .texts import render_text
 
 __all__ = [
     "PLACEHOLDER_PIXEL", "PLACEHOLDER_UNSUBSCRIBE", "FieldDef", "FieldError", "PartnerProfile",
-    "RenderRequest", "RequestError", "Template", "TemplateError", "field_values", "load_catalogue",
-    "load_template", "output_format", "render_text", "resolve_request", "template_from_spec",
+    "RenderRequest", "RequestError", "Template", "TemplateError", "TemplateErrors", "field_values",
+    "load_catalogue", "load_template", "output_format", "render_text", "resolve_request",
+    "template_from_spec",
 ]

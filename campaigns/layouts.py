@@ -8,7 +8,7 @@ from typing import Any
 
 import renderers
 
-from .errors import TemplateError
+from .errors import Problems, TemplateError
 
 PAGE_SIZES = {"A4": (595.28, 841.89), "letter": (612.0, 792.0), "A5": (419.53, 595.28)}
 FRAME_KINDS = ("text", "contact", "rect", "logo", "qr", "picture")
@@ -95,32 +95,41 @@ def _box(raw: Any, file: str, where: str) -> tuple[float, float, float, float]:
 
 
 def parse_frame(raw: Any, file: str, where: str, resources: Callable[[str], Any]) -> FrameDef:
-    """Validate one frame table against its kind's needs."""
+    """Validate one frame table against its kind's needs, reporting every problem it has."""
     if not isinstance(raw, Mapping):
         raise TemplateError(file, where, "must be a table")
-    check_keys(raw, FRAME_KEYS, file, where)
-    _check_values(raw, file, where)
+    problems = Problems()
+    problems.attempt(check_keys, raw, FRAME_KEYS, file, where)
+    numbers_ok = problems.passes(_check_values, raw, file, where)
     kind = raw.get("kind")
     if kind not in FRAME_KINDS:
-        raise TemplateError(file, f"{where}.kind", f"must be one of {FRAME_KINDS}")
-    name = raw.get("name") or kind
-    values = dict(raw, kind=kind, name=name, box=_box(raw.get("box"), file, f"{where}.box"))
+        problems.add(file, f"{where}.kind", f"must be one of {FRAME_KINDS}")
+    box = problems.attempt(_box, raw.get("box"), file, f"{where}.box")
+    values = dict(raw, kind=kind, name=raw.get("name") or kind, box=box)
     for key in ("color", "plate_color"):
         if key in raw:
-            values[key] = check_color(raw[key], file, f"{where}.{key}")
-    _check_choices(values, file, where)
+            values[key] = problems.attempt(check_color, raw[key], file, f"{where}.{key}")
+    problems.attempt(_check_choices, values, file, where)
     if kind == "text" and not isinstance(raw.get("text"), str):
-        raise TemplateError(file, f"{where}.text", "a text frame needs text")
+        problems.add(file, f"{where}.text", "a text frame needs text")
     if kind == "qr" and not raw.get("link"):
-        raise TemplateError(file, f"{where}.link", "a QR frame needs a link destination")
+        problems.add(file, f"{where}.link", "a QR frame needs a link destination")
     if kind == "picture":
-        resources(raw.get("picture", ""), f"{where}.picture", file)
-    if kind in ("text", "contact") and not 0 < values.get("min_size", 8) <= values.get("size", 12):
-        raise TemplateError(file, f"{where}.min_size", "must be positive and at most size")
-    box = values["box"]
-    if values.get("padding", 0) * 2 >= min(box[2], box[3]):
-        raise TemplateError(file, f"{where}.padding", "must leave room inside the box")
+        problems.attempt(resources, raw.get("picture", ""), f"{where}.picture", file)
+    if numbers_ok:  # the size checks below compare numbers: only once they are numbers
+        _check_sizes(values, file, where, problems)
+    problems.raise_if_any()
     return FrameDef(**values)
+
+
+def _check_sizes(values: Mapping, file: str, where: str, problems: Problems) -> None:
+    """A text's smallest size fits under its size; padding leaves room inside the box."""
+    if values["kind"] in ("text", "contact") and not 0 < values.get("min_size", 8) <= values.get(
+            "size", 12):
+        problems.add(file, f"{where}.min_size", "must be positive and at most size")
+    box = values["box"]
+    if box is not None and values.get("padding", 0) * 2 >= min(box[2], box[3]):
+        problems.add(file, f"{where}.padding", "must leave room inside the box")
 
 
 def check_keys(raw: Mapping, allowed: set[str], file: str, where: str) -> None:
@@ -132,78 +141,94 @@ def check_keys(raw: Mapping, allowed: set[str], file: str, where: str) -> None:
 
 
 def _check_values(raw: Mapping, file: str, where: str) -> None:
+    """Numbers within their ranges and texts that are text, every wrong one named."""
+    problems = Problems()
     for key, (low, high) in NUMBER_RANGES.items():
         value = raw.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
                                   or not low <= value <= high):
-            raise TemplateError(file, f"{where}.{key}", f"must be a number from {low} to {high}")
+            problems.add(file, f"{where}.{key}", f"must be a number from {low} to {high}")
     for key in TEXT_KEYS:
         if key in raw and not isinstance(raw[key], str):
-            raise TemplateError(file, f"{where}.{key}", "must be text")
+            problems.add(file, f"{where}.{key}", "must be text")
+    problems.raise_if_any()
 
 
 def _check_choices(values: dict, file: str, where: str) -> None:
     """Font, alignment and plate must be known values."""
+    problems = Problems()
     for key, allowed in (("font", renderers.spec.FONTS), ("align", renderers.spec.ALIGNS),
                          ("plate", renderers.spec.PLATES), ("valign", renderers.spec.VALIGNS)):
         if key in values and values[key] not in allowed:
-            raise TemplateError(file, f"{where}.{key}", f"must be one of {allowed}")
+            problems.add(file, f"{where}.{key}", f"must be one of {allowed}")
+    problems.raise_if_any()
 
 
 def parse_page(raw: Any, file: str, where: str, resources, frames_key: str) -> PageDef:
-    """A page table: optional background and background_color, then frames."""
+    """A page table: optional background and background_color, then frames; each one checked."""
     if not isinstance(raw, Mapping):
         raise TemplateError(file, where, "must be a table")
+    problems = Problems()
     if frames_key == "frames":  # image canvases are checked with their layout's keys
-        check_keys(raw, PAGE_KEYS, file, where)
-    if not isinstance(raw.get("background", ""), str):
-        raise TemplateError(file, f"{where}.background", "must be the name of a resource file")
+        problems.attempt(check_keys, raw, PAGE_KEYS, file, where)
+    background = raw.get("background", "")
+    if not isinstance(background, str):
+        problems.add(file, f"{where}.background", "must be the name of a resource file")
+    elif background:
+        problems.attempt(resources, background, f"{where}.background", file)
+    color = problems.attempt(check_color, raw.get("background_color", "#ffffff"), file,
+                             f"{where}.background_color")
     frames = raw.get(frames_key, [])
     if not isinstance(frames, list) or not frames:
-        raise TemplateError(file, f"{where}.{frames_key}", "must list at least one frame")
-    background = raw.get("background", "")
-    if background:
-        resources(background, f"{where}.background", file)
-    color = check_color(raw.get("background_color", "#ffffff"), file,
-                        f"{where}.background_color")
-    parsed = tuple(parse_frame(f, file, f"{where}.{frames_key}[{i}]", resources)
-                   for i, f in enumerate(frames))
-    names = [f.name for f in parsed]
+        problems.add(file, f"{where}.{frames_key}", "must list at least one frame")
+        frames = []
+    parsed = [problems.attempt(parse_frame, f, file, f"{where}.{frames_key}[{i}]", resources)
+              for i, f in enumerate(frames)]
+    names = [f.name for f in parsed if f is not None]
     if len(set(names)) != len(names):
-        raise TemplateError(file, f"{where}.{frames_key}", "frame names must be unique")
-    return PageDef(parsed, background, color)
+        problems.add(file, f"{where}.{frames_key}", "frame names must be unique")
+    problems.raise_if_any()
+    return PageDef(tuple(parsed), background, color)
+
+
+def _page_size(raw: Any, file: str) -> tuple[float, float]:
+    """A page size: a name, or [width, height] in points."""
+    if isinstance(raw, str):
+        if raw not in PAGE_SIZES:
+            raise TemplateError(file, "page_size", f"must be one of {sorted(PAGE_SIZES)}")
+        return PAGE_SIZES[raw]
+    if not isinstance(raw, list) or len(raw) != 2:
+        raise TemplateError(file, "page_size", f"must be one of {sorted(PAGE_SIZES)} "
+                                               "or [width, height] in points")
+    return _box([0, 0, *raw], file, "page_size")[2:]
 
 
 def parse_pdf_layout(raw: Mapping, file: str, resources) -> PdfLayout:
-    """The pdf layout table: page_size (name or [w, h] points), bleed_mm, pages."""
-    check_keys(raw, PDF_KEYS, file, "")
-    size = raw.get("page_size", "A4")
-    if isinstance(size, str):
-        if size not in PAGE_SIZES:
-            raise TemplateError(file, "page_size", f"must be one of {sorted(PAGE_SIZES)}")
-        size = PAGE_SIZES[size]
-    else:
-        if not isinstance(size, list) or len(size) != 2:
-            raise TemplateError(file, "page_size", f"must be one of {sorted(PAGE_SIZES)} "
-                                                   "or [width, height] in points")
-        size = _box([0, 0, *size], file, "page_size")[2:]
+    """The pdf layout table: page_size (name or [w, h] points), bleed_mm, pages; each checked."""
+    problems = Problems()
+    problems.attempt(check_keys, raw, PDF_KEYS, file, "")
+    size = problems.attempt(_page_size, raw.get("page_size", "A4"), file)
     bleed = raw.get("bleed_mm", 3)
     if not isinstance(bleed, int | float) or not 0 <= bleed <= 10:
-        raise TemplateError(file, "bleed_mm", "must be a number from 0 to 10")
+        problems.add(file, "bleed_mm", "must be a number from 0 to 10")
     pages = raw.get("pages")
     if not isinstance(pages, list) or not pages:
-        raise TemplateError(file, "pages", "must list at least one page")
-    parsed = tuple(parse_page(p, file, f"pages[{i}]", resources, "frames")
+        problems.add(file, "pages", "must list at least one page")
+        pages = []
+    parsed = tuple(problems.attempt(parse_page, p, file, f"pages[{i}]", resources, "frames")
                    for i, p in enumerate(pages))
+    problems.raise_if_any()
     return PdfLayout(tuple(size), bleed * MM, parsed)
 
 
 def parse_image_layout(raw: Mapping, file: str, resources) -> ImageLayout:
-    """The image layout table: canvas [w, h] pixels, background, layers."""
-    check_keys(raw, IMAGE_KEYS, file, "")
+    """The image layout table: canvas [w, h] pixels, background, layers; each checked."""
+    problems = Problems()
+    problems.attempt(check_keys, raw, IMAGE_KEYS, file, "")
     canvas = raw.get("canvas")
     if (not isinstance(canvas, list) or len(canvas) != 2
             or not all(isinstance(v, int) and 16 <= v <= 4096 for v in canvas)):
-        raise TemplateError(file, "canvas", "must be [width, height] in pixels (16-4096)")
-    page = parse_page(raw, file, "canvas", resources, "layers")
+        problems.add(file, "canvas", "must be [width, height] in pixels (16-4096)")
+    page = problems.attempt(parse_page, raw, file, "canvas", resources, "layers")
+    problems.raise_if_any()
     return ImageLayout((canvas[0], canvas[1]), page)

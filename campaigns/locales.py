@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .errors import TemplateError
+from .errors import Problems, TemplateError
 from .rules import Rule
 
 if TYPE_CHECKING:
@@ -63,50 +63,95 @@ def _table(raw: Any, file: str, where: str) -> Mapping:
 def _texts(raw: Any, file: str, where: str) -> tuple[tuple[str, str], ...]:
     """A table of name = text."""
     table = _table(raw, file, where)
+    problems = Problems()
     for name, value in table.items():
         if not isinstance(value, str) or not value.strip():
-            raise TemplateError(file, f"{where}.{name}", "must be non-empty text")
+            problems.add(file, f"{where}.{name}", "must be non-empty text")
+    problems.raise_if_any()
     return tuple(sorted(table.items()))
 
 
+def _known_texts(raw: Any, allowed: set[str], file: str, where: str) -> tuple[tuple[str, str], ...]:
+    """A table of name = text whose every name the template has."""
+    pairs = _texts(raw, file, where)
+    _known({n for n, _ in pairs}, allowed, file, where)
+    return pairs
+
+
 def parse_translation(raw: Any, template: Template, file: str) -> Translation:
-    """Check one locale file against the template's own texts and return it."""
+    """Check one locale file against the template's own texts and return it; every wrong entry
+    is named."""
     raw = _table(raw, file, "locale")
-    unknown = sorted(set(raw) - LOCALE_KEYS)
-    if unknown:
-        raise TemplateError(file, unknown[0], f"unknown key; a locale file has {sorted(LOCALE_KEYS)}")
-    texts = _texts(raw.get("texts", {}), file, "texts")
-    _known({n for n, _ in texts}, set(dict(template.texts)), file, "texts")
+    problems = Problems()
+    for key in sorted(set(raw) - LOCALE_KEYS):
+        problems.add(file, key, f"unknown key; a locale file has {sorted(LOCALE_KEYS)}")
+    texts = problems.attempt(_known_texts, raw.get("texts", {}), set(dict(template.texts)), file,
+                             "texts", default=())
+    fields, choices = problems.attempt(_field_texts, raw.get("fields", {}), template, file,
+                                       default=((), ()))
+    rules = problems.attempt(_rules, raw.get("personalize", {}), template, file, default=())
+    variants = problems.attempt(_variant_texts, raw.get("variants", {}), template, file,
+                                default=())
+    email = dict(problems.attempt(_known_texts, raw.get("email", {}), {"subject"}, file, "email",
+                                  default=()))
+    problems.raise_if_any()
+    return Translation(texts, fields, choices, rules, variants, email.get("subject", ""))
+
+
+def _field_texts(raw: Any, template: Template, file: str):
+    """Field defaults, and a choice field's choices, in this language: (defaults, choices)."""
+    problems = Problems()
     fields, choices = [], []
     kinds = {f.name: f for f in template.fields}
-    for name, table in _table(raw.get("fields", {}), file, "fields").items():
-        table = _table(table, file, f"fields.{name}")
-        field = kinds.get(name)
+    for name, table in _table(raw, file, "fields").items():
+        field, where = kinds.get(name), f"fields.{name}"
         if field is not None and field.type == "choice":
-            choices.append((name, _labels(table, field.choices, file, f"fields.{name}")))
-            continue
-        fields.append((name, dict(_texts(table, file, f"fields.{name}")).get("default", "")))
-        if set(table) != {"default"}:
-            raise TemplateError(file, f"fields.{name}", "a locale file sets only a field's default "
-                                                        "(a choice field: its choices)")
-    _known({n for n, _ in fields}, set(kinds), file, "fields")
-    rules = [_rule(name, table, template, file)
-             for name, table in _table(raw.get("personalize", {}), file, "personalize").items()]
-    variants = []
-    for variant, table in _table(raw.get("variants", {}), file, "variants").items():
-        pairs = _texts(table, file, f"variants.{variant}")
-        _known({n for n, _ in pairs}, set(dict(dict(template.variant_overrides).get(variant, ()))),
-               file, f"variants.{variant}")
-        variants.append((variant, pairs))
-    _known({v for v, _ in variants}, set(template.variants), file, "variants")
-    email = dict(_texts(raw.get("email", {}), file, "email"))
-    _known(set(email), {"subject"}, file, "email")
-    return Translation(texts, tuple(sorted(fields)), tuple(sorted(choices)), tuple(sorted(rules)),
-                       tuple(sorted(variants)), email.get("subject", ""))
+            labels = problems.attempt(_labels, table, field.choices, file, where)
+            choices += [(name, labels)] if labels is not None else []
+        else:
+            default = problems.attempt(_field_default, table, file, where)
+            fields += [(name, default)] if default is not None else []
+    problems.attempt(_known, {n for n, _ in fields}, set(kinds), file, "fields")
+    problems.raise_if_any()
+    return tuple(sorted(fields)), tuple(sorted(choices))
 
 
-def _labels(table: Mapping, choices: tuple[str, ...], file: str, where: str) -> tuple[str, ...]:
+def _field_default(table: Any, file: str, where: str) -> str:
+    """A field's default in this language (the one thing a locale file gives a field)."""
+    default = dict(_texts(table, file, where)).get("default", "")
+    if set(table) != {"default"}:
+        raise TemplateError(file, where, "a locale file sets only a field's default "
+                                         "(a choice field: its choices)")
+    return default
+
+
+def _rules(raw: Any, template: Template, file: str):
+    """Every personalized slot's texts in this language."""
+    problems = Problems()
+    rules = [problems.attempt(_rule, name, table, template, file)
+             for name, table in _table(raw, file, "personalize").items()]
+    problems.raise_if_any()
+    return tuple(sorted(rules))
+
+
+def _variant_texts(raw: Any, template: Template, file: str):
+    """The texts each variant overrides, in this language."""
+    problems = Problems()
+    overrides = {v: set(dict(pairs)) for v, pairs in template.variant_overrides}
+    variants, table = [], _table(raw, file, "variants")
+    problems.attempt(_known, set(table), set(overrides), file, "variants")
+    for variant, texts in table.items():
+        where = f"variants.{variant}"
+        pairs = (problems.attempt(_known_texts, texts, overrides[variant], file, where)
+                 if variant in overrides else problems.attempt(_texts, texts, file, where))
+        variants += [(variant, pairs)] if pairs is not None else []
+    problems.raise_if_any()
+    return tuple(sorted(variants))
+
+
+def _labels(table: Any, choices: tuple[str, ...], file: str, where: str) -> tuple[str, ...]:
     """A choice field's choices as shown in this language, one per choice and in its order."""
+    table = _table(table, file, where)
     labels = table.get("choices")
     if set(table) != {"choices"} or not isinstance(labels, list):
         raise TemplateError(file, where, "a locale file gives a choice field only its choices, "
@@ -133,9 +178,10 @@ def _rule(name: str, raw: Any, template: Template, file: str):
 
 def _known(given: set[str], allowed: set[str], file: str, where: str) -> None:
     """Names a locale file translates must exist in the template."""
-    extra = sorted(given - allowed)
-    if extra:
-        raise TemplateError(file, f"{where}.{extra[0]}", "the template has no such text")
+    problems = Problems()
+    for extra in sorted(given - allowed):
+        problems.add(file, f"{where}.{extra}", "the template has no such text")
+    problems.raise_if_any()
 
 
 def required_texts(template: Template) -> set[str]:
@@ -169,9 +215,9 @@ def check_complete(tag: str, translations: Mapping[str, Translation], template: 
         return
     missing = sorted(required_texts(template) - given_texts(translations[tag]))
     if missing:
-        raise TemplateError(file, missing[0], f"not translated (also missing: {missing[1:5]}); "
-                                              "a language file must translate every text so "
-                                              "no output mixes languages")
+        also = f" (also missing: {', '.join(missing[1:])})" if missing[1:] else ""
+        raise TemplateError(file, missing[0], f"not translated{also}; a language file must "
+                                              "translate every text so no output mixes languages")
 
 
 def apply_translation(template: Template, layers: list[Translation], language: str) -> Template:

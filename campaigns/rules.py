@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import TemplateError
+from .errors import Problems, TemplateError
 
 DIMENSIONS = ("tier", "vertical", "region", "locale")
 
@@ -48,18 +48,20 @@ def parse_rule(name: str, raw: Any, file: str) -> Rule:
 
 
 def parse_variants(raw: Any, names: set[str], file: str) -> dict[str, dict[str, str]]:
-    """Variants for A/B tests: each overrides named fields or personalized slots."""
+    """Variants for A/B tests: each overrides named fields or personalized slots; every wrong
+    override is named."""
     if not isinstance(raw, Mapping):
         raise TemplateError(file, "variants", "must be a table of tables")
-    variants = {}
+    problems = Problems()
     for variant, overrides in raw.items():
         if not isinstance(overrides, Mapping) or not overrides:
-            raise TemplateError(file, f"variants.{variant}", "must override at least one name")
+            problems.add(file, f"variants.{variant}", "must override at least one name")
+            continue
         for name, value in overrides.items():
             if name not in names:
-                raise TemplateError(file, f"variants.{variant}.{name}",
-                                    f"is not a field or personalized slot ({sorted(names)})")
-            if not isinstance(value, str):
-                raise TemplateError(file, f"variants.{variant}.{name}", "must be text")
-        variants[variant] = dict(overrides)
-    return variants
+                problems.add(file, f"variants.{variant}.{name}",
+                             f"is not a field or personalized slot ({sorted(names)})")
+            elif not isinstance(value, str):
+                problems.add(file, f"variants.{variant}.{name}", "must be text")
+    problems.raise_if_any()
+    return {variant: dict(overrides) for variant, overrides in raw.items()}

@@ -12,39 +12,25 @@ from typing import Any
 
 import renderers
 
-from .errors import TemplateError
+from .errors import Problems, TemplateError
 from .fields import FieldDef, missing_required, parse_field, validate_values
-from .layouts import (
-    ImageLayout,
-    PdfLayout,
-    check_color,
-    check_keys,
-    parse_image_layout,
-    parse_pdf_layout,
-)
+from .layouts import ImageLayout, PdfLayout
 from .locales import LOCALE_TAG, Translation, check_complete, localize, parse_translation
+from .outputs import EmailExtras, manifest_text, parse_outputs
 from .rules import Rule, parse_rule, parse_variants
 from .validation import check_template_texts, check_translated_texts
-from .vocabulary import OUTPUTS, POST_PREFIX, tier_allows
+from .vocabulary import tier_allows
 
 SPEC_FORMAT = 1
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-IMAGE_OUTPUTS = ("png", "jpg")
 MANIFEST_KEYS = {"name", "description", "outputs", "tiers", "locked", "links", "fields",
                  "personalize", "variants", "email", "texts", "language"}
 LOCALES_DIR = "locales"
-EMAIL_KEYS = {"subject", "logo_backdrop", "preheader", "hero", "hero_alt"}
+# Manifest sections whose names later checks read; while one is refused, those checks wait.
+LOCALES_NEED = frozenset({"fields", "personalize", "variants", "texts"})
+TEXTS_NEED = LOCALES_NEED | {"links", "locked", "outputs"}
 FILES = {"manifest": "manifest.toml", "pdf": "pdf.toml", "image": "image.toml",
          "posts": "posts.toml", "mjml": "email.mjml", "text": "email.txt"}
-
-
-@dataclass(frozen=True)
-class EmailExtras:
-    """An email's preheader (Jinja text), hero picture and its alternative text."""
-
-    preheader: str = ""
-    hero: str = ""
-    hero_alt: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,31 +102,56 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise TemplateError(str(path), "syntax", str(exc)) from None
 
 
+def _read_text(path: Path) -> str:
+    """Text of a file, or empty when missing (validated later); naming it when it is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8") if path.is_file() else ""
+    except UnicodeDecodeError as exc:
+        raise TemplateError(str(path), "encoding", f"is not UTF-8 text ({exc.reason})") from None
+
+
 def load_template(folder: Path) -> Template:
-    """Load and validate templates/<slug>/ (manifest.toml plus output definitions)."""
+    """Load and validate templates/<slug>/ (manifest.toml plus output definitions).
+
+    Every problem of every file is reported at once (TemplateErrors when there are several). A
+    manifest.toml that is missing or not TOML stops at once: nothing else can be checked without it.
+    """
     folder = Path(folder)
     manifest = folder / FILES["manifest"]
     if not manifest.is_file():
         raise TemplateError(str(manifest), "manifest", "file is missing")
     spec: dict[str, Any] = {"format": SPEC_FORMAT, "slug": folder.name,
                             "manifest": _read_toml(manifest)}
-    for section in ("pdf", "image", "posts"):
-        if (folder / FILES[section]).is_file():
-            spec[section] = _read_toml(folder / FILES[section])
-    if (folder / FILES["mjml"]).is_file():
-        spec["email"] = {"mjml": (folder / FILES["mjml"]).read_text(encoding="utf-8"),
-                         "text": _read_optional(folder / FILES["text"])}
-    locales = sorted((folder / LOCALES_DIR).glob("*.toml"))
-    if locales:
-        spec["locales"] = {path.stem: _read_toml(path) for path in locales}
+    problems = Problems()
+    unreadable = _read_parts(folder, spec, problems)
     files = {section: str(folder / name) for section, name in FILES.items()}
     files["locales"] = str(folder / LOCALES_DIR)
-    return _build(spec, lambda name: (folder / name).read_bytes(), files, verify=False)
+    return _build(spec, lambda name: (folder / name).read_bytes(), files, verify=False,
+                  problems=problems, unreadable=unreadable)
 
 
-def _read_optional(path: Path) -> str:
-    """Text of a file, or empty when missing (validated later)."""
-    return path.read_text(encoding="utf-8") if path.is_file() else ""
+def _read_parts(folder: Path, spec: dict[str, Any], problems: Problems) -> frozenset[str]:
+    """Add each output definition and locale file to spec; returns the parts present but unreadable."""
+    unreadable = set()
+    for section in ("pdf", "image", "posts"):
+        if (folder / FILES[section]).is_file():
+            table = problems.attempt(_read_toml, folder / FILES[section])
+            if table is None:
+                unreadable.add(section)
+            else:
+                spec[section] = table
+    if (folder / FILES["mjml"]).is_file():
+        mjml, text = (problems.attempt(_read_text, folder / FILES[k]) for k in ("mjml", "text"))
+        if mjml is None or text is None:
+            unreadable.add("email")
+        else:
+            spec["email"] = {"mjml": mjml, "text": text}
+    locales = {path.stem: problems.attempt(_read_toml, path)
+               for path in sorted((folder / LOCALES_DIR).glob("*.toml"))}
+    if locales:
+        spec["locales"] = {tag: table for tag, table in locales.items() if table is not None}
+        unreadable |= {f"locale:{tag}" for tag, table in locales.items() if table is None}
+    return frozenset(unreadable)
 
 
 def template_from_spec(spec: Mapping[str, Any], resources: Callable[[str], bytes]) -> Template:
@@ -175,8 +186,9 @@ class _Resources:
             raise TemplateError(file, where, f"bad resource name {name!r}")
         try:
             data = self._read(name)
-        except (OSError, KeyError) as exc:
-            raise TemplateError(file, where, f"resource {name!r} not found ({exc})") from None
+        except (OSError, KeyError) as exc:  # an OSError's text would show the folder's path
+            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise TemplateError(file, where, f"resource {name!r} not found ({detail})") from None
         resource = renderers.Resource(name, data)
         if self._known is not None and self._known.get(name) != resource.sha256:
             raise TemplateError(file, where, f"resource {name!r} does not match its sha256")
@@ -184,50 +196,71 @@ class _Resources:
         return resource
 
 
-def _build(spec: dict, read, files: dict, verify: bool) -> Template:
-    """Validate every section of a spec dict and assemble the Template."""
+def _build(spec: dict, read, files: dict, verify: bool, problems: Problems | None = None,
+           unreadable: frozenset[str] = frozenset()) -> Template:
+    """Validate every section of a spec dict and assemble the Template, or raise every problem.
+
+    Independent checks all run and their problems are raised together (TemplateErrors): the
+    slug, each manifest key, each output definition (each page and frame of a layout) and each
+    locale file. Checks that read names the manifest declares (texts against fields, slots, links
+    and locked frames; locale files against the template's own texts) wait until what they read is
+    valid, or they would call a name unknown only because its definition was refused. A manifest
+    that is not a table stops at once. unreadable: parts present but not readable (already named).
+    """
+    problems = problems if problems is not None else Problems()
+    file = files["manifest"]
     slug = spec.get("slug", "")
     if not isinstance(slug, str) or not SLUG.match(slug):
-        raise TemplateError(files["manifest"], "slug", "must be lowercase letters, digits, '-'")
+        problems.add(file, "slug", "must be lowercase letters, digits, '-'")
     manifest = spec.get("manifest")
-    file = files["manifest"]
     if not isinstance(manifest, Mapping):
-        raise TemplateError(file, "manifest", "must be a table")
-    unknown = set(manifest) - MANIFEST_KEYS
-    if unknown:
-        raise TemplateError(file, sorted(unknown)[0], "unknown key")
+        problems.add(file, "manifest", "must be a table")
+        problems.raise_if_any()
+    for key in sorted(set(manifest) - MANIFEST_KEYS):
+        problems.add(file, key, "unknown key")
     resources = _Resources(read, spec.get("resources") if verify else None)
-    parts = _parse_outputs(spec, manifest, files, resources)
-    template = Template(slug=slug, resources=resources.loaded, raw=spec, **_parse_manifest(
-        manifest, file), **parts)
-    check_template_texts(template, files)
-    template = _with_translations(template, spec.get("locales", {}), files["locales"])
+    described = _parse_manifest(manifest, file, problems)
+    parts, complete = parse_outputs(spec, manifest, files, resources, problems, unreadable)
+    template = Template(slug=slug, resources=resources.loaded, raw=spec, **described, **parts)
+    if not _refused(problems, file, TEXTS_NEED):
+        problems.attempt(check_template_texts, template, files, complete)
+    if not _refused(problems, file, LOCALES_NEED):
+        template = _with_translations(template, spec.get("locales", {}), files["locales"],
+                                      problems, unreadable)
+    problems.raise_if_any()
     spec["resources"] = {n: r.sha256 for n, r in sorted(resources.loaded.items())}
     return template
 
 
-def _with_translations(template: Template, raw: Any, folder: str) -> Template:
-    """Parse and check locales/<tag>.toml: known texts, valid Jinja, complete languages."""
+def _refused(problems: Problems, file: str, sections: frozenset[str]) -> bool:
+    """Whether a problem was found in one of these sections of the manifest (file)."""
+    return any(e.file == file and re.split(r"[.\[]", e.field, maxsplit=1)[0] in sections
+               for e in problems.errors)
+
+
+def _with_translations(template: Template, raw: Any, folder: str, problems: Problems,
+                       unreadable: frozenset[str]) -> Template:
+    """Parse and check locales/<tag>.toml, each file on its own: known texts, valid Jinja,
+    complete languages."""
     if not isinstance(raw, Mapping):
-        raise TemplateError(folder, "locales", "must be a table of locale tables")
-    parsed = {}
+        problems.add(folder, "locales", "must be a table of locale tables")
+        return template
+    parsed, files = {}, {}
     for tag, table in raw.items():
         file = f"{folder}/{tag}.toml"
         if not isinstance(tag, str) or not LOCALE_TAG.match(tag.lower()):
-            raise TemplateError(file, "locale", f"{tag!r} is not a locale tag such as de or de-CH")
-        parsed[tag.lower()] = parse_translation(table, template, file)
-    for tag in parsed:
-        check_complete(tag, parsed, template, f"{folder}/{tag}.toml")
-        check_translated_texts(template, parsed[tag.lower()], file)
+            problems.add(file, "locale", f"{tag!r} is not a locale tag such as de or de-CH")
+            continue
+        translation = problems.attempt(parse_translation, table, template, file)
+        if translation is not None:
+            parsed[tag.lower()], files[tag.lower()] = translation, file
+    refused = {str(tag).lower() for tag in raw} - set(parsed)
+    refused |= {part.removeprefix("locale:").lower() for part in unreadable if part.startswith("locale:")}
+    for tag, translation in parsed.items():
+        if tag.partition("-")[0] not in refused:  # else its language file's problems say it all
+            problems.attempt(check_complete, tag, parsed, template, files[tag])
+        problems.attempt(check_translated_texts, template, translation, files[tag])
     return replace(template, translations=parsed)
-
-
-def _text(manifest: Mapping, key: str, file: str, required: bool = True) -> str:
-    """A text value of the manifest."""
-    value = manifest.get(key, "")
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise TemplateError(file, key, "must be non-empty text" if required else "must be text")
-    return value
 
 
 def _names(manifest: Mapping, key: str, file: str) -> tuple[str, ...]:
@@ -238,29 +271,36 @@ def _names(manifest: Mapping, key: str, file: str) -> tuple[str, ...]:
     return tuple(v.lower() if key == "tiers" else v for v in value)
 
 
-def _parse_manifest(manifest: Mapping, file: str) -> dict[str, Any]:
-    """Name, description, tiers, locked regions, links, fields, rules and variants."""
-    fields = manifest.get("fields", {})
-    rules = manifest.get("personalize", {})
-    if not isinstance(fields, Mapping) or not isinstance(rules, Mapping):
-        raise TemplateError(file, "fields" if not isinstance(fields, Mapping) else "personalize",
-                            "must be a table")
-    parsed_fields = tuple(parse_field(n, r, file) for n, r in fields.items())
-    parsed_rules = tuple(parse_rule(n, r, file) for n, r in rules.items())
-    clash = {f.name for f in parsed_fields} & {r.name for r in parsed_rules}
-    if clash:
-        raise TemplateError(file, f"personalize.{sorted(clash)[0]}", "is also an editable field")
-    names = {f.name for f in parsed_fields} | {r.name for r in parsed_rules}
-    variants = parse_variants(manifest.get("variants", {}), names, file)
+def _table(manifest: Mapping, key: str, file: str) -> Mapping:
+    """A table of the manifest (empty when absent)."""
+    value = manifest.get(key, {})
+    if not isinstance(value, Mapping):
+        raise TemplateError(file, key, "must be a table")
+    return value
+
+
+def _parse_manifest(manifest: Mapping, file: str, problems: Problems) -> dict[str, Any]:
+    """Name, description, tiers, locked regions, links, fields, rules and variants; each checked."""
+    fields = problems.attempt(_table, manifest, "fields", file, default={})
+    rules = problems.attempt(_table, manifest, "personalize", file, default={})
+    parsed_fields = [problems.attempt(parse_field, n, r, file) for n, r in fields.items()]
+    parsed_rules = [problems.attempt(parse_rule, n, r, file) for n, r in rules.items()]
+    for name in sorted(set(fields) & set(rules)):
+        problems.add(file, f"personalize.{name}", "is also an editable field")
+    # Declared names, refused ones too: a variant is not to blame for its field's definition.
+    variants = problems.attempt(parse_variants, manifest.get("variants", {}),
+                                set(fields) | set(rules), file, default={})
     return {
-        "name": _text(manifest, "name", file),
-        "description": _text(manifest, "description", file),
-        "tiers": _names(manifest, "tiers", file), "locked": _names(manifest, "locked", file),
-        "links": _parse_links(manifest.get("links", {}), file),
-        "fields": parsed_fields, "rules": parsed_rules,
+        "name": problems.attempt(manifest_text, manifest, "name", file, default=""),
+        "description": problems.attempt(manifest_text, manifest, "description", file, default=""),
+        "tiers": problems.attempt(_names, manifest, "tiers", file, default=()),
+        "locked": problems.attempt(_names, manifest, "locked", file, default=()),
+        "links": problems.attempt(_parse_links, manifest.get("links", {}), file, default=()),
+        "fields": tuple(f for f in parsed_fields if f is not None),
+        "rules": tuple(r for r in parsed_rules if r is not None),
         "variant_overrides": tuple((v, tuple(sorted(o.items()))) for v, o in variants.items()),
-        "texts": _named_texts(manifest.get("texts", {}), file),
-        "language": _language(manifest, file),
+        "texts": problems.attempt(_named_texts, manifest.get("texts", {}), file, default=()),
+        "language": problems.attempt(_language, manifest, file, default="en"),
     }
 
 
@@ -268,9 +308,11 @@ def _named_texts(raw: Any, file: str) -> tuple[tuple[str, str], ...]:
     """The manifest's [texts]: literal texts layouts and emails use as {{ texts.<name> }}."""
     if not isinstance(raw, Mapping):
         raise TemplateError(file, "texts", "must be a table of name = text")
+    problems = Problems()
     for name, value in raw.items():
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or not isinstance(value, str):
-            raise TemplateError(file, f"texts.{name}", "must be lowercase_name = text")
+            problems.add(file, f"texts.{name}", "must be lowercase_name = text")
+    problems.raise_if_any()
     return tuple(sorted(raw.items()))
 
 
@@ -286,65 +328,9 @@ def _parse_links(raw: Any, file: str) -> tuple[tuple[str, str], ...]:
     """Named link destinations (absolute http(s) URLs) that become tracked links."""
     if not isinstance(raw, Mapping):
         raise TemplateError(file, "links", "must be a table of name = URL")
+    problems = Problems()
     for name, url in raw.items():
         if not isinstance(url, str) or not re.match(r"^https?://[^\s]+$", url):
-            raise TemplateError(file, f"links.{name}", "must be an http(s) URL")
+            problems.add(file, f"links.{name}", "must be an http(s) URL")
+    problems.raise_if_any()
     return tuple(sorted(raw.items()))
-
-
-def _parse_outputs(spec: Mapping, manifest: Mapping, files: dict, resources) -> dict[str, Any]:
-    """Check outputs against the definitions present and parse each definition."""
-    file = files["manifest"]
-    outputs = manifest.get("outputs")
-    if (not isinstance(outputs, list) or not outputs or not all(isinstance(o, str) for o in outputs)
-            or len(set(outputs)) != len(outputs)):
-        raise TemplateError(file, "outputs", "must list distinct outputs")
-    parts: dict[str, Any] = {"outputs": tuple(outputs), "pdf": None, "image": None,
-                             "email": None, "posts": (), "email_extras": EmailExtras()}
-    for output in outputs:
-        _require_definition(output, spec, files)
-    if "pdf" in outputs:
-        parts["pdf"] = parse_pdf_layout(spec["pdf"], files["pdf"], resources)
-    if set(outputs) & set(IMAGE_OUTPUTS):
-        parts["image"] = parse_image_layout(spec["image"], files["image"], resources)
-    if "email" in outputs:
-        email = manifest.get("email", {})
-        if not isinstance(email, Mapping):
-            raise TemplateError(file, "email", "must be a table with a subject")
-        check_keys(email, EMAIL_KEYS, file, "email")
-        subject = _text(email, "subject", file)
-        parts["email"] = (spec["email"]["mjml"], spec["email"]["text"], subject)
-        parts["email_logo_backdrop"] = check_color(email.get("logo_backdrop", "#ffffff"), file,
-                                                   "email.logo_backdrop")
-        parts["email_extras"] = _email_extras(email, file, resources)
-    networks = [o.partition(":")[2] for o in outputs if o.startswith("post:")]
-    parts["posts"] = tuple((n, spec["posts"][n]["text"]) for n in networks)
-    return parts
-
-
-def _email_extras(email: Mapping, file: str, resources) -> EmailExtras:
-    """Preheader, hero picture (a resource of the template) and the hero's alternative text."""
-    preheader, hero = _text(email, "preheader", file, False), _text(email, "hero", file, False)
-    hero_alt = _text(email, "hero_alt", file, False)
-    if hero:
-        resources(hero, "email.hero", file)
-        if not hero_alt.strip():
-            raise TemplateError(file, "email.hero_alt", "a hero picture needs alternative text")
-    return EmailExtras(preheader, hero, hero_alt)
-
-
-def _require_definition(output: str, spec: Mapping, files: dict) -> None:
-    """Each output needs its definition file (and post networks their text)."""
-    needs = {"pdf": "pdf", "png": "image", "jpg": "image", "email": "email"}
-    if output in needs:
-        if needs[output] not in spec:
-            file = files["mjml" if output == "email" else needs[output]]
-            raise TemplateError(file, output, "output listed but its definition is missing")
-        return
-    network = output.removeprefix(POST_PREFIX)
-    if output not in OUTPUTS:
-        raise TemplateError(files["manifest"], "outputs",
-                            f"unknown output {output!r} (pdf, png, jpg, email, post:<network>)")
-    post = spec.get("posts", {}).get(network)
-    if not isinstance(post, Mapping) or not isinstance(post.get("text"), str):
-        raise TemplateError(files["posts"], f"{network}.text", "post text is missing")

@@ -9,7 +9,7 @@ from mjml import mjml2html
 
 import renderers
 
-from .errors import TemplateError
+from .errors import Problems, TemplateError
 from .texts import CONTEXT_NAMES, EMAIL_NAMES, check_no_bare_urls, check_text, referenced_names
 
 NAMED_TEXT = re.compile(r"texts\s*\.\s*(\w+)")
@@ -35,48 +35,58 @@ def _check_links(used: set[str], template: Template, file: str, where: str) -> N
         raise TemplateError(file, where, f"uses undeclared link destinations {sorted(missing)}")
 
 
-def _check_layouts(template: Template, files: dict, names: frozenset[str]) -> None:
-    """Frame texts and QR links in the print and image layouts."""
+def _check_layouts(template: Template, files: dict, names: frozenset[str], problems: Problems,
+                   check_locked: bool) -> None:
+    """Frame texts and QR links in the print and image layouts, each frame on its own."""
     editable = {f.name for f in template.fields}
     locked_seen = set()
     for section, where, page in _layout_pages(template):
         for index, frame in enumerate(page.frames):
-            spot = f"{where}[{index}]"
-            used = check_text(frame.text, names, files[section], f"{spot}.text")
-            check_no_bare_urls(frame.text, files[section], f"{spot}.text")
-            used |= {frame.link} if frame.link else set()
-            _check_links(used, template, files[section], spot)
+            problems.attempt(_check_frame, frame, template, files[section], f"{where}[{index}]",
+                             names)
             if frame.name in template.locked:
                 locked_seen.add(frame.name)
                 if referenced_names(frame.text) & editable:
-                    raise TemplateError(files[section], f"{spot}.text",
-                                        f"locked region {frame.name!r} uses an editable field")
+                    problems.add(files[section], f"{where}[{index}].text",
+                                 f"locked region {frame.name!r} uses an editable field")
     unknown = set(template.locked) - locked_seen
-    if unknown:
-        raise TemplateError(files["manifest"], "locked", f"no frames named {sorted(unknown)}")
+    if unknown and check_locked:
+        problems.add(files["manifest"], "locked", f"no frames named {sorted(unknown)}")
+
+
+def _check_frame(frame, template: Template, file: str, spot: str, names: frozenset[str]) -> None:
+    """A frame's text uses known names and no bare URL; its links are declared."""
+    used = check_text(frame.text, names, file, f"{spot}.text")
+    check_no_bare_urls(frame.text, file, f"{spot}.text")
+    used |= {frame.link} if frame.link else set()
+    _check_links(used, template, file, spot)
 
 
 def _check_email(template: Template, files: dict, names: frozenset[str]) -> None:
     """The MJML compiles, and both parts carry the unsubscribe link and postal address."""
     mjml, text, subject = template.email
     names = names | EMAIL_NAMES | renderers.EMAIL_RENDER_NAMES
-    used = check_text(mjml, names, files["mjml"], "body")
-    used |= check_text(text, names, files["text"], "body")
-    used |= check_text(subject, names - {"subject"}, files["manifest"], "email.subject")
+    problems = Problems()
     extras = template.email_extras
-    for key, value in (("preheader", extras.preheader), ("hero_alt", extras.hero_alt)):
-        used |= check_text(value, names, files["manifest"], f"email.{key}")
-    _check_links(used, template, files["mjml"], "body")
+    sources = [(mjml, files["mjml"], "body", names), (text, files["text"], "body", names),
+               (subject, files["manifest"], "email.subject", names - {"subject"}),
+               (extras.preheader, files["manifest"], "email.preheader", names),
+               (extras.hero_alt, files["manifest"], "email.hero_alt", names)]
+    used = set()
+    for source, file, where, allowed in sources:
+        used |= problems.attempt(check_text, source, allowed, file, where, default=set())
+    problems.attempt(_check_links, used, template, files["mjml"], "body")
     for source, file in ((mjml, files["mjml"]), (text, files["text"])):
         if source is text and not text.strip():
             continue  # no text part of its own: it is made from the HTML
         if "unsubscribe_url" not in source or "partner.address" not in source:
-            raise TemplateError(file, "footer", "must show {{ unsubscribe_url }} and "
-                                                "{{ partner.address }}")
+            problems.add(file, "footer", "must show {{ unsubscribe_url }} and "
+                                         "{{ partner.address }}")
     try:
         mjml2html(mjml, disable_comments=True)
     except Exception as exc:  # mjml-python raises its own error types
-        raise TemplateError(files["mjml"], "mjml", f"does not compile: {exc}") from None
+        problems.add(files["mjml"], "mjml", f"does not compile: {exc}")
+    problems.raise_if_any()
 
 
 def _names(template: Template) -> frozenset[str]:
@@ -104,22 +114,35 @@ def check_translated_texts(template: Template, translation: Translation, file: s
     entries += [(f"personalize.{n}", v) for n, d, values in translation.rules
                 for v in (d, *dict(values).values())]
     entries += [(f"variants.{v}.{n}", t) for v, pairs in translation.variants for n, t in pairs]
+    problems = Problems()
     for where, text in entries:
-        check_text(text, names, file, where)
-        check_no_bare_urls(text, file, where)
+        if problems.passes(check_text, text, names, file, where):
+            problems.attempt(check_no_bare_urls, text, file, where)
     if translation.subject:
-        check_text(translation.subject, (names | EMAIL_NAMES) - {"subject"}, file,
-                   "email.subject")
+        problems.attempt(check_text, translation.subject, (names | EMAIL_NAMES) - {"subject"},
+                         file, "email.subject")
+    problems.raise_if_any()
 
 
-def check_template_texts(template: Template, files: dict) -> None:
-    """Validate every text of the template against the names it may use."""
+def check_template_texts(template: Template, files: dict, check_locked: bool = True) -> None:
+    """Validate every text of the template against the names it may use, reporting them all.
+
+    check_locked: whether every layout parsed, so a locked region without its frame is an error.
+    """
     names = _names(template)
-    _check_named_texts(template, files)
-    _check_layouts(template, files, names)
+    problems = Problems()
+    problems.attempt(_check_named_texts, template, files)
+    _check_layouts(template, files, names, problems, check_locked)
     if template.email:
-        _check_email(template, files, names)
+        problems.attempt(_check_email, template, files, names)
     for network, text in template.posts:
-        used = check_text(text, names, files["posts"], f"{network}.text")
-        check_no_bare_urls(text, files["posts"], f"{network}.text")
-        _check_links(used, template, files["posts"], f"{network}.text")
+        problems.attempt(_check_post, template, files["posts"], network, text, names)
+    problems.raise_if_any()
+
+
+def _check_post(template: Template, file: str, network: str, text: str,
+                names: frozenset[str]) -> None:
+    """A post's text uses known names, no bare URL and declared links."""
+    used = check_text(text, names, file, f"{network}.text")
+    check_no_bare_urls(text, file, f"{network}.text")
+    _check_links(used, template, file, f"{network}.text")

@@ -30,10 +30,12 @@ MAX_UNPACKED_BYTES = 60 * 1024 * 1024  # every file unpacked, added up
 MAX_ENTRIES = 200
 MAX_RATIO = 100  # unpacked size per packed byte of one file: more is a zip bomb
 PREVIEW_WIDTH = 480
+OUTPUT_FILES = {"pdf": "pdf.toml", "png": "image.toml", "jpg": "image.toml", "email": "email.mjml"}
 
 
-def _bundle_error(field: str, message: str) -> InvalidInput:
-    return InvalidInput(message, {field: [message]})
+def _bundle_error(file: str, problem: str) -> InvalidInput:
+    """A refusal of the bundle as a whole ("bundle") or of one of its files, named."""
+    return InvalidInput(f"{file}: {problem}", {file: [problem]})
 
 
 def max_bundle_bytes() -> int:
@@ -59,13 +61,13 @@ def _entries(archive: zipfile.ZipFile) -> list[tuple[str, zipfile.ZipInfo]]:
         name = info.filename
         path = PurePosixPath(name)
         if "\\" in name or path.is_absolute() or ".." in path.parts or ":" in name:
-            raise _bundle_error(name, f"{name}: a path that leaves the bundle is refused")
+            raise _bundle_error(name, "a path that leaves the bundle is refused")
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise _bundle_error(name, f"{name}: links are refused; put the file itself in the bundle")
+            raise _bundle_error(name, "links are refused; put the file itself in the bundle")
         if info.is_dir():
             continue
         if info.file_size > MAX_RATIO * max(info.compress_size, 1) and info.file_size > 1024 * 1024:
-            raise _bundle_error(name, f"{name}: unpacks to {info.file_size} bytes from {info.compress_size}; "
+            raise _bundle_error(name, f"unpacks to {info.file_size} bytes from {info.compress_size}; "
                                       "a file this compressed is refused (zip bomb)")
         total += info.file_size
         if total > MAX_UNPACKED_BYTES:
@@ -95,23 +97,47 @@ def read_bundle(data: bytes, slug: str) -> campaigns.Template:
         folder = Path(tmp) / slug
         files = _strip_folder(_entries(archive))
         if "manifest.toml" not in {name for name, _ in files}:
-            raise _bundle_error("manifest.toml", "manifest.toml: the bundle has no manifest.toml at its top")
+            raise _bundle_error("manifest.toml", "the bundle has no manifest.toml at its top")
         for name, info in files:
             target = folder / name
             target.parent.mkdir(parents=True, exist_ok=True)
             with archive.open(info) as source:
                 content = source.read(info.file_size + 1)
             if len(content) != info.file_size:  # a header that lies about the size
-                raise _bundle_error(name, f"{name}: the file's size does not match the bundle's index")
+                raise _bundle_error(name, "the file's size does not match the bundle's index")
             target.write_bytes(content)
         try:
             tpl = campaigns.load_template(folder)
         except campaigns.TemplateError as exc:
-            where = exc.file.replace(str(folder) + "/", "").replace(str(folder), "bundle")
-            raise InvalidInput(f"{where}: {exc.field}: {exc.message}",
-                               {f"{where}: {exc.field}": [exc.message]}) from None
-    trial_render(tpl)
+            raise _template_refused(exc, folder) from None
+    _trial_render(tpl)
     return tpl
+
+
+def _template_refused(exc: campaigns.TemplateError, folder: Path) -> InvalidInput:
+    """Every problem the template check found, keyed "file: field" with the bundle's own paths."""
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        file = error.file.replace(str(folder) + "/", "").replace(str(folder), "bundle")
+        errors.setdefault(f"{file}: {error.field}", []).append(error.message)
+    if len(exc.errors) == 1:
+        key, [message] = next(iter(errors.items()))
+        return InvalidInput(f"{key}: {message}", errors)
+    return InvalidInput(f"the bundle has {len(exc.errors)} problems: {'; '.join(errors)}", errors)
+
+
+def _trial_render(tpl: campaigns.Template) -> None:
+    """The trial render of every output, a refusal named by the bundle file that defines the output."""
+    try:
+        trial_render(tpl)
+    except InvalidInput as exc:
+        errors = {}
+        for key, messages in exc.errors.items():
+            where = key.removeprefix("spec.")
+            output = where.split(".")[1] if where.startswith("outputs.") else ""
+            file = OUTPUT_FILES.get(output, "posts.toml" if output else "manifest.toml")
+            errors[f"{file}: {where}"] = messages
+        raise InvalidInput(exc.message, errors) from None
 
 
 def _draft_key(slug: str, sha: str) -> str:

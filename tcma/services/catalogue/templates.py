@@ -117,7 +117,10 @@ def publish_version(principal: Principal, slug: str, spec: dict[str, Any]) -> Te
     try:
         tpl = campaigns.template_from_spec(spec, _resource_reader(spec))
     except campaigns.TemplateError as exc:
-        raise InvalidInput(f"invalid template: {exc}", {f"spec.{exc.field}": [str(exc)]}) from None
+        errors: dict[str, list[str]] = {}
+        for error in exc.errors:
+            errors.setdefault(f"spec.{error.field}", []).append(str(error))
+        raise InvalidInput(f"invalid template: {exc}", errors) from None
     trial_render(tpl)
     version, created = _publish(tpl)
     if not created:

@@ -109,3 +109,25 @@ def test_partner_field_limits_are_enforced_naming_the_field(client):
                           json={"fields": {"contact_cta": "x" * 61}})
     assert response.status_code == 422
     assert "fields.contact_cta" in response.json["errors"]
+
+
+def test_a_spec_with_several_problems_is_refused_naming_every_one(client):
+    import_catalogue()
+    _, marketer = make_user("marketer")
+    spec = client.get("/api/v1/templates/social-card/versions/1", headers=marketer).json["spec"]
+    spec["manifest"]["tiers"] = "gold"
+    spec["image"]["layers"][1]["colour"] = "red"
+    del spec["locales"]["de"]["variants"]["b"]
+    response = client.post("/api/v1/templates/social-card/versions", headers=marketer, json={"spec": spec})
+    assert response.status_code == 422
+    errors = response.json["errors"]
+    assert errors["spec.tiers"] == ["spec:manifest: tiers: must be a list of names"]
+    assert errors["spec.canvas.layers[1]"][0].startswith(
+        "spec:image: canvas.layers[1]: unknown keys ['colour']; known: ['align', ")
+    assert errors["spec.variants.b.tagline"] == [
+        "spec:locales/de.toml: variants.b.tagline: not translated; a language file must translate "
+        "every text so no output mixes languages"]
+    assert len(errors) == 3
+    assert response.json["message"].startswith("invalid template: 3 problems:\n- spec:manifest: tiers:")
+    versions = client.get("/api/v1/templates/social-card/versions", headers=marketer).json
+    assert [v["version"] for v in versions] == [1]

@@ -9,13 +9,16 @@ import io
 import re
 import stat
 import zipfile
+from html import unescape
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from tcma.errors import InvalidInput
 from tcma.extensions import db
 from tcma.models import Customization, TemplateVersion
+from tcma.services.catalogue import bundles
 from tcma.services.catalogue.templates import get_version
 from tcma.storage import get_storage
 from tests.support.factories import make_partner
@@ -142,40 +145,101 @@ def zip_of(entries: dict[str, bytes], symlink: str | None = None) -> bytes:
 
 MANIFEST = (SOCIAL_CARD / "manifest.toml").read_bytes()
 
+def problems(html: str) -> list[tuple[str, str, str]]:
+    """The refusal's rows as the page shows them: (file, field, problem)."""
+    table = html[html.index('id="upload-errors"'):html.index("</table>")]
+    cell = r"<td[^>]*>(.*?)</td>"
+    rows = re.findall(rf"<tr>{cell}\s*{cell}\s*{cell}</tr>", table, re.S)
+    return [tuple(unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in row) for row in rows]
+
+
 REFUSALS = [
-    (b"not a zip at all", "the file is not a .zip bundle"),
+    (b"not a zip at all", ("bundle", "the whole file", "the file is not a .zip bundle")),
     (zip_of({"manifest.toml": MANIFEST, "../evil.txt": b"x"}),
-     "../evil.txt: a path that leaves the bundle is refused"),
+     ("../evil.txt", "the whole file", "a path that leaves the bundle is refused")),
     (zip_of({"manifest.toml": MANIFEST, "/etc/cron.d/x": b"x"}),
-     "/etc/cron.d/x: a path that leaves the bundle is refused"),
+     ("/etc/cron.d/x", "the whole file", "a path that leaves the bundle is refused")),
     (zip_of({"manifest.toml": MANIFEST}, symlink="card-bg.jpg"),
-     "card-bg.jpg: links are refused; put the file itself in the bundle"),
+     ("card-bg.jpg", "the whole file", "links are refused; put the file itself in the bundle")),
     (zip_of({"manifest.toml": MANIFEST, "bomb.bin": b"\0" * (30 * 2**20)}),
-     "bomb.bin: unpacks to 31457280 bytes from"),
-    (zip_of({"image.toml": b""}), "manifest.toml: the bundle has no manifest.toml at its top"),
-    (zip_of({f"f{i}.txt": b"" for i in range(201)}), "the bundle holds 201 files; at most 200 are allowed"),
+     ("bomb.bin", "the whole file", "unpacks to 31457280 bytes from")),
+    (zip_of({"image.toml": b""}),
+     ("manifest.toml", "the whole file", "the bundle has no manifest.toml at its top")),
+    (zip_of({f"f{i}.txt": b"" for i in range(201)}),
+     ("bundle", "the whole file", "the bundle holds 201 files; at most 200 are allowed")),
     (bundle(edit=lambda m: m.replace('type = "text"', 'type = "texty"')),
-     "manifest.toml: fields.tagline.type:"),
-    (bundle(edit=lambda m: "colour = 3\n" + m), "manifest.toml: colour: unknown key"),
+     ("manifest.toml", "fields.tagline.type",
+      "must be one of ('text', 'multiline', 'choice', 'email', 'phone')")),
+    (bundle(edit=lambda m: "colour = 3\n" + m), ("manifest.toml", "colour", "unknown key")),
     (bundle(edit=lambda m: m.replace('outputs = ["png", "jpg"]', 'outputs = ["png", "jpg", "pdf"]')),
-     "pdf.toml"),
-    (bundle(), "nothing changed: the bundle equals version 1"),
+     ("pdf.toml", "pdf", "output listed but its definition is missing")),
+    (bundle(), ("bundle", "the whole file", "nothing changed: the bundle equals version 1")),
 ]
 
 
-@pytest.mark.parametrize(("data", "message"), REFUSALS, ids=[
+@pytest.mark.parametrize(("data", "problem"), REFUSALS, ids=[
     "not-zip", "dotdot", "absolute", "symlink", "bomb", "no-manifest", "too-many", "bad-field-type",
     "unknown-key", "missing-part", "unchanged"])
-def test_each_refusal_is_named_and_nothing_changes(marketer_client, catalogue, app, data, message):
+def test_each_refusal_is_named_and_nothing_changes(marketer_client, catalogue, app, data, problem):
     before = versions()
     answer = upload(marketer_client, data)
     html = answer.get_data(as_text=True)
     assert answer.status_code in (409, 422), html
-    assert "The bundle was not accepted; nothing was changed:" in html
-    assert message.replace("'", "&#39;") in html, html[html.find("upload-errors"):][:600]
+    assert "The bundle was not accepted; nothing was changed: fix the problem below" in html
+    [(file, field, message)] = problems(html)
+    assert (file, field) == problem[:2] and message.startswith(problem[2]), problems(html)
     assert versions() == before
     draft = f"template-drafts/social-card/{hashlib.sha256(data).hexdigest()}.zip"
     assert not get_storage().exists(draft)
+
+
+def edited_bundle(edits: dict[str, tuple[str, str]], leave_out: str = "") -> bytes:
+    """The social card zipped with each named file's text replaced (old, new), one file left out."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(SOCIAL_CARD.rglob("*")):
+            name = str(path.relative_to(SOCIAL_CARD))
+            if path.is_file() and name != leave_out:
+                data = path.read_bytes()
+                if name in edits:
+                    old, new = edits[name]
+                    assert old in data.decode(), (name, old)
+                    data = data.decode().replace(old, new).encode()
+                archive.writestr(name, data)
+    return out.getvalue()
+
+
+def broken_in_three_files() -> bytes:
+    """The social card with a problem in each of three files, none caused by another."""
+    return edited_bundle({
+        "manifest.toml": ('locked = ["vendor-tag"]', 'locked = ["vendor-tag"]\ntiers = "gold"'),
+        "image.toml": ("  padding = 10\n", '  padding = 10\n  colour = "red"\n'),
+        "locales/de.toml": ('[variants.b]\ntagline = "In 30 Minuten live erleben"\n', ""),
+    }, leave_out="card-bg.jpg")
+
+
+THREE_FILES = [
+    ("manifest.toml", "tiers", "must be a list of names"),
+    ("image.toml", "canvas.background", "resource 'card-bg.jpg' not found (No such file or directory)"),
+    ("image.toml", "canvas.layers[1]", "unknown keys ['colour']; known: ['align', 'box', 'color', 'font', "
+     "'kind', 'leading', 'link', 'min_size', 'name', 'padding', 'picture', 'plate', 'plate_color', 'size', "
+     "'text', 'valign']"),
+    ("locales/de.toml", "variants.b.tagline",
+     "not translated; a language file must translate every text so no output mixes languages"),
+]
+
+
+def test_every_problem_of_a_bundle_is_listed_by_file_and_field(marketer_client, catalogue, app, tmp_path):
+    before = versions()
+    data = broken_in_three_files()
+    answer = upload(marketer_client, data)
+    html = answer.get_data(as_text=True)
+    (tmp_path / "refused.html").write_text(html)
+    assert answer.status_code == 422
+    assert "nothing was changed: fix the 4 problems below and upload it again." in html
+    assert problems(html) == THREE_FILES
+    assert versions() == before
+    assert not get_storage().exists(f"template-drafts/social-card/{hashlib.sha256(data).hexdigest()}.zip")
 
 
 @pytest.mark.parametrize("size", [11 * 2**20, 10 * 2**20 + 1], ids=["over-the-request-limit", "just-over"])
@@ -184,9 +248,32 @@ def test_an_oversize_bundle_is_refused(marketer_client, catalogue, size):
     answer = upload(marketer_client, b"PK" + b"\0" * (size - 2))
     html = answer.get_data(as_text=True)
     assert answer.status_code in (413, 422)
-    assert "bundle: the bundle is larger than the limit of 10 MiB; make its images smaller" in html
+    assert problems(html) == [("bundle", "the whole file",
+                               "the bundle is larger than the limit of 10 MiB; make its images smaller")]
     assert versions() == before
 
 
 def test_partners_cannot_upload(partner_client, catalogue):
     assert partner_client.get("/portal/catalogue/social-card").status_code in (403, 404)
+
+
+def test_the_service_names_every_problem_by_file_and_field(app):
+    with pytest.raises(InvalidInput) as refused:
+        bundles.read_bundle(broken_in_three_files(), "social-card")
+    assert refused.value.status == 422
+    assert refused.value.errors == {f"{file}: {field}": [message] for file, field, message in THREE_FILES}
+    assert refused.value.message == (
+        "the bundle has 4 problems: manifest.toml: tiers; image.toml: canvas.background; "
+        "image.toml: canvas.layers[1]; locales/de.toml: variants.b.tagline")
+
+
+def test_an_output_that_does_not_render_is_named_by_its_file(marketer_client, catalogue):
+    before = versions()
+    huge = edited_bundle({"image.toml": ('text = "{{ tagline }}"',
+                                         'text = "{{ partner.name|center(10000000) }}"')})
+    answer = upload(marketer_client, huge)
+    assert answer.status_code == 422
+    [(file, field, message)] = problems(answer.get_data(as_text=True))
+    assert (file, field) == ("image.toml", "outputs.png")
+    assert "may not build a value of more than 200000 characters" in message, message
+    assert versions() == before

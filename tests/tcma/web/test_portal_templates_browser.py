@@ -10,7 +10,7 @@ from pathlib import Path
 from tcma.services.catalogue.templates import import_catalogue
 from tests.support.factories import make_partner, make_taxonomy, make_user
 from tests.tcma.web.test_portal_browser import chromium_page
-from tests.tcma.web.test_portal_templates import bundle, with_subline
+from tests.tcma.web.test_portal_templates import THREE_FILES, broken_in_three_files, with_subline
 from tests.tcma.web.test_portal_workspace_browser import look, served, sign_in  # noqa: F401
 
 
@@ -27,13 +27,14 @@ def test_upload_preview_and_publish_a_template_version_in_chromium(app, served, 
         page.wait_for_url(f"{base}/portal/catalogue/social-card")
         look(page, shots, "template-upload")
 
-        broken = bundle(edit=lambda m: m.replace('type = "text"', 'type = "texty"'))
         page.get_by_label("Template bundle (.zip)").set_input_files(
-            {"name": "card.zip", "mimeType": "application/zip", "buffer": broken})
+            {"name": "card.zip", "mimeType": "application/zip", "buffer": broken_in_three_files()})
         page.get_by_role("button", name="Check the bundle").click()
         alert = page.get_by_role("alert")
-        assert "nothing was changed" in alert.inner_text()
-        assert "manifest.toml: fields.tagline.type:" in alert.inner_text()
+        assert "nothing was changed: fix the 4 problems below" in alert.inner_text()
+        rows = alert.get_by_role("row")
+        assert rows.first.inner_text().split("\t") == ["File", "Field", "Problem"]
+        assert [tuple(rows.nth(i).inner_text().split("\t")) for i in range(1, 5)] == THREE_FILES
         look(page, shots, "template-upload-refused")
 
         page.get_by_label("Template bundle (.zip)").set_input_files(
