@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import Row, case, or_, select, update
 
 from tcma.config import get_settings
 from tcma.connectors import (
@@ -195,8 +195,8 @@ def connect_account(principal: Principal, partner_id: int, network: str,
     return row
 
 
-def opened(row: SocialAccount) -> Account:
-    """The connector's view of a stored account, its credentials opened."""
+def opened(row: SocialAccount | Row[Any]) -> Account:
+    """The connector's view of a stored account (or a row with its columns), its credentials opened."""
     credentials = app_state().credentials.open(row.credentials) if row.credentials else {}
     return Account(network=row.network, base_url=row.base_url or "", handle=row.handle,
                    external_id=row.external_id, credentials=credentials)

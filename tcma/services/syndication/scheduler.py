@@ -29,7 +29,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, case, insert, or_, select, update
-from sqlalchemy.orm import joinedload
 
 from tcma.config import get_settings
 from tcma.connectors import (
@@ -44,7 +43,7 @@ from tcma.connectors import (
     Unsupported,
 )
 from tcma.extensions import db
-from tcma.models import Asset, PostAttempt, PostPlan, ScheduledPost, SocialAccount
+from tcma.models import Asset, Partner, PostAttempt, PostPlan, Render, ScheduledPost, SocialAccount
 from tcma.models.base import utcnow
 from tcma.queue import JobCall
 from tcma.services.syndication.accounts import HELD_AUTH, HELD_PAUSED, mark_needs_reconnect, opened
@@ -351,27 +350,49 @@ def _record_results(sent: list[tuple[int, datetime, Published | ConnectorError]]
 
 
 def _take(post_ids: list[int]) -> list[tuple[int, str, Any, Post]]:
-    """Lock the chunk's posts still claimed, hold or postpone those that cannot go now, mark the
-    rest `publishing` (one commit); answers (post id, network, opened account, what to send)."""
+    """Lock the part's posts still claimed, hold or postpone those that cannot go now, mark the
+    rest `publishing` (one commit); answers (post id, network, opened account, what to send).
+
+    Rows, not ORM objects: one joined statement for the posts, their accounts, partners and plans,
+    one for the renders they need (texts still to read, images), and a few bulk updates."""
     now = utcnow()
-    taken, accounts, texts = [], {}, []
-    posts = db.session.scalars(select(ScheduledPost).where(
-        ScheduledPost.id.in_(post_ids), ScheduledPost.status == "claimed",
-    ).order_by(ScheduledPost.id).with_for_update(of=ScheduledPost).options(  # one statement, joined
-        joinedload(ScheduledPost.account, innerjoin=True).joinedload(SocialAccount.partner, innerjoin=True),
-        joinedload(ScheduledPost.plan)))
-    with db.session.no_autoflush:  # the few held or postponed posts are written at the commit
-        for post in posts:
-            prepared = _prepare(post, now)
-            if prepared is None:
-                continue
-            if post.text != prepared.text:
-                texts.append({"b_id": post.id, "b_text": prepared.text})
-            account = post.account
-            if account.id not in accounts:  # an account's credentials are opened once a chunk
-                accounts[account.id] = opened(account)
-            taken.append((post.id, account.network, accounts[account.id], prepared))
-    if taken:  # the chunk in two statements, not one per post
+    post, account = ScheduledPost.__table__.c, SocialAccount.__table__.c
+    rows = db.session.execute(
+        select(post.id, post.text, post.asset_id, post.image_asset_id, post.idempotency_key, post.approved_at,
+               account.id.label("account_id"), account.network, account.base_url, account.handle,
+               account.external_id, account.credentials, account.needs_reconnect_since, account.is_active,
+               Partner.__table__.c.name.label("partner_name"), PostPlan.__table__.c.name.label("plan_name"))
+        .join(SocialAccount.__table__, account.id == post.social_account_id)
+        .join(Partner.__table__, Partner.__table__.c.id == account.partner_id)
+        .outerjoin(PostPlan.__table__, PostPlan.__table__.c.id == post.plan_id)
+        .where(post.id.in_(post_ids), post.status == "claimed")
+        .order_by(post.id).with_for_update(of=ScheduledPost.__table__)).all()
+    held: dict[str, list[int]] = {}
+    ready = []
+    for row in rows:
+        if row.needs_reconnect_since is not None or not row.is_active:
+            reason = HELD_AUTH if row.needs_reconnect_since is not None else HELD_PAUSED
+            held.setdefault(reason, []).append(row.id)
+        else:
+            ready.append(row)
+    renders = _renders([r.asset_id for r in ready if not r.text] + [r.image_asset_id for r in ready])
+    taken, accounts, texts, postponed = [], {}, [], []
+    for row in ready:
+        text = row.text or _render_text(renders.get(row.asset_id))
+        if text is None:  # the campaign's render of this partner's post has not finished yet
+            postponed.append(row.id)
+            continue
+        if row.text != text:
+            texts.append({"b_id": row.id, "b_text": text})
+        if row.account_id not in accounts:  # an account's credentials are opened once a part
+            accounts[row.account_id] = opened(row)
+        image = renders.get(row.image_asset_id)
+        alt = f"{row.partner_name}: {row.plan_name}" if row.plan_name is not None else ""
+        outgoing = Post(text=text, idempotency_key=row.idempotency_key, image=image[0] if image else None,
+                        image_type=image[1] if image else None, alt_text=alt[:1000])
+        taken.append((row.id, row.network, accounts[row.account_id], outgoing))
+    _hold_or_postpone(held, postponed, now)
+    if taken:  # the part in two statements, not one per post
         db.session.execute(update(ScheduledPost).where(ScheduledPost.id.in_([t[0] for t in taken])).values(
             status="publishing", attempts=ScheduledPost.attempts + 1, claimed_until=now + lease(),
         ), execution_options={"synchronize_session": False})
@@ -383,20 +404,36 @@ def _take(post_ids: list[int]) -> list[tuple[int, str, Any, Post]]:
     return taken
 
 
-def _prepare(post: ScheduledPost, now: datetime) -> Post | None:
-    """What to send for a claimed post; None when it is held or must wait (changed here, written at
-    the commit). The caller marks the posts it sends `publishing`."""
-    account: SocialAccount = post.account
-    if account.needs_reconnect_since is not None or not account.is_active:
-        reason = HELD_AUTH if account.needs_reconnect_since is not None else HELD_PAUSED
-        post.status, post.error, post.claimed_by, post.claimed_until = "held", reason, None, None
-        return None
-    text = post_text(post)
-    if text is None:  # the campaign's render of this partner's post has not finished yet
-        post.status, post.claimed_by, post.claimed_until = _waiting_state(post), None, None
-        post.next_attempt_at, post.error = now + RENDER_WAIT, "waiting for the post's render"
-        return None
-    return _outgoing(post, text)
+def _renders(asset_ids: list[int | None]) -> dict[int, tuple[bytes, str]]:
+    """The rendered bytes and media type of each done asset among `asset_ids` (one statement)."""
+    wanted = sorted({i for i in asset_ids if i is not None})
+    if not wanted:
+        return {}
+    asset, render = Asset.__table__.c, Render.__table__.c
+    found = db.session.execute(select(asset.id, render.storage_key, render.media_type)
+                               .join(Render.__table__, render.id == asset.render_id)
+                               .where(asset.id.in_(wanted), asset.status == "done")).all()
+    storage = app_state().storage
+    return {asset_id: (storage.get(key), media_type) for asset_id, key, media_type in found}
+
+
+def _render_text(found: tuple[bytes, str] | None) -> str | None:
+    return found[0].decode("utf-8").strip() if found else None
+
+
+def _hold_or_postpone(held: dict[str, list[int]], postponed: list[int], now: datetime) -> None:
+    """Hold the posts of accounts that need reconnecting or are paused (the reason as their error);
+    put posts whose text is still rendering back to waiting, to be looked at after RENDER_WAIT."""
+    for reason, ids in held.items():
+        db.session.execute(update(ScheduledPost).where(ScheduledPost.id.in_(ids)).values(
+            status="held", error=reason, claimed_by=None, claimed_until=None,
+        ), execution_options={"synchronize_session": False})
+    if postponed:
+        db.session.execute(update(ScheduledPost).where(ScheduledPost.id.in_(postponed)).values(
+            status=case((ScheduledPost.approved_at.is_not(None), "approved"), else_="scheduled"),
+            claimed_by=None, claimed_until=None, next_attempt_at=now + RENDER_WAIT,
+            error="waiting for the post's render",
+        ), execution_options={"synchronize_session": False})
 
 
 def _apply_published(post: ScheduledPost, started: datetime, published: Published, outcome: str) -> str:
