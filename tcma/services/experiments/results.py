@@ -1,11 +1,13 @@
-"""An experiment's numbers, read from the event rollups in one grouped query, and what they say.
+"""An experiment's numbers, read in one grouped query, and what they say.
 
 Metrics (machine activity never counts; its share per arm is reported):
 - click: human clicks per delivered item (a finished co-branded file, a published post, a send);
 - open: human opens per delivered email (a finished email render, a send);
 - reaction: likes, reposts and replies per published post;
 - download: downloads per partner.
-Only events recorded under one of the experiment's arms on or after its first day count.
+Only events recorded under one of the experiment's arms on or after its first day count: the
+experiment's running totals per partner (tcma.services.tracking.experiment_totals) hold exactly
+those, so results as of now read them; results up to a past day read the rollups of the days.
 With the partner as the unit, per-item metrics are ratio metrics analysed per partner by the delta
 method (a partner's items are not independent); downloads are a mean per partner. With the
 recipient as the unit (emails), each send is a unit and a unique click or open its conversion.
@@ -34,7 +36,7 @@ from campaigns.experiments import (
 )
 from campaigns.experiments.stats import estimate_effect
 from tcma.extensions import db
-from tcma.models import Asset, EventRollup, Experiment, ExperimentAssignment
+from tcma.models import Asset, EventRollup, Experiment, ExperimentAssignment, ExperimentPartnerTotal
 from tcma.models.base import utcnow
 
 # metric -> (numerator kinds, denominator kinds from rollups, denominator outputs from finished assets)
@@ -111,39 +113,35 @@ def _per(experiment: Experiment) -> tuple[int, str]:
     return PER[experiment.metric]
 
 
-def _kind_sum(kinds: tuple[str, ...], column: Any) -> Any:
+def _kind_sum(kinds: tuple[str, ...], column: Any, kind: Any = EventRollup.kind) -> Any:
     if not kinds:
         return literal(0)
-    return func.coalesce(func.sum(case((EventRollup.kind.in_(kinds), column), else_=0)), 0)
+    return func.coalesce(func.sum(case((kind.in_(kinds), column), else_=0)), 0)
 
 
 def _arm_sums(experiment: Experiment, until: date | None, stratum: str | None = None
               ) -> dict[str, dict[str, float]]:
-    """Per arm: units and the sums the statistics need, in one grouped query over the rollups."""
+    """Per arm: units and the sums the statistics need, in one grouped query.
+
+    Up to now they come from the experiment's running totals (a few rows per partner); up to a
+    past day, from the rollups of the days up to it.
+    """
     if experiment.unit == "recipient":
         return _recipient_sums(experiment, until)
     params = {"campaign_id": experiment.campaign_id, "experiment_id": experiment.id,
               "arms": [v.name for v in experiment.variants], "since": experiment.started_at.date(),
               "until": until or date.max, "stratum": stratum}
     names = ("units", "num", "num_sq", "den", "den_sq", "cross", "bots")
+    stmt = _partner_sums_statement(experiment.metric, stratum is not None, until is None)
     return {row[0]: dict(zip(names, (float(value or 0) for value in row[1:]), strict=True))
-            for row in db.session.execute(_partner_sums_statement(experiment.metric, stratum is not None),
-                                          params)}
+            for row in db.session.execute(stmt, params)}
 
 
 @functools.cache
-def _partner_sums_statement(metric: str, by_stratum: bool = False) -> Any:
+def _partner_sums_statement(metric: str, by_stratum: bool = False, from_totals: bool = True) -> Any:
     """The metric's grouped query, built once (its values are bound per call)."""
     numerator_kinds, denominator_kinds, outputs = METRIC_PARTS[metric]
-    rollups = (select(EventRollup.partner_id.label("partner_id"),
-                      _kind_sum(numerator_kinds, EventRollup.total).label("num"),
-                      _kind_sum(denominator_kinds, EventRollup.total).label("den"),
-                      _kind_sum(numerator_kinds, EventRollup.bots).label("bots"))
-               .where(EventRollup.campaign_id == bindparam("campaign_id"),
-                      EventRollup.kind.in_(numerator_kinds + denominator_kinds),
-                      EventRollup.variant.in_(bindparam("arms", expanding=True)),
-                      EventRollup.day >= bindparam("since"), EventRollup.day <= bindparam("until"))
-               .group_by(EventRollup.partner_id).subquery())
+    rollups = (_partner_totals if from_totals else _partner_rollups)(numerator_kinds, denominator_kinds)
     delivered = _delivered_assets(outputs)
     assigned = ExperimentAssignment
     num = cast(func.coalesce(rollups.c.num, 0), Float)
@@ -162,6 +160,31 @@ def _partner_sums_statement(metric: str, by_stratum: bool = False) -> Any:
     return stmt
 
 
+def _partner_totals(numerator_kinds: tuple[str, ...], denominator_kinds: tuple[str, ...]) -> Any:
+    """Per partner: the numerator, denominator and machines' numerator from the running totals."""
+    t = ExperimentPartnerTotal
+    return (select(t.partner_id.label("partner_id"),
+                   _kind_sum(numerator_kinds, t.total, t.kind).label("num"),
+                   _kind_sum(denominator_kinds, t.total, t.kind).label("den"),
+                   _kind_sum(numerator_kinds, t.bots, t.kind).label("bots"))
+            .where(t.experiment_id == bindparam("experiment_id"),
+                   t.kind.in_(numerator_kinds + denominator_kinds))
+            .group_by(t.partner_id).subquery())
+
+
+def _partner_rollups(numerator_kinds: tuple[str, ...], denominator_kinds: tuple[str, ...]) -> Any:
+    """Per partner: the same sums from the rollups of the experiment's days up to `until`."""
+    return (select(EventRollup.partner_id.label("partner_id"),
+                   _kind_sum(numerator_kinds, EventRollup.total).label("num"),
+                   _kind_sum(denominator_kinds, EventRollup.total).label("den"),
+                   _kind_sum(numerator_kinds, EventRollup.bots).label("bots"))
+            .where(EventRollup.campaign_id == bindparam("campaign_id"),
+                   EventRollup.kind.in_(numerator_kinds + denominator_kinds),
+                   EventRollup.variant.in_(bindparam("arms", expanding=True)),
+                   EventRollup.day >= bindparam("since"), EventRollup.day <= bindparam("until"))
+            .group_by(EventRollup.partner_id).subquery())
+
+
 def _delivered_assets(outputs: str | None) -> Any:
     """Finished renders per partner that count as delivered items (None: the metric counts none)."""
     if outputs is None:
@@ -176,16 +199,22 @@ def _delivered_assets(outputs: str | None) -> Any:
 def _recipient_sums(experiment: Experiment, until: date | None) -> dict[str, dict[str, float]]:
     """Per arm: sends as units, unique clicks or opens as conversions (recipient-level emails)."""
     numerator_kinds = METRIC_PARTS[experiment.metric][0]
-    stmt = (select(EventRollup.variant, _kind_sum(("send",), EventRollup.total),
-                   _kind_sum(numerator_kinds, EventRollup.uniques),
-                   _kind_sum(numerator_kinds, EventRollup.bots))
-            .where(EventRollup.campaign_id == experiment.campaign_id,
-                   EventRollup.kind.in_(("send", *numerator_kinds)),
-                   EventRollup.variant.in_([v.name for v in experiment.variants]),
-                   EventRollup.day >= experiment.started_at.date())
-            .group_by(EventRollup.variant))
-    if until is not None:
-        stmt = stmt.where(EventRollup.day <= until)
+    if until is None:
+        t = ExperimentPartnerTotal
+        stmt = (select(t.variant, _kind_sum(("send",), t.total, t.kind),
+                       _kind_sum(numerator_kinds, t.uniques, t.kind),
+                       _kind_sum(numerator_kinds, t.bots, t.kind))
+                .where(t.experiment_id == experiment.id, t.kind.in_(("send", *numerator_kinds)))
+                .group_by(t.variant))
+    else:
+        stmt = (select(EventRollup.variant, _kind_sum(("send",), EventRollup.total),
+                       _kind_sum(numerator_kinds, EventRollup.uniques),
+                       _kind_sum(numerator_kinds, EventRollup.bots))
+                .where(EventRollup.campaign_id == experiment.campaign_id,
+                       EventRollup.kind.in_(("send", *numerator_kinds)),
+                       EventRollup.variant.in_([v.name for v in experiment.variants]),
+                       EventRollup.day >= experiment.started_at.date(), EventRollup.day <= until)
+                .group_by(EventRollup.variant))
     out = {}
     for variant, sends, uniques, bots in db.session.execute(stmt):
         sends, uniques = float(sends or 0), float(uniques or 0)
