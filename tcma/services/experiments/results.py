@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from scipy import special
 from sqlalchemy import Float, bindparam, case, cast, func, literal, select
 
@@ -88,7 +89,11 @@ class Results:
 def experiment_results(experiment: Experiment, until: date | None = None, stratum: str | None = None
                        ) -> Results:
     """The experiment's results now (or up to and including day `until`; of one stratum's partners)."""
-    sums = _arm_sums(experiment, until, stratum)
+    return _results_of(experiment, _arm_sums(experiment, until, stratum))
+
+
+def _results_of(experiment: Experiment, sums: dict[str, dict[str, float]]) -> Results:
+    """The results of the per-arm sums: statistics, comparisons, SRM, machine shares, the sentence."""
     weights = [v.weight for v in experiment.variants]
     total_weight = sum(weights)
     arms = [_arm(experiment, name, weight / total_weight, sums.get(name))
@@ -311,21 +316,103 @@ def _percent(chance: float) -> str:
 
 
 def effect_over_time(experiment: Experiment, days: int = 60) -> list[dict[str, Any]]:
-    """The first treatment's cumulative effect and its always-valid interval at the end of each day."""
+    """The first treatment's cumulative effect and its always-valid interval at the end of each day.
+
+    Each day's numbers are those of `experiment_results(experiment, until=day)`, from one read of the
+    rollups per (partner, day) added up day by day (sums of whole numbers, so exactly the same).
+    """
     start = experiment.started_at.date()
     last = min(utcnow().date(), start + timedelta(days=days - 1))
     if experiment.status != "running" and experiment.decided_at is not None:
         last = min(last, experiment.decided_at.date())
+    if last < start:
+        return []
+    daily = _recipient_daily_sums if experiment.unit == "recipient" else _partner_daily_sums
     series = []
-    day = start
-    while day <= last:
-        results = experiment_results(experiment, until=day)
+    for day, sums in zip(_days(start, last), daily(experiment, start, last), strict=True):
+        results = _results_of(experiment, sums)
         comparison = results.comparisons[0] if results.comparisons else None
         if comparison is not None and comparison["effect"] is not None:
             series.append({"day": day, "effect": comparison["effect"] * results.per,
                            "ci": [None if end is None else end * results.per for end in comparison["ci"]]})
-        day += timedelta(days=1)
     return series
+
+
+def _days(start: date, last: date) -> list[date]:
+    return [start + timedelta(days=offset) for offset in range((last - start).days + 1)]
+
+
+def _partner_daily_sums(experiment: Experiment, start: date, last: date
+                        ) -> list[dict[str, dict[str, float]]]:
+    """Per day from `start` to `last`: the per-arm sums `_arm_sums` reads up to that day."""
+    numerator_kinds, denominator_kinds, outputs = METRIC_PARTS[experiment.metric]
+    arms = dict(db.session.execute(select(ExperimentAssignment.partner_id, ExperimentAssignment.variant)
+                                   .where(ExperimentAssignment.experiment_id == experiment.id)).all())
+    row_of = {partner_id: index for index, partner_id in enumerate(arms)}
+    width = (last - start).days + 1
+    num, den, bots = (np.zeros((len(arms), width)) for _ in range(3))
+    stmt = (select(EventRollup.partner_id, EventRollup.day,
+                   _kind_sum(numerator_kinds, EventRollup.total),
+                   _kind_sum(denominator_kinds, EventRollup.total),
+                   _kind_sum(numerator_kinds, EventRollup.bots))
+            .where(EventRollup.campaign_id == experiment.campaign_id,
+                   EventRollup.kind.in_(numerator_kinds + denominator_kinds),
+                   EventRollup.variant.in_([v.name for v in experiment.variants]),
+                   EventRollup.day >= start, EventRollup.day <= last)
+            .group_by(EventRollup.partner_id, EventRollup.day))
+    for partner_id, day, day_num, day_den, day_bots in db.session.execute(stmt):
+        if partner_id in row_of:
+            at = (row_of[partner_id], (day - start).days)
+            num[at], den[at], bots[at] = float(day_num or 0), float(day_den or 0), float(day_bots or 0)
+    num, den, bots = num.cumsum(axis=1), den.cumsum(axis=1), bots.cumsum(axis=1)
+    delivered = _delivered_per_partner(experiment, outputs)
+    if delivered:
+        den += np.array([float(delivered.get(partner_id, 0)) for partner_id in arms])[:, None]
+    masks = {name: np.array([arm == name for arm in arms.values()], dtype=bool)
+             for name in set(arms.values())}
+    out = []
+    for column in range(width):
+        sums = {}
+        for name, mask in masks.items():
+            n, d = num[mask, column], den[mask, column]
+            sums[name] = {"units": float(mask.sum()), "num": float(n.sum()), "num_sq": float((n * n).sum()),
+                          "den": float(d.sum()), "den_sq": float((d * d).sum()),
+                          "cross": float((n * d).sum()), "bots": float(bots[mask, column].sum())}
+        out.append(sums)
+    return out
+
+
+def _delivered_per_partner(experiment: Experiment, outputs: str | None) -> dict[int, int]:
+    """Finished renders per partner that count as delivered items (none for metrics without)."""
+    delivered = _delivered_assets(outputs)
+    if delivered is None:
+        return {}
+    return dict(db.session.execute(select(delivered.c.partner_id, delivered.c.delivered_items),
+                                   {"campaign_id": experiment.campaign_id}).all())
+
+
+def _recipient_daily_sums(experiment: Experiment, start: date, last: date
+                          ) -> list[dict[str, dict[str, float]]]:
+    """Per day from `start` to `last`: sends, unique conversions and machines per arm up to that day."""
+    numerator_kinds = METRIC_PARTS[experiment.metric][0]
+    stmt = (select(EventRollup.variant, EventRollup.day, _kind_sum(("send",), EventRollup.total),
+                   _kind_sum(numerator_kinds, EventRollup.uniques),
+                   _kind_sum(numerator_kinds, EventRollup.bots))
+            .where(EventRollup.campaign_id == experiment.campaign_id,
+                   EventRollup.kind.in_(("send", *numerator_kinds)),
+                   EventRollup.variant.in_([v.name for v in experiment.variants]),
+                   EventRollup.day >= start, EventRollup.day <= last)
+            .group_by(EventRollup.variant, EventRollup.day))
+    width = (last - start).days + 1
+    daily: dict[str, np.ndarray] = {}
+    for variant, day, sends, uniques, bots in db.session.execute(stmt):
+        daily.setdefault(variant, np.zeros((3, width)))[:, (day - start).days] = (
+            float(sends or 0), float(uniques or 0), float(bots or 0))
+    running = {variant: values.cumsum(axis=1) for variant, values in daily.items()}
+    return [{variant: {"units": float(values[0, column]),
+                       "num": float(min(values[1, column], values[0, column])),
+                       "bots": float(values[2, column])} for variant, values in running.items()}
+            for column in range(width)]
 
 
 def as_json(results: Results) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, text
 from tcma import create_app
 from tcma.extensions import db
 from tcma.models import Experiment, ExperimentPartnerTotal
-from tcma.services.experiments.results import as_json, experiment_results
+from tcma.services.experiments.results import as_json, effect_over_time, experiment_results
 from tcma.services.tracking.experiment_totals import rebuild_experiment_totals
 from tcma.services.tracking.ingest import write_events
 from tests.support.apps import base_config
@@ -161,3 +161,46 @@ def test_a_past_day_reads_the_rollups_of_the_days_up_to_it(app, client):
                                                                          - timedelta(days=1)).arms}
     now = {arm.name: arm.conversions for arm in experiment_results(stored).arms}
     assert yesterday == {"a": 3, "b": 0} and now == {"a": 7, "b": 5}
+
+
+def test_the_effect_over_time_is_each_days_results_up_to_it(app, client):
+    world, experiment, arms = launched_card_world(client, 20)
+    age(experiment["id"], 4)
+    for index, (partner_id, arm) in enumerate(sorted(arms.items())):
+        for days_ago in range(index % 3, 6):  # some partners start later; two days before the first
+            clicks = (index * 5 + days_ago) % 7 + 2 * (arm == "b")
+            add_rollup(world["campaign"], partner_id, arm, "click", clicks, bots=days_ago % 2,
+                       days_ago=days_ago)
+        add_rollup(world["campaign"], partner_id, arm, "post", 1 + index % 2, days_ago=index % 5)
+    stored = db.session.get(Experiment, experiment["id"])
+    expected = []
+    for days_ago in range(4, -1, -1):
+        day = date.today() - timedelta(days=days_ago)
+        results = experiment_results(stored, until=day)
+        comparison = results.comparisons[0]
+        if comparison["effect"] is not None:
+            expected.append({"day": day, "effect": comparison["effect"] * 100,
+                             "ci": [None if end is None else end * 100 for end in comparison["ci"]]})
+    assert len(expected) == 5
+    assert effect_over_time(stored) == expected
+
+
+def test_a_recipient_experiments_effect_over_time_is_each_days_results_up_to_it(app, client):
+    world, experiment, _ = launched_card_world(client, 2, unit="recipient", metric="click")
+    age(experiment["id"], 3)
+    partner = world["partners"][0].id
+    for days_ago, (sends, clicks) in enumerate([(100, 30), (120, 25), (90, 40), (80, 10), (50, 50)]):
+        add_rollup(world["campaign"], partner, "a", "send", sends, days_ago=days_ago)
+        add_rollup(world["campaign"], partner, "b", "send", sends + 10, days_ago=days_ago)
+        add_rollup(world["campaign"], partner, "a", "click", clicks, uniques=clicks // 2, bots=1,
+                   days_ago=days_ago)
+        add_rollup(world["campaign"], partner, "b", "click", clicks + 5, uniques=clicks // 2 + 4,
+                   days_ago=days_ago)
+    stored = db.session.get(Experiment, experiment["id"])
+    expected = []
+    for days_ago in range(3, -1, -1):
+        day = date.today() - timedelta(days=days_ago)
+        comparison = experiment_results(stored, until=day).comparisons[0]
+        expected.append({"day": day, "effect": comparison["effect"] * 100,
+                         "ci": [None if end is None else end * 100 for end in comparison["ci"]]})
+    assert effect_over_time(stored) == expected
