@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 from scipy import special
-from sqlalchemy import Float, bindparam, case, cast, func, literal, select
+from sqlalchemy import BigInteger, Float, bindparam, case, cast, func, literal, select
 
 from campaigns.experiments import (
     BetaBinomialTest,
@@ -351,19 +351,21 @@ def _partner_daily_sums(experiment: Experiment, start: date, last: date
     row_of = {partner_id: index for index, partner_id in enumerate(arms)}
     width = (last - start).days + 1
     num, den, bots = (np.zeros((len(arms), width)) for _ in range(3))
-    stmt = (select(EventRollup.partner_id, EventRollup.day,
-                   _kind_sum(numerator_kinds, EventRollup.total),
-                   _kind_sum(denominator_kinds, EventRollup.total),
-                   _kind_sum(numerator_kinds, EventRollup.bots))
+    parts = ((numerator_kinds, EventRollup.total), (denominator_kinds, EventRollup.total),
+             (numerator_kinds, EventRollup.bots))
+    whole = [cast(_kind_sum(kinds, column), BigInteger) for kinds, column in parts]  # not decimals
+    stmt = (select(EventRollup.partner_id, EventRollup.day, *whole)
             .where(EventRollup.campaign_id == experiment.campaign_id,
                    EventRollup.kind.in_(numerator_kinds + denominator_kinds),
                    EventRollup.variant.in_([v.name for v in experiment.variants]),
                    EventRollup.day >= start, EventRollup.day <= last)
             .group_by(EventRollup.partner_id, EventRollup.day))
-    for partner_id, day, day_num, day_den, day_bots in db.session.execute(stmt):
-        if partner_id in row_of:
-            at = (row_of[partner_id], (day - start).days)
-            num[at], den[at], bots[at] = float(day_num or 0), float(day_den or 0), float(day_bots or 0)
+    rows = db.session.connection().execute(stmt).all()
+    cells = np.array([(row_of[partner_id], (day - start).days, day_num, day_den, day_bots)
+                      for partner_id, day, day_num, day_den, day_bots in rows if partner_id in row_of],
+                     dtype=float).reshape(-1, 5)
+    at = (cells[:, 0].astype(int), cells[:, 1].astype(int))
+    num[at], den[at], bots[at] = cells[:, 2], cells[:, 3], cells[:, 4]
     num, den, bots = num.cumsum(axis=1), den.cumsum(axis=1), bots.cumsum(axis=1)
     delivered = _delivered_per_partner(experiment, outputs)
     if delivered:
