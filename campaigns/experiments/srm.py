@@ -6,7 +6,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy import stats as distributions
+import numpy as np
+from scipy import special
 
 from .stats import ExperimentError
 
@@ -37,8 +38,11 @@ def check_srm(units: Sequence[int], weights: Sequence[float] | None = None,
         return SrmResult(None, None, False,
                          f"an expected count is under {MIN_EXPECTED_COUNT} ({min(expected):g}): "
                          "too few units for the chi-square approximation")
-    chi2, p_value = distributions.chisquare(units, expected)
-    return SrmResult(float(chi2), float(p_value), bool(p_value < threshold))
+    # scipy.stats.chisquare's statistic and p-value to the last bit, without its ~0.5 ms of checks
+    observed, planned = np.asarray(units), np.asarray(expected, dtype=float)
+    chi2 = float(np.sum((observed - planned) ** 2 / planned))
+    p_value = float(special.chdtrc(len(units) - 1, chi2))
+    return SrmResult(chi2, p_value, bool(p_value < threshold))
 
 
 def check_weights(weights: Sequence[float], arms: int) -> None:

@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from campaigns.vocabulary import STATS_DIMENSIONS
 from tcma.config import get_settings
 from tcma.services.accounts.auth import OPERATOR
+from tcma.services.tracking.experiment_totals import rebuild_experiment_totals
 from tcma.services.tracking.ingest import flush_events, pending_events, ship_spooled_events
 from tcma.services.tracking.stats import StatsQuery, format_stats, query_stats
 from tcma.services.tracking.summaries import rebuild_dashboard_summaries
@@ -76,9 +77,12 @@ def stats_command(campaign_id: int | None, group_by: str, include_bots: bool) ->
 @events_cli.command("rebuild-summaries")
 @with_appcontext
 def rebuild_summaries_command() -> None:
-    """Recompute the programme dashboard's pre-summed tables from the event rollups."""
+    """Recompute the programme dashboard's pre-summed tables and the experiments' running totals
+    from the event rollups."""
     programme, partners = rebuild_dashboard_summaries()
-    click.echo(f"programme_daily_rollup: {programme} rows; partner_daily_engagement: {partners} rows")
+    experiments = rebuild_experiment_totals()
+    click.echo(f"programme_daily_rollup: {programme} rows; partner_daily_engagement: {partners} rows; "
+               f"experiment_partner_total: {experiments} rows")
 
 
 @click.command("flusher")

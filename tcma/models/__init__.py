@@ -11,7 +11,7 @@ from tcma.models.outbox import JobOutbox as JobOutbox
 from tcma.models.partner import BrandKit, Partner
 from tcma.models.scheduled_launch import ScheduledLaunch
 from tcma.models.social import OAuthConnection, PostAttempt, PostPlan, ScheduledPost, SocialAccount
-from tcma.models.summaries import PartnerDailyEngagement, ProgrammeDailyRollup
+from tcma.models.summaries import ExperimentPartnerTotal, PartnerDailyEngagement, ProgrammeDailyRollup
 from tcma.models.template import Customization, Template, TemplateVersion
 from tcma.models.tracking import Destination, Event, EventRollup, TrackedLink
 from tcma.models.user import ROLES, ApiToken, Invitation, User, WebSession
@@ -22,7 +22,7 @@ __all__ = [
     "ApiToken", "Asset", "Base", "BrandKit", "Campaign", "CampaignOutput", "Customization",
     "Destination", "Event", "EventRollup", "Experiment", "Invitation", "LaunchReview",
     "OAuthConnection", "OutboundMail", "ScheduledLaunch",
-    "ExperimentAssignment",
+    "ExperimentAssignment", "ExperimentPartnerTotal",
     "Partner", "PartnerDailyEngagement", "PostAttempt", "ProgrammeDailyRollup",
     "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
     "TemplateVersion", "Tier", "TrackedLink",

@@ -1,14 +1,15 @@
-"""Pre-summed copies of the event rollups that the programme dashboard reads instead of scanning them.
+"""Pre-summed copies of the event rollups that dashboards and experiments read instead of scanning them.
 
-Both are written beside the rollups, in the same transaction and from the same deltas
-(tcma.services.tracking.summaries), so they count each stored event exactly once as the rollups do.
+All are written beside the rollups, in the same transaction and from the same deltas
+(tcma.services.tracking.summaries and .experiment_totals), so they count each stored event exactly
+once as the rollups do.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tcma.models.base import Base
@@ -53,3 +54,24 @@ class PartnerDailyEngagement(Base):
     day: Mapped[date] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(primary_key=True)
     engagement: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ExperimentPartnerTotal(Base):
+    """Per experiment: the rollups added up per (partner, arm, kind) since the experiment's first day.
+
+    Only rollups of the experiment's campaign, recorded under one of its arms on or after the day
+    it started (its first day, UTC), count: exactly what its results read from the rollups, so an
+    analysis reads a few rows per partner by key instead of every day's. People (`total`,
+    `uniques`) and machines (`bots`) stay apart, as in the rollups.
+    """
+
+    __tablename__ = "experiment_partner_total"
+
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiment.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    partner_id: Mapped[int] = mapped_column(primary_key=True)
+    variant: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    uniques: Mapped[int] = mapped_column(BigInteger, default=0)
+    bots: Mapped[int] = mapped_column(BigInteger, default=0)

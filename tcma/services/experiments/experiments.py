@@ -30,6 +30,7 @@ from tcma.services.experiments.results import Results, as_json, experiment_resul
 from tcma.services.experiments.rollout import check_rollout, release_rest, start_rollout
 from tcma.services.launch.launches import get_campaign
 from tcma.services.scoping import require_vendor
+from tcma.services.tracking.experiment_totals import fill_experiment_totals
 from tcma.services.transaction import commit
 
 RULE_FIELDS = ("confidence", "min_sample", "min_runtime_days", "max_runtime_days", "max_machine_share_gap",
@@ -57,6 +58,7 @@ def create_experiment(principal: Principal, campaign_id: int, values: dict[str, 
     experiment.variants = [Variant(name=name, weight=weight) for name, weight in arms]
     db.session.add(experiment)
     db.session.flush()
+    fill_experiment_totals(db.session.connection(), experiment.id)  # today's events under its arms
     if rollout is not None:
         start_rollout(experiment, *rollout)
     if experiment.unit == "partner":

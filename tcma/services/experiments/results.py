@@ -1,11 +1,13 @@
-"""An experiment's numbers, read from the event rollups in one grouped query, and what they say.
+"""An experiment's numbers, read in one grouped query, and what they say.
 
 Metrics (machine activity never counts; its share per arm is reported):
 - click: human clicks per delivered item (a finished co-branded file, a published post, a send);
 - open: human opens per delivered email (a finished email render, a send);
 - reaction: likes, reposts and replies per published post;
 - download: downloads per partner.
-Only events recorded under one of the experiment's arms on or after its first day count.
+Only events recorded under one of the experiment's arms on or after its first day count: the
+experiment's running totals per partner (tcma.services.tracking.experiment_totals) hold exactly
+those, so results as of now read them; results up to a past day read the rollups of the days.
 With the partner as the unit, per-item metrics are ratio metrics analysed per partner by the delta
 method (a partner's items are not independent); downloads are a mean per partner. With the
 recipient as the unit (emails), each send is a unit and a unique click or open its conversion.
@@ -19,8 +21,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from scipy import stats as scipy_stats
-from sqlalchemy import Float, bindparam, case, cast, func, literal, select
+import numpy as np
+from scipy import special
+from sqlalchemy import BigInteger, Float, bindparam, case, cast, func, literal, select
 
 from campaigns.experiments import (
     BetaBinomialTest,
@@ -34,7 +37,7 @@ from campaigns.experiments import (
 )
 from campaigns.experiments.stats import estimate_effect
 from tcma.extensions import db
-from tcma.models import Asset, EventRollup, Experiment, ExperimentAssignment
+from tcma.models import Asset, EventRollup, Experiment, ExperimentAssignment, ExperimentPartnerTotal
 from tcma.models.base import utcnow
 
 # metric -> (numerator kinds, denominator kinds from rollups, denominator outputs from finished assets)
@@ -86,7 +89,11 @@ class Results:
 def experiment_results(experiment: Experiment, until: date | None = None, stratum: str | None = None
                        ) -> Results:
     """The experiment's results now (or up to and including day `until`; of one stratum's partners)."""
-    sums = _arm_sums(experiment, until, stratum)
+    return _results_of(experiment, _arm_sums(experiment, until, stratum))
+
+
+def _results_of(experiment: Experiment, sums: dict[str, dict[str, float]]) -> Results:
+    """The results of the per-arm sums: statistics, comparisons, SRM, machine shares, the sentence."""
     weights = [v.weight for v in experiment.variants]
     total_weight = sum(weights)
     arms = [_arm(experiment, name, weight / total_weight, sums.get(name))
@@ -111,39 +118,35 @@ def _per(experiment: Experiment) -> tuple[int, str]:
     return PER[experiment.metric]
 
 
-def _kind_sum(kinds: tuple[str, ...], column: Any) -> Any:
+def _kind_sum(kinds: tuple[str, ...], column: Any, kind: Any = EventRollup.kind) -> Any:
     if not kinds:
         return literal(0)
-    return func.coalesce(func.sum(case((EventRollup.kind.in_(kinds), column), else_=0)), 0)
+    return func.coalesce(func.sum(case((kind.in_(kinds), column), else_=0)), 0)
 
 
 def _arm_sums(experiment: Experiment, until: date | None, stratum: str | None = None
               ) -> dict[str, dict[str, float]]:
-    """Per arm: units and the sums the statistics need, in one grouped query over the rollups."""
+    """Per arm: units and the sums the statistics need, in one grouped query.
+
+    Up to now they come from the experiment's running totals (a few rows per partner); up to a
+    past day, from the rollups of the days up to it.
+    """
     if experiment.unit == "recipient":
         return _recipient_sums(experiment, until)
     params = {"campaign_id": experiment.campaign_id, "experiment_id": experiment.id,
               "arms": [v.name for v in experiment.variants], "since": experiment.started_at.date(),
               "until": until or date.max, "stratum": stratum}
     names = ("units", "num", "num_sq", "den", "den_sq", "cross", "bots")
+    stmt = _partner_sums_statement(experiment.metric, stratum is not None, until is None)
     return {row[0]: dict(zip(names, (float(value or 0) for value in row[1:]), strict=True))
-            for row in db.session.execute(_partner_sums_statement(experiment.metric, stratum is not None),
-                                          params)}
+            for row in db.session.execute(stmt, params)}
 
 
 @functools.cache
-def _partner_sums_statement(metric: str, by_stratum: bool = False) -> Any:
+def _partner_sums_statement(metric: str, by_stratum: bool = False, from_totals: bool = True) -> Any:
     """The metric's grouped query, built once (its values are bound per call)."""
     numerator_kinds, denominator_kinds, outputs = METRIC_PARTS[metric]
-    rollups = (select(EventRollup.partner_id.label("partner_id"),
-                      _kind_sum(numerator_kinds, EventRollup.total).label("num"),
-                      _kind_sum(denominator_kinds, EventRollup.total).label("den"),
-                      _kind_sum(numerator_kinds, EventRollup.bots).label("bots"))
-               .where(EventRollup.campaign_id == bindparam("campaign_id"),
-                      EventRollup.kind.in_(numerator_kinds + denominator_kinds),
-                      EventRollup.variant.in_(bindparam("arms", expanding=True)),
-                      EventRollup.day >= bindparam("since"), EventRollup.day <= bindparam("until"))
-               .group_by(EventRollup.partner_id).subquery())
+    rollups = (_partner_totals if from_totals else _partner_rollups)(numerator_kinds, denominator_kinds)
     delivered = _delivered_assets(outputs)
     assigned = ExperimentAssignment
     num = cast(func.coalesce(rollups.c.num, 0), Float)
@@ -162,6 +165,31 @@ def _partner_sums_statement(metric: str, by_stratum: bool = False) -> Any:
     return stmt
 
 
+def _partner_totals(numerator_kinds: tuple[str, ...], denominator_kinds: tuple[str, ...]) -> Any:
+    """Per partner: the numerator, denominator and machines' numerator from the running totals."""
+    t = ExperimentPartnerTotal
+    return (select(t.partner_id.label("partner_id"),
+                   _kind_sum(numerator_kinds, t.total, t.kind).label("num"),
+                   _kind_sum(denominator_kinds, t.total, t.kind).label("den"),
+                   _kind_sum(numerator_kinds, t.bots, t.kind).label("bots"))
+            .where(t.experiment_id == bindparam("experiment_id"),
+                   t.kind.in_(numerator_kinds + denominator_kinds))
+            .group_by(t.partner_id).subquery())
+
+
+def _partner_rollups(numerator_kinds: tuple[str, ...], denominator_kinds: tuple[str, ...]) -> Any:
+    """Per partner: the same sums from the rollups of the experiment's days up to `until`."""
+    return (select(EventRollup.partner_id.label("partner_id"),
+                   _kind_sum(numerator_kinds, EventRollup.total).label("num"),
+                   _kind_sum(denominator_kinds, EventRollup.total).label("den"),
+                   _kind_sum(numerator_kinds, EventRollup.bots).label("bots"))
+            .where(EventRollup.campaign_id == bindparam("campaign_id"),
+                   EventRollup.kind.in_(numerator_kinds + denominator_kinds),
+                   EventRollup.variant.in_(bindparam("arms", expanding=True)),
+                   EventRollup.day >= bindparam("since"), EventRollup.day <= bindparam("until"))
+            .group_by(EventRollup.partner_id).subquery())
+
+
 def _delivered_assets(outputs: str | None) -> Any:
     """Finished renders per partner that count as delivered items (None: the metric counts none)."""
     if outputs is None:
@@ -176,16 +204,22 @@ def _delivered_assets(outputs: str | None) -> Any:
 def _recipient_sums(experiment: Experiment, until: date | None) -> dict[str, dict[str, float]]:
     """Per arm: sends as units, unique clicks or opens as conversions (recipient-level emails)."""
     numerator_kinds = METRIC_PARTS[experiment.metric][0]
-    stmt = (select(EventRollup.variant, _kind_sum(("send",), EventRollup.total),
-                   _kind_sum(numerator_kinds, EventRollup.uniques),
-                   _kind_sum(numerator_kinds, EventRollup.bots))
-            .where(EventRollup.campaign_id == experiment.campaign_id,
-                   EventRollup.kind.in_(("send", *numerator_kinds)),
-                   EventRollup.variant.in_([v.name for v in experiment.variants]),
-                   EventRollup.day >= experiment.started_at.date())
-            .group_by(EventRollup.variant))
-    if until is not None:
-        stmt = stmt.where(EventRollup.day <= until)
+    if until is None:
+        t = ExperimentPartnerTotal
+        stmt = (select(t.variant, _kind_sum(("send",), t.total, t.kind),
+                       _kind_sum(numerator_kinds, t.uniques, t.kind),
+                       _kind_sum(numerator_kinds, t.bots, t.kind))
+                .where(t.experiment_id == experiment.id, t.kind.in_(("send", *numerator_kinds)))
+                .group_by(t.variant))
+    else:
+        stmt = (select(EventRollup.variant, _kind_sum(("send",), EventRollup.total),
+                       _kind_sum(numerator_kinds, EventRollup.uniques),
+                       _kind_sum(numerator_kinds, EventRollup.bots))
+                .where(EventRollup.campaign_id == experiment.campaign_id,
+                       EventRollup.kind.in_(("send", *numerator_kinds)),
+                       EventRollup.variant.in_([v.name for v in experiment.variants]),
+                       EventRollup.day >= experiment.started_at.date(), EventRollup.day <= until)
+                .group_by(EventRollup.variant))
     out = {}
     for variant, sends, uniques, bots in db.session.execute(stmt):
         sends, uniques = float(sends or 0), float(uniques or 0)
@@ -243,7 +277,7 @@ def _chance_to_win(experiment: Experiment, control: ArmResult, arm: ArmResult, e
     if isinstance(control.statistic, ProportionStatistic):
         test = BetaBinomialTest(control.statistic, arm.statistic, difference="absolute")
         return test.result().chance_to_win
-    return float(scipy_stats.norm.cdf(estimate.estimate / estimate.stddev))
+    return float(special.ndtr(estimate.estimate / estimate.stddev))  # the normal cdf, as scipy.stats.norm
 
 
 def _finite(value: float | None) -> float | None:
@@ -282,21 +316,105 @@ def _percent(chance: float) -> str:
 
 
 def effect_over_time(experiment: Experiment, days: int = 60) -> list[dict[str, Any]]:
-    """The first treatment's cumulative effect and its always-valid interval at the end of each day."""
+    """The first treatment's cumulative effect and its always-valid interval at the end of each day.
+
+    Each day's numbers are those of `experiment_results(experiment, until=day)`, from one read of the
+    rollups per (partner, day) added up day by day (sums of whole numbers, so exactly the same).
+    """
     start = experiment.started_at.date()
     last = min(utcnow().date(), start + timedelta(days=days - 1))
     if experiment.status != "running" and experiment.decided_at is not None:
         last = min(last, experiment.decided_at.date())
+    if last < start:
+        return []
+    daily = _recipient_daily_sums if experiment.unit == "recipient" else _partner_daily_sums
     series = []
-    day = start
-    while day <= last:
-        results = experiment_results(experiment, until=day)
+    for day, sums in zip(_days(start, last), daily(experiment, start, last), strict=True):
+        results = _results_of(experiment, sums)
         comparison = results.comparisons[0] if results.comparisons else None
         if comparison is not None and comparison["effect"] is not None:
             series.append({"day": day, "effect": comparison["effect"] * results.per,
                            "ci": [None if end is None else end * results.per for end in comparison["ci"]]})
-        day += timedelta(days=1)
     return series
+
+
+def _days(start: date, last: date) -> list[date]:
+    return [start + timedelta(days=offset) for offset in range((last - start).days + 1)]
+
+
+def _partner_daily_sums(experiment: Experiment, start: date, last: date
+                        ) -> list[dict[str, dict[str, float]]]:
+    """Per day from `start` to `last`: the per-arm sums `_arm_sums` reads up to that day."""
+    numerator_kinds, denominator_kinds, outputs = METRIC_PARTS[experiment.metric]
+    arms = dict(db.session.execute(select(ExperimentAssignment.partner_id, ExperimentAssignment.variant)
+                                   .where(ExperimentAssignment.experiment_id == experiment.id)).all())
+    row_of = {partner_id: index for index, partner_id in enumerate(arms)}
+    width = (last - start).days + 1
+    num, den, bots = (np.zeros((len(arms), width)) for _ in range(3))
+    parts = ((numerator_kinds, EventRollup.total), (denominator_kinds, EventRollup.total),
+             (numerator_kinds, EventRollup.bots))
+    whole = [cast(_kind_sum(kinds, column), BigInteger) for kinds, column in parts]  # not decimals
+    stmt = (select(EventRollup.partner_id, EventRollup.day, *whole)
+            .where(EventRollup.campaign_id == experiment.campaign_id,
+                   EventRollup.kind.in_(numerator_kinds + denominator_kinds),
+                   EventRollup.variant.in_([v.name for v in experiment.variants]),
+                   EventRollup.day >= start, EventRollup.day <= last)
+            .group_by(EventRollup.partner_id, EventRollup.day))
+    rows = db.session.connection().execute(stmt).all()
+    cells = np.array([(row_of[partner_id], (day - start).days, day_num, day_den, day_bots)
+                      for partner_id, day, day_num, day_den, day_bots in rows if partner_id in row_of],
+                     dtype=float).reshape(-1, 5)
+    at = (cells[:, 0].astype(int), cells[:, 1].astype(int))
+    num[at], den[at], bots[at] = cells[:, 2], cells[:, 3], cells[:, 4]
+    num, den, bots = num.cumsum(axis=1), den.cumsum(axis=1), bots.cumsum(axis=1)
+    delivered = _delivered_per_partner(experiment, outputs)
+    if delivered:
+        den += np.array([float(delivered.get(partner_id, 0)) for partner_id in arms])[:, None]
+    masks = {name: np.array([arm == name for arm in arms.values()], dtype=bool)
+             for name in set(arms.values())}
+    out = []
+    for column in range(width):
+        sums = {}
+        for name, mask in masks.items():
+            n, d = num[mask, column], den[mask, column]
+            sums[name] = {"units": float(mask.sum()), "num": float(n.sum()), "num_sq": float((n * n).sum()),
+                          "den": float(d.sum()), "den_sq": float((d * d).sum()),
+                          "cross": float((n * d).sum()), "bots": float(bots[mask, column].sum())}
+        out.append(sums)
+    return out
+
+
+def _delivered_per_partner(experiment: Experiment, outputs: str | None) -> dict[int, int]:
+    """Finished renders per partner that count as delivered items (none for metrics without)."""
+    delivered = _delivered_assets(outputs)
+    if delivered is None:
+        return {}
+    return dict(db.session.execute(select(delivered.c.partner_id, delivered.c.delivered_items),
+                                   {"campaign_id": experiment.campaign_id}).all())
+
+
+def _recipient_daily_sums(experiment: Experiment, start: date, last: date
+                          ) -> list[dict[str, dict[str, float]]]:
+    """Per day from `start` to `last`: sends, unique conversions and machines per arm up to that day."""
+    numerator_kinds = METRIC_PARTS[experiment.metric][0]
+    stmt = (select(EventRollup.variant, EventRollup.day, _kind_sum(("send",), EventRollup.total),
+                   _kind_sum(numerator_kinds, EventRollup.uniques),
+                   _kind_sum(numerator_kinds, EventRollup.bots))
+            .where(EventRollup.campaign_id == experiment.campaign_id,
+                   EventRollup.kind.in_(("send", *numerator_kinds)),
+                   EventRollup.variant.in_([v.name for v in experiment.variants]),
+                   EventRollup.day >= start, EventRollup.day <= last)
+            .group_by(EventRollup.variant, EventRollup.day))
+    width = (last - start).days + 1
+    daily: dict[str, np.ndarray] = {}
+    for variant, day, sends, uniques, bots in db.session.execute(stmt):
+        daily.setdefault(variant, np.zeros((3, width)))[:, (day - start).days] = (
+            float(sends or 0), float(uniques or 0), float(bots or 0))
+    running = {variant: values.cumsum(axis=1) for variant, values in daily.items()}
+    return [{variant: {"units": float(values[0, column]),
+                       "num": float(min(values[1, column], values[0, column])),
+                       "bots": float(values[2, column])} for variant, values in running.items()}
+            for column in range(width)]
 
 
 def as_json(results: Results) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from tcma.models import Event, EventRollup, TrackedLink
 from tcma.models.base import insert_for
 from tcma.queue import get_queue
 from tcma.services.tracking import bots
+from tcma.services.tracking.experiment_totals import add_to_experiment_totals
 from tcma.services.tracking.summaries import add_to_dashboard_summaries
 from tcma.state import app_state
 
@@ -301,6 +302,7 @@ def _apply_rollups(conn: Connection, deltas: Deltas) -> None:
     })
     conn.execute(stmt, rows)
     add_to_dashboard_summaries(conn, rows)  # the programme dashboard's pre-summed tables
+    add_to_experiment_totals(conn, rows)  # each experiment's running totals per partner
 
 
 def _when(epoch: float) -> datetime:

@@ -27,6 +27,17 @@ def test_unequal_weights_match_scipy_chisquare():
     assert result.flagged is False
 
 
+@pytest.mark.parametrize(("units", "weights"), [([480, 530, 1010], [1, 1, 2]), ([1000, 1200], [0.5, 0.5]),
+                                               ([4987321, 5012679], [1, 1]), ([7, 12, 30, 1], [1, 3, 3, 1])])
+def test_chi_square_and_p_value_are_scipys_to_the_last_bit(units, weights):
+    from scipy import stats
+
+    expected = [sum(units) * weight / sum(weights) for weight in weights]
+    chi2, p_value = stats.chisquare(units, expected)
+    result = check_srm(units, weights)
+    assert (result.chi2, result.p_value) == (float(chi2), float(p_value))
+
+
 def test_threshold_decides_the_flag():
     assert check_srm([1000, 1200], [1, 1], threshold=0.00001).flagged is False
     assert check_srm([1000, 1100], [1, 1], threshold=0.05).flagged is True

@@ -10,6 +10,7 @@ from tcma.extensions import db
 from tcma.models import EventRollup, Experiment
 from tcma.models.base import utcnow
 from tcma.services.catalogue.templates import import_catalogue
+from tcma.services.tracking.experiment_totals import add_to_experiment_totals, fill_experiment_totals
 from tests.support.factories import make_partner, make_taxonomy, make_user
 from tests.support.launch import launch
 
@@ -56,17 +57,21 @@ def start_experiment(client, world, **overrides) -> dict:
 
 def add_rollup(campaign_id: int, partner_id: int, variant: str, kind: str, total: int, bots: int = 0,
                days_ago: int = 0, uniques: int | None = None) -> None:
-    """One rollup row, as the flusher writes them."""
-    db.session.add(EventRollup(campaign_id=campaign_id, asset_id=0, variant=variant, partner_id=partner_id,
-                               channel="", day=date.today() - timedelta(days=days_ago), kind=kind,
-                               total=total, uniques=total if uniques is None else uniques, bots=bots))
+    """One rollup row, added to the experiments' running totals as the event writer does."""
+    row = {"campaign_id": campaign_id, "asset_id": 0, "variant": variant, "partner_id": partner_id,
+           "channel": "", "day": date.today() - timedelta(days=days_ago), "kind": kind, "total": total,
+           "uniques": total if uniques is None else uniques, "bots": bots}
+    db.session.add(EventRollup(**row))
+    add_to_experiment_totals(db.session.connection(), [row])
     db.session.commit()
 
 
 def age(experiment_id: int, days: float) -> None:
-    """Pretend the experiment started `days` ago."""
+    """Pretend the experiment started `days` ago (its running totals recomputed for the new first day)."""
     experiment = db.session.get(Experiment, experiment_id)
     experiment.started_at = utcnow() - timedelta(days=days)
+    db.session.flush()
+    fill_experiment_totals(db.session.connection(), experiment_id)
     db.session.commit()
 
 
