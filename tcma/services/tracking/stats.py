@@ -13,10 +13,11 @@ too, beside the id): the same names the dashboards show.
 `count` is people's events (bots added only with include_bots), `uniques` counts one per visitor
 per unique window per day, `bots` is what was flagged and `bot_share` = bots / all events.
 
-A vendor's question whose filters and grouping are all among programme_daily_rollup's dimensions
-(day, kind, channel, variant, campaign) is summed from that table (kept by the same writes, a few
-thousand rows) instead of the event rollups (11 M rows at the design's size): the same sums of the
-same people's events, uniques and bots.
+A vendor's question about the whole programme, grouped by and filtered on programme_daily_rollup's
+dimensions only (day, kind, channel, variant, campaign; no campaign filter: the rollups' covering
+index reads one campaign's rows faster) is summed from that table (kept by the same writes, about a
+tenth of the rows) instead of the event rollups (11 M rows at the design's size): the same sums of
+the same people's events, uniques and bots.
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ from tcma.services.scoping import scope_select
 FILTERS = ("campaign_id", "partner_id", "asset_id", "variant", "channel", "kind")
 NAMED = {"campaign_id": ("campaign_name", Campaign), "partner_id": ("partner_name", Partner)}
 MEASURES = ("count", "uniques", "bots", "bot_share")
-# What programme_daily_rollup can answer: its dimensions, and the filters on them.
+# What programme_daily_rollup answers: its dimensions, and filters that leave most of the programme
+# (one campaign's rows come faster from ix_event_rollup_campaign_kind, which holds every measure).
 PROGRAMME_DIMENSIONS = frozenset({"day", "kind", "channel", "variant", "campaign_id"})
-PROGRAMME_FILTERS = ("campaign_id", "variant", "channel", "kind")
+PROGRAMME_FILTERS = ("variant", "channel", "kind")
 
 
 @dataclass
