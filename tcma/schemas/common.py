@@ -49,7 +49,7 @@ BAD_CURSOR = "not a cursor of this list: pass the `next` of its previous page"
 PAGE_OR_AFTER = "give page or after, not both"
 
 
-class Cursor(fields.Field):
+class Cursor(fields.String):
     """An opaque cursor: the sort key of a page's last row, as url-safe base64 of a JSON list.
 
     Loading checks the key's shape against `kinds` (int or datetime, in sort order) and answers a
