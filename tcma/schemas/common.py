@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -70,7 +70,7 @@ class Cursor(fields.String):
             if not isinstance(parts, list) or len(parts) != len(self.kinds):
                 raise ValueError(parts)
             return tuple(_key_part(part, kind) for part, kind in zip(parts, self.kinds, strict=True))
-        except (ValueError, TypeError, UnicodeError, binascii.Error) as exc:
+        except (ValueError, TypeError, OverflowError, UnicodeError, binascii.Error) as exc:
             raise ValidationError(BAD_CURSOR) from exc
 
 
@@ -82,14 +82,13 @@ def encode_cursor(key: tuple[Any, ...]) -> str:
 
 
 def _key_part(part: Any, kind: type) -> Any:
-    if kind is int and isinstance(part, int) and not isinstance(part, bool):
-        validate.Range(min=0, max=MAX_DATABASE_ID)(part)
+    if kind is int and isinstance(part, int) and not isinstance(part, bool) and 0 <= part <= MAX_DATABASE_ID:
         return part
     if kind is datetime and isinstance(part, str):
         moment = datetime.fromisoformat(part)
         if moment.tzinfo is None:
             raise ValueError(part)
-        return moment
+        return moment.astimezone(UTC)  # out of range in UTC (year 1 or 9999 elsewhere): OverflowError
     raise ValueError(part)
 
 

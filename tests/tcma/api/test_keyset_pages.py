@@ -12,6 +12,7 @@ from sqlalchemy import text
 from tcma import create_app
 from tcma.extensions import db
 from tcma.models import Asset, ScheduledPost, SocialAccount
+from tcma.schemas.common import encode_cursor
 from tests.support.apps import app_on, base_config
 from tests.support.factories import make_partner, make_taxonomy, make_user
 from tests.tcma.insights.history import template
@@ -105,7 +106,10 @@ def test_a_bad_cursor_or_a_cursor_beside_a_page_is_refused_naming_after(client):
     _, admin = make_user("admin")
     asset_cursor = "WzEyXQ"  # [12]: an assets cursor, not a posts one
     for url, cursor in (("/api/v1/assets", "nonsense!"), ("/api/v1/assets", "WyJ4Il0"),
-                        ("/api/v1/posts", asset_cursor), ("/api/v1/social-accounts", "W3RydWVd")):
+                        ("/api/v1/posts", asset_cursor), ("/api/v1/social-accounts", "W3RydWVd"),
+                        ("/api/v1/assets", encode_cursor((2**31,))),
+                        ("/api/v1/posts", encode_cursor(("0001-01-01T00:00:00+01:00", 1))),
+                        ("/api/v1/posts", encode_cursor(("2027-03-09T12:00:00", 1)))):  # no zone
         refused = client.get(url, headers=admin, query_string={"after": cursor})
         assert refused.status_code == 422, (url, cursor)
         assert refused.get_json()["errors"]["query"] == {
