@@ -52,6 +52,7 @@ ENDPOINTS: tuple[tuple[str, str, str, float], ...] = (
     ("api.post_plan", "admin", "/api/v1/post-plans/{plan}", PAGE),
     ("api.assets", "admin", "/api/v1/assets", PAGE),
     ("api.assets_deep_page", "admin", "/api/v1/assets?page={deep_asset_page}", PAGE),
+    ("api.assets_deep_after", "admin", "/api/v1/assets?after={deep_asset_cursor}", PAGE),
     ("api.assets_of_campaign", "admin", "/api/v1/assets?campaign_id={campaign}", PAGE),
     ("api.assets.large_partner", "large", "/api/v1/assets", PAGE),
     ("api.assets.small_partner", "small", "/api/v1/assets", PAGE),
@@ -63,6 +64,7 @@ ENDPOINTS: tuple[tuple[str, str, str, float], ...] = (
     ("api.partner_brand_kit", "admin", "/api/v1/partners/{large_partner}/brand-kit", PAGE),
     ("api.posts", "admin", "/api/v1/posts", PAGE),
     ("api.posts_deep_page", "admin", "/api/v1/posts?page={deep_post_page}", PAGE),
+    ("api.posts_deep_after", "admin", "/api/v1/posts?after={deep_post_cursor}", PAGE),
     ("api.posts.large_partner", "large", "/api/v1/posts", PAGE),
     ("api.post", "large", "/api/v1/posts/{large_post}", PAGE),
     ("api.post_attempts", "large", "/api/v1/posts/{large_post}/attempts", PAGE),
@@ -181,6 +183,7 @@ def _ids(app: Any) -> dict[str, Any]:
     from sqlalchemy import text
 
     from tcma.extensions import db
+    from tcma.schemas.common import encode_cursor
 
     one = lambda sql: db.session.scalar(text(sql))  # noqa: E731
     experiment = one("SELECT max(id) FROM experiment")
@@ -201,6 +204,13 @@ def _ids(app: Any) -> dict[str, Any]:
         "deep_partner_page": one("SELECT count(*) / 100 FROM partner"),
         "deep_user_page": one("SELECT count(*) / 100 FROM user_account"),
     }
+    # The same depth through the `next` cursor (the last row of the page before): keyset pages.
+    before = db.session.execute(text("SELECT id FROM asset ORDER BY id OFFSET (SELECT count(*) / 2 - 1 "
+                                     "FROM asset) LIMIT 1")).one()
+    ids["deep_asset_cursor"] = encode_cursor(tuple(before))
+    before = db.session.execute(text("SELECT scheduled_at, id FROM scheduled_post ORDER BY scheduled_at, id "
+                                     "OFFSET (SELECT count(*) / 2 - 1 FROM scheduled_post) LIMIT 1")).one()
+    ids["deep_post_cursor"] = encode_cursor(tuple(before))
     ids["plan"] = one(f"SELECT min(id) FROM post_plan WHERE campaign_id = {ids['campaign']}")
     db.session.remove()
     return ids

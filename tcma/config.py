@@ -49,6 +49,9 @@ class Settings:
     s3_secret_access_key: str | None = None
     public_url: str = "http://127.0.0.1:5000"
     signed_url_ttl: int = 3600
+    # An unfiltered list of a PostgreSQL table with at least this many rows gives the planner's
+    # estimate as its total (flagged total_is_estimate) instead of counting them all.
+    estimated_total_from: int = 100_000
     queue_prefix: str = "tcma"
     job_timeout: int = 600
     render_lease_seconds: int = 120
@@ -261,6 +264,7 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "S3_ENDPOINT_URL": _url("http", "https"),
     "STORAGE": _choice("local", "s3"),
     "SIGNED_URL_TTL": parse_positive_int,
+    "ESTIMATED_TOTAL_FROM": lambda n, v: parse_positive_int(n, v, minimum=0),
     "JOB_TIMEOUT": parse_positive_int,
     "MAX_UPLOAD_BYTES": parse_positive_int,
     "RENDER_LEASE_SECONDS": parse_positive_int,

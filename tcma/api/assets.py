@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import redirect, request
 from flask_smorest import Blueprint
 
-from tcma.api.pagination import page_envelope
+from tcma.api.pagination import keyset_envelope, window_of
 from tcma.api.security import ANY_ROLE, auth_required
 from tcma.schemas.assets import AssetListArgs, AssetPageSchema, AssetSchema
 from tcma.services.launch import assets
@@ -19,10 +19,10 @@ blp = Blueprint("assets", __name__, url_prefix="assets", description="Co-branded
 @blp.arguments(AssetListArgs, location="query")
 @blp.response(200, AssetPageSchema)
 def list_assets(principal, args):
-    """Assets the caller may see (a partner user: their own), filtered and paginated."""
-    page, per_page = args.pop("page"), args.pop("per_page")
-    items, total = assets.list_assets(principal, args, page, per_page)
-    return page_envelope(items, total, page, per_page)
+    """Assets the caller may see (a partner user: their own), filtered, by id; a page by number, or
+    (however deep) the page after the `next` cursor of the previous one (after=)."""
+    window = window_of(args)
+    return keyset_envelope(assets.asset_page(principal, args, window), window)
 
 
 @blp.get("/<int:asset_id>")

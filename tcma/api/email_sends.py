@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from tcma.api.pagination import page_envelope
+from tcma.api.pagination import keyset_envelope, window_of
 from tcma.api.security import ANY_ROLE, PARTNER, VENDOR, auth_required
 from tcma.schemas.email_sends import (
     BehalfSendCreateSchema,
@@ -104,10 +104,10 @@ def cancel_send(principal, send_id):
 @blp.arguments(RecipientArgs, location="query")
 @blp.response(200, RecipientPageSchema)
 def list_recipients(principal, args, send_id):
-    """Each message of the send, its address and what became of it (the partner's users only)."""
-    page, per_page = args.pop("page"), args.pop("per_page")
-    items, total = sends.list_recipients(principal, send_id, args.get("status"), page, per_page)
-    return page_envelope(items, total, page, per_page)
+    """Each message of the send, its address and what became of it (the partner's users only), by id:
+    a page by number, or the page after the `next` cursor of the previous one (after=)."""
+    window = window_of(args)
+    return keyset_envelope(sends.recipient_page(principal, send_id, args.get("status"), window), window)
 
 
 @blp.get("/campaigns/<int:campaign_id>")

@@ -7,7 +7,7 @@ import dataclasses
 
 from flask_smorest import Blueprint
 
-from tcma.api.pagination import page_envelope
+from tcma.api.pagination import keyset_envelope, window_of
 from tcma.api.security import ANY_ROLE, PARTNER, VENDOR, auth_required
 from tcma.schemas.posts import (
     PostAttemptSchema,
@@ -92,10 +92,11 @@ def retry_failed(principal, plan_id):
 @blp.arguments(PostListArgs, location="query")
 @blp.response(200, PostPageSchema)
 def list_posts(principal, args):
-    """Posts the caller may see (a partner's user: their partner's), soonest first, filtered."""
-    page, per_page = args.pop("page"), args.pop("per_page")
-    items, total = posts.list_posts(principal, args, page, per_page)
-    return page_envelope([posts.view(post) for post in items], total, page, per_page)
+    """Posts the caller may see (a partner's user: their partner's), soonest first, filtered; a page
+    by number, or (however deep) the page after the `next` cursor of the previous one (after=)."""
+    window = window_of(args)
+    found = posts.post_page(principal, args, window)
+    return keyset_envelope(found, window, [posts.view(post) for post in found.items])
 
 
 @blp.get("/<int:post_id>")

@@ -9,6 +9,7 @@ from flask import flash, jsonify, redirect, request, session
 from flask_smorest import Blueprint
 
 from campaigns.vocabulary import NETWORK_LABELS
+from tcma.api.pagination import keyset_envelope, window_of
 from tcma.api.security import ANY_ROLE, auth_required
 from tcma.errors import InvalidInput
 from tcma.schemas.social import (
@@ -18,6 +19,7 @@ from tcma.schemas.social import (
     ExpiringArgs,
     SocialAccountConnectSchema,
     SocialAccountFilterArgs,
+    SocialAccountPageSchema,
     SocialAccountSchema,
     SocialAccountUpdateSchema,
 )
@@ -39,10 +41,12 @@ def connect_account(principal, args):
 @blp.get("")
 @auth_required(*ANY_ROLE)
 @blp.arguments(SocialAccountFilterArgs, location="query")
-@blp.response(200, SocialAccountSchema(many=True))
+@blp.response(200, SocialAccountPageSchema)
 def list_accounts(principal, args):
-    """The accounts the caller may see (a partner user: their partner's), optionally of one partner."""
-    return accounts.list_accounts(principal, args.get("partner_id"))
+    """The accounts the caller may see (a partner user: their partner's), optionally of one partner,
+    by id: a page by number, or the page after the `next` cursor of the previous one (after=)."""
+    window = window_of(args)
+    return keyset_envelope(accounts.account_page(principal, args.get("partner_id"), window), window)
 
 
 @blp.get("/expiring")

@@ -37,10 +37,13 @@ class Asset(TimestampMixin, Base):
         Index("ix_asset_campaign_status", "campaign_id", "status"),
         # A campaign's assets page by page, in id order (5 M assets: not a walk of the primary key).
         Index("ix_asset_campaign_id_id", "campaign_id", "id"),
+        # ... and a partner's, by page or after an id (the primary key walk passed 10,000 partners'
+        # rows for each of theirs); it also serves every lookup by partner.
+        Index("ix_asset_partner_id_id", "partner_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"))
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
     campaign_output_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaign_output.id", ondelete="CASCADE")

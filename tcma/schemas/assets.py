@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from campaigns.vocabulary import ASSET_STATUSES as STATUSES
 from campaigns.vocabulary import OUTPUTS
-from tcma.schemas.common import DB_ID, PageArgs, page_of
+from tcma.schemas.common import DB_ID, KeysetPageArgs, page_of
 
 
 class AssetSchema(Schema):
@@ -30,10 +30,10 @@ class AssetSchema(Schema):
     updated_at = fields.DateTime()
 
 
-AssetPageSchema = page_of(AssetSchema, "AssetPageSchema")
+AssetPageSchema = page_of(AssetSchema, "AssetPageSchema", keyset=True)
 
 
-class AssetListArgs(PageArgs):
+class AssetListArgs(KeysetPageArgs):
     """Filters for listing assets."""
 
     campaign_id = fields.Integer(validate=DB_ID)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -41,6 +45,65 @@ class PageArgs(QueryArgs):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
+BAD_CURSOR = "not a cursor of this list: pass the `next` of its previous page"
+PAGE_OR_AFTER = "give page or after, not both"
+
+
+class Cursor(fields.String):
+    """An opaque cursor: the sort key of a page's last row, as url-safe base64 of a JSON list.
+
+    Loading checks the key's shape against `kinds` (int or datetime, in sort order) and answers a
+    tuple; dumping encodes a tuple (datetimes in ISO 8601).
+    """
+
+    def __init__(self, kinds: tuple[type, ...] = (int,), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kinds = kinds
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else encode_cursor(value)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> tuple[Any, ...]:
+        try:
+            padded = str(value) + "=" * (-len(str(value)) % 4)
+            parts = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+            if not isinstance(parts, list) or len(parts) != len(self.kinds):
+                raise ValueError(parts)
+            return tuple(_key_part(part, kind) for part, kind in zip(parts, self.kinds, strict=True))
+        except (ValueError, TypeError, OverflowError, UnicodeError, binascii.Error) as exc:
+            raise ValidationError(BAD_CURSOR) from exc
+
+
+def encode_cursor(key: tuple[Any, ...]) -> str:
+    """The cursor of a sort key (what `next` carries and after= takes)."""
+    plain = [part.isoformat() if isinstance(part, datetime) else part for part in key]
+    packed = json.dumps(plain, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(packed).decode().rstrip("=")
+
+
+def _key_part(part: Any, kind: type) -> Any:
+    if kind is int and isinstance(part, int) and not isinstance(part, bool) and 0 <= part <= MAX_DATABASE_ID:
+        return part
+    if kind is datetime and isinstance(part, str):
+        moment = datetime.fromisoformat(part)
+        if moment.tzinfo is None:
+            raise ValueError(part)
+        return moment.astimezone(UTC)  # out of range in UTC (year 1 or 9999 elsewhere): OverflowError
+    raise ValueError(part)
+
+
+class KeysetPageArgs(PageArgs):
+    """?page= or ?after= (the `next` cursor of the previous page), and ?per_page=."""
+
+    after = Cursor(metadata={"description": "the `next` of the previous page: the page after it, "
+                                            "read from an index however deep (page= is an offset)"})
+
+    @validates_schema(pass_original=True)
+    def page_or_after(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
+        if "after" in data and "page" in original:
+            raise ValidationError({"after": [PAGE_OR_AFTER]})
+
+
 class UpdateSchema(Schema):
     """A partial update (PATCH): an empty body is refused rather than answered as a change."""
 
@@ -58,9 +121,22 @@ class PageSchema(Schema):
     per_page = fields.Integer(required=True)
 
 
-def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
-    """A page envelope schema whose `items` are `item_schema`."""
-    return type(name, (PageSchema,), {"items": fields.List(fields.Nested(item_schema), required=True)})
+class KeysetPageSchema(PageSchema):
+    """The envelope of a long list, which can also be walked with `after=` (its `next`)."""
+
+    page = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "the page number asked for; null when the page was asked with after="})
+    next = Cursor(required=True, allow_none=True, metadata={
+        "description": "pass as after= for the following page; null on the last page"})
+    total_is_estimate = fields.Boolean(required=True, metadata={
+        "description": "true when `total` is the database's estimate (an unfiltered list of a very "
+                       "large table), not a count"})
+
+
+def page_of(item_schema: type[Schema], name: str, keyset: bool = False) -> type[Schema]:
+    """A page envelope schema whose `items` are `item_schema` (with `next` when `keyset`)."""
+    base = KeysetPageSchema if keyset else PageSchema
+    return type(name, (base,), {"items": fields.List(fields.Nested(item_schema), required=True)})
 
 
 class ErrorSchema(Schema):

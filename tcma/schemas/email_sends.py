@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from campaigns.vocabulary import EMAIL_SEND_STATUSES, RECIPIENT_STATUSES
-from tcma.schemas.common import DB_ID, PageArgs, QueryArgs, page_of
+from tcma.schemas.common import DB_ID, KeysetPageArgs, QueryArgs, page_of
 from tcma.schemas.experiments import CampaignRolloutSchema
 
 NUMBERS = (
@@ -126,13 +126,13 @@ class RecipientSchema(Schema):
     sent_at = fields.DateTime(allow_none=True)
 
 
-class RecipientArgs(PageArgs):
-    """Narrow the recipients to one status."""
+class RecipientArgs(KeysetPageArgs):
+    """Narrow the recipients to one status; a page by number or after the previous page's `next`."""
 
     status = fields.String(validate=validate.OneOf(RECIPIENT_STATUSES))
 
 
-RecipientPageSchema = page_of(RecipientSchema, "RecipientPageSchema")
+RecipientPageSchema = page_of(RecipientSchema, "RecipientPageSchema", keyset=True)
 
 
 class PartnerSendNumbersSchema(SendNumbersSchema):

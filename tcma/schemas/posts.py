@@ -7,7 +7,7 @@ from datetime import datetime
 from marshmallow import Schema, fields, validate
 
 from campaigns.vocabulary import NETWORKS, PLAN_STATUSES, PLAN_TIMINGS, POST_OUTCOMES, POST_STATUSES
-from tcma.schemas.common import DB_ID, PageArgs, UpdateSchema, page_of
+from tcma.schemas.common import DB_ID, Cursor, KeysetPageArgs, UpdateSchema, page_of
 from tcma.schemas.experiments import CampaignRolloutSchema
 
 # Wall-clock times a plan or a partner may name (the zone is the partner's): bounded, so that every
@@ -113,11 +113,15 @@ class PostSchema(Schema):
     updated_at = fields.DateTime()
 
 
-PostPageSchema = page_of(PostSchema, "PostPageSchema")
+PostPageSchema = page_of(PostSchema, "PostPageSchema", keyset=True)
 
 
-class PostListArgs(PageArgs):
+class PostListArgs(KeysetPageArgs):
     """Filters for listing posts."""
+
+    after = Cursor(kinds=(datetime, int), metadata={
+        "description": "the `next` of the previous page: the page after it (by scheduled time, then id), "
+                       "read from an index however deep (page= is an offset)"})
 
     status = fields.String(validate=validate.OneOf(POST_STATUSES))
     partner_id = fields.Integer(validate=DB_ID)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from campaigns.vocabulary import NETWORKS, SOCIAL_ACCOUNT_STATES
-from tcma.schemas.common import DB_ID, QueryArgs, UpdateSchema
+from tcma.schemas.common import DB_ID, KeysetPageArgs, QueryArgs, UpdateSchema, page_of
 
 URL = validate.Length(max=500)
 SECRET = validate.Length(min=1, max=2000)
@@ -33,6 +33,9 @@ class SocialAccountSchema(Schema):
     updated_at = fields.DateTime(dump_only=True)
 
 
+SocialAccountPageSchema = page_of(SocialAccountSchema, "SocialAccountPageSchema", keyset=True)
+
+
 class SocialAccountConnectSchema(Schema):
     """Connect an account: the network's own fields (Mastodon: instance_url, access_token; Bluesky:
     handle, app_password, pds_url; webhook: url, secret). Secrets are read, never shown."""
@@ -55,8 +58,8 @@ class SocialAccountUpdateSchema(UpdateSchema):
     paused = fields.Boolean()
 
 
-class SocialAccountFilterArgs(Schema):
-    """Narrow the list to one partner."""
+class SocialAccountFilterArgs(KeysetPageArgs):
+    """Narrow the list to one partner; a page by number or after the previous page's `next`."""
 
     partner_id = fields.Integer(validate=DB_ID)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from campaigns.vocabulary import DOWNLOAD
 from tcma.config import get_settings
@@ -18,6 +18,7 @@ from tcma.models import Asset, Campaign, Partner, Render, Template, TemplateVers
 from tcma.models.base import utcnow
 from tcma.queue import JobCall
 from tcma.services.accounts.auth import Principal
+from tcma.services.paging import Page, Window, count_of, count_rows, read_window
 from tcma.services.scoping import get_scoped, scope_select
 from tcma.services.transaction import commit, enqueue_after_commit
 from tcma.storage import NotFound, get_storage
@@ -91,19 +92,25 @@ FILTERS = ("campaign_id", "partner_id", "status", "output")
 
 def list_assets(principal: Principal, filters: dict[str, Any], page: int, per_page: int,
                 newest_first: bool = False) -> tuple[list[AssetView], int]:
-    """Assets the caller may see (a partner user: only their own), filtered, one page.
+    """Assets the caller may see (a partner user: only their own), filtered, one page, and their total."""
+    found = asset_page(principal, filters, Window(page, per_page), newest_first)
+    return found.items, found.total
+
+
+def asset_page(principal: Principal, filters: dict[str, Any], window: Window,
+               newest_first: bool = False) -> Page[AssetView]:
+    """Assets the caller may see, filtered, one page (by number or after an id), by id.
 
     Filters: campaign_id, partner_id, status, output, template (a slug) and own (self-served only).
     """
     # Counted over the asset rows alone: every asset has its version and template, and joining
     # them for 5 M assets took seconds.
-    counted = _filtered(scope_select(select(func.count()).select_from(Asset), Asset.partner_id, principal),
-                        filters)
-    total = db.session.scalar(counted)
+    counted = _filtered(scope_select(count_of(Asset), Asset.partner_id, principal), filters)
+    filtered = principal.is_partner or any(filters.get(name) for name in (*FILTERS, "template", "own"))
+    total = count_rows(counted, Asset.__tablename__, filtered)
     stmt = _filtered(scope_select(_select_views(), Asset.partner_id, principal), filters)
-    order = Asset.id.desc() if newest_first else Asset.id
-    rows = db.session.execute(stmt.order_by(order).limit(per_page).offset((page - 1) * per_page))
-    return [_view(*row) for row in rows], total
+    rows, more = read_window(stmt, [Asset.id], window, descending=newest_first)
+    return Page([_view(*row) for row in rows], total[0], (rows[-1][0].id,) if more else None, total[1])
 
 
 def _filtered(stmt: Any, filters: dict[str, Any]) -> Any:

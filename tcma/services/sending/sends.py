@@ -13,6 +13,7 @@ from tcma.errors import ConflictError, InvalidInput, NotFoundError
 from tcma.extensions import db
 from tcma.models import Asset, Campaign, EmailRecipient, EmailSend, Partner, User
 from tcma.services.accounts.auth import Principal
+from tcma.services.paging import Page, Window, read_window
 from tcma.services.scoping import get_scoped, require_vendor, scope_select
 from tcma.services.sending import delivery
 from tcma.services.sending.contacts import lists_of_partner, owner_partner
@@ -169,14 +170,22 @@ def send_numbers(send_ids: list[int]) -> dict[int, dict[str, int]]:
 def list_recipients(
     principal: Principal, send_id: int, status: str | None, page: int, per_page: int
 ) -> tuple[list[EmailRecipient], int]:
-    """Each message of a send with its address and status (the partner's users only)."""
+    """Each message of a send with its address and status (the partner's users only); one page."""
+    found = recipient_page(principal, send_id, status, Window(page, per_page))
+    return found.items, found.total
+
+
+def recipient_page(principal: Principal, send_id: int, status: str | None, window: Window
+                   ) -> Page[EmailRecipient]:
+    """Each message of a send (the partner's users only), by id: a page by number or after an id."""
     send = _own_send(principal, send_id)
     stmt = select(EmailRecipient).where(EmailRecipient.send_id == send.id)
     if status:
         stmt = stmt.where(EmailRecipient.status == status)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(stmt.order_by(EmailRecipient.id).limit(per_page).offset((page - 1) * per_page))
-    return list(rows), total
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows, more = read_window(stmt, [EmailRecipient.id], window)
+    recipients = [row[0] for row in rows]
+    return Page(recipients, total, (recipients[-1].id,) if more else None)
 
 
 def campaign_send_stats(principal: Principal, campaign_id: int) -> dict[str, Any]:

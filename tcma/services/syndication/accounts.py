@@ -35,6 +35,7 @@ from tcma.extensions import db
 from tcma.models import Partner, ScheduledPost, SocialAccount
 from tcma.models.base import utcnow
 from tcma.services.accounts.auth import Principal
+from tcma.services.paging import Page, Window, count_of, count_rows, read_window
 from tcma.services.scoping import get_scoped, scope_select
 from tcma.services.transaction import commit
 from tcma.state import app_state
@@ -277,11 +278,27 @@ def expiring_accounts(principal: Principal, days: int = EXPIRY_REPORT_DAYS) -> l
 
 def list_accounts(principal: Principal, partner_id: int | None = None) -> list[SocialAccount]:
     """The accounts the caller may see, of one partner when `partner_id` is given."""
+    return list(db.session.scalars(_accounts_of(principal, partner_id).order_by(SocialAccount.id)))
+
+
+def account_page(principal: Principal, partner_id: int | None, window: Window) -> Page[SocialAccount]:
+    """One page of the accounts the caller may see (of one partner when `partner_id` is given), by id."""
+    stmt = _accounts_of(principal, partner_id)
+    counted = scope_select(count_of(SocialAccount), SocialAccount.partner_id, principal)
+    if partner_id is not None:
+        counted = counted.where(SocialAccount.partner_id == partner_id)
+    total = count_rows(counted, SocialAccount.__tablename__, principal.is_partner or partner_id is not None)
+    rows, more = read_window(stmt, [SocialAccount.id], window)
+    accounts = [row[0] for row in rows]
+    return Page(accounts, total[0], (accounts[-1].id,) if more else None, total[1])
+
+
+def _accounts_of(principal: Principal, partner_id: int | None) -> Any:
     stmt = scope_select(select(SocialAccount), SocialAccount.partner_id, principal)
     if partner_id is not None:
         get_scoped(Partner, partner_id, principal, partner_attr="id", what="partner")
         stmt = stmt.where(SocialAccount.partner_id == partner_id)
-    return list(db.session.scalars(stmt.order_by(SocialAccount.id)))
+    return stmt
 
 
 def get_account(principal: Principal, account_id: int) -> SocialAccount:

@@ -30,6 +30,7 @@ from tcma.extensions import db
 from tcma.models import Asset, PostAttempt, PostPlan, ScheduledPost, SocialAccount
 from tcma.models.base import utcnow
 from tcma.services.accounts.auth import Principal
+from tcma.services.paging import Page, Window, count_of, count_rows, read_window
 from tcma.services.scoping import get_scoped, scope_select
 from tcma.services.syndication.plans import cap_reason, get_plan
 from tcma.services.syndication.post_fields import FieldView, apply_fields, post_fields
@@ -138,8 +139,15 @@ def _preload_assets(posts: Iterable[ScheduledPost]) -> None:
 
 def list_posts(principal: Principal, filters: Mapping[str, Any], page: int, per_page: int
                ) -> tuple[list[ScheduledPost], int]:
-    """Posts the caller may see (a partner's user: their partner's), soonest first, one page, with
-    their accounts and renders loaded (`view` shows each).
+    """Posts the caller may see, soonest first, one page, and their total (see `post_page`)."""
+    found = post_page(principal, filters, Window(page, per_page))
+    return found.items, found.total
+
+
+def post_page(principal: Principal, filters: Mapping[str, Any], window: Window) -> Page[ScheduledPost]:
+    """Posts the caller may see (a partner's user: their partner's), soonest first (scheduled_at,
+    then id), one page by number or after a (scheduled_at, id) key, with their accounts and renders
+    loaded (`view` shows each).
 
     Filters: status, partner_id, network, campaign_id, plan_id.
     """
@@ -147,16 +155,18 @@ def list_posts(principal: Principal, filters: Mapping[str, Any], page: int, per_
                                         principal), filters)
     # Counted without the accounts unless a network is asked for (every post has its account):
     # joining them for 2 M posts doubled the count's time.
-    counted = select(func.count()).select_from(ScheduledPost)
+    counted = count_of(ScheduledPost)
     if filters.get("network") is not None:
         counted = counted.join(SocialAccount)
-    total = db.session.scalar(_filtered_posts(scope_select(counted, ScheduledPost.partner_id, principal),
-                                              filters)) or 0
-    rows = list(db.session.scalars(stmt.options(joinedload(ScheduledPost.account))
-                                   .order_by(ScheduledPost.scheduled_at, ScheduledPost.id)
-                                   .limit(per_page).offset((page - 1) * per_page)))
+    counted = _filtered_posts(scope_select(counted, ScheduledPost.partner_id, principal), filters)
+    filtered = principal.is_partner or any(filters.get(name) is not None for name in POST_FILTERS)
+    total = count_rows(counted, ScheduledPost.__tablename__, filtered)
+    found, more = read_window(stmt.options(joinedload(ScheduledPost.account)),
+                              [ScheduledPost.scheduled_at, ScheduledPost.id], window)
+    rows = [row[0] for row in found]
     _preload_assets(rows)
-    return rows, total
+    last = (rows[-1].scheduled_at, rows[-1].id) if more else None
+    return Page(rows, total[0], last, total[1])
 
 
 def counts_by_network(principal: Principal, plan_id: int) -> dict[tuple[str, str], int]:
@@ -167,8 +177,11 @@ def counts_by_network(principal: Principal, plan_id: int) -> dict[tuple[str, str
     return {(network, status): count for network, status, count in db.session.execute(stmt)}
 
 
+POST_FILTERS = ("status", "partner_id", "campaign_id", "plan_id", "network")
+
+
 def _filtered_posts(stmt: Any, filters: Mapping[str, Any]) -> Any:
-    for name in ("status", "partner_id", "campaign_id", "plan_id"):
+    for name in POST_FILTERS[:-1]:
         if filters.get(name) is not None:
             stmt = stmt.where(getattr(ScheduledPost, name) == filters[name])
     if filters.get("network") is not None:

@@ -12,6 +12,12 @@ too, beside the id): the same names the dashboards show.
 
 `count` is people's events (bots added only with include_bots), `uniques` counts one per visitor
 per unique window per day, `bots` is what was flagged and `bot_share` = bots / all events.
+
+A vendor's question about the whole programme, grouped by and filtered on programme_daily_rollup's
+dimensions only (day, kind, channel, variant, campaign; no campaign filter: the rollups' covering
+index reads one campaign's rows faster) is summed from that table (kept by the same writes, about a
+tenth of the rows) instead of the event rollups (11 M rows at the design's size): the same sums of
+the same people's events, uniques and bots.
 """
 
 from __future__ import annotations
@@ -26,13 +32,17 @@ from sqlalchemy import func, select
 
 from tcma.errors import NotFoundError
 from tcma.extensions import db
-from tcma.models import Campaign, EventRollup, Partner
+from tcma.models import Campaign, EventRollup, Partner, ProgrammeDailyRollup
 from tcma.services.accounts.auth import Principal
 from tcma.services.scoping import scope_select
 
 FILTERS = ("campaign_id", "partner_id", "asset_id", "variant", "channel", "kind")
 NAMED = {"campaign_id": ("campaign_name", Campaign), "partner_id": ("partner_name", Partner)}
 MEASURES = ("count", "uniques", "bots", "bot_share")
+# What programme_daily_rollup answers: its dimensions, and filters that leave most of the programme
+# (one campaign's rows come faster from ix_event_rollup_campaign_kind, which holds every measure).
+PROGRAMME_DIMENSIONS = frozenset({"day", "kind", "channel", "variant", "campaign_id"})
+PROGRAMME_FILTERS = ("variant", "channel", "kind")
 
 
 @dataclass
@@ -64,10 +74,12 @@ class StatsResult:
 def query_stats(principal: Principal, query: StatsQuery) -> StatsResult:
     """Sum the rollups matching `query`, grouped by its dimensions (kind always among them)."""
     group_by = tuple(dict.fromkeys(("kind", *query.group_by)))
-    columns = [getattr(EventRollup, name) for name in group_by]
-    stmt = select(*columns, func.sum(EventRollup.total), func.sum(EventRollup.uniques),
-                  func.sum(EventRollup.bots))
-    stmt = scope_select(_filtered(stmt, query), EventRollup.partner_id, principal)
+    table = ProgrammeDailyRollup if _programme_answers(principal, query, group_by) else EventRollup
+    columns = [getattr(table, name) for name in group_by]
+    stmt = select(*columns, func.sum(table.total), func.sum(table.uniques), func.sum(table.bots))
+    stmt = _filtered(stmt, query, table)
+    if table is EventRollup:
+        stmt = scope_select(stmt, EventRollup.partner_id, principal)
     stmt = stmt.group_by(*columns).order_by(*columns)
     result = StatsResult(group_by, query.include_bots)
     for row in db.session.execute(stmt):
@@ -76,6 +88,14 @@ def query_stats(principal: Principal, query: StatsQuery) -> StatsResult:
     _name_rows(result)
     result.totals = _totals(result.rows, query.include_bots)
     return result
+
+
+def _programme_answers(principal: Principal, query: StatsQuery, group_by: tuple[str, ...]) -> bool:
+    """Whether programme_daily_rollup has every dimension asked (a partner's numbers never: it has no
+    partner)."""
+    narrowed = [name for name in FILTERS if getattr(query, name) is not None]
+    return (not principal.is_partner and set(group_by) <= PROGRAMME_DIMENSIONS
+            and set(narrowed) <= set(PROGRAMME_FILTERS))
 
 
 def _name_rows(result: StatsResult) -> None:
@@ -108,15 +128,15 @@ def campaign_stats(principal: Principal, campaign_id: int, group_by: tuple[str, 
     return query_stats(principal, query)
 
 
-def _filtered(stmt: Any, query: StatsQuery) -> Any:
+def _filtered(stmt: Any, query: StatsQuery, table: Any = EventRollup) -> Any:
     for name in FILTERS:
         value = getattr(query, name)
         if value is not None:
-            stmt = stmt.where(getattr(EventRollup, name) == value)
+            stmt = stmt.where(getattr(table, name) == value)
     if query.start is not None:
-        stmt = stmt.where(EventRollup.day >= query.start)
+        stmt = stmt.where(table.day >= query.start)
     if query.end is not None:
-        stmt = stmt.where(EventRollup.day <= query.end)
+        stmt = stmt.where(table.day <= query.end)
     return stmt
 
 

@@ -87,9 +87,11 @@ def test_a_partner_connects_mastodon_and_bluesky_and_a_marketer_sees_them(client
     listed = client.get(URL, headers=world["marketer"], query_string={"partner_id": world["acme"]})
     assert listed.status_code == 200
     _no_secret(listed)
-    assert [(a["network"], a["handle"]) for a in listed.get_json()] == [
+    assert [(a["network"], a["handle"]) for a in listed.get_json()["items"]] == [
         ("mastodon", "@acme@127.0.0.1"), ("bluesky", FakeBluesky.HANDLE)]
-    for account in listed.get_json():
+    assert {key: listed.get_json()[key] for key in ("total", "page", "per_page", "next")} == {
+        "total": 2, "page": 1, "per_page": 50, "next": None}
+    for account in listed.get_json()["items"]:
         assert not {"credentials", "access_token", "app_password", "secret"} & set(account)
     one = client.get(f"{URL}/{shown['id']}", headers=world["marketer"])
     assert one.status_code == 200 and one.get_json()["id"] == shown["id"]
@@ -117,7 +119,7 @@ def test_a_bad_token_answers_422_naming_the_networks_answer(client, world, masto
     assert bad_password.status_code == 422
     assert list(bad_password.get_json()["errors"]) == ["app_password"]
     _no_secret(bad_password)
-    assert client.get(URL, headers=world["marketer"]).get_json() == []
+    assert client.get(URL, headers=world["marketer"]).get_json()["items"] == []
 
 
 def test_missing_and_foreign_fields_and_oauth_networks_are_refused_by_name(client, world):
@@ -141,7 +143,7 @@ def test_another_partners_account_answers_404(client, world, mastodon_fake):
         response = client.open(f"{URL}/{account['id']}", method=method, headers=world["globex_user"],
                                json={"paused": True} if method == "PATCH" else None)
         assert response.status_code == 404, method
-    assert client.get(URL, headers=world["globex_user"]).get_json() == []
+    assert client.get(URL, headers=world["globex_user"]).get_json()["items"] == []
     assert client.get(URL, headers=world["globex_user"],
                       query_string={"partner_id": world["acme"]}).status_code == 404
     # Connecting for another partner answers 404 before the network is asked anything.

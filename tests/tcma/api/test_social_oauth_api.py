@@ -88,7 +88,7 @@ def test_linkedin_connects_the_member_and_the_page_they_administer(client, world
     done = client.get(f"{URL}/callback/linkedin", query_string=back)
     assert done.status_code == 303
     assert done.headers["Location"] == "/portal/social-accounts?connect=done"
-    listed = client.get(URL, headers=world["acme_headers"]).get_json()
+    listed = client.get(URL, headers=world["acme_headers"]).get_json()["items"]
     assert sorted((a["network"], a["handle"], a["external_id"], a["state"]) for a in listed) == [
         ("linkedin", "Ada Partner", "urn:li:person:8rJt2KqWxY", "active"),
         ("linkedin", "acme-outdoor", "urn:li:organization:2414183", "active")]

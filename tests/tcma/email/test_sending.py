@@ -181,3 +181,9 @@ def test_opens_and_clicks_are_per_recipient_and_machines_apart(client, shop, smt
         "bob@example.com",
         "cy@example.com",
     ]
+    # A send's recipients walk by id with the `next` cursor, each once.
+    url = f"/api/v1/email-sends/{send['id']}/recipients"
+    first = client.get(f"{url}?per_page=2", headers=shop["headers"]).json
+    rest = client.get(f"{url}?per_page=2&after={first['next']}", headers=shop["headers"]).json
+    assert [r["id"] for r in first["items"] + rest["items"]] == [r["id"] for r in rows["items"]]
+    assert (len(first["items"]), rest["page"], rest["next"], rest["total"]) == (2, None, None, 3)

@@ -6,6 +6,9 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event
+
+from tcma.extensions import db
 from tcma.services.tracking import events as tracking
 from tests.support.factories import make_user
 from tests.support.tracking import path_of
@@ -92,3 +95,59 @@ def test_bad_queries_name_the_field(client, world):
     assert backwards.status_code == 422 and "start" in backwards.get_json()["errors"]["query"]
     assert client.get("/api/v1/stats/campaigns/999999", headers=headers).status_code == 404
     assert client.get("/api/v1/stats").status_code == 401
+
+
+def _stats_and_tables(client, url, headers):
+    """The answer, and which rollup tables its statements read."""
+    seen = []
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        answer = client.get(url, headers=headers)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert answer.status_code == 200, answer.get_json()
+    read = {table for table in ("programme_daily_rollup", "event_rollup") for sql in seen
+            if f"FROM {table}" in sql}
+    return answer.get_json(), read
+
+
+def _without_partner(rows, dimensions):
+    """Rows grouped by partner too, added up over the partners (bot_share aside)."""
+    summed = {}
+    for row in rows:
+        key = tuple(row[name] for name in dimensions)
+        bucket = summed.setdefault(key, {"count": 0, "uniques": 0, "bots": 0})
+        for name in bucket:
+            bucket[name] += row[name]
+    return summed
+
+
+def test_vendor_stats_read_from_the_programme_table_equal_the_rollups_sums(client, world):
+    traffic(client, world)  # a crawler (a bot) and a visitor twice (one unique) among them
+    tracking.record_event("download", world["globex"].id, world["campaign"].id, channel="print", variant="b")
+    tracking.record_event("download", world["acme"].id, None, channel="download")
+    _, headers = make_user("marketer")
+    campaign = world["campaign"].id
+    for dimensions, filters in ((("kind",), ""), (("kind", "day"), ""),
+                                (("kind", "campaign_id", "variant", "channel"), ""),
+                                (("kind", "variant"), "&kind=click&include_bots=true"),
+                                (("kind", "channel"), "&variant=a&channel=email")):
+        url = f"/api/v1/stats?group_by={','.join(dimensions)}{filters}"
+        summed, tables = _stats_and_tables(client, url, headers)
+        assert tables == {"programme_daily_rollup"}, url
+        by_partner, tables = _stats_and_tables(client, f"{url.replace('group_by=', 'group_by=partner_id,')}",
+                                               headers)
+        assert tables == {"event_rollup"}, url
+        expected = _without_partner(by_partner["rows"], dimensions)
+        assert _without_partner(summed["rows"], dimensions) == expected, url
+        assert summed["totals"] == by_partner["totals"], url
+    everything, _ = _stats_and_tables(client, "/api/v1/stats", headers)
+    assert everything["totals"] == {
+        "click": {"count": 6, "uniques": 5, "bots": 1, "bot_share": round(1 / 7, 4)},
+        "download": {"count": 3, "uniques": 3, "bots": 0, "bot_share": 0.0}}  # server events: each unique
+    _, tables = _stats_and_tables(client, f"/api/v1/stats?campaign_id={campaign}", headers)
+    assert tables == {"event_rollup"}  # one campaign: its covering index on the rollups is quicker
+    _, partner_headers = make_user("partner", world["globex"])
+    _, tables = _stats_and_tables(client, "/api/v1/stats", partner_headers)
+    assert tables == {"event_rollup"}  # a partner's own numbers: the programme table has no partner
