@@ -53,7 +53,8 @@ def test_the_maintenance_pass_names_a_clear_winner_and_feeds_it_back(app, client
 
 
 def test_nothing_is_decided_before_the_minimum_runtime_or_sample(app, client):
-    world, experiment, arms = launched_card_world(client, 20, min_sample=5, min_runtime_days=7)
+    # 30 partners: each arm gets the 5 units the rule needs whatever the random split
+    world, experiment, arms = launched_card_world(client, 30, min_sample=5, min_runtime_days=7)
     clear_win(world, arms)
     found = client.get(f"/api/v1/experiments/{experiment['id']}/results", headers=world["marketer"]).json
     assert found["verdict"]["outcome"] == "wait"
