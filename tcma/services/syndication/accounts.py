@@ -306,6 +306,15 @@ def get_account(principal: Principal, account_id: int) -> SocialAccount:
     return get_scoped(SocialAccount, account_id, principal, what="social account")
 
 
+def get_accounts(principal: Principal, account_ids: set[int]) -> dict[int, SocialAccount]:
+    """Many accounts by id in one query (a partner user: only its own); missing ids are left out."""
+    if not account_ids:
+        return {}
+    stmt = scope_select(select(SocialAccount).where(SocialAccount.id.in_(sorted(account_ids))),
+                        SocialAccount.partner_id, principal)
+    return {account.id: account for account in db.session.scalars(stmt)}
+
+
 def update_account(principal: Principal, account_id: int, *, paused: bool | None = None,
                    auto_publish: bool | None = None) -> SocialAccount:
     """Change `paused` and/or `auto_publish` in one unit of work."""
