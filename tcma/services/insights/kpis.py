@@ -14,13 +14,13 @@ from datetime import UTC, date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from campaigns.vocabulary import tier_allows
 from tcma.extensions import db
 from tcma.models import Asset, Customization, EventRollup, Partner, ScheduledPost, Template, TemplateVersion
 from tcma.services.accounts.auth import Principal
-from tcma.services.insights.activity import activity_by_partner, day_start, first_use_by_partner, period
+from tcma.services.insights.activity import activity_in_periods, day_start, first_use_by_partner, period
 from tcma.services.insights.partners import checked_as_of
 from tcma.services.scoping import require_vendor
 
@@ -52,17 +52,18 @@ def programme_kpis(principal: Principal, query: KpiQuery) -> dict[str, Any]:
     """Activation, time to first use, adoption per template and churn, on `as_of`."""
     require_vendor(principal)
     as_of = checked_as_of(query.as_of)
-    partners = list(db.session.scalars(select(Partner).where(
-        Partner.status == "active", Partner.created_at < day_start(as_of + timedelta(days=1)))
-        .order_by(Partner.id)))
+    joined = select(Partner.id).where(Partner.status == "active",
+                                      Partner.created_at < day_start(as_of + timedelta(days=1)))
+    partners = list(db.session.scalars(select(Partner).where(Partner.id.in_(joined)).order_by(Partner.id)))
     return {"as_of": as_of, "partners": len(partners),
-            "activation": _activation(partners, as_of, query.activation_days),
+            "activation": _activation(partners, joined, as_of, query.activation_days),
             "adoption": _adoption(partners, as_of),
-            "churn": _churn(partners, as_of, query.inactive_days, query.baseline_days)}
+            "churn": _churn(partners, joined, as_of, query.inactive_days, query.baseline_days)}
 
 
-def _activation(partners: list[Partner], as_of: date, days: int) -> dict[str, Any]:
-    first = first_use_by_partner(as_of)
+def _activation(partners: list[Partner], joined: Select[tuple[int]], as_of: date,
+                days: int) -> dict[str, Any]:
+    first = first_use_by_partner(as_of, joined)
     cohort = [p for p in partners if (as_of - _joined(p)).days >= days]
     activated = [p for p in cohort if p.id in first and (first[p.id] - _joined(p)).days <= days]
     waits = [(first[p.id] - _joined(p)).days for p in partners if p.id in first]
@@ -123,9 +124,10 @@ def _adoption(partners: list[Partner], as_of: date) -> list[dict[str, Any]]:
     return rows
 
 
-def _churn(partners: list[Partner], as_of: date, inactive_days: int, baseline_days: int) -> dict[str, Any]:
-    recent = activity_by_partner(*period(as_of, inactive_days))
-    baseline = activity_by_partner(*period(as_of - timedelta(days=inactive_days), baseline_days))
+def _churn(partners: list[Partner], joined: Select[tuple[int]], as_of: date, inactive_days: int,
+           baseline_days: int) -> dict[str, Any]:
+    recent, baseline = activity_in_periods(
+        [period(as_of, inactive_days), period(as_of - timedelta(days=inactive_days), baseline_days)], joined)
     ids = {p.id for p in partners}
     were_active = {pid for pid, act in baseline.items() if pid in ids and act.actions}
     churned = {pid for pid in were_active if not (pid in recent and recent[pid].actions)}

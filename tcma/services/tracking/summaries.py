@@ -5,7 +5,8 @@ batch adds nothing twice) to `add_to_dashboard_summaries` in the same transactio
 - programme_daily_rollup: per (day, kind, channel, variant, campaign, tier, region), people and
   machines apart; a few thousand rows where the rollups hold millions;
 - partner_daily_engagement: per (partner, day), the people's downloads, sends, posts and clicks,
-  to rank the top partners without reading every rollup.
+  to rank the top partners without reading every rollup; and apart, the downloads, sends, unique
+  clicks and own actions (downloads, sends, post events) the insights score and flag with.
 
 - `add_to_dashboard_summaries(conn, rollup_rows)`: add rollup deltas (the writer's call).
 - `move_partner_in_dashboard_summaries(partner_id, old, new)`: a partner changed tier or region.
@@ -27,6 +28,12 @@ from tcma.models.base import insert_for
 # The kinds the dashboard shows, and those that rank its top partners (docs/insights.md).
 DASHBOARD_KINDS = ("download", "send", "open", "click", "post", "like", "repost", "reply")
 RANKED_KINDS = ("download", "send", "post", "click")
+# A partner's own use of the programme among the rollup kinds (docs/insights.md): its first and last day.
+OWN_KINDS = ("download", "send", "post")
+# The insights' columns: (column, rollup kind, rollup number it adds up).
+INSIGHT_PARTS = (("downloads", "download", "total"), ("sends", "send", "total"),
+                 ("clicks", "click", "uniques"))
+ENGAGEMENT_COLUMNS = ("engagement", *(column for column, _, _ in INSIGHT_PARTS), "own_actions")
 PROGRAMME_KEY = ("day", "kind", "channel", "variant", "campaign_id", "tier_id", "region_id")
 # Same key as ingest.WRITE_LOCK: moving a partner's rows waits for any event writer, and back.
 EVENT_WRITE_LOCK = 0x74636D61_6576
@@ -38,7 +45,7 @@ def add_to_dashboard_summaries(conn: Connection, rollup_rows: list[dict[str, Any
         return
     places = _tiers_and_regions(conn, {row["partner_id"] for row in rollup_rows})
     programme: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
-    engagement: dict[tuple[Any, ...], int] = defaultdict(int)
+    engagement: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(ENGAGEMENT_COLUMNS))
     for row in rollup_rows:
         tier_id, region_id = places.get(row["partner_id"], (0, 0))
         bucket = programme[(row["day"], row["kind"], row["channel"], row["variant"], row["campaign_id"],
@@ -46,9 +53,18 @@ def add_to_dashboard_summaries(conn: Connection, rollup_rows: list[dict[str, Any
         for i, name in enumerate(("total", "uniques", "bots")):
             bucket[i] += row[name]
         if row["partner_id"] and row["kind"] in DASHBOARD_KINDS:
-            engagement[(row["day"], row["partner_id"])] += row["total"] if row["kind"] in RANKED_KINDS else 0
+            _add_engagement(engagement[(row["day"], row["partner_id"])], row)
     _upsert_programme(conn, programme)
     _upsert_engagement(conn, engagement)
+
+
+def _add_engagement(sums: list[int], row: dict[str, Any]) -> None:
+    """Add one rollup delta to its (partner, day) sums, in ENGAGEMENT_COLUMNS order."""
+    kind = row["kind"]
+    sums[0] += row["total"] if kind in RANKED_KINDS else 0
+    for i, (_, part_kind, number) in enumerate(INSIGHT_PARTS, start=1):
+        sums[i] += row[number] if kind == part_kind else 0
+    sums[-1] += row["total"] if kind in OWN_KINDS else 0
 
 
 def _tiers_and_regions(conn: Connection, partner_ids: set[int]) -> dict[int, tuple[int, int]]:
@@ -73,14 +89,15 @@ def _upsert_programme(conn: Connection, deltas: dict[tuple[Any, ...], list[int]]
     conn.execute(stmt, rows)
 
 
-def _upsert_engagement(conn: Connection, deltas: dict[tuple[Any, ...], int]) -> None:
+def _upsert_engagement(conn: Connection, deltas: dict[tuple[Any, ...], list[int]]) -> None:
     if not deltas:
         return
-    rows = [{"day": day, "partner_id": pid, "engagement": value}
-            for (day, pid), value in sorted(deltas.items())]
+    rows = [{"day": day, "partner_id": pid, **dict(zip(ENGAGEMENT_COLUMNS, values, strict=True))}
+            for (day, pid), values in sorted(deltas.items())]
     stmt = insert_for(conn.dialect.name, PartnerDailyEngagement)
     stmt = stmt.on_conflict_do_update(index_elements=["day", "partner_id"], set_={
-        "engagement": PartnerDailyEngagement.engagement + stmt.excluded.engagement})
+        name: getattr(PartnerDailyEngagement, name) + getattr(stmt.excluded, name)
+        for name in ENGAGEMENT_COLUMNS})
     conn.execute(stmt, rows)
 
 
@@ -134,7 +151,10 @@ def _programme_from_rollups() -> Any:
 def _engagement_from_rollups() -> Any:
     r = EventRollup
     ranked = func.sum(case((r.kind.in_(RANKED_KINDS), r.total), else_=0))
-    rows = (select(r.day, r.partner_id, ranked)
+    parts = [func.sum(case((r.kind == kind, getattr(r, number)), else_=0))
+             for _, kind, number in INSIGHT_PARTS]
+    own = func.sum(case((r.kind.in_(OWN_KINDS), r.total), else_=0))
+    rows = (select(r.day, r.partner_id, ranked, *parts, own)
             .where(r.partner_id != 0, r.kind.in_(DASHBOARD_KINDS)).group_by(r.day, r.partner_id))
-    return insert(PartnerDailyEngagement).from_select(["day", "partner_id", "engagement"], rows)
+    return insert(PartnerDailyEngagement).from_select(["day", "partner_id", *ENGAGEMENT_COLUMNS], rows)
 
