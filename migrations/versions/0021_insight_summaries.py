@@ -1,5 +1,6 @@
-"""insight_summaries: the insights' per-partner daily numbers beside the dashboard's engagement, and
-indexes for every partner's published and approved posts by day and one partner's first and last
+"""insight_summaries: the insights' per-partner daily numbers beside the dashboard's engagement, each
+partner's first download and send per template, and indexes for every partner's published and
+approved posts by day and one partner's first and last
 
 Revision ID: 0021_insight_summaries
 Revises: 0020_keyset_indexes
@@ -38,6 +39,13 @@ WHERE partner_id != 0
   AND kind IN ('download', 'send', 'open', 'click', 'post', 'like', 'repost', 'reply')
 GROUP BY day, partner_id
 """
+BACKFILL_TEMPLATE_USE = """
+INSERT INTO partner_template_use (template_id, kind, partner_id, first_day)
+SELECT v.template_id, r.kind, a.partner_id, min(r.day)
+FROM event_rollup r JOIN asset a ON a.id = r.asset_id JOIN template_version v ON v.id = a.template_version_id
+WHERE r.kind IN ('download', 'send') AND r.total > 0
+GROUP BY v.template_id, r.kind, a.partner_id
+"""
 
 
 def upgrade():
@@ -54,9 +62,19 @@ def upgrade():
     for name, columns, where in POST_INDEXES:
         op.create_index(name, 'scheduled_post', columns, unique=False,
                         postgresql_where=sa.text(where), sqlite_where=sa.text(where))
+    op.create_table(
+        'partner_template_use',
+        sa.Column('template_id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=16), nullable=False),
+        sa.Column('partner_id', sa.Integer(), nullable=False),
+        sa.Column('first_day', sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint('template_id', 'kind', 'partner_id', name=op.f('pk_partner_template_use')),
+    )
+    op.execute(BACKFILL_TEMPLATE_USE)
 
 
 def downgrade():
+    op.drop_table('partner_template_use')
     for name, _, where in reversed(POST_INDEXES):
         op.drop_index(name, table_name='scheduled_post', postgresql_where=sa.text(where),
                       sqlite_where=sa.text(where))

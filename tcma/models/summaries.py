@@ -86,3 +86,15 @@ class ExperimentPartnerTotal(Base):
     total: Mapped[int] = mapped_column(BigInteger, default=0)
     uniques: Mapped[int] = mapped_column(BigInteger, default=0)
     bots: Mapped[int] = mapped_column(BigInteger, default=0)
+class PartnerTemplateUse(Base):
+    """The first day a partner downloaded (`kind` "download") or sent ("send") an asset of a template:
+    the KPIs' adoption per template without joining every rollup to its asset. Kept by the event
+    writer from the rollup deltas it applies (people's events only); assets are never deleted.
+    """
+
+    __tablename__ = "partner_template_use"
+
+    template_id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(primary_key=True)
+    first_day: Mapped[date]

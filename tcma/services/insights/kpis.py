@@ -1,6 +1,7 @@
 """The programme's KPIs (docs/insights.md defines each): activation, time to first use, content
-adoption per template, and churn. Vendor users only; read from rollups, customizations, assets
-and posts, never the raw event table.
+adoption per template, and churn. Vendor users only; read from the summaries the event writer keeps
+(partner_daily_engagement, partner_template_use), customizations, assets and posts, never the
+rollups or the raw event table.
 
 - `programme_kpis(principal, KpiQuery) -> dict`: every KPI on `as_of`.
 """
@@ -18,7 +19,15 @@ from sqlalchemy import Select, select
 
 from campaigns.vocabulary import tier_allows
 from tcma.extensions import db
-from tcma.models import Asset, Customization, EventRollup, Partner, ScheduledPost, Template, TemplateVersion
+from tcma.models import (
+    Asset,
+    Customization,
+    Partner,
+    PartnerTemplateUse,
+    ScheduledPost,
+    Template,
+    TemplateVersion,
+)
 from tcma.services.accounts.auth import Principal
 from tcma.services.insights.activity import activity_in_periods, day_start, first_use_by_partner, period
 from tcma.services.insights.partners import checked_as_of
@@ -77,11 +86,11 @@ def _adopters(as_of: date) -> dict[str, dict[int, set[int]]]:
     end = day_start(as_of + timedelta(days=1))
     through_asset = select(TemplateVersion.template_id, Asset.partner_id).join(
         TemplateVersion, TemplateVersion.id == Asset.template_version_id)
+    use = PartnerTemplateUse  # the first day of each, kept by the event writer
     queries = {
-        "downloaded": through_asset.join(EventRollup, EventRollup.asset_id == Asset.id).where(
-            EventRollup.kind == "download", EventRollup.total > 0, EventRollup.day <= as_of),
-        "sent": through_asset.join(EventRollup, EventRollup.asset_id == Asset.id).where(
-            EventRollup.kind == "send", EventRollup.total > 0, EventRollup.day <= as_of),
+        "downloaded": select(use.template_id, use.partner_id).where(use.kind == "download",
+                                                                    use.first_day <= as_of),
+        "sent": select(use.template_id, use.partner_id).where(use.kind == "send", use.first_day <= as_of),
         "posted": through_asset.join(ScheduledPost, ScheduledPost.asset_id == Asset.id).where(
             ScheduledPost.status == "published", ScheduledPost.published_at < end),
         "customized": select(TemplateVersion.template_id, Customization.partner_id).join(

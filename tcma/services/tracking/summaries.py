@@ -6,7 +6,9 @@ batch adds nothing twice) to `add_to_dashboard_summaries` in the same transactio
   machines apart; a few thousand rows where the rollups hold millions;
 - partner_daily_engagement: per (partner, day), the people's downloads, sends, posts and clicks,
   to rank the top partners without reading every rollup; and apart, the downloads, sends, unique
-  clicks and own actions (downloads, sends, post events) the insights score and flag with.
+  clicks and own actions (downloads, sends, post events) the insights score and flag with;
+- partner_template_use: the first day each partner downloaded or sent an asset of each template
+  (the KPIs' adoption).
 
 - `add_to_dashboard_summaries(conn, rollup_rows)`: add rollup deltas (the writer's call).
 - `move_partner_in_dashboard_summaries(partner_id, old, new)`: a partner changed tier or region.
@@ -22,7 +24,15 @@ from typing import Any
 from sqlalchemy import Connection, case, delete, func, insert, select, text
 
 from tcma.extensions import db
-from tcma.models import EventRollup, Partner, PartnerDailyEngagement, ProgrammeDailyRollup
+from tcma.models import (
+    Asset,
+    EventRollup,
+    Partner,
+    PartnerDailyEngagement,
+    PartnerTemplateUse,
+    ProgrammeDailyRollup,
+    TemplateVersion,
+)
 from tcma.models.base import insert_for
 
 # The kinds the dashboard shows, and those that rank its top partners (docs/insights.md).
@@ -33,6 +43,8 @@ OWN_KINDS = ("download", "send", "post")
 # The insights' columns: (column, rollup kind, rollup number it adds up).
 INSIGHT_PARTS = (("downloads", "download", "total"), ("sends", "send", "total"),
                  ("clicks", "click", "uniques"))
+# Rollup kinds whose first day per (template, partner) the KPIs' adoption reads.
+ADOPTION_KINDS = ("download", "send")
 ENGAGEMENT_COLUMNS = ("engagement", *(column for column, _, _ in INSIGHT_PARTS), "own_actions")
 PROGRAMME_KEY = ("day", "kind", "channel", "variant", "campaign_id", "tier_id", "region_id")
 # Same key as ingest.WRITE_LOCK: moving a partner's rows waits for any event writer, and back.
@@ -56,6 +68,7 @@ def add_to_dashboard_summaries(conn: Connection, rollup_rows: list[dict[str, Any
             _add_engagement(engagement[(row["day"], row["partner_id"])], row)
     _upsert_programme(conn, programme)
     _upsert_engagement(conn, engagement)
+    _upsert_template_use(conn, rollup_rows)
 
 
 def _add_engagement(sums: list[int], row: dict[str, Any]) -> None:
@@ -101,6 +114,37 @@ def _upsert_engagement(conn: Connection, deltas: dict[tuple[Any, ...], list[int]
     conn.execute(stmt, rows)
 
 
+def _upsert_template_use(conn: Connection, rollup_rows: list[dict[str, Any]]) -> None:
+    """Keep the earliest day each (template, partner) was downloaded or sent, through the asset."""
+    days: dict[tuple[int, str], Any] = {}
+    for row in rollup_rows:
+        if row["kind"] in ADOPTION_KINDS and row["total"] > 0 and row["asset_id"]:
+            key = (row["asset_id"], row["kind"])
+            days[key] = min(days.get(key, row["day"]), row["day"])
+    if not days:
+        return
+    assets = conn.execute(select(Asset.id, Asset.partner_id, TemplateVersion.template_id)
+                          .join(TemplateVersion, TemplateVersion.id == Asset.template_version_id)
+                          .where(Asset.id.in_(sorted({asset_id for asset_id, _ in days}))))
+    owners = {asset_id: (partner_id, template_id) for asset_id, partner_id, template_id in assets}
+    first: dict[tuple[int, str, int], Any] = {}
+    for (asset_id, kind), day in days.items():
+        if asset_id in owners:
+            partner_id, template_id = owners[asset_id]
+            key = (template_id, kind, partner_id)
+            first[key] = min(first.get(key, day), day)
+    if not first:
+        return
+    rows = [{"template_id": t, "kind": k, "partner_id": p, "first_day": day}
+            for (t, k, p), day in sorted(first.items())]
+    stmt = insert_for(conn.dialect.name, PartnerTemplateUse)
+    use = PartnerTemplateUse
+    stmt = stmt.on_conflict_do_update(index_elements=["template_id", "kind", "partner_id"], set_={
+        "first_day": case((stmt.excluded.first_day < use.first_day, stmt.excluded.first_day),
+                          else_=use.first_day)})
+    conn.execute(stmt, rows)
+
+
 def move_partner_in_dashboard_summaries(partner_id: int, old: tuple[int, int], new: tuple[int, int]) -> None:
     """Move a partner's counts from its old (tier, region) to its new one, in the caller's transaction.
 
@@ -132,11 +176,23 @@ def rebuild_dashboard_summaries() -> tuple[int, int]:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_WRITE_LOCK})
         conn.execute(delete(ProgrammeDailyRollup))
         conn.execute(delete(PartnerDailyEngagement))
+        conn.execute(delete(PartnerTemplateUse))
         conn.execute(_programme_from_rollups())
         conn.execute(_engagement_from_rollups())
+        conn.execute(_template_use_from_rollups())
         counts = (conn.scalar(select(func.count()).select_from(ProgrammeDailyRollup)),
                   conn.scalar(select(func.count()).select_from(PartnerDailyEngagement)))
     return int(counts[0] or 0), int(counts[1] or 0)
+
+
+def _template_use_from_rollups() -> Any:
+    r = EventRollup
+    rows = (select(TemplateVersion.template_id, r.kind, Asset.partner_id, func.min(r.day))
+            .select_from(r).join(Asset, Asset.id == r.asset_id)
+            .join(TemplateVersion, TemplateVersion.id == Asset.template_version_id)
+            .where(r.kind.in_(ADOPTION_KINDS), r.total > 0)
+            .group_by(TemplateVersion.template_id, r.kind, Asset.partner_id))
+    return insert(PartnerTemplateUse).from_select(["template_id", "kind", "partner_id", "first_day"], rows)
 
 
 def _programme_from_rollups() -> Any:

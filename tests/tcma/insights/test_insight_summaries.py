@@ -7,10 +7,10 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tcma.extensions import db
-from tcma.models import Asset, Customization, EventRollup, ScheduledPost
+from tcma.models import Asset, Customization, EventRollup, PartnerTemplateUse, ScheduledPost, TemplateVersion
 from tcma.services.insights.activity import activity_in_periods, first_use_by_partner, last_active_by_partner
 from tcma.services.insights.score import Activity
 from tcma.services.tracking.events import Visit, record_event
@@ -31,11 +31,18 @@ def history(app):
     versions = [template("brochure"), template("flyer")]
     partners = [partner(taxonomy, date(2025, 6, 1), f"Partner {n}") for n in range(5)]
     for who in partners[:4]:  # the fifth has done nothing
+        made = [asset(who, version, date(2025, 6, 2)) for version in versions]
+        keys = set()
         for _ in range(25):
             day = AS_OF - timedelta(days=rng.randrange(0, 365))
             kind = rng.choice(("download", "send", "click", "post", "open", "like"))
+            on = rng.choice([None, *made])
+            if (day, kind, on) in keys:  # one rollup row per key
+                continue
+            keys.add((day, kind, on))
             total = rng.randrange(0, 6)
-            rollup(who, kind, day, total, uniques=rng.randrange(0, total + 1), bots=rng.randrange(0, 3))
+            rollup(who, kind, day, total, uniques=rng.randrange(0, total + 1), bots=rng.randrange(0, 3),
+                   asset=on)
         for _ in range(4):
             day = AS_OF - timedelta(days=rng.randrange(0, 200))
             post(who, approved=day if rng.random() < 0.7 else None,
@@ -117,6 +124,19 @@ def test_first_and_last_use_from_probes_equal_a_recompute(history):
     assert history[4].id not in last_active_by_partner(AS_OF, ids)
 
 
+def test_first_downloads_and_sends_per_template_equal_a_recompute_through_the_assets(history):
+    pairs = db.session.execute(
+        select(TemplateVersion.template_id, EventRollup.kind, Asset.partner_id, func.min(EventRollup.day))
+        .select_from(EventRollup).join(Asset, Asset.id == EventRollup.asset_id)
+        .join(TemplateVersion, TemplateVersion.id == Asset.template_version_id)
+        .where(EventRollup.kind.in_(("download", "send")), EventRollup.total > 0)
+        .group_by(TemplateVersion.template_id, EventRollup.kind, Asset.partner_id)).all()
+    kept = db.session.execute(select(PartnerTemplateUse.template_id, PartnerTemplateUse.kind,
+                                     PartnerTemplateUse.partner_id, PartnerTemplateUse.first_day)).all()
+    assert sorted(map(tuple, kept)) == sorted(map(tuple, pairs))
+    assert len(pairs) > 4
+
+
 def test_scores_flags_and_kpis_are_unchanged_by_rebuilding_the_summary(client, history):
     _, headers = make_user("marketer")
     urls = ["/api/v1/insights/partners?as_of=2026-06-30&per_page=100",
@@ -126,6 +146,7 @@ def test_scores_flags_and_kpis_are_unchanged_by_rebuilding_the_summary(client, h
     rebuild_dashboard_summaries()
     assert [client.get(url, headers=headers).get_json() for url in urls] == before
     assert before[0]["total"] == 5
+    assert sum(row["downloaded"] + row["sent"] for row in before[2]["adoption"]) > 0
 
 
 def test_events_the_writer_stores_count_at_once(client, app):
@@ -162,10 +183,14 @@ def test_the_migration_fills_the_insights_columns_from_the_rollups_and_downgrade
     with app.app_context(), db.engine.connect() as conn:
         rows = conn.execute(text("SELECT partner_id, engagement, downloads, sends, clicks, own_actions "
                                  "FROM partner_daily_engagement")).all()
+        used = conn.execute(text("SELECT count(*) FROM partner_template_use")).scalar()
     assert [tuple(r) for r in rows] == [(7, 15, 4, 3, 5, 9)]
+    assert used == 0  # the rollups name no stored asset
     assert runner.invoke(args=["db", "downgrade", "0018_dashboard_summary"]).exit_code == 0
     with app.app_context(), db.engine.connect() as conn:
         columns = [row[1] for row in conn.execute(text("PRAGMA table_info(partner_daily_engagement)"))]
         indexes = {row[1] for row in conn.execute(text("PRAGMA index_list(scheduled_post)"))}
+        tables = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars())
     assert columns == ["day", "partner_id", "engagement"]
+    assert "partner_template_use" not in tables
     assert "ix_scheduled_post_partner_published" not in indexes
