@@ -1,5 +1,5 @@
 """insight_summaries: the insights' per-partner daily numbers beside the dashboard's engagement, each
-partner's first download and send per template, and indexes for every partner's published and
+partner's first download, send and published post per template, and indexes for every partner's published and
 approved posts by day and one partner's first and last
 
 Revision ID: 0021_insight_summaries
@@ -46,6 +46,16 @@ FROM event_rollup r JOIN asset a ON a.id = r.asset_id JOIN template_version v ON
 WHERE r.kind IN ('download', 'send') AND r.total > 0
 GROUP BY v.template_id, r.kind, a.partner_id
 """
+# ... and the first UTC day each partner published a post of each template's asset.
+BACKFILL_POSTED = """
+INSERT INTO partner_template_use (template_id, kind, partner_id, first_day)
+SELECT v.template_id, 'post', a.partner_id, {day}
+FROM scheduled_post p JOIN asset a ON a.id = p.asset_id JOIN template_version v ON v.id = a.template_version_id
+WHERE p.status = 'published' AND p.published_at IS NOT NULL
+GROUP BY v.template_id, a.partner_id
+"""
+UTC_DAY = {'postgresql': "(min(p.published_at) AT TIME ZONE 'UTC')::date",
+           'sqlite': 'date(min(p.published_at))'}  # SQLite keeps UTC moments as text
 
 
 def upgrade():
@@ -71,6 +81,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('template_id', 'kind', 'partner_id', name=op.f('pk_partner_template_use')),
     )
     op.execute(BACKFILL_TEMPLATE_USE)
+    op.execute(BACKFILL_POSTED.format(day=UTC_DAY[op.get_bind().dialect.name]))
 
 
 def downgrade():

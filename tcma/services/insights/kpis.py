@@ -24,7 +24,6 @@ from tcma.models import (
     Customization,
     Partner,
     PartnerTemplateUse,
-    ScheduledPost,
     Template,
     TemplateVersion,
 )
@@ -91,8 +90,7 @@ def _adopters(as_of: date) -> dict[str, dict[int, set[int]]]:
         "downloaded": select(use.template_id, use.partner_id).where(use.kind == "download",
                                                                     use.first_day <= as_of),
         "sent": select(use.template_id, use.partner_id).where(use.kind == "send", use.first_day <= as_of),
-        "posted": through_asset.join(ScheduledPost, ScheduledPost.asset_id == Asset.id).where(
-            ScheduledPost.status == "published", ScheduledPost.published_at < end),
+        "posted": select(use.template_id, use.partner_id).where(use.kind == "post", use.first_day <= as_of),
         "customized": select(TemplateVersion.template_id, Customization.partner_id).join(
             TemplateVersion, TemplateVersion.id == Customization.template_version_id).where(
             Customization.created_at < end),

@@ -37,6 +37,7 @@ from tcma.models.base import utcnow
 from tcma.services.accounts.auth import Principal
 from tcma.services.paging import Page, Window, count_of, count_rows, read_window
 from tcma.services.scoping import get_scoped, scope_select
+from tcma.services.tracking.summaries import refresh_posted_template_use
 from tcma.services.transaction import commit
 from tcma.state import app_state
 
@@ -352,7 +353,10 @@ def disconnect(principal: Principal, account_id: int) -> None:
                             row.network, row.id, exc.reason)
             finally:
                 flow.close()
+    partner_id = row.partner_id
     db.session.delete(row)
+    db.session.flush()  # its posts are gone: its partner's adoption is counted without them
+    refresh_posted_template_use(db.session.connection(), [partner_id])
     commit()
 
 

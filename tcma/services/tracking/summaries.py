@@ -8,7 +8,8 @@ batch adds nothing twice) to `add_to_dashboard_summaries` in the same transactio
   to rank the top partners without reading every rollup; and apart, the downloads, sends, unique
   clicks and own actions (downloads, sends, post events) the insights score and flag with;
 - partner_template_use: the first day each partner downloaded or sent an asset of each template
-  (the KPIs' adoption).
+  (the KPIs' adoption); and published a post of it (kind "post": added by the scheduler as it
+  publishes, `note_published_posts`, recomputed for a partner whose account is disconnected).
 
 - `add_to_dashboard_summaries(conn, rollup_rows)`: add rollup deltas (the writer's call).
 - `move_partner_in_dashboard_summaries(partner_id, old, new)`: a partner changed tier or region.
@@ -19,6 +20,7 @@ batch adds nothing twice) to `add_to_dashboard_summaries` in the same transactio
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, case, delete, func, insert, select, text
@@ -31,6 +33,7 @@ from tcma.models import (
     PartnerDailyEngagement,
     PartnerTemplateUse,
     ProgrammeDailyRollup,
+    ScheduledPost,
     TemplateVersion,
 )
 from tcma.models.base import insert_for
@@ -133,6 +136,11 @@ def _upsert_template_use(conn: Connection, rollup_rows: list[dict[str, Any]]) ->
             partner_id, template_id = owners[asset_id]
             key = (template_id, kind, partner_id)
             first[key] = min(first.get(key, day), day)
+    _upsert_first_days(conn, first)
+
+
+def _upsert_first_days(conn: Connection, first: dict[tuple[int, str, int], Any]) -> None:
+    """Keep the earlier of each (template, kind, partner)'s stored first day and the one given."""
     if not first:
         return
     rows = [{"template_id": t, "kind": k, "partner_id": p, "first_day": day}
@@ -143,6 +151,44 @@ def _upsert_template_use(conn: Connection, rollup_rows: list[dict[str, Any]]) ->
         "first_day": case((stmt.excluded.first_day < use.first_day, stmt.excluded.first_day),
                           else_=use.first_day)})
     conn.execute(stmt, rows)
+
+
+def note_published_posts(conn: Connection, post_ids: list[int]) -> None:
+    """Add the posts just published (in the caller's transaction) to partner_template_use, kind
+    "post": the first UTC day a post of each template's asset went out for each partner."""
+    if not post_ids:
+        return
+    _upsert_first_days(conn, _posted_first_days(conn, ScheduledPost.id.in_(sorted(post_ids))))
+
+
+def refresh_posted_template_use(conn: Connection, partner_ids: list[int]) -> None:
+    """Recompute the partners' "post" rows from their published posts (some posts are gone: an
+    account was disconnected)."""
+    if not partner_ids:
+        return
+    conn.execute(delete(PartnerTemplateUse).where(PartnerTemplateUse.kind == "post",
+                                                  PartnerTemplateUse.partner_id.in_(partner_ids)))
+    _upsert_first_days(conn, _posted_first_days(conn, ScheduledPost.partner_id.in_(partner_ids)))
+
+
+def _posted_first_days(conn: Connection, which: Any) -> dict[tuple[int, str, int], Any]:
+    """(template, "post", partner) -> the first UTC day of the published posts `which` selects."""
+    stmt = (select(TemplateVersion.template_id, Asset.partner_id, func.min(ScheduledPost.published_at))
+            .select_from(ScheduledPost).join(Asset, Asset.id == ScheduledPost.asset_id)
+            .join(TemplateVersion, TemplateVersion.id == Asset.template_version_id)
+            .where(which, ScheduledPost.status == "published", ScheduledPost.published_at.is_not(None))
+            .group_by(TemplateVersion.template_id, Asset.partner_id))
+    return {(template_id, "post", partner_id): _utc_day(first)
+            for template_id, partner_id, first in conn.execute(stmt)}
+
+
+def _utc_day(moment: Any) -> date:
+    """A stored moment's UTC day (SQLite hands aggregates back as text, naive, in UTC)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).date()
 
 
 def move_partner_in_dashboard_summaries(partner_id: int, old: tuple[int, int], new: tuple[int, int]) -> None:
@@ -180,6 +226,7 @@ def rebuild_dashboard_summaries() -> tuple[int, int]:
         conn.execute(_programme_from_rollups())
         conn.execute(_engagement_from_rollups())
         conn.execute(_template_use_from_rollups())
+        _upsert_first_days(conn, _posted_first_days(conn, ScheduledPost.id.is_not(None)))
         counts = (conn.scalar(select(func.count()).select_from(ProgrammeDailyRollup)),
                   conn.scalar(select(func.count()).select_from(PartnerDailyEngagement)))
     return int(counts[0] or 0), int(counts[1] or 0)

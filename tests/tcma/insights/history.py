@@ -20,7 +20,7 @@ from tcma.models import (
     Template,
     TemplateVersion,
 )
-from tcma.services.tracking.summaries import add_to_dashboard_summaries
+from tcma.services.tracking.summaries import add_to_dashboard_summaries, note_published_posts
 from tests.support.factories import make_partner, make_user
 
 AS_OF = date(2026, 6, 30)
@@ -101,5 +101,8 @@ def post(who: Partner, approved: date | None = None, published: date | None = No
                          published_at=at(published) if published else None,
                          asset_id=of.id if of else None)
     db.session.add(made)
+    db.session.flush()
+    if published:  # as the scheduler notes what it publishes
+        note_published_posts(db.session.connection(), [made.id])
     db.session.commit()
     return made

@@ -10,9 +10,19 @@ import pytest
 from sqlalchemy import func, select
 
 from tcma.extensions import db
-from tcma.models import Asset, Customization, EventRollup, PartnerTemplateUse, ScheduledPost, TemplateVersion
+from tcma.models import (
+    Asset,
+    Customization,
+    EventRollup,
+    PartnerTemplateUse,
+    ScheduledPost,
+    SocialAccount,
+    TemplateVersion,
+)
+from tcma.services.accounts.auth import OPERATOR
 from tcma.services.insights.activity import activity_in_periods, first_use_by_partner, last_active_by_partner
 from tcma.services.insights.score import Activity
+from tcma.services.syndication.accounts import disconnect
 from tcma.services.tracking.events import Visit, record_event
 from tcma.services.tracking.summaries import rebuild_dashboard_summaries
 from tests.support.factories import make_taxonomy, make_user
@@ -46,7 +56,7 @@ def history(app):
         for _ in range(4):
             day = AS_OF - timedelta(days=rng.randrange(0, 200))
             post(who, approved=day if rng.random() < 0.7 else None,
-                 published=day + timedelta(days=1) if rng.random() < 0.6 else None)
+                 published=day + timedelta(days=1) if rng.random() < 0.6 else None, of=rng.choice(made))
             asset(who, rng.choice(versions), AS_OF - timedelta(days=rng.randrange(0, 200)),
                   self_served=rng.random() < 0.5)
         customization(who, versions[0], AS_OF - timedelta(days=rng.randrange(0, 200)))
@@ -124,17 +134,40 @@ def test_first_and_last_use_from_probes_equal_a_recompute(history):
     assert history[4].id not in last_active_by_partner(AS_OF, ids)
 
 
-def test_first_downloads_and_sends_per_template_equal_a_recompute_through_the_assets(history):
-    pairs = db.session.execute(
+def _first_uses() -> list[tuple]:
+    """Each (template, kind, partner)'s first day, recomputed through the rollups' and posts' assets."""
+    pairs = [tuple(row) for row in db.session.execute(
         select(TemplateVersion.template_id, EventRollup.kind, Asset.partner_id, func.min(EventRollup.day))
         .select_from(EventRollup).join(Asset, Asset.id == EventRollup.asset_id)
         .join(TemplateVersion, TemplateVersion.id == Asset.template_version_id)
         .where(EventRollup.kind.in_(("download", "send")), EventRollup.total > 0)
-        .group_by(TemplateVersion.template_id, EventRollup.kind, Asset.partner_id)).all()
-    kept = db.session.execute(select(PartnerTemplateUse.template_id, PartnerTemplateUse.kind,
-                                     PartnerTemplateUse.partner_id, PartnerTemplateUse.first_day)).all()
-    assert sorted(map(tuple, kept)) == sorted(map(tuple, pairs))
-    assert len(pairs) > 4
+        .group_by(TemplateVersion.template_id, EventRollup.kind, Asset.partner_id))]
+    posted: dict[tuple, date] = {}
+    for p in db.session.scalars(select(ScheduledPost).where(ScheduledPost.status == "published")):
+        made = db.session.get(Asset, p.asset_id)
+        key = (db.session.get(TemplateVersion, made.template_version_id).template_id, "post", made.partner_id)
+        posted[key] = min(posted.get(key, _day(p.published_at)), _day(p.published_at))
+    return sorted(pairs + [(*key, day) for key, day in posted.items()])
+
+
+def _kept() -> list[tuple]:
+    return sorted(tuple(row) for row in db.session.execute(select(
+        PartnerTemplateUse.template_id, PartnerTemplateUse.kind, PartnerTemplateUse.partner_id,
+        PartnerTemplateUse.first_day)))
+
+
+def test_first_downloads_sends_and_posts_per_template_equal_a_recompute_through_the_assets(history):
+    assert _kept() == _first_uses()
+    assert {kind for _, kind, _, _ in _kept()} == {"download", "send", "post"}
+
+
+def test_a_disconnected_account_takes_its_posts_out_of_the_adoption(history):
+    who = history[0]
+    before = [row for row in _kept() if row[1] == "post" and row[2] == who.id]
+    account = db.session.scalar(select(SocialAccount).where(SocialAccount.partner_id == who.id))
+    disconnect(OPERATOR, account.id)
+    assert before and not [row for row in _kept() if row[1] == "post" and row[2] == who.id]
+    assert _kept() == _first_uses()
 
 
 def test_scores_flags_and_kpis_are_unchanged_by_rebuilding_the_summary(client, history):
