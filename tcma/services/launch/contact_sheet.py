@@ -149,7 +149,7 @@ def _item(partner: Any, out: CampaignOutput, saved: dict) -> SheetItem:
     try:
         request = campaigns.resolve_request(tpl, partner_inputs_of(partner).profile, out.output, None, fields)
         renderer = app_state().renderer
-        messages += list(renderer.render(request.spec).warnings)
+        messages += list(renderer.warnings(request.spec))
         if out.output in PICTURED:
             png = renderer.preview(request.spec, SHEET_WIDTH).data
             image = "data:image/png;base64," + base64.b64encode(png).decode()
