@@ -16,7 +16,6 @@ secondary indexes and foreign keys while they load and get them back, then VACUU
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import io
 import json
 import shutil
@@ -123,8 +122,9 @@ def _app(url: str) -> Any:
 
 
 def _summaries(url: str) -> None:
-    """The pre-summed tables the event writer keeps, from the loaded rollups (the app's own rebuild:
-    the migrations ran before there were any)."""
+    """The pre-summed tables the event writer keeps (the dashboard's, the programme stats' and the
+    insights'), from the loaded rollups and posts: the app's own rebuild, as `tcma events
+    rebuild-summaries` does (the migrations ran before there were any)."""
     from tcma.services.tracking.summaries import rebuild_dashboard_summaries
 
     with _app(url).app_context():
@@ -484,24 +484,11 @@ class Seeder:
             " (occurred_at AT TIME ZONE 'UTC')::date, kind, count(*) FILTER (WHERE NOT is_bot),"
             " count(*) FILTER (WHERE is_unique AND NOT is_bot), count(*) FILTER (WHERE is_bot)"
             " FROM event GROUP BY 1, 2, 3, 4, 5, 6, 7")
-        # The dashboard's and the programme stats' pre-summed tables, as the flusher keeps them
-        # (the migration's own backfill SQL: it ran on empty rollups).
-        for statement in _summary_backfills():
-            self.conn.execute(statement)
 
     def _set_sequences(self, *tables: str) -> None:
         for table in tables:
             self.conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                               f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
-
-
-def _summary_backfills() -> tuple[str, str]:
-    """The backfill statements of migration 0018 (programme_daily_rollup, partner_daily_engagement)."""
-    path = ROOT / "migrations" / "versions" / "0018_dashboard_summary.py"
-    spec = importlib.util.spec_from_file_location("dashboard_summary_migration", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.BACKFILL_PROGRAMME, module.BACKFILL_ENGAGEMENT
 
 
 if __name__ == "__main__":

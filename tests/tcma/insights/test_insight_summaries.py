@@ -201,7 +201,7 @@ def test_the_migration_fills_the_insights_columns_from_the_rollups_and_downgrade
 
     app = create_app(base_config(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/old.db"))
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["db", "upgrade", "0018_dashboard_summary"]).exit_code == 0
+    assert runner.invoke(args=["db", "upgrade", "0020_keyset_indexes"]).exit_code == 0
     with app.app_context(), db.engine.begin() as conn:
         rollups = [(1, "download", 4, 4), (2, "click", 6, 5), (3, "post", 2, 2), (4, "open", 9, 9),
                    (5, "send", 3, 1)]
@@ -219,7 +219,7 @@ def test_the_migration_fills_the_insights_columns_from_the_rollups_and_downgrade
         used = conn.execute(text("SELECT count(*) FROM partner_template_use")).scalar()
     assert [tuple(r) for r in rows] == [(7, 15, 4, 3, 5, 9)]
     assert used == 0  # the rollups name no stored asset
-    assert runner.invoke(args=["db", "downgrade", "0018_dashboard_summary"]).exit_code == 0
+    assert runner.invoke(args=["db", "downgrade", "0020_keyset_indexes"]).exit_code == 0
     with app.app_context(), db.engine.connect() as conn:
         columns = [row[1] for row in conn.execute(text("PRAGMA table_info(partner_daily_engagement)"))]
         indexes = {row[1] for row in conn.execute(text("PRAGMA index_list(scheduled_post)"))}
