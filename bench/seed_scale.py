@@ -16,7 +16,6 @@ secondary indexes and foreign keys while they load and get them back, then VACUU
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import io
 import json
 import shutil
@@ -25,6 +24,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -102,12 +102,33 @@ def build(name: str, size: Size, replace: bool, scale: float) -> None:
         _log(started, "indexes and constraints back")
         for sql in saved:
             conn.execute(sql)
+        _log(started, "the dashboard's and the insights' pre-summed tables")
+        _summaries(url)
         _log(started, "vacuum analyze")
         conn.execute("VACUUM ANALYZE")
         conn.execute("COMMENT ON DATABASE {} IS {}".format(
             name, _literal(json.dumps({"tcma_scale": scale, "built_at": now.isoformat(),
                                        **size.__dict__}))))
     _log(started, f"done: {name}")
+
+
+def _app(url: str) -> Any:
+    from tcma import create_app
+
+    return create_app({"ENV": "development", "SECRET_KEY": "scale-bench-" + "x" * 32,
+                       "DATABASE_URL": url.replace("postgresql://", "postgresql+psycopg://"),
+                       "STORAGE": "local", "STORAGE_PATH": storage_path(url.rsplit("/", 1)[1]),
+                       "REDIS_URL": None, "CONNECTORS_BACKEND": "dryrun"})
+
+
+def _summaries(url: str) -> None:
+    """The pre-summed tables the event writer keeps (the dashboard's, the programme stats' and the
+    insights'), from the loaded rollups and posts: the app's own rebuild, as `tcma events
+    rebuild-summaries` does (the migrations ran before there were any)."""
+    from tcma.services.tracking.summaries import rebuild_dashboard_summaries
+
+    with _app(url).app_context():
+        rebuild_dashboard_summaries()
 
 
 def _log(started: float, what: str) -> None:
@@ -137,17 +158,11 @@ def _migrate_and_catalogue(url: str) -> dict[str, int]:
     """`flask db upgrade`, then the shipped templates, the taxonomy and 100 campaign drafts."""
     from flask_migrate import upgrade
 
-    from tcma import create_app
     from tcma.extensions import db
     from tcma.models import Region, Template, Tier, Vertical
     from tcma.services.catalogue.templates import import_catalogue, latest_version
 
-    files = storage_path(url.rsplit("/", 1)[1])
-    app = create_app({"ENV": "development", "SECRET_KEY": "scale-bench-" + "x" * 32,
-                      "DATABASE_URL": url.replace("postgresql://", "postgresql+psycopg://"),
-                      "STORAGE": "local", "STORAGE_PATH": files, "REDIS_URL": None,
-                      "CONNECTORS_BACKEND": "dryrun"})
-    with app.app_context():
+    with _app(url).app_context():
         upgrade(directory=str(ROOT / "migrations"))
         import_catalogue()
         db.session.add_all([Tier(slug=s, name=s.title(), rank=r)
@@ -469,24 +484,11 @@ class Seeder:
             " (occurred_at AT TIME ZONE 'UTC')::date, kind, count(*) FILTER (WHERE NOT is_bot),"
             " count(*) FILTER (WHERE is_unique AND NOT is_bot), count(*) FILTER (WHERE is_bot)"
             " FROM event GROUP BY 1, 2, 3, 4, 5, 6, 7")
-        # The dashboard's and the programme stats' pre-summed tables, as the flusher keeps them
-        # (the migration's own backfill SQL: it ran on empty rollups).
-        for statement in _summary_backfills():
-            self.conn.execute(statement)
 
     def _set_sequences(self, *tables: str) -> None:
         for table in tables:
             self.conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                               f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
-
-
-def _summary_backfills() -> tuple[str, str]:
-    """The backfill statements of migration 0018 (programme_daily_rollup, partner_daily_engagement)."""
-    path = ROOT / "migrations" / "versions" / "0018_dashboard_summary.py"
-    spec = importlib.util.spec_from_file_location("dashboard_summary_migration", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.BACKFILL_PROGRAMME, module.BACKFILL_ENGAGEMENT
 
 
 if __name__ == "__main__":

@@ -40,6 +40,13 @@ class Renderer:
             return render_post(spec)
         raise RenderError(f"cannot render {type(spec).__name__}")
 
+    def warnings(self, spec: PdfSpec | ImageSpec | EmailSpec | PostSpec) -> tuple[str, ...]:
+        """The warnings `render` would give (an image is drawn but not encoded: a contact sheet
+        needs only its warnings and a thumbnail)."""
+        if isinstance(spec, ImageSpec):
+            return self._image.warnings(spec)
+        return self.render(spec).warnings
+
     def preview(self, spec: PdfSpec | ImageSpec | EmailSpec, width: int = 360,
                 page: int = 0) -> RenderResult:
         """A small PNG of the spec (a PDF's page, an image, an email's first screen), fast."""

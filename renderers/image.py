@@ -38,6 +38,16 @@ class ImageRenderer:
 
     def render(self, spec: ImageSpec) -> RenderResult:
         """Render an ImageSpec to PNG or JPEG bytes with warnings."""
+        canvas, warnings, placed = self._draw(spec)
+        data = _encode(canvas, spec)
+        media_type, extension = MEDIA[spec.format]
+        return RenderResult(data, media_type, extension, warnings, extra={"logos": placed})
+
+    def warnings(self, spec: ImageSpec) -> tuple[str, ...]:
+        """The warnings `render` gives, without encoding the image (the encoding warns of nothing)."""
+        return self._draw(spec)[1]
+
+    def _draw(self, spec: ImageSpec) -> tuple[Image.Image, tuple[str, ...], list[dict]]:
         if spec.format not in MEDIA:
             raise RenderError(f"image format must be png or jpg, not {spec.format!r}")
         canvas = self._base(spec)
@@ -46,10 +56,7 @@ class ImageRenderer:
         placed: list[dict] = []
         for frame in spec.page.frames:
             self._draw_frame(canvas, draw, spec, frame, warnings, placed)
-        data = _encode(canvas, spec)
-        media_type, extension = MEDIA[spec.format]
-        return RenderResult(data, media_type, extension, tuple(dict.fromkeys(warnings)),
-                            extra={"logos": placed})
+        return canvas, tuple(dict.fromkeys(warnings)), placed
 
     def _base(self, spec: ImageSpec) -> Image.Image:
         """A fresh canvas with the background colour and picture."""

@@ -77,8 +77,8 @@ def stats_command(campaign_id: int | None, group_by: str, include_bots: bool) ->
 @events_cli.command("rebuild-summaries")
 @with_appcontext
 def rebuild_summaries_command() -> None:
-    """Recompute the programme dashboard's pre-summed tables and the experiments' running totals
-    from the event rollups."""
+    """Recompute the dashboard's and the insights' pre-summed tables (from the rollups and posts)
+    and the experiments' running totals (from the rollups)."""
     programme, partners = rebuild_dashboard_summaries()
     experiments = rebuild_experiment_totals()
     click.echo(f"programme_daily_rollup: {programme} rows; partner_daily_engagement: {partners} rows; "

@@ -11,7 +11,12 @@ from tcma.models.outbox import JobOutbox as JobOutbox
 from tcma.models.partner import BrandKit, Partner
 from tcma.models.scheduled_launch import ScheduledLaunch
 from tcma.models.social import OAuthConnection, PostAttempt, PostPlan, ScheduledPost, SocialAccount
-from tcma.models.summaries import ExperimentPartnerTotal, PartnerDailyEngagement, ProgrammeDailyRollup
+from tcma.models.summaries import (
+    ExperimentPartnerTotal,
+    PartnerDailyEngagement,
+    PartnerTemplateUse,
+    ProgrammeDailyRollup,
+)
 from tcma.models.template import Customization, Template, TemplateVersion
 from tcma.models.tracking import Destination, Event, EventRollup, TrackedLink
 from tcma.models.user import ROLES, ApiToken, Invitation, User, WebSession
@@ -23,7 +28,7 @@ __all__ = [
     "Destination", "Event", "EventRollup", "Experiment", "Invitation", "LaunchReview",
     "OAuthConnection", "OutboundMail", "ScheduledLaunch",
     "ExperimentAssignment", "ExperimentPartnerTotal",
-    "Partner", "PartnerDailyEngagement", "PostAttempt", "ProgrammeDailyRollup",
+    "Partner", "PartnerDailyEngagement", "PartnerTemplateUse", "PostAttempt", "ProgrammeDailyRollup",
     "PostPlan", "Region", "Render", "ScheduledPost", "SocialAccount", "Template",
     "TemplateVersion", "Tier", "TrackedLink",
     "SendArmEmail", "User", "Variant", "Vertical", "WebSession",

@@ -101,6 +101,8 @@ class PostPlan(TimestampMixin, Base):
 
 
 WAITING_SQL = "status IN ('scheduled', 'approved')"  # POST_WAITING, for the partial index
+PUBLISHED_SQL = "status = 'published'"
+APPROVED_SQL = "approved_by_id IS NOT NULL"  # approved by a person (not published without approval)
 
 
 class ScheduledPost(TimestampMixin, Base):
@@ -121,6 +123,16 @@ class ScheduledPost(TimestampMixin, Base):
         # (which also serves every lookup by partner).
         Index("ix_scheduled_post_scheduled_at_id", "scheduled_at", "id"),
         Index("ix_scheduled_post_partner_time", "partner_id", "scheduled_at", "id"),
+        # The insights' questions: every partner's published (approved) posts in a period, and one
+        # partner's first and last (a probe per partner rather than a walk over its posts).
+        Index("ix_scheduled_post_published_day", "published_at", "partner_id",
+              postgresql_where=text(PUBLISHED_SQL), sqlite_where=text(PUBLISHED_SQL)),
+        Index("ix_scheduled_post_partner_published", "partner_id", "published_at",
+              postgresql_where=text(PUBLISHED_SQL), sqlite_where=text(PUBLISHED_SQL)),
+        Index("ix_scheduled_post_approved_day", "approved_at", "partner_id",
+              postgresql_where=text(APPROVED_SQL), sqlite_where=text(APPROVED_SQL)),
+        Index("ix_scheduled_post_partner_approved", "partner_id", "approved_at",
+              postgresql_where=text(APPROVED_SQL), sqlite_where=text(APPROVED_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

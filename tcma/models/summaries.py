@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tcma.models.base import Base
@@ -42,18 +42,29 @@ class ProgrammeDailyRollup(Base):
     bots: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+OWN_USE_SQL = "own_actions > 0"
+
+
 class PartnerDailyEngagement(Base):
-    """Per partner and day: the people's downloads, sends, posts and clicks (the dashboard's ranking).
+    """Per partner and day: the people's downloads, sends, posts and clicks (the dashboard's ranking),
+    and the parts the insights score and flag (downloads, sends, unique clicks, own actions).
 
     A row exists for every (partner, day) with a rollup of a dashboard kind, even at 0, so the
     ranking sees the same partners the rollups hold.
     """
 
     __tablename__ = "partner_daily_engagement"
+    # A partner's first and last day of its own use: one probe per partner.
+    __table_args__ = (Index("ix_partner_daily_engagement_own_use", "partner_id", "day",
+                            postgresql_where=text(OWN_USE_SQL), sqlite_where=text(OWN_USE_SQL)),)
 
     day: Mapped[date] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(primary_key=True)
     engagement: Mapped[int] = mapped_column(BigInteger, default=0)
+    downloads: Mapped[int] = mapped_column(BigInteger, default=0)  # people's downloads (rollup totals)
+    sends: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)  # unique people's clicks (rollup uniques)
+    own_actions: Mapped[int] = mapped_column(BigInteger, default=0)  # downloads, sends and post events
 
 
 class ExperimentPartnerTotal(Base):
@@ -75,3 +86,15 @@ class ExperimentPartnerTotal(Base):
     total: Mapped[int] = mapped_column(BigInteger, default=0)
     uniques: Mapped[int] = mapped_column(BigInteger, default=0)
     bots: Mapped[int] = mapped_column(BigInteger, default=0)
+class PartnerTemplateUse(Base):
+    """The first day a partner downloaded (`kind` "download") or sent ("send") an asset of a template:
+    the KPIs' adoption per template without joining every rollup to its asset. Kept by the event
+    writer from the rollup deltas it applies (people's events only); assets are never deleted.
+    """
+
+    __tablename__ = "partner_template_use"
+
+    template_id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(primary_key=True)
+    first_day: Mapped[date]

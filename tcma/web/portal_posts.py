@@ -24,7 +24,7 @@ from tcma.errors import ConflictError, DomainError, InvalidInput
 from tcma.schemas.common import MAX_PAGE
 from tcma.services.accounts.auth import Principal
 from tcma.services.launch.launches import get_campaign
-from tcma.services.partners.partners import get_partner
+from tcma.services.partners.partners import get_partner, get_partners
 from tcma.services.syndication import accounts as social
 from tcma.services.syndication import posts as service
 from tcma.services.syndication.plans import cancel_plan, get_plan, list_plans
@@ -175,37 +175,13 @@ def _helpers() -> dict[str, Any]:
 def _rows(principal: Principal, statuses: tuple[str, ...], limit: int,
           **filters: Any) -> tuple[list[Any], int]:
     """Posts in any of `statuses`, due soonest first, at most `limit` shown, and how many there are."""
-    rows: list[Any] = []
-    total = 0
-    for status in statuses:
-        found, count = service.list_posts(principal, {**filters, "status": status}, 1, limit)
-        rows.extend(found)
-        total += count
-    rows.sort(key=lambda post: (post.scheduled_at, post.id))
-    return [service.view(post) for post in rows[:limit]], total
-
-
-def _latest(principal: Principal, status: str, wanted: int) -> tuple[list[Any], int]:
-    """The last `wanted` posts in `status` (the service lists soonest first: its last pages)."""
-    total = service.list_posts(principal, {"status": status}, 1, 1)[1]
-    last = page_count(total, wanted)
-    rows = service.list_posts(principal, {"status": status}, last, wanted)[0] if total else []
-    if last > 1:
-        rows = service.list_posts(principal, {"status": status}, last - 1, wanted)[0] + rows
-    return rows, total
+    rows, total = service.list_posts(principal, {**filters, "statuses": statuses}, 1, limit)
+    return [service.view(post) for post in rows], total
 
 
 def _history(principal: Principal, page_number: int) -> tuple[list[Any], int, dict[int, Any]]:
     """One page of the history, the latest first, and the published posts' numbers (likes, ...)."""
-    wanted = min(page_number * HISTORY_PER_PAGE, HISTORY_DEPTH)
-    rows: list[Any] = []
-    total = 0
-    for status in HISTORY:
-        found, count = _latest(principal, status, wanted)
-        rows.extend(found)
-        total += count
-    rows.sort(key=lambda post: (post.published_at or post.scheduled_at, post.id), reverse=True)
-    shown = rows[wanted - HISTORY_PER_PAGE:wanted]
+    shown, total = service.list_latest_posts(principal, HISTORY, page_number, HISTORY_PER_PAGE)
     metrics = {post.id: post.metrics for post in shown if post.status == "published"}
     return [service.view(post) for post in shown], total, metrics
 
@@ -412,16 +388,10 @@ def timing_text(plan: Any) -> str:
 def _attention(principal: Principal, plan_id: int) -> tuple[list[dict[str, Any]], int]:
     """The plan's failed and held posts (most recent first) with their partner and account."""
     rows, total = _rows(principal, ("failed", "held"), FAILURES_SHOWN, plan_id=plan_id)
-    partners: dict[int, Any] = {}
-    accounts: dict[int, Any] = {}
-    items = []
-    for post in sorted(rows, key=lambda p: (p.updated_at, p.id), reverse=True):
-        if post.partner_id not in partners:
-            partners[post.partner_id] = get_partner(principal, post.partner_id)
-        if post.account_id not in accounts:
-            accounts[post.account_id] = social.get_account(principal, post.account_id)
-        items.append({"post": post, "partner": partners[post.partner_id],
-                      "account": accounts[post.account_id]})
+    partners = get_partners(principal, {post.partner_id for post in rows})
+    accounts = social.get_accounts(principal, {post.account_id for post in rows})
+    items = [{"post": post, "partner": partners[post.partner_id], "account": accounts[post.account_id]}
+             for post in sorted(rows, key=lambda p: (p.updated_at, p.id), reverse=True)]
     return items, total
 
 

@@ -77,6 +77,16 @@ def test_text_overflow_reported(renderer, brand):
     assert any("headline" in w and "does not fit" in w for w in result.warnings)
 
 
+def test_warnings_alone_are_those_of_the_render_for_every_kind_of_spec(renderer, brand, logo_bytes):
+    tiny = renderers.BrandKit("T", logo=renderers.load_logo(logo_bytes("tiny")))
+    url = "https://go.example.com/l/" + "a" * 40
+    specs = [card_spec(brand, headline="overflow " * 200), card_spec(tiny),
+             _image(renderers.QrFrame("qr", (10, 10, 40, 40), url)), card_spec(brand, fmt="jpg")]
+    for spec in specs:
+        assert renderer.warnings(spec) == renderer.render(spec).warnings
+    assert [len(renderer.warnings(spec)) > 0 for spec in specs] == [True, True, True, False]
+
+
 def test_enlarged_tiny_logo_warns(renderer, logo_bytes):
     brand = renderers.BrandKit("T", logo=renderers.load_logo(logo_bytes("tiny")))
     assert any("enlarged" in w for w in renderer.render(card_spec(brand)).warnings)

@@ -1,6 +1,7 @@
 """The programme's KPIs (docs/insights.md defines each): activation, time to first use, content
-adoption per template, and churn. Vendor users only; read from rollups, customizations, assets
-and posts, never the raw event table.
+adoption per template, and churn. Vendor users only; read from the summaries the event writer keeps
+(partner_daily_engagement, partner_template_use), customizations, assets and posts, never the
+rollups or the raw event table.
 
 - `programme_kpis(principal, KpiQuery) -> dict`: every KPI on `as_of`.
 """
@@ -14,13 +15,20 @@ from datetime import UTC, date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from campaigns.vocabulary import tier_allows
 from tcma.extensions import db
-from tcma.models import Asset, Customization, EventRollup, Partner, ScheduledPost, Template, TemplateVersion
+from tcma.models import (
+    Asset,
+    Customization,
+    Partner,
+    PartnerTemplateUse,
+    Template,
+    TemplateVersion,
+)
 from tcma.services.accounts.auth import Principal
-from tcma.services.insights.activity import activity_by_partner, day_start, first_use_by_partner, period
+from tcma.services.insights.activity import activity_in_periods, day_start, first_use_by_partner, period
 from tcma.services.insights.partners import checked_as_of
 from tcma.services.scoping import require_vendor
 
@@ -52,17 +60,18 @@ def programme_kpis(principal: Principal, query: KpiQuery) -> dict[str, Any]:
     """Activation, time to first use, adoption per template and churn, on `as_of`."""
     require_vendor(principal)
     as_of = checked_as_of(query.as_of)
-    partners = list(db.session.scalars(select(Partner).where(
-        Partner.status == "active", Partner.created_at < day_start(as_of + timedelta(days=1)))
-        .order_by(Partner.id)))
+    joined = select(Partner.id).where(Partner.status == "active",
+                                      Partner.created_at < day_start(as_of + timedelta(days=1)))
+    partners = list(db.session.scalars(select(Partner).where(Partner.id.in_(joined)).order_by(Partner.id)))
     return {"as_of": as_of, "partners": len(partners),
-            "activation": _activation(partners, as_of, query.activation_days),
+            "activation": _activation(partners, joined, as_of, query.activation_days),
             "adoption": _adoption(partners, as_of),
-            "churn": _churn(partners, as_of, query.inactive_days, query.baseline_days)}
+            "churn": _churn(partners, joined, as_of, query.inactive_days, query.baseline_days)}
 
 
-def _activation(partners: list[Partner], as_of: date, days: int) -> dict[str, Any]:
-    first = first_use_by_partner(as_of)
+def _activation(partners: list[Partner], joined: Select[tuple[int]], as_of: date,
+                days: int) -> dict[str, Any]:
+    first = first_use_by_partner(as_of, joined)
     cohort = [p for p in partners if (as_of - _joined(p)).days >= days]
     activated = [p for p in cohort if p.id in first and (first[p.id] - _joined(p)).days <= days]
     waits = [(first[p.id] - _joined(p)).days for p in partners if p.id in first]
@@ -76,13 +85,12 @@ def _adopters(as_of: date) -> dict[str, dict[int, set[int]]]:
     end = day_start(as_of + timedelta(days=1))
     through_asset = select(TemplateVersion.template_id, Asset.partner_id).join(
         TemplateVersion, TemplateVersion.id == Asset.template_version_id)
+    use = PartnerTemplateUse  # the first day of each, kept by the event writer
     queries = {
-        "downloaded": through_asset.join(EventRollup, EventRollup.asset_id == Asset.id).where(
-            EventRollup.kind == "download", EventRollup.total > 0, EventRollup.day <= as_of),
-        "sent": through_asset.join(EventRollup, EventRollup.asset_id == Asset.id).where(
-            EventRollup.kind == "send", EventRollup.total > 0, EventRollup.day <= as_of),
-        "posted": through_asset.join(ScheduledPost, ScheduledPost.asset_id == Asset.id).where(
-            ScheduledPost.status == "published", ScheduledPost.published_at < end),
+        "downloaded": select(use.template_id, use.partner_id).where(use.kind == "download",
+                                                                    use.first_day <= as_of),
+        "sent": select(use.template_id, use.partner_id).where(use.kind == "send", use.first_day <= as_of),
+        "posted": select(use.template_id, use.partner_id).where(use.kind == "post", use.first_day <= as_of),
         "customized": select(TemplateVersion.template_id, Customization.partner_id).join(
             TemplateVersion, TemplateVersion.id == Customization.template_version_id).where(
             Customization.created_at < end),
@@ -123,9 +131,10 @@ def _adoption(partners: list[Partner], as_of: date) -> list[dict[str, Any]]:
     return rows
 
 
-def _churn(partners: list[Partner], as_of: date, inactive_days: int, baseline_days: int) -> dict[str, Any]:
-    recent = activity_by_partner(*period(as_of, inactive_days))
-    baseline = activity_by_partner(*period(as_of - timedelta(days=inactive_days), baseline_days))
+def _churn(partners: list[Partner], joined: Select[tuple[int]], as_of: date, inactive_days: int,
+           baseline_days: int) -> dict[str, Any]:
+    recent, baseline = activity_in_periods(
+        [period(as_of, inactive_days), period(as_of - timedelta(days=inactive_days), baseline_days)], joined)
     ids = {p.id for p in partners}
     were_active = {pid for pid, act in baseline.items() if pid in ids and act.actions}
     churned = {pid for pid in were_active if not (pid in recent and recent[pid].actions)}

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from campaigns.vocabulary import ANY_CHURN_FLAG as ANY_FLAG
 from tcma.errors import InvalidInput
 from tcma.extensions import db
 from tcma.models import Partner
 from tcma.services.accounts.auth import Principal
-from tcma.services.insights.activity import activity_by_partner, day_start, last_active_by_partner, period
+from tcma.services.insights.activity import activity_in_periods, day_start, last_active_by_partner, period
 from tcma.services.insights.score import (
     COMPONENTS,
     DEFAULT_WINDOW_DAYS,
@@ -74,19 +74,28 @@ def checked_as_of(as_of: date | None) -> date:
     return as_of
 
 
+def _partner_ids(principal: Principal, as_of: date) -> Select[tuple[int]]:
+    """The active partners that had joined by `as_of` (a partner user: its own)."""
+    stmt = select(Partner.id).where(Partner.created_at < day_start(as_of + timedelta(days=1)),
+                                    Partner.status == "active")
+    return scope_select(stmt, Partner.id, principal)
+
+
 def _partners(principal: Principal, as_of: date) -> list[Any]:
     """Id, name and joining time of the active partners that had joined by `as_of` (columns only)."""
-    stmt = select(Partner.id, Partner.name, Partner.created_at).where(
-        Partner.created_at < day_start(as_of + timedelta(days=1)), Partner.status == "active")
-    return list(db.session.execute(scope_select(stmt, Partner.id, principal).order_by(Partner.id)))
+    ids = _partner_ids(principal, as_of)
+    stmt = select(Partner.id, Partner.name, Partner.created_at).where(Partner.id.in_(ids))
+    return list(db.session.execute(stmt.order_by(Partner.id)))
 
 
-def _insights(principal: Principal, partners: list[Any], query: InsightQuery) -> list[PartnerInsight]:
+def _insights(principal: Principal, partners: list[Any], query: InsightQuery,
+              partner_ids: Any) -> list[PartnerInsight]:
+    """Score and flag `partners`, whose ids `partner_ids` gives (ids, or the select that found them)."""
     as_of, rules = checked_as_of(query.as_of), query.rules
-    window = activity_by_partner(*period(as_of, query.window_days))
-    recent = activity_by_partner(*period(as_of, rules.recent_days))
-    baseline = activity_by_partner(*period(as_of - timedelta(days=rules.recent_days), rules.baseline_days))
-    last = last_active_by_partner(as_of)
+    window, recent, baseline = activity_in_periods([
+        period(as_of, query.window_days), period(as_of, rules.recent_days),
+        period(as_of - timedelta(days=rules.recent_days), rules.baseline_days)], partner_ids)
+    last = last_active_by_partner(as_of, partner_ids)
     rows, nothing = [], Activity()
     for partner in partners:
         joined = partner.created_at.astimezone(UTC).date()
@@ -118,8 +127,9 @@ def _sort_key(sort: str):
 
 def list_partner_insights(principal: Principal, query: InsightQuery) -> list[PartnerInsight]:
     """Every active partner's score and flags (a partner user: its own row only)."""
-    rows = [r for r in _insights(principal, _partners(principal, checked_as_of(query.as_of)), query)
-            if _wanted(r, query.flag)]
+    as_of = checked_as_of(query.as_of)
+    found = _insights(principal, _partners(principal, as_of), query, _partner_ids(principal, as_of))
+    rows = [r for r in found if _wanted(r, query.flag)]
     return sorted(rows, key=_sort_key(query.sort), reverse=query.sort.startswith("-"))
 
 
@@ -130,7 +140,7 @@ def get_partner_insight(principal: Principal, partner_id: int, query: InsightQue
     if as_of < joined:
         message = f"as_of {as_of.isoformat()} is before partner {partner_id} joined ({joined.isoformat()})"
         raise InvalidInput(message, {"as_of": [message]})
-    return _insights(principal, [partner], query)[0]
+    return _insights(principal, [partner], query, [partner.id])[0]
 
 
 CSV_COLUMNS = ("partner_id", "name", "score", "last_active", "flags", "reasons")

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 import campaigns
 import renderers
 from campaigns.vocabulary import tier_allows
 from tcma.extensions import db
-from tcma.models import Customization, Partner
+from tcma.models import CampaignOutput, Customization
 from tcma.services.accounts.auth import Principal
 from tcma.services.catalogue.templates import template_for_version
-from tcma.services.launch.launches import get_campaign, segment_partner_ids
-from tcma.services.launch.renders import partner_profile
+from tcma.services.launch.launches import get_campaign, segment_partner_page
+from tcma.services.launch.renders import load_partner_rows, partner_inputs_of
 from tcma.services.launch.review import record_sheet_view
 from tcma.services.transaction import commit
 from tcma.state import app_state
@@ -103,33 +105,51 @@ def contact_sheet(principal: Principal, campaign_id: int, page: int, per_page: i
     field shows its example and a warning that the asset will wait.
     """
     campaign = get_campaign(principal, campaign_id)
-    partner_ids = segment_partner_ids(campaign.segment)
-    chosen = partner_ids[(page - 1) * per_page: page * per_page]
-    partners = [db.session.get(Partner, pid) for pid in chosen]
-    items = [_item(partner, out) for partner in partners for out in campaign.outputs
-             if tier_allows(out.template_version.available_tiers, partner.tier.slug)]
+    chosen, total = segment_partner_page(campaign.segment, page, per_page)
+    rows = load_partner_rows(chosen)
+    outputs = _outputs(campaign.id)
+    saved = _customizations(chosen, {out.template_version_id for out in outputs})
+    items = [_item(rows[pid], out, saved.get((pid, out.template_version_id)) or {})
+             for pid in chosen for out in outputs
+             if tier_allows(out.template_version.available_tiers, rows[pid].tier)]
     counts = {kind: sum(kind in item.kinds for item in items) for kind in WARNING_KINDS}
     review = record_sheet_view(principal, campaign, review_id, page, len(items),
                                sum(len(item.warnings) for item in items), via)
     commit()
-    return ContactSheet(items, len(partner_ids), review.id,
+    return ContactSheet(items, total, review.id,
                         {kind: n for kind, n in counts.items() if n})
 
 
-def _item(partner: Partner, out) -> SheetItem:
-    """Render one output for one partner: a thumbnail (pictured outputs) and the real warnings."""
+def _outputs(campaign_id: int) -> list[CampaignOutput]:
+    """The campaign's outputs in their usual order, each with its template version (one query)."""
+    return list(db.session.scalars(
+        select(CampaignOutput).options(joinedload(CampaignOutput.template_version))
+        .where(CampaignOutput.campaign_id == campaign_id).order_by(CampaignOutput.id)))
+
+
+def _customizations(partner_ids: list[int], version_ids: set[int]) -> dict[tuple[int, int], dict]:
+    """The page's partners' saved fields per (partner, template version), from one query."""
+    if not partner_ids or not version_ids:
+        return {}
+    rows = db.session.execute(
+        select(Customization.partner_id, Customization.template_version_id, Customization.fields)
+        .where(Customization.partner_id.in_(partner_ids),
+               Customization.template_version_id.in_(version_ids)))
+    return {(pid, vid): fields for pid, vid, fields in rows}
+
+
+def _item(partner: Any, out: CampaignOutput, saved: dict) -> SheetItem:
+    """Render one output for one partner (a `load_partner_rows` row): a thumbnail (pictured
+    outputs) and the real warnings."""
     tpl = template_for_version(out.template_version)
-    saved = db.session.scalar(select(Customization.fields).where(
-        Customization.partner_id == partner.id,
-        Customization.template_version_id == out.template_version_id)) or {}
     missing = sorted(tpl.missing_required(saved))
     fields = {**saved, **{k: v for k, v in tpl.stand_in_fields().items() if k in missing}}
     messages = [f"waits for the partner: {', '.join(missing)}"] if missing else []
     image = None
     try:
-        request = campaigns.resolve_request(tpl, partner_profile(partner), out.output, None, fields)
+        request = campaigns.resolve_request(tpl, partner_inputs_of(partner).profile, out.output, None, fields)
         renderer = app_state().renderer
-        messages += list(renderer.render(request.spec).warnings)
+        messages += list(renderer.warnings(request.spec))
         if out.output in PICTURED:
             png = renderer.preview(request.spec, SHEET_WIDTH).data
             image = "data:image/png;base64," + base64.b64encode(png).decode()

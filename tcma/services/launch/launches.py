@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from campaigns.vocabulary import ASSET_STATUSES, channel_for, tier_allows
@@ -72,6 +72,18 @@ def _check_segment(segment: dict[str, Any]) -> None:
 
 def segment_partner_ids(segment: dict[str, Any]) -> list[int]:
     """Active partners matching every given dimension, plus the explicitly listed ones."""
+    return list(db.session.scalars(_segment_select(segment).order_by(Partner.id)))
+
+
+def segment_partner_page(segment: dict[str, Any], page: int, per_page: int) -> tuple[list[int], int]:
+    """One page of the segment's partners by id, and how many it has (two queries, whatever its size)."""
+    stmt = _segment_select(segment)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    ids = db.session.scalars(stmt.order_by(Partner.id).offset((page - 1) * per_page).limit(per_page))
+    return list(ids), int(total)
+
+
+def _segment_select(segment: dict[str, Any]) -> Select[tuple[int]]:
     stmt = select(Partner.id).where(Partner.status == "active")
     dimensions = [k for k in KINDS if segment.get(k)]
     for key in dimensions:
@@ -82,7 +94,7 @@ def segment_partner_ids(segment: dict[str, Any]) -> list[int]:
     elif explicit:
         stmt = select(Partner.id).where(Partner.status == "active").where(
             or_(Partner.id.in_(stmt), Partner.id.in_(explicit)))
-    return list(db.session.scalars(stmt.order_by(Partner.id)))
+    return stmt
 
 
 def get_campaign(principal: Principal, campaign_id: int) -> Campaign:

@@ -71,6 +71,14 @@ def get_partner(principal: Principal, partner_id: int) -> Partner:
     return get_scoped(Partner, partner_id, principal, partner_attr="id", what="partner")
 
 
+def get_partners(principal: Principal, partner_ids: set[int]) -> dict[int, Partner]:
+    """Many partners by id in one query (a partner user: only its own); missing ids are left out."""
+    if not partner_ids:
+        return {}
+    stmt = scope_select(select(Partner).where(Partner.id.in_(sorted(partner_ids))), Partner.id, principal)
+    return {partner.id: partner for partner in db.session.scalars(stmt)}
+
+
 def list_partners(principal: Principal, filters: dict[str, Any], page: int, per_page: int
                   ) -> tuple[list[Partner], int]:
     """Partners filtered by tier, vertical, region, status or a name search; one page of them."""

@@ -37,6 +37,7 @@ from tcma.models.base import utcnow
 from tcma.services.accounts.auth import Principal
 from tcma.services.paging import Page, Window, count_of, count_rows, read_window
 from tcma.services.scoping import get_scoped, scope_select
+from tcma.services.tracking.summaries import refresh_posted_template_use
 from tcma.services.transaction import commit
 from tcma.state import app_state
 
@@ -306,6 +307,15 @@ def get_account(principal: Principal, account_id: int) -> SocialAccount:
     return get_scoped(SocialAccount, account_id, principal, what="social account")
 
 
+def get_accounts(principal: Principal, account_ids: set[int]) -> dict[int, SocialAccount]:
+    """Many accounts by id in one query (a partner user: only its own); missing ids are left out."""
+    if not account_ids:
+        return {}
+    stmt = scope_select(select(SocialAccount).where(SocialAccount.id.in_(sorted(account_ids))),
+                        SocialAccount.partner_id, principal)
+    return {account.id: account for account in db.session.scalars(stmt)}
+
+
 def update_account(principal: Principal, account_id: int, *, paused: bool | None = None,
                    auto_publish: bool | None = None) -> SocialAccount:
     """Change `paused` and/or `auto_publish` in one unit of work."""
@@ -343,7 +353,10 @@ def disconnect(principal: Principal, account_id: int) -> None:
                             row.network, row.id, exc.reason)
             finally:
                 flow.close()
+    partner_id = row.partner_id
     db.session.delete(row)
+    db.session.flush()  # its posts are gone: its partner's adoption is counted without them
+    refresh_posted_template_use(db.session.connection(), [partner_id])
     commit()
 
 

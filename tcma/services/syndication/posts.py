@@ -131,10 +131,15 @@ def _image_url(asset_id: int | None) -> str | None:
 
 
 def _preload_assets(posts: Iterable[ScheduledPost]) -> None:
-    """Load the page's text and image assets with their renders in one query (views read them)."""
+    """Load the page's text and image assets with their renders in one query (views read them).
+
+    The session holds loaded rows only weakly: the last page's rows stay in its `info` (until the
+    next page or the session's end), or the views' lookups by id would load each one again.
+    """
     ids = {i for p in posts for i in ((None if p.text else p.asset_id), p.image_asset_id) if i is not None}
     if ids:
-        list(db.session.scalars(select(Asset).options(joinedload(Asset.render)).where(Asset.id.in_(ids))))
+        rows = db.session.scalars(select(Asset).options(joinedload(Asset.render)).where(Asset.id.in_(ids)))
+        db.session.info["preloaded_assets"] = list(rows)
 
 
 def list_posts(principal: Principal, filters: Mapping[str, Any], page: int, per_page: int
@@ -149,7 +154,8 @@ def post_page(principal: Principal, filters: Mapping[str, Any], window: Window) 
     then id), one page by number or after a (scheduled_at, id) key, with their accounts and renders
     loaded (`view` shows each).
 
-    Filters: status, partner_id, network, campaign_id, plan_id.
+    Filters: status, partner_id, network, campaign_id, plan_id; `statuses` (any of them) for callers
+    in code.
     """
     stmt = _filtered_posts(scope_select(select(ScheduledPost).join(SocialAccount), ScheduledPost.partner_id,
                                         principal), filters)
@@ -159,7 +165,8 @@ def post_page(principal: Principal, filters: Mapping[str, Any], window: Window) 
     if filters.get("network") is not None:
         counted = counted.join(SocialAccount)
     counted = _filtered_posts(scope_select(counted, ScheduledPost.partner_id, principal), filters)
-    filtered = principal.is_partner or any(filters.get(name) is not None for name in POST_FILTERS)
+    asked = (*POST_FILTERS, "statuses")
+    filtered = principal.is_partner or any(filters.get(name) is not None for name in asked)
     total = count_rows(counted, ScheduledPost.__tablename__, filtered)
     found, more = read_window(stmt.options(joinedload(ScheduledPost.account)),
                               [ScheduledPost.scheduled_at, ScheduledPost.id], window)
@@ -167,6 +174,24 @@ def post_page(principal: Principal, filters: Mapping[str, Any], window: Window) 
     _preload_assets(rows)
     last = (rows[-1].scheduled_at, rows[-1].id) if more else None
     return Page(rows, total[0], last, total[1])
+
+
+def list_latest_posts(principal: Principal, statuses: tuple[str, ...], page: int, per_page: int
+                      ) -> tuple[list[ScheduledPost], int]:
+    """Posts in any of `statuses`, the latest first (by when published, else when due), one page,
+    and how many there are: a history in two queries whatever its statuses (its pages go only so
+    deep: an offset)."""
+    filters = {"statuses": statuses}
+    stmt = _filtered_posts(scope_select(select(ScheduledPost).join(SocialAccount), ScheduledPost.partner_id,
+                                        principal), filters)
+    total = db.session.scalar(_filtered_posts(scope_select(count_of(ScheduledPost), ScheduledPost.partner_id,
+                                                           principal), filters)) or 0
+    latest = func.coalesce(ScheduledPost.published_at, ScheduledPost.scheduled_at)
+    rows = list(db.session.scalars(stmt.options(joinedload(ScheduledPost.account))
+                                   .order_by(latest.desc(), ScheduledPost.id.desc())
+                                   .limit(per_page).offset((page - 1) * per_page)))
+    _preload_assets(rows)
+    return rows, int(total)
 
 
 def counts_by_network(principal: Principal, plan_id: int) -> dict[tuple[str, str], int]:
@@ -184,6 +209,8 @@ def _filtered_posts(stmt: Any, filters: Mapping[str, Any]) -> Any:
     for name in POST_FILTERS[:-1]:
         if filters.get(name) is not None:
             stmt = stmt.where(getattr(ScheduledPost, name) == filters[name])
+    if filters.get("statuses") is not None:
+        stmt = stmt.where(ScheduledPost.status.in_(filters["statuses"]))
     if filters.get("network") is not None:
         stmt = stmt.where(SocialAccount.network == filters["network"])
     return stmt

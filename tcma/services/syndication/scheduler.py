@@ -49,6 +49,7 @@ from tcma.queue import JobCall
 from tcma.services.syndication.accounts import HELD_AUTH, HELD_PAUSED, mark_needs_reconnect, opened
 from tcma.services.syndication.metrics import fetch_due_metrics
 from tcma.services.syndication.plans import fill_active_plans
+from tcma.services.tracking.summaries import note_published_posts
 from tcma.services.transaction import commit, enqueue_after_commit, rollback
 from tcma.state import app_state
 
@@ -344,6 +345,7 @@ def _record_results(sent: list[tuple[int, datetime, Published | ConnectorError]]
             error=None, claimed_by=None, claimed_until=None,
         ), published)
         db.session.execute(insert(PostAttempt.__table__), attempts)
+        note_published_posts(db.session.connection(), [row["b_id"] for row in published])
     commit()
     _record_post_events(events)
     return unknown
@@ -537,6 +539,8 @@ def reconcile_post(post_id: int) -> str:
         post = _lock(post_id)
         assert post is not None
         outcome = _apply_published(post, started, found, "reconciled")
+        db.session.flush()
+        note_published_posts(db.session.connection(), [post.id])
         event = _post_event(post)
         commit()
         _record_post_events([event])

@@ -20,6 +20,7 @@ from tcma.models import (
     Template,
     TemplateVersion,
 )
+from tcma.services.tracking.summaries import add_to_dashboard_summaries, note_published_posts
 from tests.support.factories import make_partner, make_user
 
 AS_OF = date(2026, 6, 30)
@@ -41,10 +42,13 @@ def partner(taxonomy: dict, joined: date, name: str | None = None, tier: int = 0
 
 def rollup(who: Partner, kind: str, day: date, total: int, uniques: int | None = None, bots: int = 0,
            asset: Asset | None = None) -> None:
-    """One rollup row: `total` people's events, `bots` flagged ones."""
-    db.session.add(EventRollup(partner_id=who.id, kind=kind, day=day, total=total,
-                               uniques=total if uniques is None else uniques, bots=bots,
-                               asset_id=asset.id if asset else 0, channel="download"))
+    """One rollup row: `total` people's events, `bots` flagged ones; added to the pre-summed tables as
+    the event writer does."""
+    row = {"partner_id": who.id, "kind": kind, "day": day, "total": total,
+           "uniques": total if uniques is None else uniques, "bots": bots,
+           "asset_id": asset.id if asset else 0, "channel": "download", "variant": "", "campaign_id": 0}
+    db.session.add(EventRollup(**row))
+    add_to_dashboard_summaries(db.session.connection(), [row])
     db.session.commit()
 
 
@@ -97,5 +101,8 @@ def post(who: Partner, approved: date | None = None, published: date | None = No
                          published_at=at(published) if published else None,
                          asset_id=of.id if of else None)
     db.session.add(made)
+    db.session.flush()
+    if published:  # as the scheduler notes what it publishes
+        note_published_posts(db.session.connection(), [made.id])
     db.session.commit()
     return made

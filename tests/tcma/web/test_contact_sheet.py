@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tcma.extensions import db
 from tcma.models import Asset, Campaign
@@ -52,6 +52,34 @@ def test_the_contact_sheet_draws_each_partners_outputs_and_flags_what_waits(app,
     assert '<label for="filter-required" class="kind-required">Required field missing (1)</label>' in html
     assert 'id="filter-all" value="all" checked' in html  # nothing hidden until a filter is picked
     assert "filter-glyphs" not in html  # only the kinds on the page are offered
+
+
+def _page_statements(client, path: str) -> tuple[str, int]:
+    seen = []
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        answer = client.get(path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True), len(seen)
+
+
+def test_a_page_of_the_sheet_reads_only_its_partners_in_the_same_statements_for_twelve_or_two(
+        app, taxonomy, catalogue):
+    partners = [make_partner(taxonomy, tier=1, name=f"Reseller {n:02d}") for n in range(14)]
+    campaign_id = _campaign(app, [{"template": "solution-brief", "output": "pdf"},
+                                  {"template": "event-flyer", "output": "pdf"}])
+    client, _ = _marketer(app)
+    client.get("/portal/campaigns")  # the session's first page notes when it was last used
+    first, on_first = _page_statements(client, f"/portal/campaigns/{campaign_id}/contact-sheet")
+    second, on_second = _page_statements(client, f"/portal/campaigns/{campaign_id}/contact-sheet?page=2")
+    assert len(ITEM.findall(first)) == 24  # twelve partners, two outputs each
+    names = sorted({re.search(r"<strong>(.*?)</strong>", body).group(1) for _, body in ITEM.findall(second)})
+    assert names == ["Reseller 12", "Reseller 13"]
+    assert partners[-1].name == "Reseller 13"
+    assert on_first == on_second
 
 
 def test_every_kind_of_warning_is_flagged_and_a_filter_link_opens_on_that_kind(app, taxonomy, catalogue):

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 from werkzeug.serving import make_server
 
 from tcma.extensions import db
@@ -414,6 +414,58 @@ def test_a_marketer_sees_counts_failures_and_clicks_and_retries_a_failed_post(ap
     assert re.findall(r'<td data-label="[^"]+" class="num (\w+)[^"]*">([\d,]+)</td>', network) == [
         ("published", "1"), ("clicks", "1"), ("awaiting", "0"), ("upcoming", "0"), ("failed", "0")]
     assert "Retry all failed" not in html
+
+
+def statements_of(client, path: str) -> tuple[str, int]:
+    """The page and how many SQL statements answering it took (from a fresh session, as a request)."""
+    db.session.expunge_all()
+    seen = []
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        answer = client.get(path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert answer.status_code == 200
+    return text_of(answer), len(seen)
+
+
+def test_the_marketers_failures_are_shown_in_the_same_statements_for_one_partner_or_two(app, world, fake):
+    fake.fail_next("/api/v1/statuses", 422, {"error": "Validation failed"})
+    run_pass(now=datetime(2027, 3, 9, 15, 0, tzinfo=UTC))
+    acme_post = post_of(world, "acme").id
+    marketer = signed_in(app, world["marketer"])
+    marketer.get("/portal/campaigns")  # the session's first page notes when it was last used
+    one, for_one = statements_of(marketer, campaign_page(world))
+    db.session.execute(update(ScheduledPost).where(ScheduledPost.id == acme_post).values(
+        status="failed", error="mastodon refused the post: Validation failed"))
+    db.session.commit()
+    two, for_two = statements_of(marketer, campaign_page(world))
+    assert "<strong>Acme Networks</strong>" not in one and "<strong>Globex</strong>" in one
+    assert "<strong>Acme Networks</strong>" in two and "<strong>Globex</strong>" in two
+    assert for_one == for_two
+
+
+def test_a_partners_history_pages_take_the_same_statements_however_many_states_they_show(app, world):
+    from tcma.services.accounts.auth import Principal
+    from tcma.services.syndication import posts
+
+    partner = Principal(world["acme_user"].id, "partner", world["acme"].id)
+    for day in range(1, 28):
+        plan_id = plan(world, f"Tip {day}", f"2027-04-{day:02d}T09:00")
+        posts.reject(partner, post_of(world, "acme", plan_id).id)
+    expired = post_of(world, "acme")
+    expired.status = "expired"
+    db.session.commit()
+    acme = signed_in(app, world["acme_user"])
+    acme.get(PAGE)  # the session's first page notes when it was last used
+    first, on_first = statements_of(acme, PAGE)
+    second, on_second = statements_of(acme, f"{PAGE}?page=2")
+    assert "History <span class=\"muted\">(28)</span>" in section(first, "history")
+    # The latest first across states: the cancelled April posts, then the expired one of 9 March.
+    assert re.findall(r'<td data-label="When">\w+ (\d+ \w+) 2027', section(second, "history")) == [
+        "2 Apr", "1 Apr", "9 Mar"]
+    assert on_first == on_second
 
 
 def test_a_marketer_cancels_a_failed_post(app, world, fake):
