@@ -21,7 +21,7 @@ from sqlalchemy import Connection, delete, func, insert, literal, select, text
 
 from tcma.extensions import db
 from tcma.models import EventRollup, Experiment, ExperimentPartnerTotal, Variant
-from tcma.models.base import insert_for
+from tcma.services.tracking.summaries import add_counts
 
 TOTAL_KEY = ("experiment_id", "partner_id", "variant", "kind")
 # Same key as ingest.WRITE_LOCK: a fill waits for any event writer, and writers wait for the fill.
@@ -60,17 +60,7 @@ def _experiments_of(conn: Connection, campaigns: set[int]) -> dict[int, list[tup
 
 
 def _upsert(conn: Connection, deltas: dict[tuple[Any, ...], list[int]]) -> None:
-    if not deltas:
-        return
-    rows = [{**dict(zip(TOTAL_KEY, key, strict=True)), "total": t, "uniques": u, "bots": b}
-            for key, (t, u, b) in sorted(deltas.items())]
-    stmt = insert_for(conn.dialect.name, ExperimentPartnerTotal)
-    stmt = stmt.on_conflict_do_update(index_elements=list(TOTAL_KEY), set_={
-        "total": ExperimentPartnerTotal.total + stmt.excluded.total,
-        "uniques": ExperimentPartnerTotal.uniques + stmt.excluded.uniques,
-        "bots": ExperimentPartnerTotal.bots + stmt.excluded.bots,
-    })
-    conn.execute(stmt, rows)
+    add_counts(conn, ExperimentPartnerTotal, TOTAL_KEY, deltas)
 
 
 def fill_experiment_totals(conn: Connection, experiment_id: int) -> None:

@@ -92,15 +92,22 @@ def _tiers_and_regions(conn: Connection, partner_ids: set[int]) -> dict[int, tup
 
 
 def _upsert_programme(conn: Connection, deltas: dict[tuple[Any, ...], list[int]]) -> None:
+    add_counts(conn, ProgrammeDailyRollup, PROGRAMME_KEY, deltas)
+
+
+def add_counts(conn: Connection, model: Any, key: tuple[str, ...],
+               deltas: dict[tuple[Any, ...], list[int]]) -> None:
+    """Add (total, uniques, bots) deltas to `model`'s rows by `key`, inserting the rows not there yet
+    (one statement; keys in order, so concurrent writers lock rows in the same order)."""
     if not deltas:
         return
-    rows = [{**dict(zip(PROGRAMME_KEY, key, strict=True)), "total": t, "uniques": u, "bots": b}
-            for key, (t, u, b) in sorted(deltas.items())]
-    stmt = insert_for(conn.dialect.name, ProgrammeDailyRollup)
-    stmt = stmt.on_conflict_do_update(index_elements=list(PROGRAMME_KEY), set_={
-        "total": ProgrammeDailyRollup.total + stmt.excluded.total,
-        "uniques": ProgrammeDailyRollup.uniques + stmt.excluded.uniques,
-        "bots": ProgrammeDailyRollup.bots + stmt.excluded.bots,
+    rows = [{**dict(zip(key, values, strict=True)), "total": t, "uniques": u, "bots": b}
+            for values, (t, u, b) in sorted(deltas.items())]
+    stmt = insert_for(conn.dialect.name, model)
+    stmt = stmt.on_conflict_do_update(index_elements=list(key), set_={
+        "total": model.total + stmt.excluded.total,
+        "uniques": model.uniques + stmt.excluded.uniques,
+        "bots": model.bots + stmt.excluded.bots,
     })
     conn.execute(stmt, rows)
 

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
-
-from tcma.extensions import db
 from tcma.services.catalogue.templates import import_catalogue
 from tests.support.factories import make_partner, make_taxonomy, make_user
 from tests.support.launch import launch
+from tests.support.statements import recorded_statements
 
 
 def _statements(client, path, headers):
     client.get(path, headers=headers)  # the token's first use of the minute writes its last use
-    seen = []
-    listener = lambda *args: seen.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements() as seen:
         answer = client.get(path, headers=headers)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert answer.status_code == 200, answer.json
     return answer.json, len(seen)
 

@@ -6,11 +6,9 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event
-
-from tcma.extensions import db
 from tcma.services.tracking import events as tracking
 from tests.support.factories import make_user
+from tests.support.statements import recorded_statements
 from tests.support.tracking import path_of
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
@@ -99,13 +97,8 @@ def test_bad_queries_name_the_field(client, world):
 
 def _stats_and_tables(client, url, headers):
     """The answer, and which rollup tables its statements read."""
-    seen = []
-    listener = lambda *args: seen.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements() as seen:
         answer = client.get(url, headers=headers)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert answer.status_code == 200, answer.get_json()
     read = {table for table in ("programme_daily_rollup", "event_rollup") for sql in seen
             if f"FROM {table}" in sql}

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from tcma.extensions import db
 from tcma.models import Asset, Campaign
 from tests.support.factories import make_partner, make_user
 from tests.support.portal import csrf_from, sign_in
+from tests.support.statements import recorded_statements
 
 ITEM = re.compile(r'<li class="sheet-item card([^"]*)">(.*?)</li>\s*\n', re.S)
 
@@ -55,13 +56,8 @@ def test_the_contact_sheet_draws_each_partners_outputs_and_flags_what_waits(app,
 
 
 def _page_statements(client, path: str) -> tuple[str, int]:
-    seen = []
-    listener = lambda *args: seen.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements() as seen:
         answer = client.get(path)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert answer.status_code == 200
     return answer.get_data(as_text=True), len(seen)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
 from tcma.extensions import db
@@ -25,6 +25,7 @@ from tests.support.apps import app_on, base_config
 from tests.support.factories import make_partner, make_taxonomy, make_user
 from tests.support.fake_networks import FakeMastodon, serve
 from tests.support.portal import PASSWORD, post_form, sign_in
+from tests.support.statements import recorded_statements
 from tests.tcma.web.test_portal_browser import FAILURES, _free_port, chromium_page
 
 PAGE = "/portal/posts"
@@ -419,13 +420,8 @@ def test_a_marketer_sees_counts_failures_and_clicks_and_retries_a_failed_post(ap
 def statements_of(client, path: str) -> tuple[str, int]:
     """The page and how many SQL statements answering it took (from a fresh session, as a request)."""
     db.session.expunge_all()
-    seen = []
-    listener = lambda *args: seen.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements() as seen:
         answer = client.get(path)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert answer.status_code == 200
     return text_of(answer), len(seen)
 
