@@ -121,6 +121,18 @@ def test_a_bad_cursor_or_a_cursor_beside_a_page_is_refused_naming_after(client):
     assert walked.status_code == 200
 
 
+def test_a_page_past_row_ten_thousand_is_refused_pointing_at_after(client):
+    _, admin = make_user("admin")
+    for url in ("/api/v1/assets", "/api/v1/posts", "/api/v1/social-accounts"):
+        last = client.get(url, headers=admin, query_string={"page": 200, "per_page": 50})
+        assert last.status_code == 200 and last.get_json()["page"] == 200  # rows 9,951-10,000
+        refused = client.get(url, headers=admin, query_string={"page": 101, "per_page": 100})
+        assert refused.status_code == 422, url
+        assert refused.get_json()["errors"]["query"] == {"page": [
+            "page 101 of 100 starts past row 10,000 of this list: walk further with after= (each page's "
+            "`next`), which reads any depth at the speed of the first page"]}, url
+
+
 def test_social_accounts_come_in_the_page_envelope_and_walk_with_next(client):
     taxonomy = make_taxonomy()
     partners = [make_partner(taxonomy, with_logo=False) for _ in range(3)]
