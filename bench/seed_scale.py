@@ -122,13 +122,15 @@ def _app(url: str) -> Any:
 
 
 def _summaries(url: str) -> None:
-    """The pre-summed tables the event writer keeps (the dashboard's, the programme stats' and the
-    insights'), from the loaded rollups and posts: the app's own rebuild, as `tcma events
-    rebuild-summaries` does (the migrations ran before there were any)."""
+    """The pre-summed tables the event writer keeps (the dashboard's, the programme stats', the
+    insights' and the experiments' running totals), from the loaded rollups and posts: the app's own
+    rebuild, as `tcma events rebuild-summaries` does (the migrations ran before there were any)."""
+    from tcma.services.tracking.experiment_totals import rebuild_experiment_totals
     from tcma.services.tracking.summaries import rebuild_dashboard_summaries
 
     with _app(url).app_context():
         rebuild_dashboard_summaries()
+        rebuild_experiment_totals()
 
 
 def _log(started: float, what: str) -> None:
