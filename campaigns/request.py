@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import re
@@ -139,11 +140,17 @@ def _pages(tpl: Template, output: str) -> tuple[PageDef, ...]:
 
 def _color(token: str, brand: renderers.BrandKit) -> str:
     """Brand token or literal colour to #rrggbb."""
+    return _brand_color(token, brand.primary, brand.secondary)
+
+
+@functools.lru_cache(maxsize=4096)
+def _brand_color(token: str, primary: str, secondary: str) -> str:
+    """`_color` for a brand's two colours (worked out once: a launch asks the same few often)."""
     if token.startswith("on-"):
-        return renderers.readable_on(_color(token[3:], brand))
+        return renderers.readable_on(_brand_color(token[3:], primary, secondary))
     if token.endswith("-ink"):
-        return renderers.shade_for(_color(token[:-4], brand), "#ffffff")
-    return {"primary": brand.primary, "secondary": brand.secondary}.get(token, token)
+        return renderers.shade_for(_brand_color(token[:-4], primary, secondary), "#ffffff")
+    return {"primary": primary, "secondary": secondary}.get(token, token)
 
 
 def _contact_text(partner: Mapping[str, Any]) -> str:

@@ -26,10 +26,36 @@ def compile_text(source: str):
     return ENV.from_string(source)
 
 
+# "{{ name }}" or "{{ name.key }}": most texts of a layout, read straight from the context.
+LONE_VALUE = regex.compile(r"\{\{ *([^\W\d]\w*)(?:\.([^\W\d]\w*))? *\}\}\Z")
+JINJA_WORDS = frozenset({"true", "false", "none", "True", "False", "None", "and", "or", "not", "in",
+                         "is", "if", "else"})  # literals and operators, never context names
+
+
+def _lone_value(source: str, context: dict[str, Any]) -> str | None:
+    """What Jinja renders for a text that is one string value of the context, else None (then
+    Jinja renders it): a missing name, a dict method (texts.items) or a non-string take Jinja's way."""
+    match = LONE_VALUE.match(source)
+    if match is None:
+        return None
+    name, key = match.groups()
+    if name in JINJA_WORDS or key in JINJA_WORDS:
+        return None
+    value = context.get(name)
+    if key is not None:
+        if type(value) is not dict or hasattr(value, key):
+            return None
+        value = value.get(key)
+    return value if type(value) is str else None
+
+
 def render_text(source: str, context: dict[str, Any]) -> str:
     """Render a text template with values passed as data (never as template source)."""
     if "{" not in source:
         return source
+    lone = _lone_value(source, context)
+    if lone is not None:
+        return lone
     try:
         return compile_text(source).render(context)
     except Exception as exc:  # a template bug (undefined attribute, 1/0) is the template's fault

@@ -284,13 +284,19 @@ def choose_brand_logo(brand: BrandKit, backdrop_color: str, stored_only: bool = 
     stored_only: only the logo the brand kit holds can be shown (an email links to stored
     files), so a missing variant is not derived: a plate makes the stored one read instead.
     """
-    variants = cached_variants(brand.logo, brand.logo_dark)
+    return _choose_brand_logo(brand.logo, brand.logo_dark, backdrop_color, stored_only, plate_color)
+
+
+@functools.lru_cache(maxsize=512)  # as cached_variants: the same logos, worked out once
+def _choose_brand_logo(logo: Logo | None, logo_dark: Logo | None, backdrop_color: str,
+                       stored_only: bool, plate_color: str) -> LogoChoice | None:
+    variants = cached_variants(logo, logo_dark)
     if variants is None:
         return None
     plate = _rgb(plate_color) if plate_color else None
     backdrop = Backdrop.solid(_rgb(backdrop_color))
-    if stored_only and (brand.logo is None or brand.logo_dark is None):
-        slot = "light" if brand.logo is not None else "dark"
+    if stored_only and (logo is None or logo_dark is None):
+        slot = "light" if logo is not None else "dark"
         only = variants[0] if slot == "light" else variants[1]
         return replace(choose_logo((only, only), backdrop, "auto", plate, inks=cached_ink), variant=slot)
     return choose_logo(variants, backdrop, "auto", plate, inks=cached_ink)

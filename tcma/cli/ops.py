@@ -14,7 +14,7 @@ from tcma.cli.maintenance import run_pass, start_maintenance
 from tcma.connectors.transport import warm as warm_connectors
 from tcma.queue import QUEUE_NAMES, get_queue, worker_class
 from tcma.services.catalogue.templates import warm_templates
-from tcma.services.launch.renders import warm_renderer
+from tcma.services.launch.renders import freeze_warm_objects, warm_renderer
 from tcma.services.maintenance import maintenance_interval
 from tcma.services.transaction import release_connections_at_fork
 from tcma.state import app_state
@@ -56,6 +56,7 @@ def worker_command(queues, burst, fork, with_scheduler, maintenance_interval_) -
     # No transaction of the parent's may stay open while it waits for jobs, and a forked work
     # horse must not share the parent's pooled database connections.
     release_connections_at_fork()
+    freeze_warm_objects()  # the horses' collections no longer copy the pages of the warm state
     names = queues or QUEUE_NAMES
     worker = worker_class(fork)(
         [queue.rq_queue(name) for name in names],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
 
 from sqlalchemy import event, select
 
@@ -10,7 +12,8 @@ from tcma.extensions import db
 from tcma.jobs.render import render_assets
 from tcma.models import Asset, BrandKit, Partner, TemplateVersion
 from tcma.services.catalogue.templates import get_version, import_catalogue
-from tcma.services.launch.renders import resolve_for, warm_renderer
+from tcma.services.launch.renders import freeze_warm_objects, resolve_for, warm_renderer
+from tcma.services.tracking.links import _stable_code
 from tcma.storage import get_storage
 from tests.support.factories import logo_png, make_partner, make_taxonomy
 
@@ -110,3 +113,31 @@ def test_the_worker_warms_every_output_of_every_template_in_each_language_withou
     # drawn in English and resolved in German, French and Spanish.
     assert warmed == 52
     assert not [r for r in caplog.records if "warm-up" in r.getMessage()]
+
+
+def test_a_tracked_links_code_is_the_one_its_dimensions_always_gave(app):
+    # A render redone after a crash must embed the codes it had: the same URLs, the same key.
+    key = {"partner_id": 7, "campaign_id": 3, "asset_id": 41, "channel": "email", "variant": "b",
+           "destination_id": 2}
+    assert _stable_code(key) == "ZRk2QvpVnB"
+
+
+def test_a_work_horses_collections_leave_the_warm_objects_alone(app):
+    import_catalogue()
+    warm_renderer()
+    warm = {"templates": list(gc.get_objects())[:1]}  # any container made before the freeze
+    try:
+        frozen = freeze_warm_objects()
+        assert frozen == gc.get_freeze_count() and frozen > 10_000
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # a work horse: its full collection walks none of the inherited objects
+            os.write(write, b"1" if not any(o is warm for o in gc.get_objects()) else b"0")
+            os._exit(0)
+        os.waitpid(pid, 0)
+        assert os.read(read, 1) == b"1"
+        os.close(read)
+        os.close(write)
+    finally:
+        gc.unfreeze()
+    assert any(o is warm for o in gc.get_objects())  # unfrozen: collected as before

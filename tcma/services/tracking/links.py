@@ -37,6 +37,7 @@ from tcma.state import app_state
 
 CODE_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
+_CODE_MESSAGE = json.JSONEncoder(sort_keys=True)  # json.dumps(key, sort_keys=True), built once
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,7 @@ def _stable_code(key: dict[str, Any]) -> str:
     A render redone after a crash rolled its links back gets the same codes again, so the
     same URLs, the same resolved inputs and the same content-addressed output.
     """
-    message = json.dumps(key, sort_keys=True).encode()
+    message = _CODE_MESSAGE.encode(key).encode()
     number = int.from_bytes(hmac.new(get_settings().secret_key.encode(), message,
                                      hashlib.sha256).digest(), "big")
     code = []
