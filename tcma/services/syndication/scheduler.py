@@ -23,7 +23,6 @@ import logging
 import os
 import random
 import socket
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,8 +53,7 @@ from tcma.services.transaction import commit, enqueue_after_commit, rollback
 from tcma.state import app_state
 
 PUBLISH_JOB = "tcma.jobs.social.publish_posts"
-PUBLISH_CHUNK = 100  # posts per publish job
-PUBLISH_PART = 25  # posts taken, sent and recorded together within a job
+PUBLISH_CHUNK = 200  # posts per publish job: at 0.3 s a post, well inside half the lease
 RECONCILE_JOB = "tcma.jobs.social.reconcile_post"
 BATCH = 200
 MAX_ATTEMPTS = 8
@@ -234,47 +232,29 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
 def publish_posts(post_ids: list[int]) -> dict[str, int]:
     """Publish a chunk of claimed posts (a job); how many ended how.
 
-    The chunk goes in parts of PUBLISH_PART posts, each in three steps, so a part costs two commits,
-    not two per post: its still-claimed posts are taken and marked `publishing` together (committed
-    before anything is sent: from then on a crash means "maybe sent", and a lapsed lease is
-    reconciled, never resent); each is sent through one connector per network; every outcome is
-    recorded in one transaction (if that is lost, the posts are still `publishing` and are
-    reconciled: found on the account, recorded once).
-
-    One request is in flight at a time, on a sender thread; this thread meanwhile takes the next
-    part and records the previous one, so the database's round trips and commits overlap the
-    network's answers instead of adding to them. The sender never touches the database.
+    Three steps, so a chunk costs two commits, not two per post: the chunk's still-claimed posts
+    are taken and marked `publishing` together (committed before anything is sent: from then on a
+    crash means "maybe sent", and a lapsed lease is reconciled, never resent); each is sent through
+    one connector per network, one request at a time; every outcome is recorded in one transaction
+    (if that is lost, the posts are still `publishing` and are reconciled: found on the account,
+    recorded once).
     """
-    outcomes: dict[str, int] = {}
-    parts = [post_ids[i:i + PUBLISH_PART] for i in range(0, len(post_ids), PUBLISH_PART)]
+    taken_at = utcnow()
+    taken = _take(post_ids)
+    if not taken:
+        return {"skipped": len(post_ids)}
     state = app_state()
-    connectors: dict[str, tuple[Any, bool]] = {}
-    unknown: list[int] = []
-    took = False
+    connectors = {network: state.publisher(network) for network in sorted({t[1] for t in taken})}
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tcma-send") as sender:
-            sending = None
-            for part in parts:
-                taken_at = utcnow()
-                taken = _take(part)
-                took = took or bool(taken)
-                for network in {t[1] for t in taken} - set(connectors):
-                    connectors[network] = state.publisher(network)
-                # No send starts after half the lease: a send ends within the connectors' timeouts,
-                # so every post sent is recorded before a pass could find its lease lapsed.
-                following = (sender.submit(_send_part, taken, connectors, taken_at + lease() / 2)
-                             if taken else None)
-                if sending is not None:
-                    unknown += _record_results(*sending.result(), outcomes)
-                sending = following
-            if sending is not None:
-                unknown += _record_results(*sending.result(), outcomes)
+        # No send starts after half the lease: a send ends within the connectors' timeouts, so every
+        # post sent is recorded before a pass could find its lease lapsed and reconcile it meanwhile.
+        sent, unsent = _send_chunk(taken, connectors, taken_at + lease() / 2)
     finally:
         for connector, close in connectors.values():
             if close:
                 connector.close()
-    if not took:
-        return {"skipped": len(post_ids)}
+    outcomes: dict[str, int] = {}
+    unknown = _record_results(sent, unsent, outcomes)
     for post_id in unknown:  # rare: look for each on its account before anything is sent again
         reconcile_post(post_id)
     return outcomes
@@ -283,13 +263,13 @@ def publish_posts(post_ids: list[int]) -> dict[str, int]:
 Sent = list[tuple[int, datetime, Published | ConnectorError]]
 
 
-def _send_part(taken: list[tuple[int, str, Any, Post]], connectors: dict[str, tuple[Any, bool]],
-               send_until: datetime) -> tuple[Sent, list[int]]:
-    """Send a taken part, one post after another (on the sender thread: no database here); answers
-    (post id, when its send started, what the network said) and the posts not sent for lack of time."""
+def _send_chunk(taken: list[tuple[int, str, Any, Post]], connectors: dict[str, tuple[Any, bool]],
+                send_until: datetime) -> tuple[Sent, list[int]]:
+    """Send the taken posts one after another; answers (post id, when its send started, what the
+    network said) and the posts not sent for lack of time."""
     sent: Sent = []
     unsent: list[int] = []
-    for network in {t[1] for t in taken}:  # the part's limits in one read per network, not one per post
+    for network in {t[1] for t in taken}:  # the chunk's limits in one read per network, not one per post
         connectors[network][0].prepare([t[2] for t in taken if t[1] == network])
     for post_id, network, account, outgoing in taken:
         if utcnow() >= send_until:
@@ -352,7 +332,7 @@ def _record_results(sent: list[tuple[int, datetime, Published | ConnectorError]]
 
 
 def _take(post_ids: list[int]) -> list[tuple[int, str, Any, Post]]:
-    """Lock the part's posts still claimed, hold or postpone those that cannot go now, mark the
+    """Lock the chunk's posts still claimed, hold or postpone those that cannot go now, mark the
     rest `publishing` (one commit); answers (post id, network, opened account, what to send).
 
     Rows, not ORM objects: one joined statement for the posts, their accounts, partners and plans,
@@ -386,7 +366,7 @@ def _take(post_ids: list[int]) -> list[tuple[int, str, Any, Post]]:
             continue
         if row.text != text:
             texts.append({"b_id": row.id, "b_text": text})
-        if row.account_id not in accounts:  # an account's credentials are opened once a part
+        if row.account_id not in accounts:  # an account's credentials are opened once a chunk
             accounts[row.account_id] = opened(row)
         image = renders.get(row.image_asset_id)
         alt = f"{row.partner_name}: {row.plan_name}" if row.plan_name is not None else ""
@@ -394,7 +374,7 @@ def _take(post_ids: list[int]) -> list[tuple[int, str, Any, Post]]:
                         image_type=image[1] if image else None, alt_text=alt[:1000])
         taken.append((row.id, row.network, accounts[row.account_id], outgoing))
     _hold_or_postpone(held, postponed, now)
-    if taken:  # the part in two statements, not one per post
+    if taken:  # the chunk in two statements, not one per post
         db.session.execute(update(ScheduledPost).where(ScheduledPost.id.in_([t[0] for t in taken])).values(
             status="publishing", attempts=ScheduledPost.attempts + 1, claimed_until=now + lease(),
         ), execution_options={"synchronize_session": False})
