@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -133,10 +134,19 @@ def _check_sizes(values: Mapping, file: str, where: str, problems: Problems) -> 
 
 
 def check_keys(raw: Mapping, allowed: set[str], file: str, where: str) -> None:
-    """Refuse keys a table does not have (a misspelt key would be silently ignored)."""
+    """Refuse keys a table does not have (a misspelt key would be silently ignored), suggesting the
+    known key a misspelt one is closest to."""
     unknown = sorted(set(raw) - allowed)
     if unknown:
-        raise TemplateError(file, where or "(top level)", f"unknown keys {unknown}; "
+        guesses = {key: close[0] for key in unknown
+                   if (close := difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.75))}
+        if len(unknown) == 1 and guesses:
+            meant = f" (did you mean {guesses[unknown[0]]!r}?)"
+        elif guesses:
+            meant = " (did you mean " + ", ".join(f"{v!r} for {k!r}" for k, v in guesses.items()) + "?)"
+        else:
+            meant = ""
+        raise TemplateError(file, where or "(top level)", f"unknown keys {unknown}{meant}; "
                                                           f"known: {sorted(allowed)}")
 
 

@@ -36,7 +36,8 @@ def test_problems_in_three_files_are_reported_together(template_dir):
     assert problems(folder) == [
         ("manifest.toml", "tiers", "must be a list of names"),
         ("image.toml", "canvas.background", "resource 'card-bg.jpg' not found (No such file or directory)"),
-        ("image.toml", "canvas.layers[1]", f"unknown keys ['colour']; {KNOWN_FRAME_KEYS}"),
+        ("image.toml", "canvas.layers[1]", f"unknown keys ['colour'] (did you mean 'color'?); "
+            f"{KNOWN_FRAME_KEYS}"),
         ("locales/de.toml", "variants.b.tagline",
          "not translated; a language file must translate every text so no output mixes languages"),
     ]

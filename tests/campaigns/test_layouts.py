@@ -42,9 +42,14 @@ def test_a_frame_accepts_the_edges_of_its_ranges():
 
 FRAME_ERRORS = [
     ("title", "f", "must be a table"),
-    (dict(TEXT, sise=3), "f", "unknown keys ['sise']; known: ['align', 'box', 'color', 'font', "
+    (dict(TEXT, sise=3), "f", "unknown keys ['sise'] (did you mean 'size'?); "
+        "known: ['align', 'box', 'color', 'font', "
      "'kind', 'leading', 'link', 'min_size', 'name', 'padding', 'picture', 'plate', "
      "'plate_color', 'size', 'text', 'valign']"),
+    (dict(TEXT, sise=3, colour="#fff", zorder=2), "f",
+     "unknown keys ['colour', 'sise', 'zorder'] (did you mean 'color' for 'colour', 'size' for 'sise'?); "
+     "known: ['align', 'box', 'color', 'font', 'kind', 'leading', 'link', 'min_size', 'name', 'padding', "
+     "'picture', 'plate', 'plate_color', 'size', 'text', 'valign']"),
     (dict(TEXT, kind="video"), "f.kind",
      "must be one of ('text', 'contact', 'rect', 'logo', 'qr', 'picture')"),
     (dict(TEXT, size=0.5), "f.size", "must be a number from 1 to 400"),
@@ -110,7 +115,7 @@ def test_bleed_may_be_up_to_10mm():
 SIZES = "['A4', 'A5', 'letter']"
 PDF_ERRORS = [
     ({"bleed": 5, "pages": [PAGE]}, "(top level)",
-     "unknown keys ['bleed']; known: ['bleed_mm', 'page_size', 'pages']"),
+     "unknown keys ['bleed'] (did you mean 'bleed_mm'?); known: ['bleed_mm', 'page_size', 'pages']"),
     ({"page_size": "A3", "pages": [PAGE]}, "page_size", f"must be one of {SIZES}"),
     ({"page_size": [1, 2, 3], "pages": [PAGE]}, "page_size",
      f"must be one of {SIZES} or [width, height] in points"),
@@ -122,7 +127,8 @@ PDF_ERRORS = [
     ({"pages": []}, "pages", "must list at least one page"),
     ({"pages": ["cover"]}, "pages[0]", "must be a table"),
     ({"pages": [dict(PAGE, backgroud="x.jpg")]}, "pages[0]",
-     "unknown keys ['backgroud']; known: ['background', 'background_color', 'frames']"),
+     "unknown keys ['backgroud'] (did you mean 'background'?); "
+         "known: ['background', 'background_color', 'frames']"),
     ({"pages": [dict(PAGE, background=3)]}, "pages[0].background",
      "must be the name of a resource file"),
     ({"pages": [dict(PAGE, frames=[])]}, "pages[0].frames", "must list at least one frame"),
@@ -155,7 +161,8 @@ def test_an_image_layout_is_one_canvas_of_layers():
 
 @pytest.mark.parametrize(("raw", "field", "message"), [
     ({"canvas": [1200, 627], "layers": [TEXT], "backround": "x.jpg"}, "(top level)",
-     "unknown keys ['backround']; known: ['background', 'background_color', 'canvas', 'layers']"),
+     "unknown keys ['backround'] (did you mean 'background'?); "
+         "known: ['background', 'background_color', 'canvas', 'layers']"),
     ({"canvas": [15, 627], "layers": [TEXT]}, "canvas", "must be [width, height] in pixels (16-4096)"),
     ({"canvas": [1200, 4097], "layers": [TEXT]}, "canvas",
      "must be [width, height] in pixels (16-4096)"),

@@ -90,7 +90,8 @@ def test_both_parts_of_an_email_need_the_unsubscribe_link_and_address(newsletter
     (lambda s: s["manifest"]["email"].update(subject=" "), "spec:manifest", "subject",
      "must be non-empty text"),
     (lambda s: s["manifest"]["email"].update(subjekt="x"), "spec:manifest", "email",
-     "unknown keys ['subjekt']; known: ['hero', 'hero_alt', 'logo_backdrop', 'preheader', "
+     "unknown keys ['subjekt'] (did you mean 'subject'?); "
+         "known: ['hero', 'hero_alt', 'logo_backdrop', 'preheader', "
      "'subject']"),
     (lambda s: s["manifest"].update(email="Hello"), "spec:manifest", "email",
      "must be a table with a subject"),

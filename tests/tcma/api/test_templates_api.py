@@ -123,7 +123,7 @@ def test_a_spec_with_several_problems_is_refused_naming_every_one(client):
     errors = response.json["errors"]
     assert errors["spec.tiers"] == ["spec:manifest: tiers: must be a list of names"]
     assert errors["spec.canvas.layers[1]"][0].startswith(
-        "spec:image: canvas.layers[1]: unknown keys ['colour']; known: ['align', ")
+        "spec:image: canvas.layers[1]: unknown keys ['colour'] (did you mean 'color'?); known: ['align', ")
     assert errors["spec.variants.b.tagline"] == [
         "spec:locales/de.toml: variants.b.tagline: not translated; a language file must translate "
         "every text so no output mixes languages"]

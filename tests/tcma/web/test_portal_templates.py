@@ -221,7 +221,8 @@ def broken_in_three_files() -> bytes:
 THREE_FILES = [
     ("manifest.toml", "tiers", "must be a list of names"),
     ("image.toml", "canvas.background", "resource 'card-bg.jpg' not found (No such file or directory)"),
-    ("image.toml", "canvas.layers[1]", "unknown keys ['colour']; known: ['align', 'box', 'color', 'font', "
+    ("image.toml", "canvas.layers[1]", "unknown keys ['colour'] (did you mean 'color'?); "
+        "known: ['align', 'box', 'color', 'font', "
      "'kind', 'leading', 'link', 'min_size', 'name', 'padding', 'picture', 'plate', 'plate_color', 'size', "
      "'text', 'valign']"),
     ("locales/de.toml", "variants.b.tagline",
