@@ -280,13 +280,8 @@ def grant_consent(principal: Principal):
     return redirect(url_for(".sends_page", _anchor="behalf"))
 
 
-def _whole_number(text: str) -> int:
-    if not text.strip().isdigit() or not 1 <= int(text) <= 100:
-        raise InvalidInput(
-            "the number of sends in 30 days must be a whole number from 1 to 100",
-            {"max_sends_per_month": ["1 to 100"]},
-        )
-    return int(text)
+def _whole_number(text: str) -> int | None:
+    return int(text) if text.strip().isdigit() else None
 
 
 @bp.post("/email/consent/withdraw")

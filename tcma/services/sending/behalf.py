@@ -36,6 +36,7 @@ from tcma.services.transaction import commit, enqueue_after_commit
 
 PENDING = ("draft", "scheduled", "sending")
 MONTH = timedelta(days=30)
+MAX_SENDS_PER_MONTH = 100  # the most sends on a partner's behalf it may allow in 30 days
 WITHDRAWN = "the partner withdrew its consent to sends on its behalf"
 DEFAULT_GREETING = "Hello {first_name},"
 
@@ -55,6 +56,12 @@ def grant_consent(principal: Principal, values: dict[str, Any]) -> SendConsent:
     Sends on its behalf that have not started yet follow the new lists and tags.
     """
     partner_id = owner_partner(principal)
+    limit = values["max_sends_per_month"]
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_SENDS_PER_MONTH:
+        raise InvalidInput(
+            f"the number of sends in 30 days must be a whole number from 1 to {MAX_SENDS_PER_MONTH}",
+            {"max_sends_per_month": [f"1 to {MAX_SENDS_PER_MONTH}"]},
+        )
     lists = lists_of_partner(partner_id, values["list_ids"])
     if not lists:
         raise InvalidInput("pick at least one list", {"list_ids": ["at least one list"]})
@@ -70,7 +77,7 @@ def grant_consent(principal: Principal, values: dict[str, Any]) -> SendConsent:
     consent.status, consent.withdrawn_at, consent.withdrawn_by_id = "active", None, None
     consent.list_ids = sorted(c.id for c in lists)
     consent.tags = tags
-    consent.max_sends_per_month = values["max_sends_per_month"]
+    consent.max_sends_per_month = limit
     db.session.execute(
         update(EmailSend)
         .where(
