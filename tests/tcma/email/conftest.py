@@ -8,6 +8,7 @@ import pytest
 from tcma.services.catalogue.templates import import_catalogue
 from tests.support.apps import app_on, base_config
 from tests.support.factories import make_partner, make_taxonomy, make_user
+from tests.support.launch import work
 from tests.support.smtp import RecordingHandler, running_smtp_server
 
 CONSENT = {"consent_source": "https://partner.example/form", "consent_text": "Send me the newsletter."}
@@ -102,3 +103,24 @@ def send_now(client, shop, send_id):
     response = client.post(f"/api/v1/email-sends/{send_id}/schedule", headers=shop["headers"], json={})
     assert response.status_code == 200, response.json
     return response.json
+
+
+def partner_with_contacts(client, addresses):
+    """A partner whose newsletter is rendered by an rq worker, with a list of `addresses`; the
+    `shop` of the rq apps (headers, campaign_id, list_id)."""
+    partner = make_partner(make_taxonomy(), name="Acme IT GmbH")
+    import_catalogue()
+    _, marketer = make_user("marketer")
+    _, headers = make_user("partner", partner)
+    campaign = client.post(
+        "/api/v1/campaigns",
+        headers=marketer,
+        json={"name": "Domains", "outputs": [{"template": "newsletter", "output": "email"}], "segment": {}},
+    ).json
+    client.post(f"/api/v1/campaigns/{campaign['id']}/launch", headers=marketer)
+    work()  # render the partner's email
+    lst = client.post("/api/v1/contact-lists", headers=headers, json={"name": "All"}).json
+    for address in addresses:
+        body = {"email": address, **CONSENT, "list_ids": [lst["id"]]}
+        assert client.post("/api/v1/contacts", headers=headers, json=body).status_code == 201
+    return {"headers": headers, "campaign_id": campaign["id"], "list_id": lst["id"]}

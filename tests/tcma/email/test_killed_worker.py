@@ -21,7 +21,7 @@ from tests.support.apps import app_on, base_config
 from tests.support.launch import work
 from tests.support.redis_db import redis_url
 from tests.support.smtp import RecordingHandler, running_smtp_server
-from tests.tcma.email.conftest import CONSENT, new_send
+from tests.tcma.email.conftest import new_send, partner_with_contacts
 
 TCMA = str(Path(sys.executable).with_name("tcma"))
 PEOPLE = [f"person{n}@example.com" for n in range(1, 7)]
@@ -112,26 +112,8 @@ def statuses(send_id: int) -> dict[str, int]:
 
 
 def test_a_worker_killed_mid_send_sends_no_message_twice(app, client, smtp_handler):
-    from tcma.services.catalogue.templates import import_catalogue
-    from tests.support.factories import make_partner, make_taxonomy, make_user
-
-    partner = make_partner(make_taxonomy())
-    import_catalogue()
-    _, marketer = make_user("marketer")
-    _, headers = make_user("partner", partner)
-    campaign = client.post(
-        "/api/v1/campaigns",
-        headers=marketer,
-        json={"name": "Kill -9", "outputs": [{"template": "newsletter", "output": "email"}], "segment": {}},
-    ).json
-    client.post(f"/api/v1/campaigns/{campaign['id']}/launch", headers=marketer)
-    work()  # render the partner's email
-    lst = client.post("/api/v1/contact-lists", headers=headers, json={"name": "All"}).json
-    for email in PEOPLE:
-        client.post(
-            "/api/v1/contacts", headers=headers, json={"email": email, **CONSENT, "list_ids": [lst["id"]]}
-        )
-    shop = {"headers": headers, "campaign_id": campaign["id"], "list_id": lst["id"]}
+    shop = partner_with_contacts(client, PEOPLE)
+    headers = shop["headers"]
     send = new_send(client, shop)
     assert (
         client.post(f"/api/v1/email-sends/{send['id']}/schedule", headers=headers, json={}).status_code == 200

@@ -17,14 +17,12 @@ from sqlalchemy import func, select
 from tcma.extensions import db
 from tcma.models import EmailRecipient
 from tcma.queue import get_queue
-from tcma.services.catalogue.templates import import_catalogue
 from tcma.state import app_state
 from tests.support.apps import app_on, base_config
-from tests.support.factories import make_partner, make_taxonomy, make_user
 from tests.support.launch import work
 from tests.support.redis_db import redis_url
 from tests.support.smtp import RecordingHandler, running_smtp_server
-from tests.tcma.email.conftest import CONSENT, new_send, send_now
+from tests.tcma.email.conftest import new_send, partner_with_contacts, send_now
 
 TCMA = str(Path(sys.executable).with_name("tcma"))
 
@@ -97,25 +95,6 @@ def app(migrated_pg, tmp_path, redis_client, smtp_port):
         **SETTINGS,
     )
     yield from app_on(config, tables)
-
-
-def partner_with_contacts(client, addresses):
-    partner = make_partner(make_taxonomy(), name="Acme IT GmbH")
-    import_catalogue()
-    _, marketer = make_user("marketer")
-    _, headers = make_user("partner", partner)
-    campaign = client.post(
-        "/api/v1/campaigns",
-        headers=marketer,
-        json={"name": "Domains", "outputs": [{"template": "newsletter", "output": "email"}], "segment": {}},
-    ).json
-    client.post(f"/api/v1/campaigns/{campaign['id']}/launch", headers=marketer)
-    work()  # render the partner's email
-    lst = client.post("/api/v1/contact-lists", headers=headers, json={"name": "All"}).json
-    for address in addresses:
-        body = {"email": address, **CONSENT, "list_ids": [lst["id"]]}
-        assert client.post("/api/v1/contacts", headers=headers, json=body).status_code == 201
-    return {"headers": headers, "campaign_id": campaign["id"], "list_id": lst["id"]}
 
 
 def statuses(send_id):
