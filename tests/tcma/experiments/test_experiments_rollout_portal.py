@@ -5,15 +5,12 @@ goes, and what went; at desktop and phone widths in Chromium."""
 from __future__ import annotations
 
 import os
-import threading
-
-from werkzeug.serving import make_server
 
 from tests.support.factories import make_user
 from tests.support.portal import PASSWORD, post_form, sign_in
 from tests.tcma.email.conftest import app, email_settings, new_send, send_now, shop, smtp_handler, smtp_port
 from tests.tcma.experiments.test_experiments_rollout_email import CONTACTS, add_contacts, start_email_test
-from tests.tcma.web.test_portal_browser import _free_port, chromium_page
+from tests.tcma.web.test_portal_browser import chromium_page, live_server
 
 SCREENSHOTS = os.environ.get("EXPERIMENT_SCREENSHOTS")  # a folder to keep the pictures in, when set
 
@@ -47,31 +44,21 @@ def test_the_page_shows_the_plan_then_what_went(app, client, shop):
             in page)
 
 
-def test_the_plan_fits_a_desktop_and_a_phone_in_chromium(app, client, shop, make_app, migrated_pg, tmp_path):
+def test_the_plan_fits_a_desktop_and_a_phone_in_chromium(app, client, shop, live_server, tmp_path):
     experiment, held = held_send(client, shop)
     user, _ = make_user("marketer")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = make_server("127.0.0.1", port, make_app(DATABASE_URL=migrated_pg[0], PUBLIC_URL=base),
-                         threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with chromium_page(tmp_path / "profile") as page:
-            page.goto(f"{base}/login")
-            page.fill("input[name=email]", user.email)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            for width in (1280, 390):
-                page.set_viewport_size({"width": width, "height": 900})
-                page.goto(f"{base}/portal/experiments/{experiment['id']}")
-                plan = page.inner_text("#rollout")
-                assert "Held for the winner" in plan and f"{held} messages" in plan
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                assert overflow <= 0, f"the page scrolls sideways at {width} px"
-                if SCREENSHOTS:
-                    page.screenshot(path=f"{SCREENSHOTS}/experiment-rollout-{width}.png", full_page=True)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    base = live_server
+    with chromium_page(tmp_path / "profile") as page:
+        page.goto(f"{base}/login")
+        page.fill("input[name=email]", user.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(f"{base}/portal/experiments/{experiment['id']}")
+            plan = page.inner_text("#rollout")
+            assert "Held for the winner" in plan and f"{held} messages" in plan
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"the page scrolls sideways at {width} px"
+            if SCREENSHOTS:
+                page.screenshot(path=f"{SCREENSHOTS}/experiment-rollout-{width}.png", full_page=True)

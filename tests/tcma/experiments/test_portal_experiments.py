@@ -1,16 +1,14 @@
+# ruff: noqa: F401, F811 (the browser fixture is imported, and the test takes it by name)
 """The marketer's experiment page: the sentence, the charts, the numbers, decide and stop; in Chromium too."""
 
 from __future__ import annotations
 
 import os
-import threading
-
-from werkzeug.serving import make_server
 
 from tests.support.factories import make_user
 from tests.support.portal import PASSWORD, post_form, sign_in
 from tests.tcma.experiments.conftest import add_rollup, age, launched_card_world
-from tests.tcma.web.test_portal_browser import _free_port, chromium_page
+from tests.tcma.web.test_portal_browser import chromium_page, live_server
 
 SCREENSHOTS = os.environ.get("EXPERIMENT_SCREENSHOTS")  # a folder to keep the pictures in, when set
 
@@ -74,36 +72,26 @@ def test_partner_users_do_not_see_experiment_pages(app, client):
     assert partner_browser.get(f"/portal/campaigns/{world['campaign']}/experiments").status_code == 403
 
 
-def test_the_page_fits_a_desktop_and_a_phone_in_chromium(app, client, make_app, migrated_pg, tmp_path):
+def test_the_page_fits_a_desktop_and_a_phone_in_chromium(app, client, live_server, tmp_path):
     world, experiment, _ = seeded(client)
     user, _ = make_user("marketer")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = make_server("127.0.0.1", port, make_app(DATABASE_URL=migrated_pg[0], PUBLIC_URL=base),
-                         threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with chromium_page(tmp_path / "profile") as page:
-            page.goto(f"{base}/login")
-            page.fill("input[name=email]", user.email)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            for width in (1280, 390):
-                page.set_viewport_size({"width": width, "height": 900})
-                page.goto(f"{base}/portal/experiments/{experiment['id']}")
-                assert "chance b is better" in page.inner_text("#sentence")
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                assert overflow <= 0, f"the page scrolls sideways at {width} px"
-                charts = page.eval_on_selector_all(
-                    "svg.chart", "els => els.map(e => e.getBoundingClientRect().width)")
-                assert len(charts) == 2 and all(0 < w <= width for w in charts)
-                if SCREENSHOTS:
-                    page.screenshot(path=f"{SCREENSHOTS}/experiment-{width}.png", full_page=True)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    base = live_server
+    with chromium_page(tmp_path / "profile") as page:
+        page.goto(f"{base}/login")
+        page.fill("input[name=email]", user.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(f"{base}/portal/experiments/{experiment['id']}")
+            assert "chance b is better" in page.inner_text("#sentence")
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"the page scrolls sideways at {width} px"
+            charts = page.eval_on_selector_all(
+                "svg.chart", "els => els.map(e => e.getBoundingClientRect().width)")
+            assert len(charts) == 2 and all(0 < w <= width for w in charts)
+            if SCREENSHOTS:
+                page.screenshot(path=f"{SCREENSHOTS}/experiment-{width}.png", full_page=True)
 
 
 def test_charts_say_when_there_is_too_little_to_draw_and_escape_names():
