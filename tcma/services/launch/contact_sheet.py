@@ -4,6 +4,7 @@ segment, small, with every warning, so a problem is seen before any partner gets
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import joinedload
 import campaigns
 import renderers
 from campaigns.vocabulary import tier_allows
+from tcma.cache import LruCache
 from tcma.extensions import db
 from tcma.models import CampaignOutput, Customization
 from tcma.services.accounts.auth import Principal
@@ -25,6 +27,12 @@ from tcma.state import app_state
 
 SHEET_WIDTH = 200
 PICTURED = ("pdf", "png", "jpg", "email")
+# Drawn items (the renderer's warnings and the thumbnail) by everything a render of the sheet
+# reads: the template version (never changed once published), the output, the partner's columns
+# and brand kit as `load_partner_rows` gives them (colours, contact details, locale, tier...; logo
+# keys name their content), the fields and the renderer's version. A second view of a page draws
+# nothing again; a changed brand kit or another template version is another key. Per process.
+DRAWN = LruCache(640)
 # What a marketer filters the sheet by, in the order the filter offers them.
 WARNING_KINDS = {
     "required": "Required field missing",
@@ -145,16 +153,28 @@ def _item(partner: Any, out: CampaignOutput, saved: dict) -> SheetItem:
     missing = sorted(tpl.missing_required(saved))
     fields = {**saved, **{k: v for k, v in tpl.stand_in_fields().items() if k in missing}}
     messages = [f"waits for the partner: {', '.join(missing)}"] if missing else []
-    image = None
+    key = (out.template_version_id, out.output, tuple(partner), json.dumps(fields, sort_keys=True,
+                                                                          default=str),
+           renderers.RENDERER_VERSION, SHEET_WIDTH)
+    drawn, image = DRAWN.get_or_make(key, lambda: _draw(tpl, partner, out.output, fields))
+    messages += drawn
+    warnings = [SheetWarning(warning_kind(m), m) for m in messages]
+    return SheetItem(partner.id, partner.name, out.output, tpl.name, image, warnings)
+
+
+def _draw(tpl: campaigns.Template, partner: Any, output: str, fields: dict
+          ) -> tuple[tuple[str, ...], str | None]:
+    """The renderer's warnings for one output of one partner and, for a pictured output, its
+    thumbnail as a data URI (one that does not render: the warnings so far and why)."""
+    renderer = app_state().renderer
+    messages: list[str] = []
     try:
-        request = campaigns.resolve_request(tpl, partner_inputs_of(partner).profile, out.output, None, fields)
-        renderer = app_state().renderer
-        messages += list(renderer.warnings(request.spec))
-        if out.output in PICTURED:
+        request = campaigns.resolve_request(tpl, partner_inputs_of(partner).profile, output, None, fields)
+        messages += renderer.warnings(request.spec)
+        if output in PICTURED:
             png = renderer.preview(request.spec, SHEET_WIDTH).data
-            image = "data:image/png;base64," + base64.b64encode(png).decode()
+            return tuple(messages), "data:image/png;base64," + base64.b64encode(png).decode()
     except (campaigns.RequestError, campaigns.FieldError, renderers.RenderError,
             renderers.LogoError) as exc:
         messages.append(f"does not render: {exc}")
-    warnings = [SheetWarning(warning_kind(m), m) for m in messages]
-    return SheetItem(partner.id, partner.name, out.output, tpl.name, image, warnings)
+    return tuple(messages), None

@@ -3,12 +3,16 @@ kind and filterable, and the launch that records whether the sheet was seen or s
 
 from __future__ import annotations
 
+import json
 import re
 
 from sqlalchemy import func, select
 
+from tcma.cache import LruCache
 from tcma.extensions import db
 from tcma.models import Asset, Campaign
+from tcma.services.launch import contact_sheet as sheet_service
+from tcma.state import app_state
 from tests.support.factories import make_partner, make_user
 from tests.support.portal import csrf_from, sign_in
 from tests.support.statements import recorded_statements
@@ -154,3 +158,44 @@ def test_another_roles_and_unknown_campaigns_are_refused(app, taxonomy, catalogu
     assert db.session.get(Campaign, campaign_id).status == "draft"
     client, _ = _marketer(app)
     assert client.get("/portal/campaigns/999999/contact-sheet").status_code == 404
+
+
+def _drawn_items(client, path: str) -> list[tuple[str, str]]:
+    answer = client.get(path)
+    assert answer.status_code == 200
+    return ITEM.findall(answer.get_data(as_text=True))
+
+
+def test_a_second_view_draws_nothing_again_and_a_new_brand_kit_or_template_version_is_drawn_anew(
+        app, taxonomy, catalogue, monkeypatch):
+    monkeypatch.setattr(sheet_service, "DRAWN", LruCache(64))
+    renderer, drawn = app_state().renderer, []
+    real_preview = renderer.preview
+    monkeypatch.setattr(renderer, "preview", lambda spec, width=360, page=0: (
+        drawn.append(width), real_preview(spec, width, page))[1])
+    partner = make_partner(taxonomy, tier=1, name="Cached Partner AG")
+    campaign_id = _campaign(app, [{"template": "solution-brief", "output": "pdf"}])
+    client, _ = _marketer(app)
+    sheet = f"/portal/campaigns/{campaign_id}/contact-sheet"
+    first = _drawn_items(client, sheet)
+    assert len(first) == 1 and 'src="data:image/png;base64,' in first[0][1]
+    assert _drawn_items(client, sheet) == first and drawn == [200]  # the same page, not drawn again
+
+    _, marketer = make_user("marketer")
+    recoloured = app.test_client().patch(f"/api/v1/partners/{partner.id}/brand-kit", headers=marketer,
+                                         json={"primary_color": "#7A1F1F"})
+    assert recoloured.status_code == 200, recoloured.json
+    after_kit = _drawn_items(client, sheet)
+    assert len(drawn) == 2 and after_kit != first  # the new colour, drawn once more
+
+    api = app.test_client()
+    v1 = api.get("/api/v1/templates/solution-brief/versions/1", headers=marketer).json["spec"]
+    published = api.post("/api/v1/templates/solution-brief/versions", headers=marketer,
+                         json={"spec": json.loads(json.dumps(v1).replace("#ffffff", "#f2e6d9", 1))})
+    assert published.status_code == 201 and published.json["version"] == 2
+    on_v2 = _campaign(app, [{"template": "solution-brief", "output": "pdf"}])
+    newer = _drawn_items(client, f"/portal/campaigns/{on_v2}/contact-sheet")
+    assert len(drawn) == 3 and newer != after_kit  # the new version's page colour
+
+    monkeypatch.setattr(sheet_service, "DRAWN", LruCache(64))  # nothing kept: drawn afresh, the same
+    assert _drawn_items(client, sheet) == after_kit and len(drawn) == 4
