@@ -18,7 +18,6 @@ from tcma.services.accounts.invitations import (  # the service's own rule, not 
     roles_invitable_by,
 )
 from tcma.services.accounts.users import MIN_PASSWORD_LENGTH
-from tcma.services.partners.partners import list_partners
 from tcma.web.portal import (
     current_principal,
     home_for,
@@ -70,8 +69,7 @@ def _team_page(principal: Principal, status: int = 200, form: dict[str, Any] | N
     """The team page, with the invite form as submitted and its errors when it was refused."""
     page_number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     users, total = team.list_users(principal, page_number, PER_PAGE)
-    partners = [] if principal.is_partner else list_partners(principal, {"status": "active"}, 1,
-                                                            PARTNER_CHOICES)[0]
+    partners = team.partner_choices(principal, PARTNER_CHOICES)
     return page("portal/team.html", status, users=users, total=total, page_number=page_number,
                 pages=page_count(total, PER_PAGE), pending=invitations.list_invitations(principal),
                 roles=roles_invitable_by(principal), partners=partners, partner_roles=PARTNER_ROLES,

@@ -20,6 +20,7 @@ from tcma.services.partners.partners import update_partner
 from tcma.state import app_state
 from tests.support.factories import make_partner, make_user
 from tests.support.portal import PASSWORD, post_form, sign_in
+from tests.support.statements import recorded_statements
 
 TEAM = "/portal/team"
 NEW_PASSWORD = "a brand new passphrase"
@@ -295,3 +296,29 @@ def test_nav_links_follow_the_role(app, partner_user, partner_admin):
     assert ">Team<" not in member and ">Account<" in member
     marketer = text_of(signed_in_client(app, make_user("marketer")[0]).get("/portal/campaigns"))
     assert ">Team<" in marketer and ">Account<" in marketer
+
+
+def test_the_admins_team_page_names_each_users_partner_and_offers_active_partners_in_the_same_statements(
+        app, taxonomy):
+    admin = make_user("admin")[0]
+    manager = signed_in_client(app, admin)
+    first = make_partner(taxonomy, name="Alpha Resellers")
+    make_user("partner", first)
+    manager.get(TEAM)  # the session's first page notes when it was last used
+    db.session.expunge_all()  # a request starts with nothing loaded, as a served one does
+    with recorded_statements() as few:
+        html = text_of(manager.get(TEAM))
+    assert '<td data-label="Partner">Alpha Resellers</td>' in html
+    more = [make_partner(taxonomy, name=f"Reseller {n:02d}") for n in range(12)]
+    for partner in more:
+        make_user("partner", partner)
+    update_partner(OPERATOR, more[0].id, {"status": "suspended"})
+    # the invite form offers the active partners by id; the suspended one is not among them
+    active = [(str(p.id), p.name) for p in [first, *more[1:]]]
+    db.session.expunge_all()
+    with recorded_statements() as many:
+        html = text_of(manager.get(TEAM))
+    assert html.count('<td data-label="Partner">Reseller ') == 12  # every user's partner named
+    offered = re.findall(r'<option value="(\d+)">([^<]*)</option>', html)
+    assert offered == active
+    assert len(many) == len(few)  # no statement per user or per partner
