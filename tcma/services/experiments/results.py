@@ -344,44 +344,77 @@ def _days(start: date, last: date) -> list[date]:
 
 def _partner_daily_sums(experiment: Experiment, start: date, last: date
                         ) -> list[dict[str, dict[str, float]]]:
-    """Per day from `start` to `last`: the per-arm sums `_arm_sums` reads up to that day."""
-    numerator_kinds, denominator_kinds, outputs = METRIC_PARTS[experiment.metric]
-    arms = dict(db.session.execute(select(ExperimentAssignment.partner_id, ExperimentAssignment.variant)
-                                   .where(ExperimentAssignment.experiment_id == experiment.id)).all())
-    row_of = {partner_id: index for index, partner_id in enumerate(arms)}
-    width = (last - start).days + 1
-    num, den, bots = (np.zeros((len(arms), width)) for _ in range(3))
+    """Per day from `start` to `last`: the per-arm sums `_arm_sums` reads up to that day.
+
+    A partner's running numerator N and denominator D (its delivered items plus its rollups up
+    to the day) change only on the days it has rollups, and so do N², D² and N·D. PostgreSQL
+    runs each partner's N and D along its days with a window and sums per (arm, day) what each
+    of those days adds to N, N², D, D², N·D and the machines; here the arms' few rows per day are
+    added up day by day from what every partner starts with (its delivered items). Whole
+    numbers throughout, so each day's sums are exactly those `_arm_sums` reads up to it; no row
+    per partner and day reaches Python.
+    """
+    params = {"experiment_id": experiment.id, "campaign_id": experiment.campaign_id,
+              "arms": [v.name for v in experiment.variants], "start": start, "last": last}
+    daily_stmt, base_stmt = _partner_daily_statements(experiment.metric)
+    names = ("units", "num", "num_sq", "den", "den_sq", "cross", "bots")
+    running: dict[str, dict[str, int]] = {}
+    for arm, units, delivered, delivered_sq in db.session.execute(base_stmt, params):
+        running[arm] = {"units": int(units), "num": 0, "num_sq": 0, "den": int(delivered or 0),
+                        "den_sq": int(delivered_sq or 0), "cross": 0, "bots": 0}
+    added: dict[date, list[Any]] = {}
+    for row in db.session.execute(daily_stmt, params):
+        added.setdefault(row[1], []).append(row)
+    out = []
+    for day in _days(start, last):
+        for arm, *values in ((row[0], *row[2:]) for row in added.get(day, ())):
+            sums = running[arm]
+            for name, value in zip(names[1:], values, strict=True):
+                sums[name] += int(value or 0)
+        out.append({arm: {name: float(value) for name, value in sums.items()}
+                    for arm, sums in running.items()})
+    return out
+
+
+@functools.cache
+def _partner_daily_statements(metric: str) -> tuple[Any, Any]:
+    """The metric's two statements for `_partner_daily_sums`, built once (values bound per call):
+    per (arm, day) what the day adds to each sum, and per arm its units and delivered items."""
+    numerator_kinds, denominator_kinds, outputs = METRIC_PARTS[metric]
+    assigned = ExperimentAssignment
     parts = ((numerator_kinds, EventRollup.total), (denominator_kinds, EventRollup.total),
              (numerator_kinds, EventRollup.bots))
-    whole = [cast(_kind_sum(kinds, column), BigInteger) for kinds, column in parts]  # not decimals
-    stmt = (select(EventRollup.partner_id, EventRollup.day, *whole)
-            .where(EventRollup.campaign_id == experiment.campaign_id,
-                   EventRollup.kind.in_(numerator_kinds + denominator_kinds),
-                   EventRollup.variant.in_([v.name for v in experiment.variants]),
-                   EventRollup.day >= start, EventRollup.day <= last)
-            .group_by(EventRollup.partner_id, EventRollup.day))
-    rows = db.session.connection().execute(stmt).all()
-    cells = np.array([(row_of[partner_id], (day - start).days, day_num, day_den, day_bots)
-                      for partner_id, day, day_num, day_den, day_bots in rows if partner_id in row_of],
-                     dtype=float).reshape(-1, 5)
-    at = (cells[:, 0].astype(int), cells[:, 1].astype(int))
-    num[at], den[at], bots[at] = cells[:, 2], cells[:, 3], cells[:, 4]
-    num, den, bots = num.cumsum(axis=1), den.cumsum(axis=1), bots.cumsum(axis=1)
-    delivered = _delivered_per_partner(experiment, outputs)
-    if delivered:
-        den += np.array([float(delivered.get(partner_id, 0)) for partner_id in arms])[:, None]
-    masks = {name: np.array([arm == name for arm in arms.values()], dtype=bool)
-             for name in set(arms.values())}
-    out = []
-    for column in range(width):
-        sums = {}
-        for name, mask in masks.items():
-            n, d = num[mask, column], den[mask, column]
-            sums[name] = {"units": float(mask.sum()), "num": float(n.sum()), "num_sq": float((n * n).sum()),
-                          "den": float(d.sum()), "den_sq": float((d * d).sum()),
-                          "cross": float((n * d).sum()), "bots": float(bots[mask, column].sum())}
-        out.append(sums)
-    return out
+    n, d, b = (cast(_kind_sum(kinds, column), BigInteger) for kinds, column in parts)
+    daily = (select(EventRollup.partner_id, EventRollup.day, n.label("n"), d.label("d"), b.label("b"))
+             .where(EventRollup.campaign_id == bindparam("campaign_id"),
+                    EventRollup.kind.in_(numerator_kinds + denominator_kinds),
+                    EventRollup.variant.in_(bindparam("arms", expanding=True)),
+                    EventRollup.day >= bindparam("start"), EventRollup.day <= bindparam("last"))
+             .group_by(EventRollup.partner_id, EventRollup.day).subquery())
+    delivered = _delivered_assets(outputs)
+    items = literal(0) if delivered is None else func.coalesce(delivered.c.delivered_items, 0)
+    window = {"partition_by": daily.c.partner_id, "order_by": daily.c.day}
+    running = (select(assigned.variant.label("arm"), daily.c.day, daily.c.n, daily.c.d, daily.c.b,
+                      func.sum(daily.c.n).over(**window).label("big_n"),
+                      (cast(items, BigInteger) + func.sum(daily.c.d).over(**window)).label("big_d"))
+               .select_from(daily)
+               .join(assigned, (assigned.partner_id == daily.c.partner_id)
+                     & (assigned.experiment_id == bindparam("experiment_id"))))
+    if delivered is not None:
+        running = running.outerjoin(delivered, delivered.c.partner_id == daily.c.partner_id)
+    running = running.subquery()
+    r = running.c
+    before_n, before_d = r.big_n - r.n, r.big_d - r.d
+    added = (select(r.arm, r.day, func.sum(r.n), func.sum(r.big_n * r.big_n - before_n * before_n),
+                    func.sum(r.d), func.sum(r.big_d * r.big_d - before_d * before_d),
+                    func.sum(r.big_n * r.big_d - before_n * before_d), func.sum(r.b))
+             .group_by(r.arm, r.day))
+    base = (select(assigned.variant, func.count(), func.sum(items), func.sum(items * items))
+            .select_from(assigned).where(assigned.experiment_id == bindparam("experiment_id"))
+            .group_by(assigned.variant))
+    if delivered is not None:
+        base = base.outerjoin(delivered, delivered.c.partner_id == assigned.partner_id)
+    return added, base
 
 
 def _delivered_per_partner(experiment: Experiment, outputs: str | None) -> dict[int, int]:

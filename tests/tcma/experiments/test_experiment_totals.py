@@ -8,6 +8,7 @@ import time
 import uuid
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import delete, select, text
 
 from tcma import create_app
@@ -182,6 +183,31 @@ def test_the_effect_over_time_is_each_days_results_up_to_it(app, client):
             expected.append({"day": day, "effect": comparison["effect"] * 100,
                              "ci": [None if end is None else end * 100 for end in comparison["ci"]]})
     assert len(expected) == 5
+    assert effect_over_time(stored) == expected
+
+
+@pytest.mark.parametrize("metric, kinds", [("reaction", ("like", "post")), ("download", ("download",))])
+def test_the_effect_over_time_carries_each_partners_numbers_over_its_quiet_days(app, client, metric, kinds):
+    world, experiment, arms = launched_card_world(client, 12, metric=metric)
+    age(experiment["id"], 5)
+    for index, (partner_id, arm) in enumerate(sorted(arms.items())):
+        if index % 4 == 3:
+            continue  # some partners have no numbers at all
+        for days_ago in (5, 2) if index % 2 else (4, 3, 0):  # quiet days in between
+            for place, kind in enumerate(kinds):
+                total = (index + days_ago + 2 * place) % 5 + 1 + (arm == "b") + 3 * place
+                add_rollup(world["campaign"], partner_id, arm, kind, total, bots=index % 2, days_ago=days_ago)
+        add_rollup(world["campaign"], partner_id, "z", kinds[0], 50, days_ago=1)  # no arm of this test
+    stored = db.session.get(Experiment, experiment["id"])
+    expected = []
+    for days_ago in range(5, -1, -1):
+        day = date.today() - timedelta(days=days_ago)
+        results = experiment_results(stored, until=day)
+        comparison = results.comparisons[0]
+        if comparison["effect"] is not None:
+            expected.append({"day": day, "effect": comparison["effect"] * results.per,
+                             "ci": [None if end is None else end * results.per for end in comparison["ci"]]})
+    assert len(expected) >= 4
     assert effect_over_time(stored) == expected
 
 
