@@ -395,8 +395,8 @@ def _partner_daily_statements(metric: str) -> tuple[Any, Any]:
     items = literal(0) if delivered is None else func.coalesce(delivered.c.delivered_items, 0)
     window = {"partition_by": daily.c.partner_id, "order_by": daily.c.day}
     running = (select(assigned.variant.label("arm"), daily.c.day, daily.c.n, daily.c.d, daily.c.b,
-                      func.sum(daily.c.n).over(**window).label("big_n"),
-                      (cast(items, BigInteger) + func.sum(daily.c.d).over(**window)).label("big_d"))
+                      cast(func.sum(daily.c.n).over(**window), BigInteger).label("big_n"),
+                      cast(items + func.sum(daily.c.d).over(**window), BigInteger).label("big_d"))
                .select_from(daily)
                .join(assigned, (assigned.partner_id == daily.c.partner_id)
                      & (assigned.experiment_id == bindparam("experiment_id"))))
