@@ -38,6 +38,7 @@ def upgrade():
         sa.Column('partner_id', sa.Integer(), nullable=False),
         sa.Column('score', sa.Float(), nullable=False),
         sa.Column('last_active', sa.Date(), nullable=True),
+        sa.Column('flag_names', sa.String(length=40), nullable=False),
         sa.Column('flags', JSON, nullable=False),
         sa.Column('components', JSON, nullable=False),
         sa.Column('hints', JSON, nullable=False),

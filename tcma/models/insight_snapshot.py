@@ -35,7 +35,7 @@ class InsightSnapshot(Base):
 
 class InsightSnapshotRow(Base):
     """One partner's score in a "partners" snapshot: what the list sorts and filters on, and the
-    components and hints (read only for the rows shown)."""
+    flags with their reasons, components and hints (read only for the rows shown)."""
 
     __tablename__ = "insight_snapshot_row"
 
@@ -44,6 +44,7 @@ class InsightSnapshotRow(Base):
     partner_id: Mapped[int] = mapped_column(primary_key=True)
     score: Mapped[float] = mapped_column(Float)
     last_active: Mapped[date | None]
+    flag_names: Mapped[str] = mapped_column(String(40), default="")  # "inactive dropping": lists filter on it
     flags: Mapped[Any] = mapped_column(JSONType)
     components: Mapped[Any] = mapped_column(JSONType)
     hints: Mapped[Any] = mapped_column(JSONType)

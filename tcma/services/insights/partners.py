@@ -72,17 +72,22 @@ class PartnerInsight:
     computed_at: datetime | None = None  # when the score was computed (a snapshot's: when stored)
 
 
+Details = tuple[list[Component], list[dict[str, object]], list[dict[str, str]]]
+
+
 class StoredInsight(PartnerInsight):
-    """A snapshot's row: its components and hints are read from the snapshot on first use, together
-    with those of the rows after it in the answer's order (a page's rows in one query)."""
+    """A snapshot's row: lists sort and filter on its score, last action and flag names; its flags'
+    reasons, components and hints are read from the snapshot on first use, together with those of the
+    rows after it in the answer's order (a page's rows in one query)."""
 
     def __init__(self, partner_id: int, name: str, joined: date, as_of: date, score: float,
-                 last_active: date | None, flags: list[dict[str, str]] | None, computed_at: datetime,
+                 last_active: date | None, flag_names: frozenset[str] | None, computed_at: datetime,
                  details: _StoredDetails) -> None:
         self.partner_id, self.name, self.joined, self.as_of = partner_id, name, joined, as_of
-        self.score, self.last_active, self.flags, self.computed_at = score, last_active, flags, computed_at
+        self.score, self.last_active, self.computed_at = score, last_active, computed_at
+        self.flag_names = flag_names  # None: a partner user's row (no flags)
         self._details = details
-        self._loaded: tuple[list[Component], list[dict[str, object]]] | None = None
+        self._loaded: Details | None = None
 
     @property
     def components(self) -> list[Component]:  # type: ignore[override]
@@ -92,35 +97,43 @@ class StoredInsight(PartnerInsight):
     def hints(self) -> list[dict[str, object]]:  # type: ignore[override]
         return self._details.of(self)[1]
 
+    @property
+    def flags(self) -> list[dict[str, str]] | None:  # type: ignore[override]
+        return None if self.flag_names is None else self._details.of(self)[2]
+
 
 class _StoredDetails:
-    """Reads the components and hints of one snapshot's rows, CHUNK rows at a time in `order`."""
+    """Reads the details of one snapshot's rows in `order`: CHUNK rows, then twice as many each time
+    (a page in one query, every row of a CSV in a few)."""
 
     CHUNK = 50  # the API's and the portal's page
 
-    def __init__(self, snapshot_id: int, principal: Principal, query: InsightQuery) -> None:
-        self.snapshot_id, self.principal, self.query = snapshot_id, principal, query
+    def __init__(self, snapshot_id: int, query: InsightQuery) -> None:
+        self.snapshot_id, self.query = snapshot_id, query
         self.order: list[StoredInsight] = []
         self.position: dict[int, int] = {}
+        self.chunk = self.CHUNK
 
     def arrange(self, rows: list[StoredInsight]) -> None:
         """The rows in the order they are answered: a row read loads the ones after it too."""
         self.order, self.position = rows, {row.partner_id: i for i, row in enumerate(rows)}
 
-    def of(self, row: StoredInsight) -> tuple[list[Component], list[dict[str, object]]]:
+    def of(self, row: StoredInsight) -> Details:
         if row._loaded is None:
             at = self.position.get(row.partner_id)
-            chunk = [row] if at is None else [r for r in self.order[at:at + self.CHUNK] if r._loaded is None]
+            chunk = [row] if at is None else [r for r in self.order[at:at + self.chunk] if r._loaded is None]
+            self.chunk *= 2
             found = snapshots.details(self.snapshot_id, [r.partner_id for r in chunk])
             missing = [r for r in chunk if r.partner_id not in found]
-            if missing:  # the snapshot was replaced meanwhile: these rows' parts are computed again
+            if missing:  # the snapshot was replaced meanwhile: these rows' details are computed again
                 partners = [SimpleNamespace(id=r.partner_id, name=r.name, created_at=day_start(r.joined))
                             for r in missing]
-                for again in _insights(self.principal, partners, self.query, [r.partner_id for r in missing]):
-                    found[again.partner_id] = ([dataclasses.asdict(c) for c in again.components], again.hints)
+                for again in _insights(OPERATOR, partners, self.query, [r.partner_id for r in missing]):
+                    found[again.partner_id] = ([dataclasses.asdict(c) for c in again.components], again.hints,
+                                               again.flags)
             for r in chunk:
-                components, hints = found[r.partner_id]
-                r._loaded = ([Component(**c) for c in components], hints)
+                components, hints, flags = found[r.partner_id]
+                r._loaded = ([Component(**c) for c in components], hints, flags)
         return row._loaded
 
 
@@ -172,10 +185,16 @@ def _insights(principal: Principal, partners: list[Any], query: InsightQuery,
     return rows
 
 
+def _flag_names(row: PartnerInsight) -> frozenset[str] | None:
+    if isinstance(row, StoredInsight):
+        return row.flag_names
+    return None if row.flags is None else frozenset(f["flag"] for f in row.flags)
+
+
 def _wanted(row: PartnerInsight, flag: str | None) -> bool:
-    if flag is None or row.flags is None:
+    names = None if flag is None else _flag_names(row)
+    if flag is None or names is None:
         return flag is None
-    names = {f["flag"] for f in row.flags}
     return bool(names) if flag == ANY_FLAG else flag in names
 
 
@@ -201,10 +220,10 @@ def _stored(principal: Principal, query: InsightQuery, as_of: date,
         return None
     if principal.is_partner:
         partner_ids = [principal.partner_id]
-    details, partner = _StoredDetails(snapshot.id, principal, query), principal.is_partner
+    details, partner = _StoredDetails(snapshot.id, query), principal.is_partner
     rows = [StoredInsight(pid, name, created_at.astimezone(UTC).date(), as_of, score, last_active,
-                          None if partner else flags, snapshot.computed_at, details)
-            for pid, score, last_active, flags, name, created_at in snapshots.listed(
+                          None if partner else frozenset(names.split()), snapshot.computed_at, details)
+            for pid, score, last_active, names, name, created_at in snapshots.listed(
                 snapshot.id, as_of, partner_ids)]
     return rows, details
 
@@ -218,7 +237,8 @@ def refresh_partner_snapshot(query: InsightQuery) -> list[PartnerInsight]:
     for row in rows:
         row.computed_at = started  # the data read is as of the start
         stored.append({"partner_id": row.partner_id, "score": row.score, "last_active": row.last_active,
-                       "flags": row.flags, "components": [dataclasses.asdict(c) for c in row.components],
+                       "flag_names": " ".join(f["flag"] for f in row.flags or []), "flags": row.flags,
+                       "components": [dataclasses.asdict(c) for c in row.components],
                        "hints": row.hints})
     snapshots.store(snapshots.PARTNERS, as_of, snapshot_params(query), started, partners=len(rows),
                     rows=stored)

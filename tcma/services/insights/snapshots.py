@@ -107,12 +107,12 @@ def prune(keep_days: int = KEEP_DAYS) -> int:
 
 
 def listed(snapshot_id: int, as_of: date, partner_ids: Any = None) -> list[Any]:
-    """(partner_id, score, last_active, flags, name, created_at) of the snapshot's rows whose partner is
+    """(partner_id, score, last_active, flag_names, name, created_at) of the snapshot's rows whose partner is
     (still) active and had joined by `as_of`, by partner id (of `partner_ids` only, if given); names
     are the partners' current ones."""
     row = InsightSnapshotRow
-    stmt = (select(row.partner_id, row.score, row.last_active, row.flags, Partner.name, Partner.created_at)
-            .join(Partner, Partner.id == row.partner_id)
+    stmt = (select(row.partner_id, row.score, row.last_active, row.flag_names, Partner.name,
+                   Partner.created_at).join(Partner, Partner.id == row.partner_id)
             .where(row.snapshot_id == snapshot_id, Partner.status == "active",
                    Partner.created_at < datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=UTC))
             .order_by(row.partner_id))
@@ -121,9 +121,10 @@ def listed(snapshot_id: int, as_of: date, partner_ids: Any = None) -> list[Any]:
     return list(db.session.execute(stmt))
 
 
-def details(snapshot_id: int, partner_ids: Iterable[int]) -> dict[int, tuple[list[Any], list[Any]]]:
-    """Per partner of `partner_ids`: its stored components and hints (partners not stored are left out)."""
+def details(snapshot_id: int, partner_ids: Iterable[int]) -> dict[int, tuple[Any, Any, Any]]:
+    """Per partner of `partner_ids`: its stored components, hints and flags (partners not stored are
+    left out)."""
     row = InsightSnapshotRow
-    stmt = select(row.partner_id, row.components, row.hints).where(
+    stmt = select(row.partner_id, row.components, row.hints, row.flags).where(
         row.snapshot_id == snapshot_id, row.partner_id.in_(list(partner_ids)))
-    return {pid: (components, hints) for pid, components, hints in db.session.execute(stmt)}
+    return {pid: (components, hints, flags) for pid, components, hints, flags in db.session.execute(stmt)}

@@ -192,7 +192,7 @@ def test_the_migration_adds_the_snapshot_tables_and_downgrades(tmp_path):
         conn.execute(text("INSERT INTO insight_snapshot (id, kind, as_of, params, computed_at, partners) "
                           "VALUES (1, 'partners', '2026-06-30', 'p', '2026-06-30 08:14:00', 1)"))
         conn.execute(text("INSERT INTO insight_snapshot_row VALUES "
-                          "(1, 7, 49.5, '2026-06-21', '[]', '[]', '[]')"))
+                          "(1, 7, 49.5, '2026-06-21', '', '[]', '[]', '[]')"))
         assert {"insight_snapshot", "insight_snapshot_row"} <= set(inspect(conn).get_table_names())
     assert runner.invoke(args=["db", "downgrade", "0021_insight_summaries"]).exit_code == 0
     with app.app_context(), db.engine.connect() as conn:
