@@ -58,6 +58,9 @@ class Settings:
     render_chunk: int = 100
     # Seconds between maintenance passes run by workers (0: none; run `tcma maintenance` instead).
     maintenance_interval: float = 60.0
+    # Partners' scores and the KPIs are answered from a stored snapshot younger than this (the
+    # maintenance pass recomputes today's default one before it grows older); 0: always computed.
+    insight_max_age_seconds: int = 3600
     templates_dir: str = str(ROOT / "templates")
     click_spool_dir: str | None = None
     proxy_hops: int = 0
@@ -273,6 +276,7 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     # 0 turns the background shipper off: spooled clicks go out on `tcma events flush`.
     "CLICK_SHIP_INTERVAL": parse_seconds,
     "MAINTENANCE_INTERVAL": parse_seconds,
+    "INSIGHT_MAX_AGE_SECONDS": lambda n, v: parse_positive_int(n, v, minimum=0),
     "MAIL_BACKEND": _choice("outbox", "smtp", "ses"),
     "SMTP_PORT": parse_positive_int,
     "SMTP_SECURITY": _choice("none", "starttls", "tls"),

@@ -50,7 +50,9 @@ def list_partner_insights(principal, args):
         return Response(partners.insights_csv(rows), mimetype="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="tcma-partner-scores.csv"'})
     start = (page - 1) * per_page
-    return page_envelope(rows[start:start + per_page], len(rows), page, per_page)
+    computed_at = min((r.computed_at for r in rows), default=None)
+    envelope = page_envelope(rows[start:start + per_page], len(rows), page, per_page)
+    return {**envelope, "computed_at": computed_at}
 
 
 @blp.get("/partners/<int:partner_id>")

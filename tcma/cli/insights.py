@@ -13,6 +13,7 @@ from tcma.errors import DomainError
 from tcma.services.accounts.auth import OPERATOR
 from tcma.services.insights.kpis import KpiQuery, programme_kpis
 from tcma.services.insights.partners import InsightQuery, PartnerInsight, insights_csv, list_partner_insights
+from tcma.services.insights.refresh import refresh_snapshots
 
 
 @click.group("insights")
@@ -47,7 +48,18 @@ def kpis_command(as_of) -> None:
         kpis = programme_kpis(OPERATOR, KpiQuery(as_of=as_of.date() if as_of else None))
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    click.echo(json.dumps({**kpis, "as_of": kpis["as_of"].isoformat()}, indent=2))
+    click.echo(json.dumps({**kpis, "as_of": kpis["as_of"].isoformat(),
+                           "computed_at": kpis["computed_at"].isoformat()}, indent=2))
+
+
+@insights_cli.command("refresh")
+@with_appcontext
+def refresh_command() -> None:
+    """Recompute today's default partners' scores and KPIs snapshots now (the maintenance pass does it
+    before they are older than TCMA_INSIGHT_MAX_AGE_SECONDS)."""
+    computed = refresh_snapshots(force=True)
+    click.echo(f"computed {computed} insight snapshots" if computed else
+               "insight snapshots are off (TCMA_INSIGHT_MAX_AGE_SECONDS=0): nothing to compute")
 
 
 def format_insights(rows: list[PartnerInsight]) -> str:

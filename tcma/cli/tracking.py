@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from campaigns.vocabulary import STATS_DIMENSIONS
 from tcma.config import get_settings
 from tcma.services.accounts.auth import OPERATOR
+from tcma.services.insights.refresh import refresh_snapshots
 from tcma.services.tracking.experiment_totals import rebuild_experiment_totals
 from tcma.services.tracking.ingest import flush_events, pending_events, ship_spooled_events
 from tcma.services.tracking.stats import StatsQuery, format_stats, query_stats
@@ -77,12 +78,13 @@ def stats_command(campaign_id: int | None, group_by: str, include_bots: bool) ->
 @events_cli.command("rebuild-summaries")
 @with_appcontext
 def rebuild_summaries_command() -> None:
-    """Recompute the dashboard's and the insights' pre-summed tables (from the rollups and posts)
-    and the experiments' running totals (from the rollups)."""
+    """Recompute the dashboard's and the insights' pre-summed tables (from the rollups and posts),
+    the experiments' running totals (from the rollups) and today's insights snapshots (from those)."""
     programme, partners = rebuild_dashboard_summaries()
     experiments = rebuild_experiment_totals()
+    snapshots = refresh_snapshots(force=True)
     click.echo(f"programme_daily_rollup: {programme} rows; partner_daily_engagement: {partners} rows; "
-               f"experiment_partner_total: {experiments} rows")
+               f"insight snapshots recomputed: {snapshots}; experiment_partner_total: {experiments} rows")
 
 
 @click.command("flusher")

@@ -6,6 +6,7 @@ from tcma.models.campaign import Campaign, CampaignOutput, LaunchReview
 from tcma.models.contacts import Contact, ContactList, ContactListMember, Suppression
 from tcma.models.email_sends import BehalfSend, EmailRecipient, EmailSend, SendConsent, SendingDomain
 from tcma.models.experiment import Experiment, ExperimentAssignment, SendArmEmail, Variant
+from tcma.models.insight_snapshot import InsightSnapshot, InsightSnapshotRow
 from tcma.models.mail import OutboundMail
 from tcma.models.outbox import JobOutbox as JobOutbox
 from tcma.models.partner import BrandKit, Partner
@@ -26,6 +27,7 @@ __all__ = [
     "ROLES",
     "ApiToken", "Asset", "Base", "BrandKit", "Campaign", "CampaignOutput", "Customization",
     "Destination", "Event", "EventRollup", "Experiment", "Invitation", "LaunchReview",
+    "InsightSnapshot", "InsightSnapshotRow",
     "OAuthConnection", "OutboundMail", "ScheduledLaunch",
     "ExperimentAssignment", "ExperimentPartnerTotal",
     "Partner", "PartnerDailyEngagement", "PartnerTemplateUse", "PostAttempt", "ProgrammeDailyRollup",

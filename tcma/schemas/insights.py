@@ -9,6 +9,8 @@ from campaigns.vocabulary import CHURN_FLAGS
 from tcma.schemas.common import PageArgs, QueryArgs, page_of
 
 SORTS = ("score", "-score", "name", "-name", "last_active", "-last_active")
+COMPUTED_AT = ("when the scores were computed (UTC): answers are read from a snapshot up to "
+               "TCMA_INSIGHT_MAX_AGE_SECONDS old, recomputed by the maintenance pass")
 DAYS = validate.Range(min=1, max=3650, error="a number of days from 1 to 3650")
 
 
@@ -89,9 +91,14 @@ class PartnerInsightSchema(Schema):
     flags = fields.List(fields.Nested(FlagSchema), allow_none=True,
                         metadata={"description": "churn flags; null for partner users"})
     hints = fields.List(fields.Nested(HintSchema))
+    computed_at = fields.DateTime(metadata={"description": COMPUTED_AT})
 
 
-PartnerInsightPageSchema = page_of(PartnerInsightSchema, "PartnerInsightPageSchema")
+class PartnerInsightPageSchema(page_of(PartnerInsightSchema, "PartnerInsightPageBase")):  # type: ignore[misc]
+    """A page of partners' scores, and when they were computed."""
+
+    computed_at = fields.DateTime(allow_none=True, metadata={
+        "description": COMPUTED_AT + "; null when no partner is listed"})
 
 
 class ActivationSchema(Schema):
@@ -138,3 +145,4 @@ class KpiSchema(Schema):
     activation = fields.Nested(ActivationSchema)
     adoption = fields.List(fields.Nested(AdoptionSchema))
     churn = fields.Nested(ChurnSchema)
+    computed_at = fields.DateTime(metadata={"description": COMPUTED_AT.replace("scores", "KPIs")})

@@ -3,7 +3,9 @@
 One pass enqueues the jobs committed use cases left in the outbox, re-enqueues renders a dead
 worker held past their lease, re-enqueues mail whose job is gone, purges ended portal
 sessions and old outbox rows, renews social tokens about to end and mails partners a digest of
-posts awaiting their approval, and decides experiments whose rule names an outcome. Workers run it every
+posts awaiting their approval, decides experiments whose rule names an outcome, and recomputes
+today's insights snapshot (partners' scores or KPIs) before it is older than
+TCMA_INSIGHT_MAX_AGE_SECONDS. Workers run it every
 TCMA_MAINTENANCE_INTERVAL seconds (and `tcma maintenance` for cron or a supervisor); a Redis
 key lets one pass run per interval whatever the number of workers. Each step is idempotent, so
 a pass run twice does no harm.
@@ -27,6 +29,7 @@ from tcma.models.base import utcnow
 from tcma.queue import JobCall, get_queue
 from tcma.services.accounts.sessions import purge_sessions
 from tcma.services.experiments.experiments import decide_due_experiments
+from tcma.services.insights.refresh import refresh_snapshots
 from tcma.services.launch.launches import recover_stalled
 from tcma.services.scheduled_launches import launch_due_campaigns
 from tcma.services.sending.mail import MAIL_JOB
@@ -53,6 +56,7 @@ class MaintenanceReport:
     email_sends: int = 0
     experiments: int = 0
     launches: int = 0
+    insights: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -61,7 +65,8 @@ class MaintenanceReport:
                 f"re-enqueued {self.mail} mails, purged {self.sessions} sessions "
                 f"and {self.outbox_purged} outbox rows, renewed {self.tokens} social tokens, "
                 f"queued {self.digests} approval digests, moved on {self.email_sends} email sends, "
-                f"decided {self.experiments} experiments, launched {self.launches} scheduled campaigns")
+                f"decided {self.experiments} experiments, launched {self.launches} scheduled campaigns, "
+                f"refreshed {self.insights} insight snapshots")
         return text + "".join(f"; {step} failed: {error}" for step, error in self.errors.items())
 
 
@@ -78,6 +83,7 @@ def run_maintenance() -> MaintenanceReport:
         "sessions": purge_sessions, "outbox_purged": purge_outbox, "tokens": refresh_social_tokens,
         "digests": queue_approval_digests, "email_sends": recover_email_sends,
         "experiments": decide_due_experiments, "launches": launch_due_campaigns,
+        "insights": refresh_snapshots,
     }
     for name, step in steps.items():
         try:

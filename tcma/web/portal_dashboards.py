@@ -102,6 +102,16 @@ def campaign_dashboard(principal: Principal, campaign_id: int):
                            "portal/dashboard.html")
 
 
+def scores_as_of(rows: list[Any]) -> str | None:
+    """'Scores as of 08:14 UTC' (with the day when it is not today): when the oldest row was computed."""
+    computed = min((r.computed_at for r in rows if r.computed_at is not None), default=None)
+    if computed is None:
+        return None
+    computed = computed.astimezone(UTC)
+    day = "" if computed.date() == datetime.now(UTC).date() else computed.strftime(" on %-d %b %Y")
+    return f"Scores as of {computed:%H:%M} UTC{day}"
+
+
 def _insight_query(**extra: Any) -> InsightQuery:
     return InsightQuery(as_of=_day_arg("as_of"), **extra)
 
@@ -124,7 +134,7 @@ def partners(principal: Principal):
     number = max(request.args.get("page", 1, type=int), 1)
     shown = rows[(number - 1) * PARTNERS_PER_PAGE:number * PARTNERS_PER_PAGE]
     return page("portal/partners.html", rows=shown, total=len(rows), flag=flag, sort=sort,
-                segment_ids=segment_ids, segment_limit=SEGMENT_LIMIT,
+                segment_ids=segment_ids, segment_limit=SEGMENT_LIMIT, scored=scores_as_of(rows),
                 flag_labels=FLAG_LABELS, page_number=number, pages=page_count(len(rows), PARTNERS_PER_PAGE))
 
 
@@ -136,6 +146,7 @@ def partner(principal: Principal, partner_id: int):
     insight = get_partner_insight(principal, partner_id, _insight_query())
     return _dashboard_page(principal, _query(partner_id=partner_id), f"tcma-partner-{partner_id}",
                            "portal/partner.html", overview=overview, insight=insight,
+                           scored=scores_as_of([insight]),
                            networks=NETWORK_LABELS, component_labels=COMPONENT_LABELS)
 
 

@@ -36,6 +36,8 @@ def test_postgres_urls_use_psycopg3(tmp_path):
         ("RENDER_CHUNK", "many", "TCMA_RENDER_CHUNK"),
         ("PROXY_HOPS", "-1", "TCMA_PROXY_HOPS"),
         ("ESTIMATED_TOTAL_FROM", "-1", "TCMA_ESTIMATED_TOTAL_FROM"),
+        ("INSIGHT_MAX_AGE_SECONDS", "-1", "TCMA_INSIGHT_MAX_AGE_SECONDS"),
+        ("INSIGHT_MAX_AGE_SECONDS", "an hour", "TCMA_INSIGHT_MAX_AGE_SECONDS"),
         ("CONNECTORS_BACKEND", "fake", "TCMA_CONNECTORS_BACKEND"),
         ("CONNECTORS_TIMEOUT", "0", "TCMA_CONNECTORS_TIMEOUT"),
         ("CONNECTORS_CONNECT_TIMEOUT", "soon", "TCMA_CONNECTORS_CONNECT_TIMEOUT"),
@@ -47,6 +49,14 @@ def test_postgres_urls_use_psycopg3(tmp_path):
 def test_bad_settings_fail_naming_the_setting(setting, value, named):
     with pytest.raises(ConfigError, match=named):
         create_app({setting: value})
+
+
+def test_insight_snapshots_are_read_for_an_hour_by_default_and_0_turns_them_off():
+    assert create_app({}).config["INSIGHT_MAX_AGE_SECONDS"] == 3600
+    assert create_app({"INSIGHT_MAX_AGE_SECONDS": "0"}).config["INSIGHT_MAX_AGE_SECONDS"] == 0
+    refused = "TCMA_INSIGHT_MAX_AGE_SECONDS must be a whole number of at least 0, got '-1'"
+    with pytest.raises(ConfigError, match=refused):
+        create_app({"INSIGHT_MAX_AGE_SECONDS": "-1"})
 
 
 def test_s3_storage_needs_a_bucket():

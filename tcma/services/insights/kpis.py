@@ -3,7 +3,9 @@ adoption per template, and churn. Vendor users only; read from the summaries the
 (partner_daily_engagement, partner_template_use), customizations, assets and posts, never the
 rollups or the raw event table.
 
-- `programme_kpis(principal, KpiQuery) -> dict`: every KPI on `as_of`.
+- `programme_kpis(principal, KpiQuery) -> dict`: every KPI on `as_of`, with `computed_at`: from a
+  stored snapshot younger than TCMA_INSIGHT_MAX_AGE_SECONDS, else computed and stored.
+- `refresh_kpi_snapshot(KpiQuery) -> dict`: compute them and store them as the snapshot.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from tcma.models import (
     Template,
     TemplateVersion,
 )
+from tcma.models.base import utcnow
 from tcma.services.accounts.auth import Principal
+from tcma.services.insights import snapshots
 from tcma.services.insights.activity import activity_in_periods, day_start, first_use_by_partner, period
 from tcma.services.insights.partners import checked_as_of
 from tcma.services.scoping import require_vendor
@@ -56,10 +60,33 @@ def _joined(partner: Partner) -> date:
     return partner.created_at.astimezone(UTC).date()
 
 
+def snapshot_params(query: KpiQuery) -> str:
+    return snapshots.kpi_params(query.activation_days, query.inactive_days, query.baseline_days)
+
+
 def programme_kpis(principal: Principal, query: KpiQuery) -> dict[str, Any]:
-    """Activation, time to first use, adoption per template and churn, on `as_of`."""
+    """Activation, time to first use, adoption per template and churn, on `as_of`, and when they were
+    computed: a fresh snapshot's, else computed now (and stored while snapshots are on)."""
     require_vendor(principal)
     as_of = checked_as_of(query.as_of)
+    stored = snapshots.fresh(snapshots.KPIS, as_of, snapshot_params(query))
+    if stored is not None:
+        return {**stored.result, "as_of": as_of, "computed_at": stored.computed_at}
+    if snapshots.max_age():
+        return refresh_kpi_snapshot(query)
+    return {**_kpis(as_of, query), "computed_at": utcnow()}
+
+
+def refresh_kpi_snapshot(query: KpiQuery) -> dict[str, Any]:
+    """Compute the KPIs of `query` and store them as its snapshot (committed); what was computed."""
+    as_of, computed_at = checked_as_of(query.as_of), utcnow()
+    kpis = _kpis(as_of, query)
+    snapshots.store(snapshots.KPIS, as_of, snapshot_params(query), computed_at, partners=kpis["partners"],
+                    result={k: v for k, v in kpis.items() if k != "as_of"})
+    return {**kpis, "computed_at": computed_at}
+
+
+def _kpis(as_of: date, query: KpiQuery) -> dict[str, Any]:
     joined = select(Partner.id).where(Partner.status == "active",
                                       Partner.created_at < day_start(as_of + timedelta(days=1)))
     partners = list(db.session.scalars(select(Partner).where(Partner.id.in_(joined)).order_by(Partner.id)))

@@ -127,7 +127,7 @@ def test_the_rebuild_command_restores_the_summaries_from_the_rollups(client, run
     result = runner.invoke(args=["events", "rebuild-summaries"])
     assert result.exit_code == 0, result.output
     assert result.output == ("programme_daily_rollup: 8 rows; partner_daily_engagement: 5 rows; "
-                             "experiment_partner_total: 0 rows\n")
+                             "insight snapshots recomputed: 2; experiment_partner_total: 0 rows\n")
     assert api(client, headers, PERIOD) == before
 
 
