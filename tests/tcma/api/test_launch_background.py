@@ -65,6 +65,9 @@ def test_a_large_launch_answers_preparing_and_its_job_creates_and_renders_the_as
     assert launched.headers["Location"].endswith(f"/api/v1/campaigns/{campaign_id}/progress")
     assert client.get(f"/api/v1/campaigns/{campaign_id}/progress", headers=marketer).json == PREPARING_5
     assert _assets() == []
+    shown = rq_app.test_cli_runner().invoke(args=["campaign", "progress", str(campaign_id)])
+    assert shown.exit_code == 0, (shown.output, shown.exception)
+    assert shown.output == "launching (preparing 5 partners): 0 done, 0 failed, 0 running, 0 queued of 0\n"
 
     paused = client.post(f"/api/v1/campaigns/{campaign_id}/pause", headers=marketer)
     assert paused.status_code == 409
