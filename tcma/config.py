@@ -56,6 +56,10 @@ class Settings:
     job_timeout: int = 600
     render_lease_seconds: int = 120
     render_chunk: int = 100
+    # A launch to more partners than this answers at once and creates its assets in a job, in
+    # chunks of launch_chunk_partners partners; a smaller one creates them in the request.
+    launch_inline_partners: int = 2000
+    launch_chunk_partners: int = 1000
     # Seconds between maintenance passes run by workers (0: none; run `tcma maintenance` instead).
     maintenance_interval: float = 60.0
     # Partners' scores and the KPIs are answered from a stored snapshot younger than this (the
@@ -272,6 +276,8 @@ PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "MAX_UPLOAD_BYTES": parse_positive_int,
     "RENDER_LEASE_SECONDS": parse_positive_int,
     "RENDER_CHUNK": parse_positive_int,
+    "LAUNCH_INLINE_PARTNERS": lambda n, v: parse_positive_int(n, v, minimum=0),
+    "LAUNCH_CHUNK_PARTNERS": parse_positive_int,
     "PROXY_HOPS": lambda n, v: parse_positive_int(n, v, minimum=0),
     # 0 turns the background shipper off: spooled clicks go out on `tcma events flush`.
     "CLICK_SHIP_INTERVAL": parse_seconds,

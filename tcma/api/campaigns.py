@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import url_for
 from flask_smorest import Blueprint
 
 from tcma.api.pagination import page_envelope
@@ -89,8 +90,13 @@ def launch(principal, args, campaign_id):
     With the review_id of a contact sheet the caller looked at, the launch records that review;
     without one it is recorded as launched with the review skipped (by the caller, via the API).
     The answer is the progress as before; GET the campaign for the review it recorded.
+
+    A small segment has its assets when this answers. A large one (more partners than the
+    launch_inline_partners setting) answers with status "launching" and "preparing": the number
+    of partners whose assets a job is creating; follow it at the progress URL in Location.
     """
-    return campaigns.launch_campaign(principal, campaign_id, args.get("review_id"), via="api")
+    progress = campaigns.launch_campaign(principal, campaign_id, args.get("review_id"), via="api")
+    return progress, {"Location": url_for("campaigns.progress", campaign_id=campaign_id)}
 
 
 @blp.post("/<int:campaign_id>/pause")

@@ -42,8 +42,9 @@ def campaign_cli() -> None:
 
 
 def _line(progress: dict) -> str:
-    return ("{status}: {done} done, {failed} failed, {running} running, {queued} queued "
-            "of {total}".format(**progress))
+    preparing = f" (preparing {progress['preparing']} partners)" if "preparing" in progress else ""
+    return ("{status}{preparing_line}: {done} done, {failed} failed, {running} running, {queued} queued "
+            "of {total}".format(preparing_line=preparing, **progress))
 
 
 @campaign_cli.command("launch")
@@ -62,6 +63,12 @@ def launch_command(campaign_id: int, wait: bool, interval: float) -> None:
 
 
 def _wait(campaign_id: int, progress: dict, interval: float) -> dict:
+    if progress["status"] == "launching":  # a large launch: its job creates the assets first
+        click.echo(_line(progress))
+        while progress["status"] == "launching":
+            time.sleep(interval)
+            end_session()
+            progress = campaigns.campaign_progress(OPERATOR, campaign_id)
     with click.progressbar(length=progress["total"], label="rendering", show_pos=True) as bar:
         finished = 0
         while True:

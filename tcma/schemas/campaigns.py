@@ -52,6 +52,8 @@ class ProgressSchema(Schema):
     done = fields.Integer()
     failed = fields.Integer()
     waiting = fields.Integer(metadata={"description": "assets waiting for fields only the partner can give"})
+    preparing = fields.Integer(metadata={"description": "while launching: the partners whose assets are "
+                                                    "being created (present only then)"})
 
 
 class RetrySchema(Schema):

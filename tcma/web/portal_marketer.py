@@ -69,7 +69,12 @@ def retry(principal: Principal, campaign_id: int):
 @page_required(*VENDOR)
 def pause(principal: Principal, campaign_id: int):
     """Pause a launched campaign: queued renders wait."""
-    set_paused(principal, campaign_id, True)
+    try:
+        set_paused(principal, campaign_id, True)
+    except DomainError as exc:  # still preparing its assets (a page shown before the launch)
+        rollback()
+        flash(f"Not paused: {exc.message}")
+        return redirect(url_for("portal_marketer.campaign", campaign_id=campaign_id))
     flash("Campaign paused.")
     return redirect(url_for("portal_marketer.campaign", campaign_id=campaign_id))
 
@@ -113,6 +118,10 @@ def launch(principal: Principal, campaign_id: int):
         return redirect(url_for("portal_marketer.contact_sheet_page", campaign_id=campaign_id)
                         if review_id else url_for("portal_marketer.campaign", campaign_id=campaign_id))
     how = "after the contact-sheet review" if review_id else "without a contact-sheet review"
-    flash(f"Campaign launched {how}: {progress['total']} asset(s), "
-          f"{progress['waiting']} waiting for partners to fill in required fields.")
+    if "preparing" in progress:
+        flash(f"Campaign launched {how}: preparing the assets of {progress['preparing']} partners; "
+              "they appear here as they are created.")
+    else:
+        flash(f"Campaign launched {how}: {progress['total']} asset(s), "
+              f"{progress['waiting']} waiting for partners to fill in required fields.")
     return redirect(url_for("portal_marketer.campaign", campaign_id=campaign_id))

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, and_, func, literal, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from campaigns.vocabulary import ASSET_STATUSES, channel_for, tier_allows
@@ -75,6 +75,11 @@ def segment_partner_ids(segment: dict[str, Any]) -> list[int]:
     return list(db.session.scalars(_segment_select(segment).order_by(Partner.id)))
 
 
+def segment_size(segment: dict[str, Any]) -> int:
+    """How many active partners the segment has (one count)."""
+    return db.session.scalar(select(func.count()).select_from(_segment_select(segment).subquery())) or 0
+
+
 def segment_partner_page(segment: dict[str, Any], page: int, per_page: int) -> tuple[list[int], int]:
     """One page of the segment's partners by id, and how many it has (two queries, whatever its size)."""
     stmt = _segment_select(segment)
@@ -103,26 +108,79 @@ def get_campaign(principal: Principal, campaign_id: int) -> Campaign:
     return get_scoped(Campaign, campaign_id, principal, what="campaign")
 
 
-def _create_assets(campaign: Campaign, partner_ids: list[int]) -> None:
+def _create_assets(campaign: Campaign, partners: Select[tuple[int]] | list[int]) -> list[int]:
+    """Insert the campaign's assets for these partners (ids, or a select of them); the ids of
+    those this call created.
+
+    An asset that exists already (a relaunch, a job run twice or rerun after a kill, two runs at
+    once) is left alone by the unique (output, partner) constraint and not returned: each asset is
+    created, and its render enqueued, by exactly one transaction. Outputs that need no field
+    from the partner are one INSERT ... SELECT in the database (no row goes through Python);
+    the others read each partner's saved fields.
+    """
+    needs = _partner_only_fields(campaign)
+    plain = [out for out in campaign.outputs if out.template_version_id not in needs]
+    created = _insert_selected(campaign, plain, partners) if plain else []
+    own = [out for out in campaign.outputs if out.template_version_id in needs]
+    if own:
+        partner_ids = (partners if isinstance(partners, list)
+                       else list(db.session.scalars(partners.order_by(Partner.id))))
+        created += _insert_with_fields(campaign, own, needs, partner_ids)
+    return sorted(created)
+
+
+def _allowed_tiers(outputs: list[CampaignOutput]) -> dict[int, list[int]]:
+    """Each output's tier ids its template allows (every tier when it names none)."""
+    tiers = db.session.execute(select(Tier.id, Tier.slug)).all()
+    return {out.id: [tid for tid, slug in tiers if tier_allows(out.template_version.available_tiers, slug)]
+            for out in outputs}
+
+
+def _insert_selected(campaign: Campaign, outputs: list[CampaignOutput],
+                     partners: Select[tuple[int]] | list[int]) -> list[int]:
+    allowed = _allowed_tiers(outputs)
+    now = utcnow()
+    chosen = (select(Partner.id.label("partner_id"), literal(campaign.id).label("campaign_id"),
+                     CampaignOutput.id.label("campaign_output_id"), CampaignOutput.template_version_id,
+                     CampaignOutput.output, literal({}, Asset.__table__.c.fields.type).label("fields"),
+                     literal("queued").label("status"), literal(0).label("attempts"),
+                     literal(now, Asset.__table__.c.created_at.type).label("created_at"),
+                     literal(now, Asset.__table__.c.updated_at.type).label("updated_at"))
+              .select_from(Partner).join(CampaignOutput, CampaignOutput.campaign_id == campaign.id)
+              .where(Partner.id.in_(partners),
+                     or_(*(and_(CampaignOutput.id == oid, Partner.tier_id.in_(tids))
+                           for oid, tids in allowed.items())))
+              .order_by(Partner.id, CampaignOutput.id))  # partner-major ids (see _insert_with_fields)
+    columns = ["partner_id", "campaign_id", "campaign_output_id", "template_version_id", "output",
+               "fields", "status", "attempts", "created_at", "updated_at"]
+    insert = (insert_for(db.session.get_bind().dialect.name, Asset).from_select(columns, chosen)
+              .on_conflict_do_nothing().returning(Asset.id))
+    return list(db.session.scalars(insert))
+
+
+def _insert_with_fields(campaign: Campaign, outputs: list[CampaignOutput], needs: dict[int, Any],
+                        partner_ids: list[int]) -> list[int]:
     tiers = dict(db.session.execute(
         select(Partner.id, Tier.slug).join(Tier, Tier.id == Partner.tier_id)
         .where(Partner.id.in_(partner_ids))).all())
     # Partner-major order: a partner's outputs land in the same render chunk, so its logo is
     # fetched and decoded once per chunk.
-    needs = _partner_only_fields(campaign)
-    saved = _saved_fields(partner_ids, list(needs)) if needs else {}
+    saved = _saved_fields(partner_ids, list(needs))
+    now = utcnow()
     rows = [{"partner_id": pid, "campaign_id": campaign.id, "campaign_output_id": out.id,
              "template_version_id": out.template_version_id, "output": out.output,
              "fields": {}, "status": "queued", "error": None, "attempts": 0,
-             "created_at": utcnow(), "updated_at": utcnow(),
-             **_given_or_waiting(needs.get(out.template_version_id),
+             "created_at": now, "updated_at": now,
+             **_given_or_waiting(needs[out.template_version_id],
                                  saved.get((pid, out.template_version_id), {}))}
-            for pid in partner_ids for out in campaign.outputs
+            for pid in partner_ids if pid in tiers for out in outputs
             if tier_allows(out.template_version.available_tiers, tiers[pid])]
-    if rows:
-        insert = insert_for(db.session.get_bind().dialect.name, Asset).on_conflict_do_nothing()
-        for start in range(0, len(rows), 1000):
-            db.session.execute(insert, rows[start:start + 1000])
+    insert = (insert_for(db.session.get_bind().dialect.name, Asset).on_conflict_do_nothing()
+              .returning(Asset.id))
+    created: list[int] = []
+    for start in range(0, len(rows), 1000):
+        created += db.session.scalars(insert, rows[start:start + 1000]).all()
+    return created
 
 
 def _partner_only_fields(campaign: Campaign) -> dict[int, Any]:
@@ -168,26 +226,96 @@ def release_waiting(partner_id: int, version_id: int, fields: dict[str, Any]) ->
     return ids
 
 
+LAUNCH_JOB = "tcma.jobs.launch.expand_launch"
+
+
 def launch_campaign(principal: Principal, campaign_id: int, review_id: int | None = None,
-                    via: str = "api") -> dict[str, int]:
+                    via: str = "api") -> dict[str, Any]:
     """Create one asset per (partner, output) and enqueue their renders; answers at once.
 
+    A segment of at most `launch_inline_partners` partners gets its assets in this request, as
+    the answer shows. A larger one is recorded as launching ("preparing N partners" in its
+    progress) and a job creates its assets in chunks, each chunk's renders enqueued with it.
     The launch records the contact-sheet review it went out under, or that the review was skipped.
     """
     campaign = get_campaign(principal, campaign_id)
     if campaign.status == "archived":
         raise ConflictError("an archived campaign cannot be launched")
     claim_review(principal, campaign, review_id, via)
-    _create_assets(campaign, segment_partner_ids(campaign.segment))
+    size = segment_size(campaign.segment)
+    if campaign.status == "launching" or size > get_settings().launch_inline_partners:
+        _launch_in_background(campaign)
+    else:
+        _launch_inline(campaign)
+    commit()
+    db.session.expire_all()
+    return campaign_progress(principal, campaign.id)
+
+
+def _launch_inline(campaign: Campaign) -> None:
+    _create_assets(campaign, _segment_select(campaign.segment))
     assign_campaign_variants(campaign.id)  # an experiment's arm, or its winner, for new assets
     campaign.status = "running" if campaign.status != "paused" else "paused"
     campaign.launched_at = campaign.launched_at or utcnow()
     if campaign.status == "running":
         _enqueue_pending(campaign.id)
         _mark_completed([campaign.id])  # nothing to render (an empty segment, a relaunch)
+
+
+def _launch_in_background(campaign: Campaign, suffix: str = "") -> None:
+    """Record the launch as preparing and enqueue the job that creates its assets.
+
+    A relaunch while it prepares enqueues the same job again (rq keeps one pending job per id,
+    and two runs at once create nothing twice). A relaunch of a running campaign enqueues again
+    its queued assets, as a small relaunch does; the job adds the partners that joined since.
+    """
+    if campaign.status == "running" and campaign.launched_at is not None:
+        _enqueue_pending(campaign.id)
+    if campaign.status != "paused":
+        campaign.status = "launching"
+    campaign.launched_at = campaign.launched_at or utcnow()
+    campaign.updated_at = utcnow()  # the job's heartbeat starts now (see recover_stalled)
+    enqueue_after_commit(JobCall(LAUNCH_JOB, (campaign.id,), job_id=f"launch-{campaign.id}{suffix}"))
+
+
+def expand_launch(campaign_id: int) -> dict[str, int]:
+    """The launch job: create the campaign's assets for its segment, a chunk of partners at a time.
+
+    Each chunk commits its assets with their render jobs (recorded in the job outbox in the same
+    transaction), so a job killed mid-way loses nothing and a rerun, a retried job or a second
+    job at once only creates the assets still missing. A paused campaign gets its assets and
+    its renders wait for the resume. Ends with the campaign running (or completed, when there is
+    nothing to render).
+    """
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status == "archived":
+        return {"created": 0, "partners": 0}
+    partner_ids = segment_partner_ids(campaign.segment)
+    size = get_settings().launch_chunk_partners
+    created = 0
+    for start in range(0, len(partner_ids), size):
+        created += _expand_chunk(campaign_id, partner_ids[start:start + size])
+    db.session.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status == "launching")
+                       .values(status="running", updated_at=utcnow()))
+    _mark_completed([campaign_id])
+    commit()
+    return {"created": created, "partners": len(partner_ids)}
+
+
+def _expand_chunk(campaign_id: int, partner_ids: list[int]) -> int:
+    # The campaign row is locked for the chunk: a pause or resume waits for it, so the chunk
+    # enqueues its renders only if the campaign is not paused when it commits.
+    campaign = db.session.scalars(select(Campaign).where(Campaign.id == campaign_id)
+                                  .with_for_update()).one()
+    ids = _create_assets(campaign, partner_ids)
+    if ids:
+        assign_campaign_variants(campaign_id)
+        if campaign.status != "paused":
+            _enqueue_chunks(ids, f"render-{campaign_id}", "")
+    campaign.updated_at = utcnow()  # heartbeat: a launch job alive
     commit()
     db.session.expire_all()
-    return campaign_progress(principal, campaign.id)
+    return len(ids)
 
 
 def _enqueue_pending(campaign_id: int) -> int:
@@ -215,7 +343,11 @@ def campaign_progress(principal: Principal, campaign_id: int) -> dict[str, int]:
 
 
 def campaigns_progress(principal: Principal, campaigns: list[Campaign]) -> dict[int, dict[str, Any]]:
-    """Progress of many campaigns in one grouped count."""
+    """Progress of many campaigns in one grouped count.
+
+    A campaign whose assets are still being created (launching) also says for how many partners
+    they are prepared ("preparing"); that key is present only then.
+    """
     require_vendor(principal)
     rows = db.session.execute(
         select(Asset.campaign_id, Asset.status, func.count())
@@ -227,6 +359,8 @@ def campaigns_progress(principal: Principal, campaigns: list[Campaign]) -> dict[
         counts = {status: count for cid, status, count in rows if cid == campaign.id}
         progress = {s: counts.get(s, 0) for s in ASSET_STATUSES}
         result[campaign.id] = {**progress, "total": sum(progress.values()), "status": campaign.status}
+        if campaign.status == "launching":
+            result[campaign.id]["preparing"] = segment_size(campaign.segment)
     return result
 
 
@@ -257,7 +391,10 @@ def set_paused(principal: Principal, campaign_id: int, paused: bool) -> Campaign
     campaign = get_campaign(principal, campaign_id)
     if campaign.launched_at is None:
         raise ConflictError("the campaign has not been launched")
-    if paused and campaign.status in {"running", "launching"}:
+    if paused and campaign.status == "launching":
+        raise ConflictError("the campaign is still preparing its assets; pause it once they exist "
+                            "(its progress says when it is running)")
+    if paused and campaign.status == "running":
         campaign.status = "paused"
     elif not paused and campaign.status == "paused":
         campaign.status = "running"
@@ -278,7 +415,7 @@ def retry_failed(principal: Principal, campaign_id: int, asset_ids: list[int] | 
     count = db.session.execute(stmt.values(status="queued", error=None, updated_at=utcnow())).rowcount
     if count and campaign.status == "completed":
         campaign.status = "running"
-    if count and campaign.status == "running":
+    if count and campaign.status in {"running", "launching"}:
         _enqueue_pending(campaign.id)
     commit()
     return count
@@ -305,8 +442,18 @@ def recover_stalled(include_queued: bool = False) -> int:
         stale = list(db.session.scalars(select(Asset.id).where(Asset.status == "queued", live)))
     ids = sorted(stale)
     _enqueue_chunks(ids, "recover", suffix)
+    _recover_launches(lease, suffix)
     commit()
     return len(ids)
+
+
+def _recover_launches(lease: timedelta, suffix: str) -> None:
+    """Enqueue again the launch jobs of campaigns preparing with no heartbeat for a lease (a dead
+    worker's: rq still shows its job started, so a relaunch alone would not run it again)."""
+    stalled = db.session.scalars(select(Campaign).where(Campaign.status == "launching",
+                                                        Campaign.updated_at < utcnow() - lease))
+    for campaign in stalled:
+        _launch_in_background(campaign, suffix)
 
 
 def list_campaigns(principal: Principal, status: str | None, page: int, per_page: int
