@@ -235,7 +235,9 @@ def _arm(experiment: Experiment, name: str, share: float, sums: dict[str, float]
     conversions = sums["num"]
     exposures = units if experiment.unit == "recipient" or experiment.metric == "download" else sums["den"]
     rate = statistic.mean if units else 0.0
-    spread = 1.959963984540054 * math.sqrt(statistic.variance / units) if units > 1 else 0.0
+    # Every partner of the arm at one ratio: the delta method's terms cancel and rounding can leave
+    # a hair below zero (the statistic keeps it, as GrowthBook does; an interval has no spread then).
+    spread = 1.959963984540054 * math.sqrt(max(0.0, statistic.variance) / units) if units > 1 else 0.0
     machine = sums["bots"] / (sums["bots"] + conversions) if sums["bots"] + conversions else 0.0
     return ArmResult(name, units, share, conversions, exposures, rate, (rate - spread, rate + spread),
                      machine, statistic)

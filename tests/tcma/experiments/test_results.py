@@ -173,3 +173,22 @@ def test_recipient_experiments_count_sends_and_unique_clicks_with_an_exact_chanc
     exact, _ = integrate.quad(lambda p: b.pdf(p) * a.cdf(p), 0, 1, epsabs=1e-12, epsrel=1e-12, limit=200)
     assert found["comparisons"][0]["chance_to_win"] == pytest.approx(exact, abs=1e-6)
     assert found["arms"][0]["machine_share"] == pytest.approx(5 / 45)
+
+
+def test_an_arm_whose_partners_all_have_one_ratio_has_no_spread_and_does_not_fail():
+    """39 partners each clicking 0.15 times per delivered item: the delta method's terms cancel and
+    rounding left the variance at -1.7e-18, whose square root failed the whole results page."""
+    from types import SimpleNamespace
+
+    from tcma.services.experiments.results import _arm
+
+    dens = list(range(1, 40))
+    nums = [0.15 * d for d in dens]
+    sums = {"units": 39.0, "num": sum(nums), "num_sq": sum(x * x for x in nums), "den": float(sum(dens)),
+            "den_sq": float(sum(d * d for d in dens)), "cross": sum(a * b for a, b in zip(nums, dens, strict=True)),
+            "bots": 0.0}
+    experiment = SimpleNamespace(unit="partner", metric="click")
+    arm = _arm(experiment, "a", 0.5, sums)
+    assert arm.statistic.variance < 0  # what rounding gives; the statistic keeps it, as GrowthBook does
+    assert arm.rate == pytest.approx(0.15)
+    assert arm.ci == (arm.rate, arm.rate)
