@@ -185,8 +185,8 @@ def test_an_arm_whose_partners_all_have_one_ratio_has_no_spread_and_does_not_fai
     dens = list(range(1, 40))
     nums = [0.15 * d for d in dens]
     sums = {"units": 39.0, "num": sum(nums), "num_sq": sum(x * x for x in nums), "den": float(sum(dens)),
-            "den_sq": float(sum(d * d for d in dens)), "cross": sum(a * b for a, b in zip(nums, dens, strict=True)),
-            "bots": 0.0}
+            "den_sq": float(sum(d * d for d in dens)),
+            "cross": sum(a * b for a, b in zip(nums, dens, strict=True)), "bots": 0.0}
     experiment = SimpleNamespace(unit="partner", metric="click")
     arm = _arm(experiment, "a", 0.5, sums)
     assert arm.statistic.variance < 0  # what rounding gives; the statistic keeps it, as GrowthBook does
