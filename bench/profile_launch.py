@@ -159,8 +159,10 @@ class ComponentClock:
             storage.put_many = self.wrap(storage.put_many, "storage writes")
 
 
-def run_chunk(app, chunk: list[int], out: Path, profile: bool) -> None:
+def run_chunk(app, chunk: list[int], out: Path, profile: bool, fork: bool = True) -> None:
     """Fork a work horse for one chunk, as rq does; the child times (and maybe profiles) the job.
+    `fork=False`: the chunk runs in this process (what the fork and its page copies cost shows as
+    the difference).
 
     Without cProfile, the child splits its CPU time by component with cheap wrappers (see
     TIMED), so the split is not skewed by the profiler's overhead.
@@ -169,9 +171,10 @@ def run_chunk(app, chunk: list[int], out: Path, profile: bool) -> None:
     from tcma.state import app_state
     from tcma.storage import get_storage
 
-    pid = os.fork()
+    pid = os.fork() if fork else 0
     if pid == 0:  # a child's CPU clock starts at zero: the horse's own time, fork included
         code = 0
+        start = 0.0 if fork else time.process_time()
         try:
             with app.app_context():
                 clock = ComponentClock()
@@ -185,7 +188,7 @@ def run_chunk(app, chunk: list[int], out: Path, profile: bool) -> None:
                 if profiler:
                     profiler.disable()
                 job = time.process_time() - began
-            horse = time.process_time()
+            horse = time.process_time() - start
             if profiler:
                 profiler.dump_stats(str(out))
             out.with_suffix(".json").write_text(json.dumps({"job": job, "horse": horse, **clock.seconds}))
@@ -194,6 +197,10 @@ def run_chunk(app, chunk: list[int], out: Path, profile: bool) -> None:
 
             traceback.print_exc()
             code = 1
+        if not fork:
+            if code:
+                raise SystemExit(f"chunk {chunk[0]}-{chunk[-1]} failed")
+            return
         os._exit(code)
     _, status = os.waitpid(pid, 0)
     if status:
@@ -206,6 +213,8 @@ def main() -> None:
     parser.add_argument("--partners", type=int, default=200)
     parser.add_argument("--stats", default=None, help="write the merged profile here")
     parser.add_argument("--profile", action="store_true", help="also run each job under cProfile")
+    parser.add_argument("--no-fork", action="store_true",
+                        help="run the chunks in this process (no work horse): the fork costs the difference")
     args = parser.parse_args()
     name = f"tcma_prof_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
@@ -259,7 +268,7 @@ def profile_launch(args: argparse.Namespace, workdir: str) -> None:
     files = []
     for number, chunk in enumerate(chunks):
         files.append(Path(workdir) / f"chunk-{number}.prof")
-        run_chunk(app, chunk, files[-1], args.profile)
+        run_chunk(app, chunk, files[-1], args.profile, fork=not args.no_fork)
     with app.app_context():
         failed = db.session.scalar(select(Asset.id).where(Asset.status != "done").limit(1))
     if failed:

@@ -174,3 +174,35 @@ def test_status_text_undoes_mastodon_html():
     html = ('<p>Hi &amp; welcome<br />line two</p><p><a href="https://a.test/x"><span class="invisible">'
             'https://</span><span class="ellipsis">a.test</span><span class="invisible">/x</span></a></p>')
     assert status_text(html) == "Hi & welcome\nline two\nhttps://a.test/x"
+
+
+class CookieSettingMastodon(FakeMastodon):
+    """An instance that sets a session cookie on every answer and notes the Cookie header of each call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cookies_received: list[str | None] = []
+
+    def answer(self, request):
+        self.cookies_received.append(request.headers.get("Cookie"))
+        response = super().answer(request)
+        response.set_cookie("_mastodon_session", f"session-of-call-{len(self.cookies_received)}", path="/")
+        return response
+
+
+def test_a_cookie_one_accounts_answer_sets_never_goes_out_with_another_accounts_call(settings,
+                                                                                      mastodon_account):
+    with serve(CookieSettingMastodon()) as fake:
+        first = Account(network="mastodon", base_url=fake.base_url, handle="@first@fake.social",
+                        credentials=dict(mastodon_account.credentials))
+        second = Account(network="mastodon", base_url=fake.base_url, handle="@second@fake.social",
+                         credentials=dict(mastodon_account.credentials))
+        connector = MastodonConnector(settings)  # one client for every account, as a worker keeps it
+        try:
+            connector.publish(first, make_post(ref="first"))
+            connector.publish(second, make_post(ref="second"))
+        finally:
+            connector.close()
+        assert len(fake.statuses) == 2
+        assert len(fake.cookies_received) == 3  # the instance's rules, then two statuses
+        assert fake.cookies_received == [None, None, None]
