@@ -16,7 +16,7 @@ import uuid
 from datetime import timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import delete, event, func, insert, select, update
+from sqlalchemy import delete, event, func, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -63,6 +63,18 @@ def commit() -> None:
         log.warning("the job queue refused %d jobs (%s); they wait in the outbox", len(calls), exc)
         raise queue_unavailable() from None
     _mark_enqueued(row_ids)
+
+
+def commit_without_waiting_for_disk() -> None:
+    """Commit a transaction whose loss in a database crash is repaired anyway, without waiting for
+    its write-ahead log to reach the disk (PostgreSQL's `synchronous_commit = off`, this transaction
+    only; other databases commit as usual). What a crash can lose is the last fraction of a second of
+    such commits, never a half of one, and never another transaction's: use it only where whoever
+    relies on the rows finds and redoes a lost commit (a publish chunk's outcomes: its posts stay
+    `publishing` and are reconciled on the network)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    commit()
 
 
 def queue_unavailable() -> ServiceUnavailable:

@@ -320,3 +320,50 @@ def test_a_plans_posts_are_counted_by_network_and_state_in_one_answer(world):
     ny.status = "failed"
     db.session.commit()
     assert counts_by_network(OPERATOR, plan.id) == {("mastodon", "scheduled"): 1, ("mastodon", "failed"): 1}
+
+
+def test_a_chunks_rate_limits_are_read_a_slice_at_a_time(app, world, fake, monkeypatch):
+    """A chunk takes longer than a read of the limits answers for (about a second): each slice of
+    posts reads its accounts' limits in one round trip just before it is sent."""
+    from tcma.connectors.limits import LimitedConnector
+    from tcma.services.syndication import scheduler
+
+    _plan(world, timing={"kind": "on_approval"})
+    ids = [p.id for p in _posts()]
+    for post in _posts():
+        post.status = "claimed"
+    db.session.commit()
+    reads, prepare = [], LimitedConnector.prepare
+
+    def counted(self, accounts):
+        accounts = list(accounts)
+        reads.append(sorted(a.handle for a in accounts))
+        return prepare(self, accounts)
+
+    monkeypatch.setattr(LimitedConnector, "prepare", counted)
+    monkeypatch.setattr(scheduler, "PREFETCH_SLICE", 1)
+    assert scheduler.publish_posts(ids) == {"published": 2}
+    handles = sorted(a.handle for a in world["accounts"])
+    assert sorted(reads) == [[handles[0]], [handles[1]]]
+
+
+def test_a_chunk_of_publications_is_recorded_without_waiting_for_the_disk_and_a_failure_is_not(
+        app, world, fake):
+    """Losing the record of publications in a crash is repaired (the posts stay `publishing` and
+    are found on the account); a failure's record is not repaired that way, so it waits for the disk."""
+    from tcma.services.syndication import scheduler
+    from tests.support.statements import recorded_statements
+
+    _plan(world, timing={"kind": "on_approval"})
+    first, second = sorted(p.id for p in _posts())
+    for post in _posts():
+        post.status = "claimed"
+    db.session.commit()
+    relaxed = "SET LOCAL synchronous_commit TO OFF"
+    with recorded_statements() as seen:
+        assert scheduler.publish_posts([first]) == {"published": 1}
+    assert seen.count(relaxed) == 1
+    fake.fail_next("/api/v1/statuses", 422, {"error": "Validation failed: Text is too long"})
+    with recorded_statements() as seen:
+        assert scheduler.publish_posts([second]) == {"failed": 1}
+    assert relaxed not in seen
