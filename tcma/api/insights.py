@@ -45,14 +45,13 @@ def _wants_csv(args: dict) -> bool:
 def list_partner_insights(principal, args):
     """Every active partner's score and churn flags, lowest score first; CSV has every row, no pages."""
     page, per_page, csv_wanted = args.pop("page"), args.pop("per_page"), _wants_csv(args)
-    rows = partners.list_partner_insights(principal, _query(args))
+    query = _query(args)
     if csv_wanted:
-        return Response(partners.insights_csv(rows), mimetype="text/csv",
+        text = partners.insights_csv(partners.iter_partner_insights(principal, query))
+        return Response(text, mimetype="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="tcma-partner-scores.csv"'})
-    start = (page - 1) * per_page
-    computed_at = min((r.computed_at for r in rows), default=None)
-    envelope = page_envelope(rows[start:start + per_page], len(rows), page, per_page)
-    return {**envelope, "computed_at": computed_at}
+    found = partners.partner_insights_page(principal, query, page, per_page)
+    return {**page_envelope(found.items, found.total, page, per_page), "computed_at": found.computed_at}
 
 
 @blp.get("/partners/<int:partner_id>")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tcma.models.base import Base, JSONType
@@ -35,9 +35,13 @@ class InsightSnapshot(Base):
 
 class InsightSnapshotRow(Base):
     """One partner's score in a "partners" snapshot: what the list sorts and filters on, and the
-    flags with their reasons, components and hints (read only for the rows shown)."""
+    flags with their reasons, components and hints (read only for the rows shown).
+
+    The two indexes (migration 0023) serve a page of a snapshot in score or last action order (or
+    its reverse, read backwards): it reads only its rows."""
 
     __tablename__ = "insight_snapshot_row"
+    __table_args__ = (Index("ix_insight_snapshot_row_score", "snapshot_id", "score", "partner_id"),)
 
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("insight_snapshot.id", ondelete="CASCADE"),
                                              primary_key=True)
@@ -48,3 +52,8 @@ class InsightSnapshotRow(Base):
     flags: Mapped[Any] = mapped_column(JSONType)
     components: Mapped[Any] = mapped_column(JSONType)
     hints: Mapped[Any] = mapped_column(JSONType)
+
+
+# No last action first, as the list sorts (created by migration 0023; NULLS FIRST on PostgreSQL).
+Index("ix_insight_snapshot_row_last_active", InsightSnapshotRow.snapshot_id,
+      InsightSnapshotRow.last_active.nulls_first(), InsightSnapshotRow.partner_id)

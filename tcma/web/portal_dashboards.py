@@ -16,7 +16,8 @@ from tcma.services.insights.partners import (
     InsightQuery,
     get_partner_insight,
     insights_csv,
-    list_partner_insights,
+    iter_partner_insights,
+    partner_insights_page,
 )
 from tcma.web.dashboard_charts import SERIES_COLORS, bar_chart, line_chart
 from tcma.web.portal import PARTNER, VENDOR, page, page_count, page_required, portal_blueprint
@@ -104,7 +105,11 @@ def campaign_dashboard(principal: Principal, campaign_id: int):
 
 def scores_as_of(rows: list[Any]) -> str | None:
     """'Scores as of 08:14 UTC' (with the day when it is not today): when the oldest row was computed."""
-    computed = min((r.computed_at for r in rows if r.computed_at is not None), default=None)
+    return _scored_at(min((r.computed_at for r in rows if r.computed_at is not None), default=None))
+
+
+def _scored_at(computed: datetime | None) -> str | None:
+    """'Scores as of 08:14 UTC' for scores computed at `computed` (None: no text)."""
     if computed is None:
         return None
     computed = computed.astimezone(UTC)
@@ -127,15 +132,16 @@ def partners(principal: Principal):
     sort = request.args.get("sort") or "score"
     if sort not in ("score", "-score", "name", "last_active"):
         abort(400, description=f"sort must be score, -score, name or last_active, not {sort!r}.")
-    rows = list_partner_insights(principal, _insight_query(flag=flag, sort=sort))
+    query = _insight_query(flag=flag, sort=sort)
     if request.args.get("format") == "csv":
-        return _csv(insights_csv(rows), "tcma-partner-scores.csv")
-    segment_ids = ",".join(str(r.partner_id) for r in rows[:SEGMENT_LIMIT]) if flag else ""
+        return _csv(insights_csv(iter_partner_insights(principal, query)), "tcma-partner-scores.csv")
     number = max(request.args.get("page", 1, type=int), 1)
-    shown = rows[(number - 1) * PARTNERS_PER_PAGE:number * PARTNERS_PER_PAGE]
-    return page("portal/partners.html", rows=shown, total=len(rows), flag=flag, sort=sort,
-                segment_ids=segment_ids, segment_limit=SEGMENT_LIMIT, scored=scores_as_of(rows),
-                flag_labels=FLAG_LABELS, page_number=number, pages=page_count(len(rows), PARTNERS_PER_PAGE))
+    found = partner_insights_page(principal, query, number, PARTNERS_PER_PAGE,
+                                  first_ids=SEGMENT_LIMIT if flag else 0)
+    segment_ids = ",".join(str(pid) for pid in found.first_ids)
+    return page("portal/partners.html", rows=found.items, total=found.total, flag=flag, sort=sort,
+                segment_ids=segment_ids, segment_limit=SEGMENT_LIMIT, scored=_scored_at(found.computed_at),
+                flag_labels=FLAG_LABELS, page_number=number, pages=page_count(found.total, PARTNERS_PER_PAGE))
 
 
 @bp.get("/partners/<int:partner_id>")

@@ -4,13 +4,17 @@
   had joined by `as_of`, filtered by flag and sorted; a partner user gets only its own row.
 - `get_partner_insight(principal, partner_id, InsightQuery) -> PartnerInsight`: one partner
   (404 for another partner's id, exactly as for a missing one).
+- `partner_insights_page(principal, InsightQuery, page, per_page) -> InsightPage`: one page of
+  that list, its total and when it was computed; from a snapshot only the page's rows are read.
+- `iter_partner_insights` / `insights_csv_lines(rows)`: the whole list and its CSV, a row at a time.
 - `insights_csv(rows) -> str`: the list as CSV, one line per partner.
 - `refresh_partner_snapshot(query) -> PartnerInsight list`: compute the list and store it.
 
 Both read a stored snapshot of every active partner's score (tcma.services.insights.snapshots) when
 one younger than TCMA_INSIGHT_MAX_AGE_SECONDS exists for the day and parameters; a marketer's list
 without one is computed, stored and answered. Either way each row says when it was computed
-(`computed_at`); a snapshot's rows read their components and hints only when used (the rows shown).
+(`computed_at`). A snapshot's list is filtered, sorted and paged in SQL (tcma.services.insights.snapshots
+`listed`, by the partner's current name for the name sorts); a computed one in Python, in the same order.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -72,71 +76,6 @@ class PartnerInsight:
     computed_at: datetime | None = None  # when the score was computed (a snapshot's: when stored)
 
 
-Details = tuple[list[Component], list[dict[str, object]], list[dict[str, str]]]
-
-
-class StoredInsight(PartnerInsight):
-    """A snapshot's row: lists sort and filter on its score, last action and flag names; its flags'
-    reasons, components and hints are read from the snapshot on first use, together with those of the
-    rows after it in the answer's order (a page's rows in one query)."""
-
-    def __init__(self, partner_id: int, name: str, joined: date, as_of: date, score: float,
-                 last_active: date | None, flag_names: frozenset[str] | None, computed_at: datetime,
-                 details: _StoredDetails) -> None:
-        self.partner_id, self.name, self.joined, self.as_of = partner_id, name, joined, as_of
-        self.score, self.last_active, self.computed_at = score, last_active, computed_at
-        self.flag_names = flag_names  # None: a partner user's row (no flags)
-        self._details = details
-        self._loaded: Details | None = None
-
-    @property
-    def components(self) -> list[Component]:  # type: ignore[override]
-        return self._details.of(self)[0]
-
-    @property
-    def hints(self) -> list[dict[str, object]]:  # type: ignore[override]
-        return self._details.of(self)[1]
-
-    @property
-    def flags(self) -> list[dict[str, str]] | None:  # type: ignore[override]
-        return None if self.flag_names is None else self._details.of(self)[2]
-
-
-class _StoredDetails:
-    """Reads the details of one snapshot's rows in `order`: CHUNK rows, then twice as many each time
-    (a page in one query, every row of a CSV in a few)."""
-
-    CHUNK = 50  # the API's and the portal's page
-
-    def __init__(self, snapshot_id: int, query: InsightQuery) -> None:
-        self.snapshot_id, self.query = snapshot_id, query
-        self.order: list[StoredInsight] = []
-        self.position: dict[int, int] = {}
-        self.chunk = self.CHUNK
-
-    def arrange(self, rows: list[StoredInsight]) -> None:
-        """The rows in the order they are answered: a row read loads the ones after it too."""
-        self.order, self.position = rows, {row.partner_id: i for i, row in enumerate(rows)}
-
-    def of(self, row: StoredInsight) -> Details:
-        if row._loaded is None:
-            at = self.position.get(row.partner_id)
-            chunk = [row] if at is None else [r for r in self.order[at:at + self.chunk] if r._loaded is None]
-            self.chunk *= 2
-            found = snapshots.details(self.snapshot_id, [r.partner_id for r in chunk])
-            missing = [r for r in chunk if r.partner_id not in found]
-            if missing:  # the snapshot was replaced meanwhile: these rows' details are computed again
-                partners = [SimpleNamespace(id=r.partner_id, name=r.name, created_at=day_start(r.joined))
-                            for r in missing]
-                for again in _insights(OPERATOR, partners, self.query, [r.partner_id for r in missing]):
-                    found[again.partner_id] = ([dataclasses.asdict(c) for c in again.components], again.hints,
-                                               again.flags)
-            for r in chunk:
-                components, hints, flags = found[r.partner_id]
-                r._loaded = ([Component(**c) for c in components], hints, flags)
-        return row._loaded
-
-
 EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 AS_OF_RANGE = f"as_of must be a day from {EARLIEST.isoformat()} to {LATEST.isoformat()}"
 
@@ -185,16 +124,10 @@ def _insights(principal: Principal, partners: list[Any], query: InsightQuery,
     return rows
 
 
-def _flag_names(row: PartnerInsight) -> frozenset[str] | None:
-    if isinstance(row, StoredInsight):
-        return row.flag_names
-    return None if row.flags is None else frozenset(f["flag"] for f in row.flags)
-
-
 def _wanted(row: PartnerInsight, flag: str | None) -> bool:
-    names = None if flag is None else _flag_names(row)
-    if flag is None or names is None:
+    if flag is None or row.flags is None:
         return flag is None
+    names = {f["flag"] for f in row.flags}
     return bool(names) if flag == ANY_FLAG else flag in names
 
 
@@ -207,25 +140,86 @@ def _sort_key(sort: str):
     return lambda r: (r.score, r.partner_id)
 
 
+def _computed(principal: Principal, query: InsightQuery, as_of: date) -> list[PartnerInsight]:
+    """Every row of the list computed now (for a marketer while snapshots are on: also stored),
+    filtered and sorted in Python."""
+    if principal.is_vendor and snapshots.max_age():
+        found = refresh_partner_snapshot(dataclasses.replace(query, as_of=as_of))
+    else:
+        found = _insights(principal, _partners(principal, as_of), query, _partner_ids(principal, as_of))
+    return sorted((r for r in found if _wanted(r, query.flag)), key=_sort_key(query.sort),
+                  reverse=query.sort.startswith("-"))
+
+
 def snapshot_params(query: InsightQuery) -> str:
     return snapshots.partner_params(query.window_days, query.rules)
 
 
-def _stored(principal: Principal, query: InsightQuery, as_of: date,
-            partner_ids: Any = None) -> tuple[list[StoredInsight], _StoredDetails] | None:
-    """The rows of a fresh snapshot of this day and parameters, of the partners the caller may see
-    that are active (of `partner_ids` only, if given); None without a fresh snapshot."""
+@dataclass(frozen=True)
+class _Snapshot:
+    """A fresh snapshot to read a list from, and which of its rows the caller may see."""
+
+    id: int
+    computed_at: datetime
+    as_of: date
+    partner: bool  # a partner user: its own row, no flags
+    partner_ids: list[int] | None
+    flag: str | None
+
+    def where(self) -> dict[str, Any]:
+        return {"partner_ids": self.partner_ids, "flag": self.flag, "any_flag": ANY_FLAG}
+
+    def insight(self, found: Any) -> PartnerInsight:
+        pid, score, last_active, _, flags, components, hints, name, created_at = found
+        return PartnerInsight(pid, name, created_at.astimezone(UTC).date(), self.as_of, score,
+                              [Component(**c) for c in components], last_active,
+                              None if self.partner else flags, hints, self.computed_at)
+
+
+def _fresh(principal: Principal, query: InsightQuery, as_of: date,
+           partner_ids: list[int] | None = None) -> _Snapshot | None:
+    """The fresh snapshot of this day and parameters, scoped to the partners the caller may see (of
+    `partner_ids` only, if given) and to the query's flag; None without one."""
     snapshot = snapshots.fresh(snapshots.PARTNERS, as_of, snapshot_params(query))
     if snapshot is None:
         return None
     if principal.is_partner:
         partner_ids = [principal.partner_id]
-    details, partner = _StoredDetails(snapshot.id, query), principal.is_partner
-    rows = [StoredInsight(pid, name, created_at.astimezone(UTC).date(), as_of, score, last_active,
-                          None if partner else frozenset(names.split()), snapshot.computed_at, details)
-            for pid, score, last_active, names, name, created_at in snapshots.listed(
-                snapshot.id, as_of, partner_ids)]
-    return rows, details
+    return _Snapshot(snapshot.id, snapshot.computed_at, as_of, principal.is_partner, partner_ids, query.flag)
+
+
+@dataclass(frozen=True)
+class InsightPage:
+    """One page of the list, how many rows the whole list has, and when its scores were computed
+    (None when it has no row)."""
+
+    items: list[PartnerInsight]
+    total: int
+    computed_at: datetime | None
+    first_ids: list[int] = field(default_factory=list)  # the list's first partners' ids, if asked
+
+
+def partner_insights_page(principal: Principal, query: InsightQuery, page: int, per_page: int,
+                          first_ids: int = 0) -> InsightPage:
+    """Page `page` (of `per_page` rows) of `list_partner_insights`, read from a fresh snapshot in SQL
+    (filtered, sorted and paged there: only the page's rows are read), else computed; with the ids
+    of the list's first `first_ids` partners."""
+    as_of = checked_as_of(query.as_of)
+    start = (page - 1) * per_page
+    if principal.is_partner and query.flag is not None:  # a partner user's row has no flags
+        return InsightPage([], 0, None)
+    fresh = _fresh(principal, query, as_of)
+    if fresh is None:
+        rows = _computed(principal, query, as_of)
+        return InsightPage(rows[start:start + per_page], len(rows),
+                           min((r.computed_at for r in rows), default=None),  # type: ignore[type-var]
+                           [r.partner_id for r in rows[:first_ids]])
+    total = snapshots.counted(fresh.id, as_of, **fresh.where())
+    items = [] if start >= total else [fresh.insight(found) for found in snapshots.listed(
+        fresh.id, as_of, sort=query.sort, offset=start, limit=per_page, **fresh.where())]
+    ids = snapshots.listed_ids(fresh.id, as_of, sort=query.sort, limit=first_ids,
+                               **fresh.where()) if first_ids and total else []
+    return InsightPage(items, total, fresh.computed_at if total else None, ids)
 
 
 def refresh_partner_snapshot(query: InsightQuery) -> list[PartnerInsight]:
@@ -245,22 +239,22 @@ def refresh_partner_snapshot(query: InsightQuery) -> list[PartnerInsight]:
     return rows
 
 
-def list_partner_insights(principal: Principal, query: InsightQuery) -> list[PartnerInsight]:
-    """Every active partner's score and flags (a partner user: its own row only), from a fresh
-    snapshot, else computed (and, for a marketer while snapshots are on, stored)."""
+def iter_partner_insights(principal: Principal, query: InsightQuery) -> Iterator[PartnerInsight]:
+    """Every row of the list in order (a snapshot's read a batch at a time), for exports."""
     as_of = checked_as_of(query.as_of)
-    stored = _stored(principal, query, as_of)
-    if stored is not None:
-        found: list[PartnerInsight] = list(stored[0])
-    elif principal.is_vendor and snapshots.max_age():
-        found = refresh_partner_snapshot(dataclasses.replace(query, as_of=as_of))
-    else:
-        found = _insights(principal, _partners(principal, as_of), query, _partner_ids(principal, as_of))
-    rows = sorted((r for r in found if _wanted(r, query.flag)), key=_sort_key(query.sort),
-                  reverse=query.sort.startswith("-"))
-    if stored is not None:
-        stored[1].arrange(rows)  # type: ignore[arg-type]
-    return rows
+    if principal.is_partner and query.flag is not None:
+        return iter(())
+    fresh = _fresh(principal, query, as_of)
+    if fresh is None:
+        return iter(_computed(principal, query, as_of))
+    return (fresh.insight(found) for found in snapshots.listed(
+        fresh.id, as_of, sort=query.sort, batch=EXPORT_BATCH, **fresh.where()))
+
+
+def list_partner_insights(principal: Principal, query: InsightQuery) -> list[PartnerInsight]:
+    """Every active partner's score and flags (a partner user: its own row only), filtered and sorted,
+    from a fresh snapshot, else computed (and, for a marketer while snapshots are on, stored)."""
+    return list(iter_partner_insights(principal, query))
 
 
 def get_partner_insight(principal: Principal, partner_id: int, query: InsightQuery) -> PartnerInsight:
@@ -270,24 +264,38 @@ def get_partner_insight(principal: Principal, partner_id: int, query: InsightQue
     if as_of < joined:
         message = f"as_of {as_of.isoformat()} is before partner {partner_id} joined ({joined.isoformat()})"
         raise InvalidInput(message, {"as_of": [message]})
-    stored = _stored(principal, query, as_of, [partner.id])
-    if stored is not None and stored[0]:
-        return stored[0][0]
+    fresh = _fresh(principal, dataclasses.replace(query, flag=None), as_of, [partner.id])
+    if fresh is not None:
+        for found in snapshots.listed(fresh.id, as_of, **fresh.where()):
+            return fresh.insight(found)
     return _insights(principal, [partner], query, [partner.id])[0]
 
 
+EXPORT_BATCH = 1000  # snapshot rows an export reads at a time
 CSV_COLUMNS = ("partner_id", "name", "score", "last_active", "flags", "reasons")
 
 
-def insights_csv(rows: list[PartnerInsight]) -> str:
-    """One line per partner: id, name, score, each component's points, last action, flags and why."""
+def insights_csv_lines(rows: Iterable[PartnerInsight]) -> Iterator[str]:
+    """The CSV a line at a time (a header, then one line per partner): id, name, score, each
+    component's points, last action, flags and why."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+
+    def line(values: list[Any]) -> str:
+        out.seek(0)
+        out.truncate()
+        writer.writerow(values)
+        return out.getvalue()
+
     parts = [*(name for name, *_ in COMPONENTS), "recency"]
-    writer.writerow([*CSV_COLUMNS[:3], *(f"{p}_points" for p in parts), *CSV_COLUMNS[3:]])
+    yield line([*CSV_COLUMNS[:3], *(f"{p}_points" for p in parts), *CSV_COLUMNS[3:]])
     for row in rows:
         flags = row.flags or []
-        writer.writerow([row.partner_id, row.name, row.score, *(c.points for c in row.components),
-                         row.last_active.isoformat() if row.last_active else "",
-                         " ".join(f["flag"] for f in flags), "; ".join(f["reason"] for f in flags)])
-    return out.getvalue()
+        yield line([row.partner_id, row.name, row.score, *(c.points for c in row.components),
+                    row.last_active.isoformat() if row.last_active else "",
+                    " ".join(f["flag"] for f in flags), "; ".join(f["reason"] for f in flags)])
+
+
+def insights_csv(rows: Iterable[PartnerInsight]) -> str:
+    """The whole CSV as one text (`insights_csv_lines` joined)."""
+    return "".join(insights_csv_lines(rows))

@@ -198,3 +198,36 @@ def test_the_migration_adds_the_snapshot_tables_and_downgrades(tmp_path):
     with app.app_context(), db.engine.connect() as conn:
         tables = set(inspect(conn).get_table_names())
     assert not {"insight_snapshot", "insight_snapshot_row"} & tables
+
+
+def test_the_order_migration_indexes_the_snapshot_rows_and_downgrades(tmp_path):
+    from sqlalchemy import inspect
+
+    from tcma import create_app
+    from tests.support.apps import base_config
+
+    app = create_app(base_config(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/old.db"))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0022_insight_snapshots"]).exit_code == 0
+
+    def indexes():
+        with app.app_context(), db.engine.connect() as conn:
+            return {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("insight_snapshot_row")}
+
+    assert indexes() == {}
+    assert runner.invoke(args=["db", "upgrade", "0023_insight_snapshot_order"]).exit_code == 0
+    assert indexes() == {"ix_insight_snapshot_row_score": ["snapshot_id", "score", "partner_id"],
+                         "ix_insight_snapshot_row_last_active": ["snapshot_id", "last_active", "partner_id"]}
+    assert runner.invoke(args=["db", "downgrade", "0022_insight_snapshots"]).exit_code == 0
+    assert indexes() == {}
+
+
+def test_the_snapshot_rows_are_indexed_for_each_order_on_postgresql(app):
+    from sqlalchemy import text
+
+    found = dict(db.session.execute(text(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'insight_snapshot_row' "
+        "AND indexname LIKE 'ix_%'")).all())
+    assert {name: definition.split(" USING btree ")[1] for name, definition in found.items()} == {
+        "ix_insight_snapshot_row_score": "(snapshot_id, score, partner_id)",
+        "ix_insight_snapshot_row_last_active": "(snapshot_id, last_active NULLS FIRST, partner_id)"}
