@@ -31,3 +31,16 @@ def post_form(client, page_url: str, url: str, data: dict):
     """POST a form with the CSRF token taken from the page it lives on."""
     token = csrf_from(client.get(page_url).get_data(as_text=True))
     return client.post(url, data={**data, "csrf_token": token})
+
+
+def browser_sign_in(page, base: str, email: str, lands: str | None = None) -> None:
+    """Sign in through the login form in a Chromium page; wait until it lands on `lands` (a path),
+    or, without one, anywhere but the login page."""
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    if lands is None:
+        page.wait_for_url(lambda url: "/login" not in url)
+    else:
+        page.wait_for_url(f"{base}{lands}")

@@ -9,7 +9,7 @@ import threading
 from werkzeug.serving import make_server
 
 from tests.support.factories import make_user
-from tests.support.portal import PASSWORD, csrf_from, sign_in
+from tests.support.portal import browser_sign_in, csrf_from, sign_in
 from tests.tcma.web.test_portal_browser import _free_port, chromium_page
 
 SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS")
@@ -77,10 +77,7 @@ def test_both_pages_fit_a_desktop_and_a_phone_in_chromium(app, client, shop, mak
             (marketer, f"{base}/portal/email/on-behalf/{sent['id']}", "vendor"),
         ):
             with chromium_page(tmp_path / f"profile-{name}") as page:
-                page.goto(f"{base}/login")
-                page.fill("input[name=email]", user.email)
-                page.fill("input[name=password]", PASSWORD)
-                page.click("button[type=submit]")
+                browser_sign_in(page, base, user.email)
                 for width in (1280, 390):
                     page.set_viewport_size({"width": width, "height": 900})
                     page.goto(url)

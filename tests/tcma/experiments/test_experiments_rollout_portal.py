@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from tests.support.factories import make_user
-from tests.support.portal import PASSWORD, post_form, sign_in
+from tests.support.portal import PASSWORD, browser_sign_in, post_form, sign_in
 from tests.tcma.email.conftest import app, email_settings, new_send, send_now, shop, smtp_handler, smtp_port
 from tests.tcma.experiments.test_experiments_rollout_email import CONTACTS, add_contacts, start_email_test
 from tests.tcma.web.test_portal_browser import chromium_page, live_server
@@ -49,10 +49,7 @@ def test_the_plan_fits_a_desktop_and_a_phone_in_chromium(app, client, shop, live
     user, _ = make_user("marketer")
     base = live_server
     with chromium_page(tmp_path / "profile") as page:
-        page.goto(f"{base}/login")
-        page.fill("input[name=email]", user.email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        browser_sign_in(page, base, user.email)
         for width in (1280, 390):
             page.set_viewport_size({"width": width, "height": 900})
             page.goto(f"{base}/portal/experiments/{experiment['id']}")

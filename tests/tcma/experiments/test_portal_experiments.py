@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from tests.support.factories import make_user
-from tests.support.portal import PASSWORD, post_form, sign_in
+from tests.support.portal import PASSWORD, browser_sign_in, post_form, sign_in
 from tests.tcma.experiments.conftest import add_rollup, age, launched_card_world
 from tests.tcma.web.test_portal_browser import chromium_page, live_server
 
@@ -77,10 +77,7 @@ def test_the_page_fits_a_desktop_and_a_phone_in_chromium(app, client, live_serve
     user, _ = make_user("marketer")
     base = live_server
     with chromium_page(tmp_path / "profile") as page:
-        page.goto(f"{base}/login")
-        page.fill("input[name=email]", user.email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        browser_sign_in(page, base, user.email)
         for width in (1280, 390):
             page.set_viewport_size({"width": width, "height": 900})
             page.goto(f"{base}/portal/experiments/{experiment['id']}")

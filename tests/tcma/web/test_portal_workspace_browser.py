@@ -21,7 +21,7 @@ from tcma.services.catalogue.templates import import_catalogue
 from tests.support import redis_db
 from tests.support.factories import make_partner, make_taxonomy, make_user
 from tests.support.launch import work
-from tests.support.portal import PASSWORD
+from tests.support.portal import browser_sign_in as sign_in
 from tests.tcma.insights.test_dashboards import add
 from tests.tcma.web.test_portal_browser import FAILURES, _free_port, chromium_page
 
@@ -73,14 +73,6 @@ def served(make_app, migrated_pg):
         server.shutdown()
         server.server_close()
         thread.join(5)
-
-
-def sign_in(page, base: str, email: str, lands: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}{lands}")
 
 
 def busy_month(today: date) -> dict:
